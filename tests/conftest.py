@@ -1,0 +1,85 @@
+"""Shared fixtures: the repository, the raw sheets (when present) and one clean book build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+RAW_SHEETS = SHARED / "data" / "ice-287g-sheets"
+RAW_HISTORY = SHARED / "data" / "ice-287g-history"
+NO_RAW_REASON = (
+    f"the raw ICE sheets are not at {RAW_SHEETS} (a fresh clone has no ../shared); "
+    "the committed data/processed/ is tested instead"
+)
+
+
+def repo_files(root: Path = REPO) -> list[Path]:
+    """Files of the repository as a clone would have them (tracked + untracked, not ignored)."""
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+            cwd=root, check=True, capture_output=True, text=True,
+        ).stdout
+        return [root / p for p in out.split("\0") if p and (root / p).is_file()]
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        skip = {"_build", ".venv", "venv", ".git", "__pycache__", "node_modules"}
+        return [p for p in root.rglob("*") if p.is_file() and not skip & set(p.relative_to(root).parts)]
+
+
+def toc_files(root: Path = REPO) -> list[str]:
+    """Every document named in _toc.yml (root first), without suffix."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    found = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                found.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return found
+
+
+@pytest.fixture(scope="session")
+def raw_sheets() -> Path:
+    if not RAW_SHEETS.is_dir():
+        pytest.skip(NO_RAW_REASON)
+    return RAW_SHEETS
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> Path:
+    """Build a clean temporary copy of the book with -W --keep-going; return its html dir.
+
+    Set ICE287G_BUILT_HTML to an existing build to reuse it while iterating locally.
+    """
+    reuse = os.environ.get("ICE287G_BUILT_HTML")
+    if reuse:
+        return Path(reuse)
+    copy = tmp_path_factory.mktemp("book")
+    for src in repo_files():
+        dest = copy / src.relative_to(REPO)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dest)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    env = {**os.environ, "ICE287G_ROOT": str(copy)}
+    result = subprocess.run(
+        [str(jb), "build", str(copy), "-W", "--keep-going"],
+        capture_output=True, text=True, env=env,
+    )
+    log = result.stdout[-6000:] + result.stderr[-6000:]
+    assert result.returncode == 0, f"the clean build failed:\n{log}"
+    return copy / "_build" / "html"

@@ -1,0 +1,100 @@
+"""The book's foundation: pinned requirements, clean notebooks, an importable package, a build."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+from conftest import REPO, repo_files, toc_files
+
+
+def requirement_lines(path: Path) -> list[str]:
+    lines = []
+    for raw in path.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+def test_every_requirement_is_pinned():
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        for line in requirement_lines(REPO / name):
+            if line in (".", "-e .") or line.startswith(("-r ", "-c ")):
+                continue
+            assert re.fullmatch(r"[A-Za-z0-9_.\-\[\],]+==[A-Za-z0-9_.\-+!]+", line), (
+                f"{name}: {line!r} is not pinned with =="
+            )
+
+
+def test_requirements_install_the_package_and_the_book():
+    lines = requirement_lines(REPO / "requirements.txt")
+    assert "." in lines or "-e ." in lines, "requirements.txt must install the package (a '.' line)"
+    assert "jupyter-book==1.0.4.post1" in lines
+    assert "-r requirements.txt" in requirement_lines(REPO / "requirements-dev.txt")
+    assert (REPO / "runtime.txt").read_text().strip() == "python-3.11"
+
+
+def test_constraints_pin_every_package_exactly_once():
+    lines = requirement_lines(REPO / "constraints.txt")
+    names = [line.split("==")[0].lower().replace("_", "-") for line in lines]
+    assert all("==" in line for line in lines)
+    assert len(names) == len(set(names)), "a package is pinned twice in constraints.txt"
+
+
+def test_notebooks_are_committed_without_outputs():
+    notebooks = [p for p in repo_files() if p.suffix == ".ipynb"]
+    assert notebooks, "the book has no notebooks"
+    for nb_path in notebooks:
+        nb = json.loads(nb_path.read_text())
+        for i, cell in enumerate(nb["cells"]):
+            if cell["cell_type"] != "code":
+                continue
+            assert cell.get("outputs") == [], f"{nb_path.name} cell {i} has outputs"
+            assert cell.get("execution_count") is None, f"{nb_path.name} cell {i} has a count"
+
+
+def test_package_imports_and_finds_the_repository():
+    import ice287g
+    from ice287g import config
+
+    assert ice287g.__version__
+    assert (config.REPO_ROOT / "_config.yml").is_file()
+    assert config.PROCESSED_DIR == config.REPO_ROOT / "data" / "processed"
+
+
+def test_config_executes_notebooks_and_fails_on_errors():
+    cfg = yaml.safe_load((REPO / "_config.yml").read_text())
+    assert cfg["execute"]["execute_notebooks"] == "cache"
+    assert cfg["sphinx"]["config"]["nb_execution_raise_on_error"] is True
+    assert cfg["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
+    assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", cfg["repository"]["url"])
+
+
+def test_every_toc_entry_exists():
+    for doc in toc_files():
+        assert (REPO / f"{doc}.md").is_file() or (REPO / f"{doc}.ipynb").is_file(), doc
+
+
+def test_clean_build_has_one_page_per_toc_entry(built_book):
+    for doc in toc_files():
+        page = built_book / f"{doc}.html"
+        assert page.is_file(), f"no page for {doc}"
+        assert "<h1" in page.read_text(), f"{doc}.html has no title"
+
+
+def test_notebook_pages_launch_binder_with_their_path(built_book):
+    cfg = yaml.safe_load((REPO / "_config.yml").read_text())
+    owner_repo = cfg["repository"]["url"].removeprefix("https://github.com/")
+    branch = cfg["repository"]["branch"]
+    notebooks = [d for d in toc_files() if (REPO / f"{d}.ipynb").is_file()]
+    assert notebooks
+    for doc in notebooks:
+        html = (built_book / f"{doc}.html").read_text()
+        expected = (
+            f"https://mybinder.org/v2/gh/{owner_repo}/{branch}?urlpath=lab/tree/{doc}.ipynb"
+        )
+        assert expected in html, f"{doc}.html lacks the Binder link {expected}"
