@@ -39,3 +39,12 @@ if [ ! -f "$stamp" ]; then
   rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi
+
+if [ "$dev" = 1 ]; then
+  # The accessibility tests inject axe-core, pinned in package.json + package-lock.json.
+  if ! command -v npm >/dev/null; then
+    echo "setup.sh: npm is missing (Debian: apt-get install -y npm); the accessibility tests need it" >&2
+    exit 1
+  fi
+  npm ci --no-audit --no-fund --silent
+fi
