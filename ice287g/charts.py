@@ -1,15 +1,32 @@
 """The book's chart style and helpers: one look for every figure.
 
 Every chart in the book states its finding in the title, labels its axes with units and
-carries a source line; alt text is written next to the figure where it is glued.
+carries a source line (:func:`finish` refuses a chart without them). Colours come from Okabe &
+Ito's colour-blind-safe palette, with one fixed colour per support type so a reader learns them
+once. Figures leave a notebook in one of two ways, both with real alt text:
+
+- in the book, through :func:`show` (which displays and glues a compact PNG; the alt text is
+  written in the cell's ``mystnb.image.alt`` metadata or in the ``{glue:figure}`` directive's
+  ``:alt:`` option that pastes it), and
+- inside widgets, through :func:`img_tag`, an ``<img alt="..." src="data:image/png;base64,...">``
+  string for an ``ipywidgets.HTML`` (widget images cannot otherwise carry alt text).
+
+Every PNG goes through :func:`png_bytes`, which shrinks it to a 256-colour palette and refuses
+anything over :data:`MAX_IMAGE_BYTES`.
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import io
+import textwrap
 from contextlib import contextmanager
 from importlib import resources
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import pandas as pd
 
 #: Okabe & Ito's colour-blind-safe palette, by name.
 PALETTE = {
@@ -24,7 +41,34 @@ PALETTE = {
     "grey": "#999999",
 }
 
+#: One colour per ICE support type, used by every chart that splits by it.
+SUPPORT_TYPE_COLORS = {
+    "Jail Enforcement Model": PALETTE["blue"],
+    "Task Force Model": PALETTE["orange"],
+    "Warrant Service Officer": PALETTE["green"],
+}
+
+#: One colour per ICE agency type (the sheets' TYPE column).
+AGENCY_TYPE_COLORS = {
+    "County": PALETTE["blue"],
+    "Municipality": PALETTE["vermillion"],
+    "State Agency": PALETTE["purple"],
+}
+
+#: Colour of event markers (votes, letters, orders) drawn on time axes.
+EVENT_COLOR = "#444444"
+#: Colour of a highlighted series (Florida, Key West) against grey context.
+HIGHLIGHT_COLOR = PALETTE["vermillion"]
+CONTEXT_COLOR = "#8c8c8c"
+
 SOURCE_ICE = "Source: ICE 287(g) participating-agency lists; analysis: 287(g) in Key West."
+
+#: Largest PNG the book publishes, in bytes (issue 5: each image at most 200 KB).
+MAX_IMAGE_BYTES = 200_000
+
+#: Characters per line of a wrapped title and source line at the default figure width.
+TITLE_WRAP = 48
+SOURCE_WRAP = 80
 
 
 def style_path() -> str:
@@ -44,13 +88,142 @@ def styled():
         yield
 
 
-def finish(fig, ax, *, title: str, xlabel: str, ylabel: str, source: str = SOURCE_ICE):
-    """Give a chart its finding-stating title, axis labels and source line."""
-    if not title or not xlabel or not ylabel or not source:
+def color_for(category: str, mapping: dict[str, str] | None = None) -> str:
+    """The fixed colour of a support type or agency type (grey for anything else)."""
+    for table in ([mapping] if mapping else []) + [SUPPORT_TYPE_COLORS, AGENCY_TYPE_COLORS]:
+        if category in table:
+            return table[category]
+    return CONTEXT_COLOR
+
+
+def finish(fig, ax, *, title: str, xlabel: str, ylabel: str, source: str = SOURCE_ICE,
+           note: str | None = None):
+    """Give a chart its finding-stating title, axis labels and source line.
+
+    ``note`` is an optional caveat printed above the source line (e.g. the survivorship
+    caveat of a by-signing-date chart). Long titles and source lines are wrapped so that
+    they fit the figure width on a phone.
+    """
+    if not (title and title.strip()) or not (xlabel and xlabel.strip()) \
+            or not (ylabel and ylabel.strip()) or not (source and source.strip()):
         raise ValueError("every chart needs a title, both axis labels and a source line")
-    ax.set_title(title)
+    ax.set_title("\n".join(textwrap.wrap(title, TITLE_WRAP)))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    fig.text(0.01, -0.02, source, ha="left", va="top", fontsize=9, color="#555555",
-             transform=fig.transFigure)
+    footer = "\n".join(textwrap.wrap(source, SOURCE_WRAP))
+    if note:
+        footer = "\n".join(textwrap.wrap(note, SOURCE_WRAP)) + "\n" + footer
+    # Place the footer below everything drawn so far (tick labels, axis label).
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    bottom = ax.get_tightbbox(renderer).transformed(fig.transFigure.inverted()).y0
+    fig.text(0.0, bottom - 0.03, footer, ha="left", va="top", fontsize=10.5,
+             color="#444444", transform=fig.transFigure)
     return fig
+
+
+def date_axis(ax, *, span_days: int | None = None) -> None:
+    """Readable date ticks: months (``Jun 2025``) for short spans, years for long ones."""
+    if span_days is None:
+        lo, hi = ax.get_xlim()
+        span_days = int(hi - lo)
+    if span_days > 800:
+        ax.xaxis.set_major_locator(mdates.YearLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    elif span_days > 120:
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    else:
+        ax.xaxis.set_major_locator(mdates.MonthLocator())
+        ax.xaxis.set_minor_locator(mdates.WeekdayLocator(byweekday=mdates.MO))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %-d\n%Y"))
+
+
+def mark_date(ax, date, label: str, *, y: float = 0.97, ha: str = "left",
+              color: str = EVENT_COLOR, linestyle: str = "--") -> None:
+    """Mark an event on a time axis: a vertical line and a short label beside it.
+
+    ``y`` is the label's height as a fraction of the axes; ``ha`` puts the label to the
+    right (``"left"``) or the left (``"right"``) of the line.
+    """
+    when = pd.Timestamp(date)
+    ax.axvline(when, color=color, linestyle=linestyle, linewidth=1.3, zorder=1)
+    pad = " " if ha == "left" else ""
+    ax.text(when, y, f"{pad}{label}{'' if ha == 'left' else ' '}", transform=ax.get_xaxis_transform(),
+            ha=ha, va="top", fontsize=11, color=color,
+            bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1.0))
+
+
+def png_bytes(fig, *, dpi: float | None = None, colors: int = 256,
+              max_bytes: int = MAX_IMAGE_BYTES) -> bytes:
+    """Render ``fig`` to a compact PNG (palette-quantised) and check its size.
+
+    Raises ``ValueError`` when the PNG would exceed ``max_bytes``: shrink the figure or its
+    dpi rather than publish a heavy image.
+    """
+    from PIL import Image
+
+    raw = io.BytesIO()
+    fig.savefig(raw, format="png", dpi=dpi)
+    raw.seek(0)
+    image = Image.open(raw).convert("RGB")
+    if colors:
+        image = image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    data = out.getvalue()
+    if len(data) > max_bytes:
+        raise ValueError(
+            f"the chart's PNG is {len(data):,} bytes, over the {max_bytes:,}-byte limit; "
+            "make the figure smaller or lower its dpi"
+        )
+    return data
+
+
+def check_alt(alt: str) -> str:
+    """Return ``alt`` stripped, or raise if it is not a real description."""
+    text = (alt or "").strip()
+    if len(text) < 15 or text.lower().endswith((".png", ".svg", ".jpg")):
+        raise ValueError(f"alt text must describe the chart in words, got {alt!r}")
+    return text
+
+
+def img_tag(fig, alt: str, *, dpi: float | None = 100, colors: int = 128,
+            max_bytes: int = MAX_IMAGE_BYTES, close: bool = True) -> str:
+    """An ``<img>`` element holding ``fig`` as an inline PNG, with alt text.
+
+    For ``ipywidgets.HTML`` children of the explorer: a widget ``Image`` cannot carry alt
+    text, an HTML ``<img>`` can. The figure is closed afterwards unless ``close=False``.
+    """
+    text = check_alt(alt)
+    data = png_bytes(fig, dpi=dpi, colors=colors, max_bytes=max_bytes)
+    if close:
+        plt.close(fig)
+    b64 = base64.b64encode(data).decode("ascii")
+    return (f'<img alt="{html.escape(text, quote=True)}" '
+            f'src="data:image/png;base64,{b64}" '
+            'style="max-width:100%;height:auto;display:block">')
+
+
+def show(fig, *, name: str | None = None, display: bool = True, dpi: float | None = None):
+    """Publish a finished chart from a notebook: display it and/or glue it under ``name``.
+
+    The figure is rendered once through :func:`png_bytes` (so the size limit applies) and
+    closed, so the notebook's inline backend does not show it a second time. Give the cell
+    ``mystnb: image: alt:`` metadata when ``display`` is true; paste a glued figure with
+    ``{glue:figure}`` and its ``:alt:`` option. Returns the PNG bytes.
+    """
+    from IPython.display import Image
+    from IPython.display import display as ipy_display
+
+    data = png_bytes(fig, dpi=dpi)
+    plt.close(fig)
+    image = Image(data=data, format="png")
+    if name:
+        from myst_nb import glue
+
+        glue(name, image, display=False)
+    if display:
+        ipy_display(image)
+    return data
