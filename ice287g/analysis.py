@@ -1,0 +1,349 @@
+"""Derivations behind the book's charts and numbers (the analysis notebooks call these).
+
+Everything here works on three tidy frames (the loaders in :mod:`ice287g.load` return them):
+
+``pubs``
+    one row per ICE publication: ``publication`` (its key), ``published_at`` (timestamp) and,
+    when the pipeline provides it, ``trend_excluded`` (bool; a mis-stamped or partial list that
+    must stay out of trend lines). Order: by ``published_at`` then the key.
+``agreements``
+    one row per distinct agreement: ``agreement_id`` plus its attributes (``state``,
+    ``agency``, ``agency_type``, ``support_type``, ``signed``...).
+``presence``
+    long form, one row per (``publication``, ``agreement_id``) listed, with the agreement's
+    attributes and the publication's ``published_at`` joined on (see :func:`presence`).
+
+No function here reads files or draws; each returns a DataFrame or a number, so it can be
+tested on small frames built by hand (``tests/test_analysis.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+PUB = "publication"
+WHEN = "published_at"
+AID = "agreement_id"
+
+
+# --------------------------------------------------------------------------- publications
+def trend_publications(pubs: pd.DataFrame) -> pd.DataFrame:
+    """The publications that belong in trend lines, in time order.
+
+    Rows flagged ``trend_excluded`` (when the column exists) are dropped; the order is by
+    ``published_at`` and then by the publication key, so a list re-issued under the same
+    stamp keeps its place.
+    """
+    _require(pubs, [PUB, WHEN], "pubs")
+    out = pubs
+    if "trend_excluded" in pubs.columns:
+        out = pubs[~pubs["trend_excluded"].fillna(False).astype(bool)]
+    out = out.sort_values([WHEN, PUB], kind="stable").reset_index(drop=True)
+    if out[PUB].duplicated().any():
+        dup = out.loc[out[PUB].duplicated(), PUB].tolist()
+        raise ValueError(f"publication keys repeat in pubs: {dup[:5]}")
+    return out
+
+
+def latest_publication(pubs: pd.DataFrame):
+    """Key of the latest publication that belongs in trend lines."""
+    ordered = trend_publications(pubs)
+    if ordered.empty:
+        raise ValueError("there is no publication to take the latest of")
+    return ordered[PUB].iloc[-1]
+
+
+def presence(listings: pd.DataFrame, agreements: pd.DataFrame, pubs: pd.DataFrame, *,
+             trend_only: bool = True) -> pd.DataFrame:
+    """Join listings (``publication``, ``agreement_id``) with agreement attributes and dates.
+
+    With ``trend_only`` (the default) rows of trend-excluded publications are dropped. A
+    listing naming an unknown publication or agreement is an error, not a silent drop.
+    """
+    _require(listings, [PUB, AID], "listings")
+    _require(agreements, [AID], "agreements")
+    keep = trend_publications(pubs) if trend_only else pubs
+    unknown_pub = ~listings[PUB].isin(pubs[PUB])
+    if unknown_pub.any():
+        raise ValueError(f"listings name publications missing from pubs: "
+                         f"{sorted(set(listings.loc[unknown_pub, PUB]))[:5]}")
+    unknown_aid = ~listings[AID].isin(agreements[AID])
+    if unknown_aid.any():
+        raise ValueError(f"listings name agreements missing from agreements: "
+                         f"{sorted(set(listings.loc[unknown_aid, AID]))[:5]}")
+    rows = listings[[PUB, AID]].merge(keep[[PUB, WHEN]], on=PUB, how="inner")
+    attrs = agreements.drop(columns=[c for c in (PUB, WHEN) if c in agreements.columns])
+    return rows.merge(attrs, on=AID, how="left", validate="many_to_one")
+
+
+def expand_runs(runs: pd.DataFrame, pubs: pd.DataFrame, *, start: str = "first_publication",
+                end: str = "last_publication") -> pd.DataFrame:
+    """Turn presence stored as runs into long listings (``publication``, ``agreement_id``).
+
+    A run says an agreement was on every publication from ``start`` to ``end`` inclusive, in
+    the order of ``pubs`` (all publications, trend-excluded ones included).
+    """
+    _require(runs, [AID, start, end], "runs")
+    order = pubs.sort_values([WHEN, PUB], kind="stable")[PUB].tolist()
+    pos = {key: i for i, key in enumerate(order)}
+    missing = (set(runs[start]) | set(runs[end])) - set(pos)
+    if missing:
+        raise ValueError(f"runs name publications missing from pubs: {sorted(missing)[:5]}")
+    first = runs[start].map(pos).to_numpy()
+    last = runs[end].map(pos).to_numpy()
+    if (last < first).any():
+        bad = runs.loc[last < first, AID].tolist()
+        raise ValueError(f"runs end before they start for agreements {bad[:5]}")
+    lengths = last - first + 1
+    idx = np.repeat(np.arange(len(runs)), lengths)
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    positions = first[idx] + offsets
+    return pd.DataFrame({
+        PUB: np.asarray(order, dtype=object)[positions],
+        AID: runs[AID].to_numpy()[idx],
+    })
+
+
+# --------------------------------------------------------------------------- counts
+def counts(presence_: pd.DataFrame, pubs: pd.DataFrame, by: str | None = None, *,
+           categories: Iterable[str] | None = None) -> pd.DataFrame | pd.Series:
+    """Agreements listed per trend publication, optionally split by a column.
+
+    Returns a Series (``by=None``) or a DataFrame with one column per category, indexed by
+    ``published_at`` in publication order; a category absent from a publication counts 0.
+    """
+    order = trend_publications(pubs)
+    if by is None:
+        n = presence_.groupby(PUB).size()
+        return pd.Series(n.reindex(order[PUB]).fillna(0).astype(int).to_numpy(),
+                         index=pd.DatetimeIndex(order[WHEN], name=WHEN), name="n_agreements")
+    _require(presence_, [by], "presence")
+    table = pd.crosstab(presence_[PUB], presence_[by].fillna("(blank)"))
+    table = table.reindex(order[PUB]).fillna(0).astype(int)
+    if categories is not None:
+        cats = list(categories)
+        table = table.reindex(columns=cats + [c for c in table.columns if c not in cats],
+                              fill_value=0)
+    table.index = pd.DatetimeIndex(order[WHEN], name=WHEN)
+    table.columns.name = by
+    return table
+
+
+def on_publication(presence_: pd.DataFrame, publication) -> pd.DataFrame:
+    """The rows (agreements) of one publication."""
+    return presence_[presence_[PUB] == publication]
+
+
+def top_with_rest(values: pd.Series, n: int, rest_label: str = "All other states") -> pd.Series:
+    """Counts of the ``n`` largest categories plus one row summing the rest.
+
+    Ties are broken by name so the result is stable. The total is unchanged.
+    """
+    values = values[values > 0]
+    ranked = values.rename_axis("key").reset_index(name="v").sort_values(
+        ["v", "key"], ascending=[False, True], kind="stable")
+    top = pd.Series(ranked["v"].to_numpy()[:n], index=ranked["key"].to_numpy()[:n],
+                    name=values.name)
+    rest = int(ranked["v"].iloc[n:].sum())
+    if rest:
+        top.loc[rest_label] = rest
+    return top
+
+
+def share_pct(presence_: pd.DataFrame, pubs: pd.DataFrame, column: str, value) -> pd.Series:
+    """Per trend publication, the percentage of listed agreements whose ``column`` is ``value``."""
+    total = counts(presence_, pubs)
+    part = counts(presence_[presence_[column] == value], pubs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = 100.0 * part / total.replace(0, np.nan)
+    return out.rename(f"share_{value}_pct")
+
+
+def value_before(series: pd.Series, date) -> float:
+    """The last value of a time-indexed series strictly before ``date`` (error if none)."""
+    when = pd.Timestamp(date)
+    before = series[series.index < when]
+    if before.empty:
+        raise ValueError(f"no value before {when.date()} (series starts {series.index.min()})")
+    return before.iloc[-1]
+
+
+def pct_change(old: float, new: float) -> float:
+    """Percentage change from ``old`` to ``new``."""
+    if old == 0:
+        raise ValueError("percentage change from zero is undefined")
+    return 100.0 * (new - old) / old
+
+
+# --------------------------------------------------------------------------- signing dates
+def cumulative_by_signing(agreements_: pd.DataFrame, *, date_col: str = "signed",
+                          valid: pd.Series | None = None, by: str | None = None) -> pd.DataFrame:
+    """Agreements by signing date, cumulative (optionally one column per category of ``by``).
+
+    ``valid`` is a boolean mask of rows whose date may be used (e.g. not flagged impossible);
+    rows with no date or an invalid one are left out and counted in ``attrs["n_undated"]``.
+    Indexed by date (one row per date with a signing), sorted.
+    """
+    _require(agreements_, [date_col], "agreements")
+    dates = pd.to_datetime(agreements_[date_col], errors="coerce")
+    usable = dates.notna()
+    if valid is not None:
+        usable &= valid.reindex(agreements_.index).fillna(False).astype(bool)
+    frame = agreements_.loc[usable].assign(_date=dates[usable])
+    if by is None:
+        out = frame.groupby("_date").size().sort_index().cumsum().to_frame("cumulative")
+    else:
+        out = pd.crosstab(frame["_date"], frame[by]).sort_index().cumsum()
+    out.index.name = date_col
+    out.attrs["n_undated"] = int((~usable).sum())
+    out.attrs["n_dated"] = int(usable.sum())
+    return out
+
+
+def count_signed_before(agreements_: pd.DataFrame, date, *, date_col: str = "signed",
+                        valid: pd.Series | None = None) -> int:
+    """How many agreements have a usable signing date strictly before ``date``."""
+    dates = pd.to_datetime(agreements_[date_col], errors="coerce")
+    mask = dates < pd.Timestamp(date)
+    if valid is not None:
+        mask &= valid.reindex(agreements_.index).fillna(False).astype(bool)
+    return int(mask.sum())
+
+
+# --------------------------------------------------------------------------- churn
+def presence_matrix(presence_: pd.DataFrame, pubs: pd.DataFrame) -> pd.DataFrame:
+    """Boolean matrix: agreements (rows) × trend publications (columns, in order)."""
+    order = trend_publications(pubs)[PUB].tolist()
+    m = pd.crosstab(presence_[AID], presence_[PUB]).reindex(columns=order, fill_value=0) > 0
+    m.columns.name = PUB
+    return m
+
+
+def churn(presence_: pd.DataFrame, pubs: pd.DataFrame) -> pd.DataFrame:
+    """Agreements added and removed between each pair of consecutive trend publications.
+
+    One row per publication after the first: its ``published_at``, the previous one's
+    (``previous_at``), agreements listed on each, ``added`` (on this list, not the previous)
+    and ``removed`` (on the previous list, not this one). ``n - n_previous == added - removed``.
+    """
+    order = trend_publications(pubs)
+    m = presence_matrix(presence_, pubs).to_numpy()
+    if m.shape[1] < 2:
+        return pd.DataFrame(columns=[PUB, WHEN, "previous_at", "n_previous", "n", "added",
+                                     "removed"])
+    prev, cur = m[:, :-1], m[:, 1:]
+    return pd.DataFrame({
+        PUB: order[PUB].iloc[1:].to_numpy(),
+        WHEN: order[WHEN].iloc[1:].to_numpy(),
+        "previous_at": order[WHEN].iloc[:-1].to_numpy(),
+        "n_previous": prev.sum(axis=0),
+        "n": cur.sum(axis=0),
+        "added": (cur & ~prev).sum(axis=0),
+        "removed": (prev & ~cur).sum(axis=0),
+    })
+
+
+def removals(presence_: pd.DataFrame, pubs: pd.DataFrame, agreements_: pd.DataFrame,
+             attrs: Iterable[str] = ("state", "agency", "agency_type", "support_type", "signed"),
+             ) -> pd.DataFrame:
+    """Every removal: an agreement on one trend publication and missing from the next.
+
+    Columns: ``agreement_id``, the chosen attributes, ``last_listed`` (published_at of the
+    last list that had it), ``first_missing`` (the next list's) and ``returned`` (whether it
+    appears again on a later list). Sorted by ``first_missing``, then state and agency.
+    """
+    order = trend_publications(pubs)
+    mat = presence_matrix(presence_, pubs)
+    m = mat.to_numpy()
+    when = order[WHEN].to_numpy()
+    rows = []
+    if m.shape[1] >= 2:
+        gone = m[:, :-1] & ~m[:, 1:]
+        ever_after = np.flip(np.logical_or.accumulate(np.flip(m, axis=1), axis=1), axis=1)
+        r, c = np.nonzero(gone)
+        returned = np.zeros(len(r), dtype=bool)
+        has_later = c + 2 < m.shape[1]
+        returned[has_later] = ever_after[r[has_later], c[has_later] + 2]
+        rows = pd.DataFrame({AID: mat.index.to_numpy()[r], "last_listed": when[c],
+                             "first_missing": when[c + 1], "returned": returned})
+    else:
+        rows = pd.DataFrame(columns=[AID, "last_listed", "first_missing", "returned"])
+    cols = [a for a in attrs if a in agreements_.columns]
+    out = rows.merge(agreements_[[AID, *cols]], on=AID, how="left")
+    out = out[[AID, *cols, "last_listed", "first_missing", "returned"]]
+    sort = ["first_missing"] + [c for c in ("state", "agency") if c in cols]
+    return out.sort_values(sort, kind="stable").reset_index(drop=True)
+
+
+def left_the_list(agreements_: pd.DataFrame, presence_: pd.DataFrame,
+                  pubs: pd.DataFrame) -> pd.DataFrame:
+    """Agreements listed on some trend publication but not on the latest one."""
+    mat = presence_matrix(presence_, pubs)
+    gone_ids = mat.index[~mat.iloc[:, -1].to_numpy()]
+    last = mat.loc[gone_ids].to_numpy()
+    when = trend_publications(pubs)[WHEN].to_numpy()
+    last_idx = last.shape[1] - 1 - np.argmax(np.flip(last, axis=1), axis=1)
+    first_idx = np.argmax(last, axis=1)
+    info = pd.DataFrame({AID: gone_ids, "first_listed": when[first_idx],
+                         "last_listed": when[last_idx]})
+    out = info.merge(agreements_, on=AID, how="left", suffixes=("", "_agreements"))
+    return out.sort_values(["last_listed", AID], kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- one agency
+def normalise_name(value: str) -> str:
+    """Case- and whitespace-insensitive form of an agency name, for matching."""
+    return " ".join(str(value).split()).casefold()
+
+
+def agency_presence(presence_: pd.DataFrame, pubs: pd.DataFrame, agency: str, *,
+                    state: str | None = None, state_col: str = "state",
+                    agency_col: str = "agency", detail: str = "support_type") -> pd.DataFrame:
+    """Whether one agency was on each trend publication, and with which agreements.
+
+    Matches the agency name ignoring case and spacing (and the state, when given). One row
+    per trend publication: ``published_at``, ``listed`` (bool), ``n_agreements`` and the
+    sorted, ``; ``-joined values of ``detail`` (e.g. support types) it was listed with.
+    """
+    order = trend_publications(pubs)
+    mask = presence_[agency_col].map(normalise_name) == normalise_name(agency)
+    if state is not None:
+        mask &= presence_[state_col].map(normalise_name) == normalise_name(state)
+    rows = presence_[mask]
+    n = rows.groupby(PUB).size()
+    kinds = rows.groupby(PUB)[detail].agg(lambda s: "; ".join(sorted(set(map(str, s)))))
+    out = pd.DataFrame({PUB: order[PUB].to_numpy(), WHEN: order[WHEN].to_numpy()})
+    out["n_agreements"] = out[PUB].map(n).fillna(0).astype(int)
+    out["listed"] = out["n_agreements"] > 0
+    out[detail] = [kinds.get(key, "") for key in out[PUB]]
+    return out
+
+
+def listing_spells(agency_rows: pd.DataFrame) -> pd.DataFrame:
+    """Collapse :func:`agency_presence` output into spells of listed / not listed.
+
+    One row per run of consecutive publications with the same ``listed`` value: ``listed``,
+    ``from`` and ``to`` (published_at of the first and last publication of the run) and
+    ``n_publications``.
+    """
+    if agency_rows.empty:
+        return pd.DataFrame(columns=["listed", "from", "to", "n_publications"])
+    listed = agency_rows["listed"].to_numpy()
+    run = np.concatenate([[0], np.cumsum(listed[1:] != listed[:-1])])
+    g = agency_rows.assign(_run=run).groupby("_run")
+    return pd.DataFrame({
+        "listed": g["listed"].first().to_numpy(),
+        "from": g[WHEN].first().to_numpy(),
+        "to": g[WHEN].last().to_numpy(),
+        "n_publications": g.size().to_numpy(),
+    })
+
+
+# --------------------------------------------------------------------------- helpers
+def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"{what} lacks column(s) {missing}; it has {list(frame.columns)}")
