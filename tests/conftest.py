@@ -83,3 +83,12 @@ def built_book(tmp_path_factory) -> Path:
     log = result.stdout[-6000:] + result.stderr[-6000:]
     assert result.returncode == 0, f"the clean build failed:\n{log}"
     return copy / "_build" / "html"
+
+
+# One local server and one chromium for the whole session (test_browser.py, test_a11y.py).
+from book_browser import (  # noqa: E402,F401
+    book_server,
+    chromium_browser,
+    desktop_context,
+    phone_context,
+)

@@ -1,0 +1,122 @@
+"""The book's own Sphinx extension (loaded through `sphinx.local_extensions` in _config.yml).
+
+- adds the book stylesheet (assets/book/custom.css; `assets` is the static path);
+- gives every page's footer the URL of the corrections policy (the `corrections` label);
+- provides the ``data-downloads`` directive used by chapters/downloads.md, which links every file
+  of data/processed/ and data/curated/ with Sphinx download links, so the files are copied into
+  the build and the links work offline and on GitHub Pages.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx import addnodes
+from sphinx.util.docutils import SphinxDirective
+
+DATA_FOLDERS = ("data/processed", "data/curated")
+CORRECTIONS_LABEL = "corrections"
+CORRECTIONS_FALLBACK_DOC = "chapters/methods"
+
+
+def _descriptions(folder: Path) -> dict[str, str]:
+    """File name -> description (or title) from a Frictionless datapackage.json in ``folder``."""
+    found: dict[str, str] = {}
+    for package in (folder / "datapackage.json", folder.parent / "datapackage.json"):
+        if not package.is_file():
+            continue
+        try:
+            meta = json.loads(package.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        for resource in meta.get("resources", []):
+            path = resource.get("path")
+            if not isinstance(path, str):
+                continue
+            target = (package.parent / path).resolve()
+            if target.parent == folder.resolve():
+                text = resource.get("description") or resource.get("title") or ""
+                found.setdefault(target.name, " ".join(str(text).split()))
+    return found
+
+
+def _size(path: Path) -> str:
+    n = path.stat().st_size
+    return f"{n / 1024:,.0f} KB" if n >= 1024 else f"{n:,d} bytes"
+
+
+def _rows(path: Path) -> int:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return max(sum(1 for _ in csv.reader(fh)) - 1, 0)
+
+
+class DataDownloads(SphinxDirective):
+    """List every file of one data folder as download links, with its description and size."""
+
+    required_arguments = 1  # the folder, relative to the book root: data/processed or data/curated
+    option_spec = {"class": directives.class_option}
+
+    def run(self):
+        folder_name = self.arguments[0].strip("/")
+        folder = Path(self.env.srcdir) / folder_name
+        if not folder.is_dir():
+            raise self.error(f"data-downloads: {folder_name} is not a folder of the book")
+        # New or removed files must show up on every build: always re-read this document.
+        self.env.note_reread()
+        descriptions = _descriptions(folder)
+        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+        # datapackage.json first: it describes all the others.
+        files.sort(key=lambda p: p.name != "datapackage.json")
+        listing = nodes.bullet_list(classes=["data-downloads"])
+        for path in files:
+            target = f"/{folder_name}/{path.name}"
+            self.env.note_dependency(str(path))
+            link = addnodes.download_reference(
+                "", "", refdoc=self.env.docname, reftarget=target, refexplicit=True,
+                refwarn=False, classes=["data-download"],
+            )
+            link += nodes.literal(path.name, path.name)
+            para = nodes.paragraph()
+            para += link
+            facts = [_size(path)]
+            if path.suffix == ".csv":
+                rows = _rows(path)
+                facts.insert(0, f"{rows:,d} row{'s' if rows != 1 else ''}")
+            para += nodes.Text(f" ({', '.join(facts)})")
+            description = descriptions.get(path.name)
+            if path.name == "datapackage.json" and not description:
+                description = (
+                    "Frictionless data package: every file and column of this folder, "
+                    "with types, constraints and descriptions."
+                )
+            if description:
+                para += nodes.Text(f": {description}")
+            item = nodes.list_item()
+            item += para
+            listing += item
+        if not files:
+            listing += nodes.list_item("", nodes.paragraph(text=f"({folder_name} is empty)"))
+        return [listing]
+
+
+def _page_context(app, pagename, templatename, context, doctree):
+    """Expose the corrections policy's URL (relative to the page) to the footer template."""
+    labels = app.env.domaindata.get("std", {}).get("labels", {})
+    if CORRECTIONS_LABEL in labels:
+        docname, anchor, _title = labels[CORRECTIONS_LABEL]
+        url = app.builder.get_relative_uri(pagename, docname)
+        context["corrections_url"] = f"{url}#{anchor}" if anchor else url
+    else:
+        url = app.builder.get_relative_uri(pagename, CORRECTIONS_FALLBACK_DOC)
+        context["corrections_url"] = url
+
+
+def setup(app):
+    app.add_css_file("book/custom.css")
+    app.add_directive("data-downloads", DataDownloads)
+    app.connect("html-page-context", _page_context)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
