@@ -1,0 +1,448 @@
+"""The curated, cited tables behind the story chapters, and the bibliography made from them.
+
+``data/curated/`` holds five hand-researched CSV files described by ``datapackage.json``
+(a Frictionless data package): ``sources``, ``events``, ``votes``, ``local_actions`` and
+``claims``. Every row of the last four names its sources in ``source_ids`` (ids of
+``sources.csv`` joined by ``;``). This module
+
+- loads the tables (:func:`load`, :func:`load_all`),
+- validates them against the schema in ``datapackage.json`` plus the checks a Table Schema
+  cannot express: every source id known, every row sourced, every source cited by some row
+  or by a ``{cite}`` role in ``chapters/*.md`` (:func:`problems`, :func:`check`),
+- writes the BibTeX file the book's bibliography is built from (:func:`bibtex`,
+  :func:`write_bibtex`), and
+- shapes the tables the story notebook glues into the chapters (:func:`roll_call`,
+  :func:`timeline`, :func:`claims_table`, :func:`local_actions_table`, :func:`style`).
+
+Run ``python -m ice287g.story`` after editing ``sources.csv``: it validates everything and
+rewrites ``references.bib`` (a test fails while the committed file is stale).
+
+Errors name the file and the row (data rows are counted from 1, after the header line) and,
+where there is one, the row's id.
+"""
+
+from __future__ import annotations
+
+import calendar
+import html
+import json
+import os
+import re
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import pandas as pd
+
+from . import config
+
+TABLES = ("sources", "events", "votes", "local_actions", "claims")
+ID_COLUMN = {"sources": "source_id", "events": "event_id", "local_actions": "action_id",
+             "claims": "claim_id"}
+BIB_NAME = "references.bib"
+
+_ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_URL = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/\S*)?$")
+#: ``{cite}`key```, ``{cite:p}`a,b```, ``{cite:t}``, ``{cite:ps}``... in MyST Markdown.
+_CITE_ROLE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
+#: ``:cite:p:`key``` (reST-style roles inside MyST ``eval-rst`` blocks).
+_CITE_RST = re.compile(r":cite(?::[a-z]+)?:`([^`]+)`")
+
+
+class CuratedDataError(ValueError):
+    """The curated tables break a rule; the message lists every problem found."""
+
+
+# --------------------------------------------------------------------------- locations
+def curated_dir(root: Path | None = None) -> Path:
+    """``data/curated`` under ``root`` (default: the repository root)."""
+    return (Path(root) if root is not None else config.REPO_ROOT) / "data" / "curated"
+
+
+def bib_path(root: Path | None = None) -> Path:
+    """Where the generated BibTeX file lives (``_config.yml`` names it ``references.bib``)."""
+    return (Path(root) if root is not None else config.REPO_ROOT) / BIB_NAME
+
+
+def schema(root: Path | None = None) -> dict:
+    """The data package descriptor (``datapackage.json``) as a dict."""
+    return json.loads((curated_dir(root) / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def _resource(descriptor: dict, name: str) -> dict:
+    for res in descriptor["resources"]:
+        if res["name"] == name:
+            return res
+    raise KeyError(f"datapackage.json has no resource named {name!r}")
+
+
+# --------------------------------------------------------------------------- loading
+def load(name: str, root: Path | None = None) -> pd.DataFrame:
+    """One curated table as strings (empty cells are ``""``), columns as in the schema.
+
+    Raises :class:`CuratedDataError` if the header differs from the schema's field list.
+    """
+    if name not in TABLES:
+        raise KeyError(f"unknown curated table {name!r}; expected one of {', '.join(TABLES)}")
+    res = _resource(schema(root), name)
+    path = curated_dir(root) / res["path"]
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    expected = [f["name"] for f in res["schema"]["fields"]]
+    if list(df.columns) != expected:
+        raise CuratedDataError(
+            f"{_rel(path, root)}: header is {list(df.columns)}, the schema expects {expected}"
+        )
+    return df
+
+
+def load_all(root: Path | None = None) -> dict[str, pd.DataFrame]:
+    """Every curated table, by name."""
+    return {name: load(name, root) for name in TABLES}
+
+
+def _rel(path: Path, root: Path | None) -> str:
+    base = Path(root) if root is not None else config.REPO_ROOT
+    try:
+        return str(Path(path).relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+# --------------------------------------------------------------------------- checks
+def valid_iso_date(text: str) -> bool:
+    """True for a real calendar date written ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``."""
+    m = _ISO.match(text)
+    if not m:
+        return False
+    year, month, day = m.groups()
+    if month is None:
+        return 1000 <= int(year) <= 2999
+    if not 1 <= int(month) <= 12:
+        return False
+    if day is None:
+        return True
+    return 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]
+
+
+def valid_url(text: str) -> bool:
+    """True for an absolute ``http``/``https`` URL with a dotted host and no spaces."""
+    return bool(_URL.match(text))
+
+
+def _precision(text: str) -> str:
+    return {1: "year", 2: "month", 3: "day"}[len(text.split("-"))]
+
+
+def split_ids(cell: str) -> list[str]:
+    """The ids in a ``source_ids`` cell (``a;b`` -> ``["a", "b"]``), blanks dropped."""
+    return [part.strip() for part in str(cell).split(";") if part.strip()]
+
+
+def chapter_citations(root: Path | None = None) -> dict[str, set[str]]:
+    """Every key cited with a ``{cite...}`` role in ``chapters/*.md``, mapped to its pages."""
+    base = Path(root) if root is not None else config.REPO_ROOT
+    found: dict[str, set[str]] = defaultdict(set)
+    for md in sorted((base / "chapters").glob("*.md")):
+        text = md.read_text(encoding="utf-8")
+        for match in list(_CITE_ROLE.finditer(text)) + list(_CITE_RST.finditer(text)):
+            for key in match.group(1).split(","):
+                if key.strip():
+                    found[key.strip()].add(md.name)
+    return dict(found)
+
+
+def _field_problems(name: str, df: pd.DataFrame, res: dict, where: str) -> list[str]:
+    out = []
+    fields = res["schema"]["fields"]
+    idcol = ID_COLUMN.get(name)
+    for i, row in enumerate(df.to_dict("records"), start=1):
+        label = f"{where} row {i}" + (f" ({idcol}={row[idcol]!r})" if idcol and row.get(idcol) else "")
+        for field in fields:
+            col, cons, value = field["name"], field.get("constraints", {}), row[field["name"]]
+            if value == "":
+                if cons.get("required"):
+                    out.append(f"{label}: {col} is empty but required")
+                continue
+            if value != value.strip():
+                out.append(f"{label}: {col} has leading or trailing spaces: {value!r}")
+            if field["type"] == "date" and not (len(value) == 10 and valid_iso_date(value)):
+                out.append(f"{label}: {col} {value!r} is not a date (YYYY-MM-DD)")
+            if field["type"] == "integer" and not re.fullmatch(r"-?\d+", value):
+                out.append(f"{label}: {col} {value!r} is not an integer")
+            elif field["type"] == "integer" and "minimum" in cons and int(value) < cons["minimum"]:
+                out.append(f"{label}: {col} {value} is below {cons['minimum']}")
+            if "enum" in cons and value not in cons["enum"]:
+                out.append(f"{label}: {col} {value!r} is not one of {cons['enum']}")
+            if "pattern" in cons and not re.fullmatch(cons["pattern"], value):
+                out.append(f"{label}: {col} {value!r} is malformed (pattern {cons['pattern']})")
+            if col in ("date", "published") and "pattern" in cons and not valid_iso_date(value):
+                out.append(f"{label}: {col} {value!r} is not a real ISO date (YYYY-MM-DD, YYYY-MM or YYYY)")
+            if col == "url" and not valid_url(value):
+                out.append(f"{label}: url {value!r} is not an absolute http(s) URL")
+        if "date_precision" in row and row["date"] and valid_iso_date(row["date"]) \
+                and row["date_precision"] in ("day", "month", "year") \
+                and _precision(row["date"]) != row["date_precision"]:
+            out.append(f"{label}: date {row['date']!r} does not match date_precision "
+                       f"{row['date_precision']!r}")
+    for key in [idcol] if idcol else []:
+        dups = df[key][df[key].duplicated() & (df[key] != "")]
+        for value in sorted(set(dups)):
+            rows = [str(i) for i, v in enumerate(df[key], start=1) if v == value]
+            out.append(f"{where}: {key} {value!r} appears more than once (rows {', '.join(rows)})")
+    pk = res["schema"].get("primaryKey")
+    if isinstance(pk, list) and len(pk) > 1:
+        dup = df[df.duplicated(subset=pk, keep=False)]
+        if len(dup):
+            rows = [str(i + 1) for i in dup.index]
+            out.append(f"{where}: rows {', '.join(rows)} repeat the key {pk}")
+    return out
+
+
+def problems(root: Path | None = None, tables: dict[str, pd.DataFrame] | None = None) -> list[str]:
+    """Every rule the curated tables break, as messages naming file and row (empty if none).
+
+    Checks: header and field constraints of ``datapackage.json`` (required, type, enum,
+    pattern, unique), real calendar dates, absolute http(s) URLs, ``date`` agreeing with
+    ``date_precision``; every ``source_ids`` id known to ``sources.csv``; every row sourced;
+    every ``{cite}`` key in the chapters known; every source cited by some row or chapter.
+    """
+    descriptor = schema(root)
+    out: list[str] = []
+    if tables is None:
+        tables = {}
+        for name in TABLES:
+            try:
+                tables[name] = load(name, root)
+            except CuratedDataError as exc:
+                out.append(str(exc))
+    for name, df in tables.items():
+        res = _resource(descriptor, name)
+        out += _field_problems(name, df, res, f"data/curated/{res['path']}")
+    if "sources" not in tables:
+        return out
+    known = set(tables["sources"]["source_id"])
+    cited: set[str] = set()
+    for name, df in tables.items():
+        if name == "sources":
+            continue
+        where = f"data/curated/{_resource(descriptor, name)['path']}"
+        idcol = ID_COLUMN.get(name)
+        for i, row in enumerate(df.to_dict("records"), start=1):
+            label = f"{where} row {i}" + (f" ({idcol}={row[idcol]!r})" if idcol else "")
+            ids = split_ids(row["source_ids"])
+            if not ids:
+                continue  # already reported as an empty required field
+            for sid in ids:
+                if sid not in known:
+                    out.append(f"{label}: unknown source id {sid!r} (not in data/curated/sources.csv)")
+            cited.update(ids)
+    by_chapter = chapter_citations(root)
+    for key, pages in sorted(by_chapter.items()):
+        if key not in known:
+            out.append(f"chapters/{sorted(pages)[0]}: cites unknown source id {key!r} "
+                       "(not in data/curated/sources.csv)")
+    cited.update(by_chapter)
+    for i, sid in enumerate(tables["sources"]["source_id"], start=1):
+        if sid and sid not in cited:
+            out.append(f"data/curated/sources.csv row {i} (source_id={sid!r}): never cited by a "
+                       "curated row or a {cite} role in chapters/*.md")
+    return out
+
+
+def check(root: Path | None = None) -> dict[str, pd.DataFrame]:
+    """Load and validate every table; return them, or raise :class:`CuratedDataError`."""
+    tables = load_all(root)
+    found = problems(root, tables)
+    if found:
+        raise CuratedDataError(
+            f"{len(found)} problem(s) in the curated data:\n" + "\n".join(f"- {p}" for p in found)
+        )
+    return tables
+
+
+# --------------------------------------------------------------------------- BibTeX
+_LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                   "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                   "^": r"\textasciicircum{}"}
+
+
+def latex_escape(text: str) -> str:
+    """Escape the characters BibTeX/LaTeX treat specially (``& % $ # _ { } ~ ^ \\``)."""
+    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in text)
+
+
+def _authors(publisher: str) -> str:
+    # The outlet is the citation's "author": citations read (WLRN, 2025-06-30). Double braces
+    # keep it one corporate name, never split into first/last names or re-cased.
+    return "{" + latex_escape(publisher) + "}"
+
+
+def _year_labels(sources: pd.DataFrame) -> dict[str, str]:
+    """The date shown in each citation: the ISO publication date, with a/b/c suffixes when
+    one outlet has several sources under the same date (``2025-06-30a``), ``n.d.`` if none."""
+    labels = {}
+    groups = defaultdict(list)
+    for row in sources.itertuples():
+        groups[(row.publisher, row.published or "n.d.")].append(row.source_id)
+    for (_, date), ids in groups.items():
+        if len(ids) == 1:
+            labels[ids[0]] = date
+        else:
+            for n, sid in enumerate(sorted(ids)):
+                labels[sid] = f"{date}{chr(ord('a') + n)}"
+    return labels
+
+
+def bibtex(sources: pd.DataFrame) -> str:
+    """The BibTeX text for ``sources`` (one ``@misc`` entry per row, in ``source_id`` order).
+
+    Titles and outlets are wrapped in an extra pair of braces so bibliography styles keep
+    their capitalisation; LaTeX special characters are escaped; URLs are written raw.
+    """
+    labels = _year_labels(sources)
+    entries = []
+    for row in sources.sort_values("source_id").itertuples():
+        note = []
+        if row.author:
+            note.append("By " + row.author.replace("; ", " and ") + ".")
+        note.append(f"{row.kind.capitalize()}.")
+        if row.note:
+            note.append(row.note)
+        note.append(f"Accessed {row.accessed}.")
+        fields = [
+            ("author", _authors(row.publisher)),
+            ("title", "{" + latex_escape(row.title) + "}"),
+            ("year", labels[row.source_id]),
+            ("url", row.url),
+            ("note", " ".join(latex_escape(n) for n in note)),
+        ]
+        body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields)
+        entries.append(f"@misc{{{row.source_id},\n{body}\n}}\n")
+    header = ("% Generated by ice287g.story from data/curated/sources.csv -- do not edit by hand.\n"
+              "% Regenerate with: python -m ice287g.story\n\n")
+    return header + "\n".join(entries)
+
+
+def write_bibtex(root: Path | None = None) -> Path:
+    """Validate the curated data, then write ``references.bib`` atomically; return its path.
+
+    Nothing is written when validation fails (the error lists every problem).
+    """
+    tables = check(root)
+    path = bib_path(root)
+    text = bibtex(tables["sources"])
+    fd, tmp = tempfile.mkstemp(prefix=".references-", suffix=".bib", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------- tables for the book
+def source_links(cell: str, sources: pd.DataFrame) -> str:
+    """HTML links for a ``source_ids`` cell: ``<a href=url>Outlet, date</a>; ...``."""
+    by_id = sources.set_index("source_id")
+    labels = _year_labels(sources)
+    parts = []
+    for sid in split_ids(cell):
+        row = by_id.loc[sid]
+        text = html.escape(f"{row['publisher']}, {labels[sid]}")
+        parts.append(f'<a href="{html.escape(row["url"], quote=True)}">{text}</a>')
+    return "; ".join(parts)
+
+
+def roll_call(votes: pd.DataFrame, meeting_date: str, jurisdiction: str) -> pd.DataFrame:
+    """The roll call of one meeting: Member, Role, Vote (yes first, then no, absent, recused)."""
+    sel = votes[(votes["meeting_date"] == meeting_date) & (votes["jurisdiction"] == jurisdiction)]
+    if sel.empty:
+        raise KeyError(f"votes.csv has no roll call for {jurisdiction} on {meeting_date}")
+    if sel["motion"].nunique() != 1:
+        raise ValueError(f"{jurisdiction} {meeting_date}: more than one motion; pass one meeting's rows")
+    order = {"yes": 0, "no": 1, "absent": 2, "recused": 3}
+    out = sel.assign(_o=sel["vote"].map(order)).sort_values(["_o", "member"], kind="stable")
+    return out[["member", "role", "vote"]].rename(
+        columns={"member": "Member", "role": "Role", "vote": "Vote"}).reset_index(drop=True)
+
+
+def tally(votes: pd.DataFrame, meeting_date: str, jurisdiction: str) -> dict[str, int]:
+    """Counts of yes/no/absent/recused at one meeting (zeros included)."""
+    sel = votes[(votes["meeting_date"] == meeting_date) & (votes["jurisdiction"] == jurisdiction)]
+    counts = sel["vote"].value_counts()
+    return {k: int(counts.get(k, 0)) for k in ("yes", "no", "absent", "recused")}
+
+
+def timeline(events: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """Events in date order: Date, Place, What happened, Numbers, Sources (HTML links)."""
+    df = events.copy()
+    df["_sort"] = df["date"].map(lambda d: d + "-00" * (2 - d.count("-")))
+    df = df.sort_values(["_sort", "event_id"], kind="stable")
+    shown = df["date"].where(df["date_precision"] == "day", df["date"] + " (" + df["date_precision"] + ")")
+    return pd.DataFrame({
+        "Date": shown.values,
+        "Place": df["place"].values,
+        "What happened": df["what"].map(html.escape).values,
+        "Numbers": df["numbers"].map(html.escape).values,
+        "Sources": [source_links(c, sources) for c in df["source_ids"]],
+    })
+
+
+def claims_table(claims: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """Claims of the article: Claim (quoted), Verdict, Evidence, Sources (HTML links)."""
+    return pd.DataFrame({
+        "Claim": claims["quote"].map(lambda q: html.escape("“" + q + "”")).values,
+        "Verdict": claims["verdict"].values,
+        "Evidence": claims["evidence"].map(html.escape).values,
+        "Sources": [source_links(c, sources) for c in claims["source_ids"]],
+    })
+
+
+def local_actions_table(actions: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """Local actions in date order: Date, Place, Kind, What, Amount (USD), Outcome, Sources."""
+    df = actions.copy()
+    df["_sort"] = df["date"].map(lambda d: d + "-00" * (2 - d.count("-")))
+    df = df.sort_values(["_sort", "action_id"], kind="stable")
+    amount = df["amount_usd"].map(lambda a: f"${int(a):,}" if a else "")
+    return pd.DataFrame({
+        "Date": df["date"].values,
+        "Place": (df["jurisdiction"] + ", " + df["state"]).values,
+        "Kind": df["kind"].values,
+        "What": df["description"].map(html.escape).values,
+        "Amount (USD)": amount.values,
+        "Outcome": df["outcome"].map(html.escape).values,
+        "Sources": [source_links(c, sources) for c in df["source_ids"]],
+    })
+
+
+def verdict_counts(claims: pd.DataFrame) -> pd.DataFrame:
+    """How many claims got each verdict (all four verdicts listed, zeros included)."""
+    order = ["supported", "partly supported", "contradicted", "unverified"]
+    counts = claims["verdict"].value_counts()
+    return pd.DataFrame({"Verdict": order, "Claims": [int(counts.get(v, 0)) for v in order]})
+
+
+def style(df: pd.DataFrame, caption: str | None = None):
+    """A pandas Styler for the book: no index column, cells already HTML-escaped by the
+    table builders above (links are kept), left-aligned text."""
+    styler = df.style.hide(axis="index")
+    styler = styler.set_table_attributes('class="story-table"')
+    styler = styler.set_properties(**{"text-align": "left", "vertical-align": "top"})
+    styler = styler.set_table_styles([{"selector": "th", "props": [("text-align", "left")]}])
+    if caption:
+        styler = styler.set_caption(html.escape(caption))
+    return styler
+
+
+def main() -> None:
+    """Validate the curated data and rewrite ``references.bib`` (``python -m ice287g.story``)."""
+    path = write_bibtex()
+    tables = load_all()
+    print(f"curated data valid: {', '.join(f'{n} {len(t)} rows' for n, t in tables.items())}")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
