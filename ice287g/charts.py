@@ -97,24 +97,30 @@ def color_for(category: str, mapping: dict[str, str] | None = None) -> str:
 
 
 def finish(fig, ax, *, title: str, xlabel: str, ylabel: str, source: str = SOURCE_ICE,
-           note: str | None = None):
+           note: str | None = None, footer_y: float | None = None,
+           title_wrap: int = TITLE_WRAP):
     """Give a chart its finding-stating title, axis labels and source line.
 
     ``note`` is an optional caveat printed above the source line (e.g. the survivorship
     caveat of a by-signing-date chart). Long titles and source lines are wrapped so that
-    they fit the figure width on a phone.
+    they fit the figure width on a phone. The footer goes just below the axes' tick labels
+    and axis label, or, for a figure with a fixed layout, at figure height ``footer_y``
+    (anchored at its bottom; skipping the measurement makes many small charts faster).
     """
     if not (title and title.strip()) or not (xlabel and xlabel.strip()) \
             or not (ylabel and ylabel.strip()) or not (source and source.strip()):
         raise ValueError("every chart needs a title, both axis labels and a source line")
-    ax.set_title("\n".join(textwrap.wrap(title, TITLE_WRAP)))
+    ax.set_title("\n".join(textwrap.wrap(title, title_wrap)))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     footer = "\n".join(textwrap.wrap(source, SOURCE_WRAP))
     if note:
         footer = "\n".join(textwrap.wrap(note, SOURCE_WRAP)) + "\n" + footer
-    # Place the footer below everything drawn so far (tick labels, axis label).
-    fig.canvas.draw()
+    if footer_y is not None:
+        fig.text(0.01, footer_y, footer, ha="left", va="bottom", fontsize=10.5,
+                 color="#444444", transform=fig.transFigure)
+        return fig
+    # Place the footer below the axes' tick labels and axis label (measured, not drawn).
     renderer = fig.canvas.get_renderer()
     bottom = ax.get_tightbbox(renderer).transformed(fig.transFigure.inverted()).y0
     fig.text(0.0, bottom - 0.03, footer, ha="left", va="top", fontsize=10.5,
@@ -156,16 +162,18 @@ def mark_date(ax, date, label: str, *, y: float = 0.97, ha: str = "left",
 
 
 def png_bytes(fig, *, dpi: float | None = None, colors: int = 256,
-              max_bytes: int = MAX_IMAGE_BYTES) -> bytes:
+              max_bytes: int = MAX_IMAGE_BYTES, tight: bool = True) -> bytes:
     """Render ``fig`` to a compact PNG (palette-quantised) and check its size.
 
-    Raises ``ValueError`` when the PNG would exceed ``max_bytes``: shrink the figure or its
-    dpi rather than publish a heavy image.
+    ``tight`` crops to the drawn content (an extra layout pass; pass ``False`` for figures
+    laid out with fixed margins). Raises ``ValueError`` when the PNG would exceed
+    ``max_bytes``: shrink the figure or its dpi rather than publish a heavy image.
     """
     from PIL import Image
 
     raw = io.BytesIO()
-    fig.savefig(raw, format="png", dpi=dpi)
+    fig.savefig(raw, format="png", dpi=dpi, bbox_inches="tight" if tight else None,
+                pad_inches=0.15, facecolor="white")
     raw.seek(0)
     image = Image.open(raw).convert("RGB")
     if colors:
@@ -190,14 +198,14 @@ def check_alt(alt: str) -> str:
 
 
 def img_tag(fig, alt: str, *, dpi: float | None = 100, colors: int = 128,
-            max_bytes: int = MAX_IMAGE_BYTES, close: bool = True) -> str:
+            max_bytes: int = MAX_IMAGE_BYTES, close: bool = True, tight: bool = True) -> str:
     """An ``<img>`` element holding ``fig`` as an inline PNG, with alt text.
 
     For ``ipywidgets.HTML`` children of the explorer: a widget ``Image`` cannot carry alt
     text, an HTML ``<img>`` can. The figure is closed afterwards unless ``close=False``.
     """
     text = check_alt(alt)
-    data = png_bytes(fig, dpi=dpi, colors=colors, max_bytes=max_bytes)
+    data = png_bytes(fig, dpi=dpi, colors=colors, max_bytes=max_bytes, tight=tight)
     if close:
         plt.close(fig)
     b64 = base64.b64encode(data).decode("ascii")
