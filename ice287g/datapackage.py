@@ -1,0 +1,237 @@
+"""The Frictionless data package describing every processed file and column."""
+
+from __future__ import annotations
+
+from . import clean
+from .build import SUPPORT_COLUMNS
+
+ICE_URL = "https://www.ice.gov/identify-and-arrest/287g"
+
+_ID_PUB = {"name": "publication", "type": "string", "constraints": {"required": True},
+           "description": "Key of a publication: YYYYMMDD + part of day (am/mid/pm, x when the "
+                          "name has none) for an ICE stamp, with -2, -3 for a stamp re-issued "
+                          "with a different list; c + capture time (YYYYMMDDTHHMMSS, UTC) for an "
+                          "archive capture."}
+
+
+def _f(name, type_, description, required=False, **constraints):
+    field = {"name": name, "type": type_, "description": description}
+    if type_ == "datetime":
+        field["format"] = "%Y-%m-%dT%H:%M:%S"
+    if required:
+        constraints["required"] = True
+    if constraints:
+        field["constraints"] = constraints
+    return field
+
+
+def _snapshot_fields(participating: bool) -> list[dict]:
+    what = "agreements" if participating else "pending requests"
+    fields = [
+        {**_ID_PUB, "constraints": {"required": True, "unique": True}},
+        _f("published_at", "datetime", "When the list was published: ICE's stamp (am -> 00:00, "
+           "mid -> 06:00, pm -> 12:00 of the stamped date, an ordering convention since ICE gives "
+           "no hour; a stamp without part of day -> 00:00), after the documented stamp correction; "
+           "for an archive capture, the capture time (UTC).", True),
+        _f("published_at_raw", "datetime", "The timestamp as the file name has it, before any "
+           "stamp correction.", True),
+        _f("stamp_provenance", "string", "ice_stamp: ICE's own file name stamp; archive_capture: "
+           "the time the Internet Archive captured the page or workbook.", True,
+           enum=["ice_stamp", "archive_capture"]),
+        _f("part_of_day", "string", "am, mid or pm from ICE's stamp; blank for captures and "
+           "stamps without one.", enum=["am", "mid", "pm"]),
+        _f("revision", "string", "Revision suffixes of the file names carrying this list "
+           "(b, 2, copy; several joined by ;)."),
+        _f("captured_at", "datetime", "First time (UTC) a file carrying this list was "
+           "downloaded (from the capture folder or the archive capture time)."),
+        _f("last_captured_at", "datetime", "Last such time (UTC)."),
+        _f("file", "string", "Name of the representative file (the first captured).", True),
+        _f("sha256", "string", "SHA-256 of the representative file.", True,
+           pattern="[0-9a-f]{64}"),
+        _f("n_files", "integer", "How many input files carried this list (see files.csv).", True,
+           minimum=1),
+        _f("content_id", "string", "Hash of the sheet's cleaned rows (MOA links left out): "
+           "files with the same content id carry the same list.", True, pattern="C[0-9a-f]{12}"),
+    ]
+    if participating:
+        fields += [
+            _f("n_agreements", "integer", "Rows on the sheet (agreements as ICE lists them).",
+               True, minimum=1),
+            _f("n_distinct_agreements", "integer", "Distinct agreement_ids on the sheet.", True,
+               minimum=0),
+        ]
+    else:
+        fields += [
+            _f("n_requests", "integer", "Rows on the sheet (pending requests).", True, minimum=1),
+            _f("n_distinct_requests", "integer", "Distinct pending_ids on the sheet.", True,
+               minimum=0),
+        ]
+    fields += [
+        _f("n_agencies", "integer", f"Distinct agencies (state + agency name) among the {what}.",
+           True, minimum=0),
+        _f("n_florida", "integer", f"Rows in Florida.", True, minimum=0),
+    ]
+    for label, col in SUPPORT_COLUMNS.items():
+        fields.append(_f(col, "integer", f"Rows with support type {label}.", True, minimum=0))
+    fields.append(_f("n_support_type_other", "integer", "Rows whose support type is blank or "
+                     "not one of the three models.", True, minimum=0))
+    if participating:
+        fields.append(_f("n_signed_after_publication", "integer", "Rows whose SIGNED date is "
+                         "after the publication date (an impossible value, flagged).", True,
+                         minimum=0))
+    fields += [
+        _f("n_flagged_rows", "integer", "Rows carrying at least one cleaning flag.", True,
+           minimum=0),
+        _f("columns", "string", "The sheet's header, | separated.", True),
+        _f("stamp_corrected", "boolean", "True when published_at was corrected from the raw "
+           "stamp by the documented January rule.", True),
+        _f("trend_excluded", "boolean", "True when this list must stay out of trend lines "
+           "(wrong columns, collapsed count, contradicted stamp); the reason is in qa_note.", True),
+        _f("qa_note", "string", "Why the publication is flagged or corrected."),
+    ]
+    return fields
+
+
+def _entity_fields(participating: bool) -> list[dict]:
+    idf = ("agreement_id", "Stable id of an agreement: A + 11 hex digits of a SHA-256 of "
+           "the normalised state code, agency name (case, spacing and apostrophes ignored), "
+           "support type and signed date.", "A[0-9a-f]{11}") if participating else (
+           "pending_id", "Stable id of a pending request: P + 11 hex digits of a SHA-256 of the "
+           "normalised state code, agency name and support type.", "P[0-9a-f]{11}")
+    fields = [
+        _f(idf[0], "string", idf[1], True, unique=True, pattern=idf[2]),
+        _f("state", "string", "State or territory name (canonical; ICE writes capitals)."),
+        _f("state_code", "string", "USPS code; blank when the state is unknown (flag "
+           "state_unknown).", enum=sorted(set(clean.STATES.values()))),
+        _f("agency", "string", "Law enforcement agency, whitespace trimmed, as on the latest "
+           "sheet listing it."),
+        _f("agency_type", "string", "County, Municipality or State Agency (blank on sheets "
+           "before 2025, which have no TYPE column).", enum=list(clean.AGENCY_TYPES)),
+        _f("county", "string", "County as ICE writes it (from May 2025 sheets)."),
+        _f("support_type", "string", "The 287(g) model; other values are flagged.",
+           ),
+    ]
+    if participating:
+        fields.append(_f("signed", "date", "SIGNED date (blank when missing or impossible and "
+                         "not fixed; see flags)."))
+    fields += [
+        _f("state_raw", "string", "Raw STATE values (| separated) where cleaning changed more "
+           "than spacing and letter case."),
+        _f("agency_raw", "string", "Raw agency names where cleaning changed more than spacing."),
+        _f("agency_type_raw", "string", "Raw TYPE values where changed (#NA, typos)."),
+        _f("support_type_raw", "string", "Raw SUPPORT TYPE values where changed."),
+    ]
+    if participating:
+        fields.append(_f("signed_raw", "string", "Raw SIGNED values where they were not a "
+                         "plain date (text, impossible year)."))
+    fields += [
+        _f("flags", "string", "Cleaning flags, ; separated (see data/README.md)."),
+        _f("first_seen", "datetime", "published_at of the first trend publication listing it."),
+        _f("last_seen", "datetime", "published_at of the last trend publication listing it."),
+        _f("first_publication", "string", "Key of that first publication."),
+        _f("last_publication", "string", "Key of that last publication."),
+        _f("n_snapshots", "integer", "Trend publications listing it.", True, minimum=0),
+        _f("listed_in_latest", "boolean", "Listed in the latest trend publication.", True),
+    ]
+    if not participating:
+        fields.append(_f("agreement_id", "string", "The signed agreement with the same state, "
+                         "agency and support type, when one exists (earliest first seen).",
+                         pattern="A[0-9a-f]{11}"))
+    return fields
+
+
+def _resource(name: str, fields: list[dict], description: str, primary_key=None,
+              foreign_keys=None) -> dict:
+    schema = {"fields": fields, "missingValues": [""]}
+    if primary_key:
+        schema["primaryKey"] = primary_key
+    if foreign_keys:
+        schema["foreignKeys"] = foreign_keys
+    return {
+        "name": name.replace(".csv", "").replace("_", "-"),
+        "path": name,
+        "profile": "tabular-data-resource",
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "description": description,
+        "schema": schema,
+    }
+
+
+def datapackage(tables: dict) -> dict:
+    sources = [{"title": "U.S. Immigration and Customs Enforcement, 287(g) participating and "
+                         "pending agency lists", "path": ICE_URL}]
+    res = [
+        _resource("snapshots.csv", _snapshot_fields(True),
+                  "One row per published participating-agencies list (ICE stamp or archive "
+                  "capture).", ["publication"]),
+        _resource("agreements.csv", _entity_fields(True),
+                  "One row per distinct 287(g) agreement seen on any participating list.",
+                  ["agreement_id"]),
+        _resource("listings.csv", [
+            {**_ID_PUB},
+            _f("agreement_id", "string", "An agreement on that publication.", True,
+               pattern="A[0-9a-f]{11}"),
+        ], "Which agreement is on which participating publication (long form).",
+            ["publication", "agreement_id"],
+            [{"fields": "publication", "reference": {"resource": "snapshots", "fields": "publication"}},
+             {"fields": "agreement_id", "reference": {"resource": "agreements", "fields": "agreement_id"}}]),
+        _resource("pending_snapshots.csv", _snapshot_fields(False),
+                  "One row per published pending-agencies list.", ["publication"]),
+        _resource("pending.csv", _entity_fields(False),
+                  "One row per distinct pending request seen on any pending list.",
+                  ["pending_id"]),
+        _resource("pending_listings.csv", [
+            {**_ID_PUB},
+            _f("pending_id", "string", "A pending request on that publication.", True,
+               pattern="P[0-9a-f]{11}"),
+        ], "Which pending request is on which pending publication (long form).",
+            ["publication", "pending_id"],
+            [{"fields": "publication", "reference": {"resource": "pending-snapshots", "fields": "publication"}},
+             {"fields": "pending_id", "reference": {"resource": "pending", "fields": "pending_id"}}]),
+        _resource("files.csv", [
+            _f("archive", "string", "Archive folder the file came from.", True),
+            _f("path", "string", "Path inside the archive.", True),
+            _f("file", "string", "File name.", True),
+            _f("sha256", "string", "SHA-256 of the file.", True, pattern="[0-9a-f]{64}"),
+            _f("list", "string", "participating or pending (from the name); blank when the "
+               "name is unparsable.", enum=["participating", "pending"]),
+            _f("form", "string", "Naming form.", enum=["archive_table", "archive_workbook", "ice_file"]),
+            _f("stamp_provenance", "string", "ice_stamp or archive_capture.",
+               enum=["ice_stamp", "archive_capture"]),
+            _f("stamp_raw", "string", "The date part of the name as written."),
+            _f("stamp", "datetime", "The name's timestamp after any correction."),
+            _f("part_of_day", "string", "am, mid, pm or blank.", enum=["am", "mid", "pm"]),
+            _f("revision", "string", "Revision suffix (b, 2, copy) or blank."),
+            _f("name_note", "string", "How an irregular name was read."),
+            _f("captured_at", "datetime", "Download or capture time (UTC), when known."),
+            _f("publication", "string", "The publication this file carried (blank if excluded)."),
+            _f("content_id", "string", "Content id of its list.", pattern="C[0-9a-f]{12}"),
+            _f("n_rows", "integer", "Data rows read.", minimum=0),
+            _f("copy_of", "string", "Path of an earlier byte-identical file."),
+            _f("status", "string", "read, or excluded by a reviewed decision.", True,
+               enum=["read", "excluded"]),
+            _f("note", "string", "Reviewed decision, stamp or column note."),
+        ], "Every input file: where it came from and which list it carried.", ["archive", "path"]),
+        _resource("qa.csv", [
+            _f("name", "string", "Check name.", True, unique=True),
+            _f("status", "string", "pass or fail for invariants, info for reported anomalies "
+               "and how they were handled.", True, enum=["pass", "fail", "info"]),
+            _f("count", "integer", "Items checked or found.", True, minimum=0),
+            _f("detail", "string", "What was checked and what was found.", True),
+        ], "Every check the build ran. A fail stops the build.", ["name"]),
+    ]
+    return {
+        "profile": "tabular-data-package",
+        "name": "ice-287g-processed",
+        "title": "ICE 287(g) lists: processed datasets of the book '287(g) in Key West'",
+        "description": "Tidy, validated tables derived by `python -m ice287g build` from archived "
+                       "copies of the participating and pending agency spreadsheets ICE publishes "
+                       "on its 287(g) page. See data/README.md.",
+        "licenses": [{"name": "CC0-1.0", "title": "ICE's lists are U.S. federal government "
+                      "works (public domain); the derived tables are dedicated likewise",
+                      "path": "https://creativecommons.org/publicdomain/zero/1.0/"}],
+        "sources": sources,
+        "resources": res,
+    }
