@@ -20,6 +20,8 @@ tested on small frames built by hand (``tests/test_analysis.py``).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,75 @@ import pandas as pd
 PUB = "publication"
 WHEN = "published_at"
 AID = "agreement_id"
+
+
+# --------------------------------------------------------------------------- the data
+@dataclass
+class Dataset:
+    """The processed ICE data as the notebooks use it.
+
+    ``pubs`` (all publications, with ``trend_excluded``), ``agreements``, ``listings`` (long
+    form, every publication) and ``presence`` (listings of trend publications joined with
+    agreement attributes and ``published_at``).
+    """
+
+    pubs: pd.DataFrame
+    agreements: pd.DataFrame
+    listings: pd.DataFrame
+    presence: pd.DataFrame
+
+    @property
+    def trend(self) -> pd.DataFrame:
+        """Trend publications in time order."""
+        return trend_publications(self.pubs)
+
+    @property
+    def latest(self):
+        """Key of the latest trend publication."""
+        return latest_publication(self.pubs)
+
+    def latest_rows(self) -> pd.DataFrame:
+        """The agreements on the latest trend publication (presence rows)."""
+        return on_publication(self.presence, self.latest)
+
+
+def _as_bool(series: pd.Series) -> pd.Series:
+    text = series.astype("string").str.strip().str.lower()
+    bad = ~text.isin(["true", "false"]) & text.notna() & (text != "")
+    if bad.any():
+        raise ValueError(f"not a boolean: {sorted(set(series[bad]))[:5]}")
+    return text.eq("true").fillna(False).astype(bool)
+
+
+def dataset(processed_dir: Path | None = None) -> Dataset:
+    """Load ``snapshots.csv``, ``agreements.csv`` and ``listings.csv`` into a :class:`Dataset`.
+
+    Dates become timestamps (a blank or flagged ``signed`` becomes ``NaT``), flags become
+    booleans. Publications without ``trend_excluded`` are all kept in trend lines.
+    """
+    from . import config
+
+    folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
+    read = dict(dtype=str, keep_default_na=False)
+    pubs = pd.read_csv(folder / "snapshots.csv", **read)
+    agreements = pd.read_csv(folder / "agreements.csv", **read)
+    listings = pd.read_csv(folder / "listings.csv", **read)
+    _require(pubs, [PUB, WHEN], "snapshots.csv")
+    pubs[WHEN] = pd.to_datetime(pubs[WHEN], format="ISO8601")
+    if "trend_excluded" in pubs.columns:
+        pubs["trend_excluded"] = _as_bool(pubs["trend_excluded"])
+    for col in [c for c in pubs.columns if c.startswith("n_")]:
+        pubs[col] = pd.to_numeric(pubs[col], errors="coerce")
+    for col in ("signed", "first_seen", "last_seen"):
+        if col in agreements.columns:
+            agreements[col] = pd.to_datetime(agreements[col].replace("", None), errors="coerce",
+                                             format="ISO8601")
+    if "listed_in_latest" in agreements.columns:
+        agreements["listed_in_latest"] = _as_bool(agreements["listed_in_latest"])
+    if {"first_publication", "last_publication"} <= set(listings.columns):
+        listings = expand_runs(listings, pubs)
+    pres = presence(listings, agreements, pubs)
+    return Dataset(pubs=pubs, agreements=agreements, listings=listings, presence=pres)
 
 
 # --------------------------------------------------------------------------- publications
@@ -276,6 +347,75 @@ def removals(presence_: pd.DataFrame, pubs: pd.DataFrame, agreements_: pd.DataFr
     out = out[[AID, *cols, "last_listed", "first_missing", "returned"]]
     sort = ["first_missing"] + [c for c in ("state", "agency") if c in cols]
     return out.sort_values(sort, kind="stable").reset_index(drop=True)
+
+
+def additions(presence_: pd.DataFrame, pubs: pd.DataFrame, agreements_: pd.DataFrame,
+              attrs: Iterable[str] = ("state", "agency", "agency_type", "county",
+                                      "support_type", "signed")) -> pd.DataFrame:
+    """Every addition after the first list: an agreement missing from one trend publication
+    and on the next. Columns: ``agreement_id``, the attributes, ``added_at`` (published_at of
+    the list that first has it again) and ``was_listed_before`` (it had been on an earlier list).
+    """
+    order = trend_publications(pubs)
+    mat = presence_matrix(presence_, pubs)
+    m = mat.to_numpy()
+    when = order[WHEN].to_numpy()
+    if m.shape[1] >= 2:
+        new = m[:, 1:] & ~m[:, :-1]
+        ever_before = np.logical_or.accumulate(m, axis=1)
+        r, c = np.nonzero(new)
+        rows = pd.DataFrame({AID: mat.index.to_numpy()[r], "added_at": when[c + 1],
+                             "was_listed_before": ever_before[r, c]})
+    else:
+        rows = pd.DataFrame(columns=[AID, "added_at", "was_listed_before"])
+    cols = [a for a in attrs if a in agreements_.columns]
+    out = rows.merge(agreements_[[AID, *cols]], on=AID, how="left")
+    out = out[[AID, *cols, "added_at", "was_listed_before"]]
+    sort = ["added_at"] + [c for c in ("state", "agency") if c in cols]
+    return out.sort_values(sort, kind="stable").reset_index(drop=True)
+
+
+def _similar(a: str, b: str) -> float:
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, normalise_name(a), normalise_name(b)).ratio()
+
+
+def match_changed_records(removed: pd.DataFrame, added: pd.DataFrame, *,
+                          min_similarity: float = 0.85) -> pd.DataFrame:
+    """Mark removals that are really ICE editing a row (the agreement id is derived from the
+    row's content, so a corrected name or date looks like one removal plus one addition).
+
+    A removal is matched to an addition on the same list transition (``added_at`` equals
+    ``first_missing``) in the same state with the same support type whose agency name is at
+    least ``min_similarity`` alike (difflib ratio, case and spacing ignored), or whose county,
+    agency type and signing date are all the same. Adds ``kind`` ("record changed" or
+    "dropped") and ``replaced_by`` (the matching addition's ``agreement_id``, else empty).
+    """
+    out = removed.copy()
+    kinds, repl = [], []
+    by_time = {k: g for k, g in added.groupby("added_at")} if len(added) else {}
+    for row in out.itertuples(index=False):
+        cands = by_time.get(row.first_missing)
+        best = ""
+        if cands is not None:
+            cands = cands[(cands["state"] == row.state) & (cands["support_type"] == row.support_type)]
+            scored = []
+            for cand in cands.itertuples(index=False):
+                sim = _similar(row.agency, cand.agency)
+                same_details = all(
+                    hasattr(row, f) and hasattr(cand, f) and pd.notna(getattr(row, f))
+                    and getattr(row, f) == getattr(cand, f) and getattr(row, f) != ""
+                    for f in ("county", "agency_type", "signed"))
+                if sim >= min_similarity or same_details:
+                    scored.append((sim, cand.agreement_id))
+            if scored:
+                best = max(scored)[1]
+        kinds.append("record changed" if best else "dropped")
+        repl.append(best)
+    out["kind"] = kinds
+    out["replaced_by"] = repl
+    return out
 
 
 def left_the_list(agreements_: pd.DataFrame, presence_: pd.DataFrame,

@@ -196,3 +196,46 @@ def test_agency_presence_and_spells(pres):
     assert spells.loc[1, "from"] == pd.Timestamp("2025-05-15")
     nobody = an.agency_presence(pres, PUBS, "Nowhere Police")
     assert not nobody["listed"].any()
+
+
+def test_additions_by_hand(pres):
+    add = an.additions(pres, PUBS, AGREEMENTS)
+    # p1 -> p2 adds a4; p2 -> p4 adds a2 (back) and a5
+    assert add[["agreement_id", "was_listed_before"]].to_numpy().tolist() == [
+        ["a4", False], ["a2", True], ["a5", False]]
+    assert add["added_at"].tolist() == list(pd.to_datetime(["2025-05-08", "2025-05-15",
+                                                            "2025-05-15"]))
+
+
+def test_match_changed_records_pairs_edits_not_real_drops():
+    t = pd.Timestamp("2025-06-01")
+    removed = pd.DataFrame({
+        "agreement_id": ["r1", "r2", "r3", "r4"],
+        "state": ["Michigan", "Florida", "Texas", "Florida"],
+        "agency": ["Berrian County Sheriff's Offic", "Fellsmere Police Department",
+                   "Kerr County Sheriff's Office", "Okaloosa County Sheriff's Office"],
+        "agency_type": ["County", "Municipality", "County", "County"],
+        "county": ["Berrian County", "", "Kerr County", "Okaloosa County"],
+        "support_type": ["Warrant Service Officer", "Task Force Model", "Jail Enforcement Model",
+                         "Task Force Model"],
+        "signed": ["2025-05-06", "2025-04-24", "2025-05-06", "2025-02-26"],
+        "first_missing": [t, t, t, t],
+    })
+    added = pd.DataFrame({
+        "agreement_id": ["n1", "n2", "n3", "n4"],
+        "state": ["Michigan", "Florida", "Texas", "Florida"],
+        # n1: typo fixed; n2: same agency, other support type (not an edit of r2);
+        # n3: same agency and model but a week later (different transition);
+        # n4: renamed, but same county, type and date
+        "agency": ["Berrian County Sheriff's Office", "Fellsmere Police Department",
+                   "Kerr County Sheriff's Office", "Okaloosa County Board of County Commissioners"],
+        "agency_type": ["County", "Municipality", "County", "County"],
+        "county": ["Berrian County", "", "Kerr County", "Okaloosa County"],
+        "support_type": ["Warrant Service Officer", "Warrant Service Officer",
+                         "Jail Enforcement Model", "Task Force Model"],
+        "signed": ["2025-05-06", "2025-04-24", "2025-05-02", "2025-02-26"],
+        "added_at": [t, t, t + pd.Timedelta(days=7), t],
+    })
+    out = an.match_changed_records(removed, added)
+    assert out["kind"].tolist() == ["record changed", "dropped", "dropped", "record changed"]
+    assert out["replaced_by"].tolist() == ["n1", "", "", "n4"]
