@@ -1,0 +1,237 @@
+"""The built book in a real browser (Debian's chromium through Playwright), page by page.
+
+Pages come from _toc.yml (plus Sphinx's search and index pages), so the tests grow with the book.
+Each page is loaded once at phone size (390x844) on a local server on 127.0.0.1; every request
+that would leave 127.0.0.1 is recorded and aborted.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import yaml
+
+from book_browser import book_pages, open_page
+from conftest import REPO, toc_files
+
+pytestmark = pytest.mark.browser
+
+PAGES = [f"{doc}.html" for doc in toc_files()] + ["search.html", "genindex.html"]
+NOTEBOOK_DOCS = [doc for doc in toc_files() if (REPO / f"{doc}.ipynb").is_file()]
+EXPLORER = "chapters/explorer"
+KEY_WEST_CHAPTER = "chapters/key-west"
+
+# Alt text that is really a file name or path (what a plain matplotlib output gets by default).
+FILE_LIKE_ALT = re.compile(r"(^|[\\/])[\w.\-]+\.(png|jpe?g|gif|svg|webp)$|^[\w\-]+/[\w./\-]+$", re.I)
+
+IMAGES_JS = """
+() => Array.from(document.images).map(img => ({
+  src: img.currentSrc || img.src,
+  alt: img.getAttribute('alt'),
+  complete: img.complete,
+  width: img.naturalWidth,
+}))
+"""
+
+OVERFLOW_JS = """
+() => {
+  const doc = document.documentElement;
+  const wide = [];
+  if (doc.scrollWidth > doc.clientWidth) {
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.width && r.right > doc.clientWidth + 1) {
+        const style = getComputedStyle(el);
+        if (style.visibility !== 'hidden' && style.display !== 'none') {
+          wide.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(r.right)}`);
+        }
+      }
+      if (wide.length >= 5) break;
+    }
+  }
+  return {scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, wide};
+}
+"""
+
+
+def test_the_page_list_covers_the_build(built_book):
+    """Every HTML page in the build is one the tests below visit (nothing slips past them)."""
+    assert sorted(book_pages(built_book)) == sorted(PAGES)
+
+
+@pytest.fixture(scope="module")
+def phone_visits(book_server, phone_context):
+    """Each page loaded once at 390x844: (Visit, images, overflow) by page path."""
+    cache = {}
+
+    def visit(page_path):
+        if page_path not in cache:
+            page, record = open_page(phone_context, book_server.base + page_path)
+            try:
+                cache[page_path] = (record, page.evaluate(IMAGES_JS), page.evaluate(OVERFLOW_JS))
+            finally:
+                page.close()
+        return cache[page_path]
+
+    return visit
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_loads_cleanly_from_127_0_0_1_only(phone_visits, page_path):
+    record, _images, _overflow = phone_visits(page_path)
+    problems = record.problems()
+    assert not problems, f"{page_path}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_every_image_loads_and_has_real_alt_text(phone_visits, page_path):
+    _record, images, _overflow = phone_visits(page_path)
+    bad = []
+    for img in images:
+        name = img["src"][:80]
+        alt = (img["alt"] or "").strip()
+        if not img["complete"] or img["width"] == 0:
+            bad.append(f"did not load: {name}")
+        if not alt:
+            bad.append(f"no alt text: {name}")
+        elif FILE_LIKE_ALT.search(alt) or len(alt) < 8:
+            bad.append(f"alt text is not a description ({alt!r}): {name}")
+    assert not bad, f"{page_path}:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_no_horizontal_overflow_on_a_phone(phone_visits, page_path):
+    _record, _images, overflow = phone_visits(page_path)
+    assert overflow["scrollWidth"] <= overflow["clientWidth"], (
+        f"{page_path} is {overflow['scrollWidth']} px wide in a {overflow['clientWidth']} px "
+        f"viewport; widest elements: {overflow['wide']}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The explorer: a Dropdown jslink-ed to a Stack of pre-rendered views works without a kernel.
+
+VISIBLE_VIEW_JS = """
+(root) => {
+  const parts = [];
+  for (const el of root.querySelectorAll('.jupyter-widgets *')) {
+    if (!el.checkVisibility || !el.checkVisibility()) continue;
+    if (el.tagName === 'IMG') parts.push('img:' + (el.getAttribute('alt') || '') + ':' + el.src.length + ':' + el.src.slice(-40));
+    else if (el.children.length === 0 && el.textContent.trim()) parts.push(el.textContent.trim());
+  }
+  return parts.join('\\n');
+}
+"""
+
+
+def test_explorer_controls_change_the_view_without_a_kernel(book_server, desktop_context):
+    assert (REPO / f"{EXPLORER}.ipynb").is_file(), "the book has no explorer notebook"
+    page, record = open_page(desktop_context, book_server.base + f"{EXPLORER}.html")
+    try:
+        selects = page.locator(".jupyter-widgets select")
+        assert selects.count() >= 1, "the explorer shows no drop-down control"
+        article = page.locator("article").first.element_handle()
+        changed = []
+        for i in range(selects.count()):
+            select = selects.nth(i)
+            assert select.is_visible(), f"drop-down {i} is not visible"
+            options = select.locator("option").all_inner_texts()
+            assert len(options) >= 2, f"drop-down {i} offers {options}"
+            first = select.input_value()
+            before = page.evaluate(VISIBLE_VIEW_JS, article)
+            values = select.locator("option").evaluate_all("os => os.map(o => o.value)")
+            other = next(v for v in values if v != first)
+            select.select_option(other)
+            page.wait_for_timeout(300)
+            after = page.evaluate(VISIBLE_VIEW_JS, article)
+            changed.append(after != before)
+            select.select_option(first)
+            page.wait_for_timeout(300)
+            assert page.evaluate(VISIBLE_VIEW_JS, article) == before, (
+                f"choosing drop-down {i}'s first option again does not bring its view back"
+            )
+        assert any(changed), "choosing another option in the explorer changes nothing visible"
+        assert all(changed), f"some drop-downs change nothing visible: {changed}"
+        # No kernel: nothing was requested from anywhere but the local server, no errors.
+        assert not record.problems(), "\n".join(record.problems())
+        assert not any("/api/kernels" in r for r in record.failed_requests)
+    finally:
+        page.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The book's own search page.
+
+def test_search_finds_the_key_west_chapter(book_server, desktop_context):
+    page, record = open_page(desktop_context, book_server.base + "search.html?q=Key+West")
+    try:
+        page.wait_for_selector("#search-results ul.search li a", timeout=30_000)
+        hrefs = page.locator("#search-results ul.search li a").evaluate_all(
+            "as => as.map(a => a.getAttribute('href'))"
+        )
+        paths = [urlsplit(h).path for h in hrefs]
+        assert f"{KEY_WEST_CHAPTER}.html" in paths, f"results for 'Key West': {paths}"
+        assert not record.problems(), "\n".join(record.problems())
+    finally:
+        page.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Binder launch links on notebook pages.
+
+def test_there_are_notebook_pages():
+    assert NOTEBOOK_DOCS, "_toc.yml lists no notebooks"
+
+
+@pytest.mark.parametrize("doc", NOTEBOOK_DOCS)
+def test_notebook_page_launches_binder_with_its_path(book_server, desktop_context, doc):
+    cfg = yaml.safe_load((REPO / "_config.yml").read_text())
+    owner, repo = urlsplit(cfg["repository"]["url"]).path.strip("/").split("/")
+    branch = cfg["repository"]["branch"]
+    page, _record = open_page(desktop_context, book_server.base + f"{doc}.html", wait_widgets=False)
+    try:
+        hrefs = page.locator('a[href*="mybinder.org"]').evaluate_all(
+            "as => as.map(a => a.href)"
+        )
+    finally:
+        page.close()
+    assert hrefs, f"{doc}.html has no Binder launch link"
+    for href in hrefs:
+        parts = urlsplit(href)
+        assert (parts.scheme, parts.netloc) == ("https", "mybinder.org"), href
+        assert parts.path == f"/v2/gh/{owner}/{repo}/{branch}", href
+        urlpath = parse_qs(parts.query).get("urlpath")
+        assert urlpath, f"{href} has no urlpath"
+        assert urlpath[0].endswith(f"/{doc}.ipynb"), f"{href} does not open {doc}.ipynb"
+
+
+# ---------------------------------------------------------------------------------------------
+# Footer: reuse terms and a way to report an error, on every page.
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_footer_states_licence_and_links_to_corrections(built_book, page_path):
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((built_book / page_path).read_text(encoding="utf-8"), "html.parser")
+    footer = soup.select_one(".book-footer")
+    assert footer is not None, f"{page_path} has no book footer"
+    licence = footer.select_one('a[rel~="license"]')
+    assert licence and licence["href"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert "CC BY 4.0" in licence.get_text()
+    report = footer.select_one("a.report-error")
+    assert report is not None, f"{page_path} has no 'report an error' link"
+    target = urlsplit(report["href"])
+    target_file = (built_book / page_path).parent / target.path
+    assert target_file.resolve().is_file(), f"{page_path}: {report['href']} does not resolve"
+    assert target.fragment, f"{page_path}: the report link does not point at the corrections policy's section"
+    target_soup = BeautifulSoup(target_file.read_text(encoding="utf-8"), "html.parser")
+    anchor = target_soup.find(id=target.fragment)
+    assert anchor is not None, f"{report['href']}: no element with id {target.fragment!r}"
+    # A MyST label renders as the section's id or as a <span id> at the start of the section.
+    sections = [anchor] if anchor.name == "section" else [anchor.find_parent("section"), anchor.find_next("section")]
+    headings = [s.find(re.compile("^h[1-6]$")) for s in sections if s is not None]
+    assert any(h and "correction" in h.get_text().lower() for h in headings), (
+        f"{report['href']} does not lead to a corrections section"
+    )
