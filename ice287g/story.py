@@ -24,6 +24,7 @@ where there is one, the row's id.
 from __future__ import annotations
 
 import calendar
+import csv
 import html
 import json
 import os
@@ -86,13 +87,25 @@ def load(name: str, root: Path | None = None) -> pd.DataFrame:
         raise KeyError(f"unknown curated table {name!r}; expected one of {', '.join(TABLES)}")
     res = _resource(schema(root), name)
     path = curated_dir(root) / res["path"]
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    where = _rel(path, root)
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh, strict=True)
+            rows = [(reader.line_num, row) for row in reader]
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise CuratedDataError(f"{where}: not readable as UTF-8 CSV ({exc})") from exc
+    if not rows:
+        raise CuratedDataError(f"{where}: the file is empty (it needs at least the header line)")
+    header = rows[0][1]
     expected = [f["name"] for f in res["schema"]["fields"]]
-    if list(df.columns) != expected:
-        raise CuratedDataError(
-            f"{_rel(path, root)}: header is {list(df.columns)}, the schema expects {expected}"
-        )
-    return df
+    if header != expected:
+        raise CuratedDataError(f"{where}: header is {header}, the schema expects {expected}")
+    bad = [f"{where} row {i} (line {line}): {len(row)} fields where the header has {len(header)}"
+           " (quote cells that contain commas)"
+           for i, (line, row) in enumerate(rows[1:], start=1) if len(row) != len(header)]
+    if bad:
+        raise CuratedDataError("\n".join(bad))
+    return pd.DataFrame([row for _, row in rows[1:]], columns=header, dtype=str)
 
 
 def load_all(root: Path | None = None) -> dict[str, pd.DataFrame]:
