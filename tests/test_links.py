@@ -1,0 +1,118 @@
+"""Every link in the built book: internal ones resolve offline (file and #anchor), external ones
+are well formed (they are not fetched: the tests run without the internet)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+
+from book_browser import book_pages
+
+# Attributes that point at other resources.
+LINK_ATTRS = {"a": "href", "link": "href", "script": "src", "img": "src", "source": "src", "iframe": "src"}
+EXTERNAL_SCHEMES = {"http", "https", "mailto"}
+HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$", re.I)
+
+
+@lru_cache(maxsize=None)
+def parse(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+@lru_cache(maxsize=None)
+def ids_of(path: Path) -> frozenset[str]:
+    soup = parse(path)
+    return frozenset(el["id"] for el in soup.find_all(id=True)) | frozenset(
+        el["name"] for el in soup.find_all("a", attrs={"name": True})
+    )
+
+
+def links_of(page: Path):
+    soup = parse(page)
+    for tag, attr in LINK_ATTRS.items():
+        for el in soup.find_all(tag):
+            value = el.get(attr)
+            if value is not None:
+                yield tag, value.strip()
+
+
+def check_external(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme == "mailto":
+        return None if re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", parts.path, re.I) else "bad mailto"
+    if not parts.hostname or not HOST.match(parts.hostname):
+        return "no valid host"
+    if " " in url:
+        return "contains a space"
+    return None
+
+
+def check_internal(page: Path, html_root: Path, url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.path:
+        target = (page.parent / unquote(parts.path)).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            return "no such file in the build"
+        if html_root.resolve() not in target.parents:
+            return "points outside the built book"
+    else:
+        target = page
+    fragment = unquote(parts.fragment)
+    if fragment and target.suffix == ".html" and fragment not in ids_of(target):
+        return f"no element with id {fragment!r} in {target.name}"
+    return None
+
+
+def test_every_link_in_the_built_book_resolves(built_book):
+    pages = book_pages(built_book)
+    assert len(pages) >= 3
+    broken, checked = [], 0
+    for rel in pages:
+        page = built_book / rel
+        for tag, url in links_of(page):
+            if not url or url == "#" or url.startswith(("javascript:", "data:")):
+                continue
+            scheme = urlsplit(url).scheme
+            if scheme:
+                problem = check_external(url) if scheme in EXTERNAL_SCHEMES else f"scheme {scheme!r}"
+            else:
+                problem = check_internal(page, built_book, url)
+            checked += 1
+            if problem:
+                broken.append(f"{rel}: <{tag}> {url} -- {problem}")
+    assert checked > 10 * len(pages), f"only {checked} links found: is the parser seeing the pages?"
+    assert not broken, f"{len(broken)} broken links:\n" + "\n".join(broken[:60])
+
+
+@pytest.mark.parametrize(
+    "url, ok",
+    [
+        ("https://www.ice.gov/identify-and-arrest/287g", True),
+        ("https://mybinder.org/v2/gh/a/b/main?urlpath=lab/tree/x.ipynb", True),
+        ("https://", False),
+        ("http://localhost/x", False),
+        ("https://exa mple.com/", False),
+        ("mailto:desk@example.org", True),
+        ("mailto:nobody", False),
+    ],
+)
+def test_external_link_form_check(url, ok):
+    assert (check_external(url) is None) is ok
+
+
+def test_internal_link_check_catches_missing_files_and_anchors(tmp_path):
+    (tmp_path / "a.html").write_text('<h1 id="top">A</h1>')
+    page = tmp_path / "b.html"
+    page.write_text('<p id="here">B</p>')
+    assert check_internal(page, tmp_path, "a.html#top") is None
+    assert check_internal(page, tmp_path, "#here") is None
+    assert check_internal(page, tmp_path, "a.html#nowhere")
+    assert check_internal(page, tmp_path, "missing.html")
+    assert check_internal(page, tmp_path, "../outside.html")
