@@ -161,6 +161,9 @@ class Builder:
         first_by_sha: dict[str, FileRecord] = {}
         for sf in files:
             review = reviews.get(sf.sha256)
+            if sf.path.suffix.lower() != ".xlsx":
+                raise SheetError(sf.path, f"not an .xlsx workbook (a {sf.path.suffix} file "
+                                          "named like an ICE list)")
             try:
                 name = sheets.parse_name(sf.path.name)
             except SheetError as exc:

@@ -275,7 +275,9 @@ def _raw_rows_openpyxl(path: Path) -> tuple[list[list], list[str], str]:
         names = list(wb.sheetnames)
         if not names:
             return [], [], ""
-        first = [list(r) for r in wb[names[0]].iter_rows(values_only=True)]
+        # Formula error cells (#N/A) read as blank, as calamine reads them.
+        first = [[None if c.data_type == "e" else c.value for c in r]
+                 for r in wb[names[0]].iter_rows()]
         extra = []
         for name in names[1:]:
             if any(any(cell_text(c).strip() for c in r) for r in wb[name].iter_rows(values_only=True)):

@@ -1,0 +1,373 @@
+"""The data pipeline on sheets the tests generate: outputs, cleaning, ids, stability, caching."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import shutil
+
+import pytest
+
+from ice287g import build, clean, sheets
+from sheetfactory import (PART_HEADER, PART_ROWS, PEND_HEADER, PEND_ROWS, run_cli,
+                          small_archive, snapshot_dir, write_xlsx)
+
+
+def rows_of(path) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+@pytest.fixture()
+def archive(tmp_path):
+    return small_archive(tmp_path / "archive")
+
+
+@pytest.fixture()
+def built(archive, tmp_path):
+    out = tmp_path / "out"
+    r = run_cli("build", "--sheets", str(archive), "--out", str(out), cache=tmp_path / "cache")
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+# ------------------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize("name, expect", [
+    ("participatingAgencies05162025am.xlsx", ("participating", "ice_stamp", "2025-05-16T00:00:00", "am", "")),
+    ("participatingAgencies07032025pm.xlsx", ("participating", "ice_stamp", "2025-07-03T12:00:00", "pm", "")),
+    ("pendingAgencies07112025am_b.xlsx", ("pending", "ice_stamp", "2025-07-11T00:00:00", "am", "b")),
+    ("participatingAgencies10152025mid.xlsx", ("participating", "ice_stamp", "2025-10-15T06:00:00", "mid", "")),
+    ("participatingAgencies05122025amB.xlsx", ("participating", "ice_stamp", "2025-05-12T00:00:00", "am", "b")),
+    ("participatingAgencies12042025pm2.xlsx", ("participating", "ice_stamp", "2025-12-04T12:00:00", "pm", "2")),
+    ("participatingAgencies06112025pm copy.xlsx", ("participating", "ice_stamp", "2025-06-11T12:00:00", "pm", "copy")),
+    ("participatingAgencies04232026.xlsx", ("participating", "ice_stamp", "2026-04-23T00:00:00", "", "")),
+    ("participatingAgencies090022025am.xlsx", ("participating", "ice_stamp", "2025-09-02T00:00:00", "am", "")),
+    ("ParticipatingEntities-20210113002027.xlsx", ("participating", "archive_capture", "2021-01-13T00:20:27", "", "")),
+    ("pendingAgencies-20250221214937.xlsx", ("pending", "archive_capture", "2025-02-21T21:49:37", "", "")),
+])
+def test_every_naming_form_parses(name, expect):
+    n = sheets.parse_name(name)
+    assert (n.list, n.provenance, n.stamp.isoformat(), n.part_of_day, n.revision) == expect
+
+
+def test_nine_digit_date_is_noted():
+    assert "9-digit" in sheets.parse_name("participatingAgencies090022025am.xlsx").name_note
+
+
+@pytest.mark.parametrize("name", [
+    "participatingAgencies.xlsx", "participatingAgencies13452025am.xlsx",
+    "leftover_pending_agencies.xlsx", "participatingAgencies2025-05-16.xlsx",
+    "ParticipatingEntities-20211399000000.xlsx",
+])
+def test_unparsable_names_raise_naming_the_file(name):
+    with pytest.raises(sheets.SheetError, match=name.split(".")[0]):
+        sheets.parse_name(name)
+
+
+# ------------------------------------------------------------------------- outputs
+
+
+def test_build_outputs_and_counts(built):
+    snaps = rows_of(built / "snapshots.csv")
+    assert [s["publication"] for s in snaps] == ["20250516am", "20250519pm"]
+    assert [s["published_at"] for s in snaps] == ["2025-05-16T00:00:00", "2025-05-19T12:00:00"]
+    assert snaps[0]["captured_at"] == "2025-05-19T02:49:22"
+    assert [int(s["n_agreements"]) for s in snaps] == [len(PART_ROWS), len(PART_ROWS) + 1]
+    first = snaps[0]
+    assert int(first["n_florida"]) == 3
+    assert int(first["n_agencies"]) == 6  # Monroe County SO holds two agreements
+    assert int(first["n_task_force_model"]) == 3
+    assert int(first["n_jail_enforcement_model"]) == 2  # one written with a trailing space
+    assert int(first["n_warrant_service_officer"]) == 2
+    qa = rows_of(built / "qa.csv")
+    assert {r["status"] for r in qa} <= {"pass", "info"}
+    listings = rows_of(built / "listings.csv")
+    assert len(listings) == len(PART_ROWS) * 2 + 1
+    agr = {a["agreement_id"]: a for a in rows_of(built / "agreements.csv")}
+    assert len(agr) == len(PART_ROWS) + 1
+    cobb = [a for a in agr.values() if a["agency"].startswith("Cobb")][0]
+    assert (cobb["first_seen"], cobb["n_snapshots"], cobb["listed_in_latest"]) == \
+        ("2025-05-19T12:00:00", "1", "true")
+    pend = rows_of(built / "pending.csv")
+    assert {p["agency"]: p["listed_in_latest"] for p in pend} == {
+        "Miami Police Department": "false", "Cobb County Sheriff's Office": "true"}
+    assert [p for p in pend if p["agency"].startswith("Cobb")][0]["agreement_id"] == cobb["agreement_id"]
+
+
+def test_cleaning_keeps_raw_values_and_flags(built):
+    agr = rows_of(built / "agreements.csv")
+    weber = [a for a in agr if a["agency"].startswith("Weber")][0]
+    assert (weber["state"], weber["state_code"], weber["state_raw"]) == ("Utah", "UT", "UTAHJ")
+    assert "state_fixed" in weber["flags"].split(";")
+    grundy = [a for a in agr if a["agency"].startswith("Grundy")][0]
+    assert grundy["signed_raw"] == "5025-05-07"
+    assert "signed_year_impossible" in grundy["flags"]
+    etowah = [a for a in agr if a["agency"].startswith("Etowah")][0]
+    assert etowah["signed"] == "" and "signed_blank" in etowah["flags"]
+    monroe = [a for a in agr if a["agency"] == "Monroe County Sheriff's Office"]
+    assert {m["support_type"] for m in monroe} == {"Jail Enforcement Model", "Task Force Model"}
+    assert all(m["agency_type"] == "County" for m in monroe)
+    qa = {r["name"]: r for r in rows_of(built / "qa.csv")}
+    assert int(qa["flag_state_fixed"]["count"]) == 2  # one row on each of two sheets
+    assert "UTAHJ" in qa["flag_state_fixed"]["detail"]
+    assert int(qa["flag_signed_blank"]["count"]) == 2
+    assert int(qa["flag_signed_year_impossible"]["count"]) == 2
+
+
+def test_fixes_table_is_keyed_on_raw_values():
+    fixes = clean.load_fixes()
+    assert fixes[("state", "utahj")].fixed == "UTAH"
+    for (field, raw), fix in fixes.items():
+        assert field in {"state", "type", "support_type", "signed"}
+        assert fix.reason.strip(), f"fix {field}={raw!r} has no reason"
+        if field == "support_type":
+            assert fix.fixed in clean.SUPPORT_TYPES
+
+
+def test_unknown_state_and_support_type_are_flagged_not_dropped(tmp_path):
+    archive = tmp_path / "a"
+    rows = PART_ROWS + [["XANADU", "Nowhere Police Department", "Municipality", "X County",
+                         "Jail Enforcment Modelz", dt.datetime(2025, 1, 5), "link"]]
+    write_xlsx(archive / "participatingAgencies05162025am.xlsx", PART_HEADER, rows)
+    out = tmp_path / "out"
+    r = run_cli("build", "--sheets", str(archive), "--out", str(out), cache=tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    row = [a for a in rows_of(out / "agreements.csv") if a["agency"].startswith("Nowhere")][0]
+    assert row["state_code"] == "" and "state_unknown" in row["flags"]
+    assert row["support_type"] == "Jail Enforcment Modelz" and "support_type_unknown" in row["flags"]
+    qa = {q["name"]: q for q in rows_of(out / "qa.csv")}
+    assert qa["flag_state_unknown"]["count"] == "1" and "XANADU" in qa["flag_state_unknown"]["detail"]
+    assert int(rows_of(out / "snapshots.csv")[0]["n_support_type_other"]) == 1
+
+
+def test_signed_after_publication_is_counted(tmp_path):
+    archive = tmp_path / "a"
+    late = ["OHIO", "Late Police Department", "Municipality", "Franklin County",
+            "Task Force Model", dt.datetime(2025, 6, 1), "link"]
+    filler = [["OHIO", f"Agency {i}", "County", "C", "Task Force Model", dt.datetime(2024, 1, 1), "l"]
+              for i in range(20)]  # one late row in 28 stays under the 10% contradiction share
+    write_xlsx(archive / "participatingAgencies05162025am.xlsx", PART_HEADER, PART_ROWS + filler + [late])
+    out = tmp_path / "out"
+    assert run_cli("build", "--sheets", str(archive), "--out", str(out), cache=tmp_path / "c").returncode == 0
+    snap = rows_of(out / "snapshots.csv")[0]
+    assert (snap["n_signed_after_publication"], snap["trend_excluded"]) == ("1", "false")
+    row = [a for a in rows_of(out / "agreements.csv") if a["agency"].startswith("Late")][0]
+    assert "signed_after_first_seen" in row["flags"]
+    qa = {q["name"]: q for q in rows_of(out / "qa.csv")}
+    assert qa["signed_after_publication"]["count"] == "1"
+
+
+# ------------------------------------------------------------------------- identity
+
+
+def test_agreement_ids_are_content_derived_and_stable(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_xlsx(a / "participatingAgencies05162025am.xlsx", PART_HEADER, PART_ROWS)
+    # Same agreements, shuffled, with case and spacing changes, and one more row first.
+    shuffled = [list(r) for r in reversed(PART_ROWS)]
+    shuffled[0][1] = "  " + shuffled[0][1].upper() + " "
+    extra = ["OHIO", "Butler County Sheriff's Office", "County", "Butler County",
+             "Jail Enforcement Model", dt.datetime(2019, 3, 3), "link"]
+    write_xlsx(b / "participatingAgencies05162025am.xlsx", PART_HEADER, [extra] + shuffled)
+    ids = []
+    for folder in (a, b):
+        out = tmp_path / f"out-{folder.name}"
+        assert run_cli("build", "--sheets", str(folder), "--out", str(out), cache=tmp_path / "c").returncode == 0
+        ids.append({r["agreement_id"] for r in rows_of(out / "agreements.csv")})
+    assert ids[0] < ids[1] and len(ids[1] - ids[0]) == 1
+    key = "\x1f".join(["FL", "key west police department", "task force model", "2025-03-19"])
+    assert clean.short_hash("A", key) in ids[0]
+
+
+def test_reissued_name_is_two_publications_and_copies_are_one(tmp_path):
+    arch = tmp_path / "a"
+    name = "participatingAgencies07032025pm.xlsx"
+    write_xlsx(arch / "sheets_20250703_151805" / name, PART_HEADER, PART_ROWS[:5])
+    write_xlsx(arch / "sheets_20250704_151659" / name, PART_HEADER, PART_ROWS)
+    # A byte-identical copy of the second file in a later capture folder: the same publication.
+    later = arch / "sheets_20250705_151659"
+    later.mkdir()
+    shutil.copy2(arch / "sheets_20250704_151659" / name, later / name)
+    out = tmp_path / "out"
+    r = run_cli("build", "--sheets", str(arch), "--out", str(out), cache=tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    snaps = rows_of(out / "snapshots.csv")
+    assert [(s["publication"], s["n_agreements"], s["n_files"]) for s in snaps] == [
+        ("20250703pm", "5", "1"), ("20250703pm-2", str(len(PART_ROWS)), "2")]
+    assert snaps[0]["captured_at"] < snaps[1]["captured_at"]
+    files = rows_of(out / "files.csv")
+    assert [f["copy_of"] for f in files] == ["", "", f"sheets_20250704_151659/{name}"]
+    assert {f["publication"] for f in files} == {"20250703pm", "20250703pm-2"}
+
+
+def test_archives_merge_and_same_list_is_counted_once(tmp_path):
+    a = small_archive(tmp_path / "one")
+    b = tmp_path / "two"
+    # The other archive holds the same list (different bytes: other order, trailing spaces).
+    rows = [list(r) for r in reversed(PART_ROWS)]
+    rows[0][4] = rows[0][4] + "  "
+    write_xlsx(b / "participatingAgencies05162025am.xlsx", PART_HEADER, rows)
+    out = tmp_path / "out"
+    r = run_cli("build", "--sheets", str(a), "--sheets", str(b), "--out", str(out), cache=tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    snaps = rows_of(out / "snapshots.csv")
+    assert [(s["publication"], s["n_files"]) for s in snaps] == [("20250516am", "2"), ("20250519pm", "1")]
+    qa = {q["name"]: q for q in rows_of(out / "qa.csv")}
+    assert qa["archives_overlap_participating"]["count"] == "1"
+
+
+# ------------------------------------------------------------------------- stamps and trend
+
+
+def test_january_stamp_a_year_early_is_corrected_and_raw_kept(tmp_path):
+    arch = tmp_path / "a"
+    def rows(n, signed_year):
+        return [["TEXAS", f"Agency {i} Police Department", "Municipality", "X County",
+                 "Task Force Model", dt.datetime(signed_year, 1 + i % 12, 1 + i % 27), "link"]
+                for i in range(n)]
+    write_xlsx(arch / "participatingAgencies12302025pm.xlsx", PART_HEADER, rows(40, 2025))
+    write_xlsx(arch / "participatingAgencies01052025pm.xlsx", PART_HEADER, rows(41, 2025))
+    write_xlsx(arch / "participatingAgencies01082026am.xlsx", PART_HEADER, rows(42, 2025))
+    out = tmp_path / "out"
+    r = run_cli("build", "--sheets", str(arch), "--out", str(out), cache=tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    snaps = rows_of(out / "snapshots.csv")
+    assert [s["publication"] for s in snaps] == ["20251230pm", "20260105pm", "20260108am"]
+    fixed = snaps[1]
+    assert (fixed["published_at"], fixed["published_at_raw"], fixed["stamp_corrected"]) == \
+        ("2026-01-05T12:00:00", "2025-01-05T12:00:00", "true")
+    assert "corrected 2025 -> 2026" in fixed["qa_note"] and fixed["trend_excluded"] == "false"
+    qa = {q["name"]: q for q in rows_of(out / "qa.csv")}
+    assert qa["stamps_corrected"]["count"] == "1"
+
+
+def test_contradicted_stamp_outside_january_is_excluded_not_corrected(tmp_path):
+    arch = tmp_path / "a"
+    good = [["TEXAS", f"A{i}", "County", "C", "Task Force Model", dt.datetime(2025, 1, 2), "l"] for i in range(20)]
+    late = [["TEXAS", f"B{i}", "County", "C", "Task Force Model", dt.datetime(2025, 9, 2), "l"] for i in range(5)]
+    write_xlsx(arch / "participatingAgencies03012025am.xlsx", PART_HEADER, good + late)
+    out = tmp_path / "out"
+    assert run_cli("build", "--sheets", str(arch), "--out", str(out), cache=tmp_path / "c").returncode == 0
+    s = rows_of(out / "snapshots.csv")[0]
+    assert (s["published_at"], s["stamp_corrected"], s["trend_excluded"]) == ("2025-03-01T00:00:00", "false", "true")
+    assert "contradicted" in s["qa_note"]
+
+
+def test_collapsed_and_wrong_column_sheets_are_kept_out_of_trends(tmp_path):
+    arch = tmp_path / "a"
+    base = [["TEXAS", f"Agency {i}", "County", "C", "Task Force Model", dt.datetime(2024, 1, 1), "l"] for i in range(30)]
+    for day in (1, 2, 4, 5):
+        write_xlsx(arch / f"participatingAgencies08{day:02d}2025am.xlsx", PART_HEADER, base)
+    write_xlsx(arch / "participatingAgencies08032025am.xlsx", PART_HEADER, base[:5])  # collapsed
+    write_xlsx(arch / "participatingAgencies08032025pm.xlsx", PEND_HEADER, [r[:5] for r in base[:4]])
+    write_xlsx(arch / "pendingAgencies08032025pm.xlsx", PART_HEADER, base)  # the swap
+    out = tmp_path / "out"
+    r = run_cli("build", "--sheets", str(arch), "--out", str(out), cache=tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    snaps = {s["publication"]: s for s in rows_of(out / "snapshots.csv")}
+    assert snaps["20250803am"]["trend_excluded"] == "true"
+    assert "collapsed" in snaps["20250803am"]["qa_note"]
+    assert snaps["20250803pm"]["trend_excluded"] == "true"
+    assert "wrong columns" in snaps["20250803pm"]["qa_note"]
+    assert [s for s in snaps.values() if s["trend_excluded"] == "true"].__len__() == 2
+    pend = rows_of(out / "pending_snapshots.csv")
+    assert pend[0]["trend_excluded"] == "true" and rows_of(out / "pending.csv") == []
+    # Wrong-column rows do not become agreements; the collapsed sheet's rows still exist.
+    assert len(rows_of(out / "agreements.csv")) == 30
+    qa = {q["name"]: q for q in rows_of(out / "qa.csv")}
+    assert qa["counts_collapsed"]["count"] == "1"
+    assert qa["wrong_columns_participating"]["count"] == "1"
+    assert qa["wrong_columns_pending"]["count"] == "1"
+    assert "participating 20250801am" in qa["wrong_columns_pending"]["detail"]
+
+
+# ------------------------------------------------------------------------- reproducibility, cache, speed
+
+
+def test_rerun_is_byte_identical_with_and_without_cache(archive, tmp_path):
+    outs = []
+    for k, extra in enumerate((["--no-cache"], [], [])):  # cold, cache fill, cache hit
+        out = tmp_path / f"out{k}"
+        r = run_cli("build", "--sheets", str(archive), "--out", str(out), *extra, cache=tmp_path / "cache")
+        assert r.returncode == 0, r.stderr
+        outs.append(snapshot_dir(out))
+    assert outs[0] == outs[1] == outs[2]
+    for name, data in outs[0].items():
+        assert b"\r\n" not in data, f"{name} has CRLF line endings"
+
+
+def test_cache_rereads_only_a_new_sheet(archive, tmp_path):
+    cache = tmp_path / "cache"
+    b1 = build.derive([archive], cache_dir=cache)["builder"]
+    assert (b1.cache.hits, b1.cache.misses) == (0, 4)
+    write_xlsx(archive / "sheets_20250521_151835" / "participatingAgencies05202025pm.xlsx",
+               PART_HEADER, PART_ROWS[:3])
+    b2 = build.derive([archive], cache_dir=cache)["builder"]
+    assert (b2.cache.hits, b2.cache.misses) == (4, 1)
+
+
+def test_cache_dir_env_var_is_used(monkeypatch, tmp_path):
+    monkeypatch.setenv("ICE287G_CACHE_DIR", str(tmp_path / "x"))
+    assert sheets.default_cache_dir() == tmp_path / "x"
+
+
+def test_calamine_and_openpyxl_read_generated_sheets_identically(archive):
+    for path in sorted(archive.rglob("*.xlsx")):
+        kind = "pending" if path.name.startswith("pending") else "participating"
+        a = sheets.read_sheet(path, kind, engine="calamine")
+        b = sheets.read_sheet(path, kind, engine="openpyxl")
+        assert (a.columns, a.rows, a.blank_rows) == (b.columns, b.rows, b.blank_rows), path.name
+
+
+@pytest.mark.needs_raw
+def test_calamine_and_openpyxl_read_every_raw_sheet_identically(raw_sheets):
+    paths = sorted(raw_sheets.rglob("*.xlsx"))
+    assert len(paths) == 64
+    for path in paths:
+        kind = "pending" if path.name.startswith("pending") else "participating"
+        a = sheets.read_sheet(path, kind, engine="calamine")
+        b = sheets.read_sheet(path, kind, engine="openpyxl")
+        assert (a.columns, a.rows, a.blank_rows, a.extra_sheets) == \
+            (b.columns, b.rows, b.blank_rows, b.extra_sheets), path
+
+
+def test_no_progress_bar_when_not_a_terminal(archive, tmp_path):
+    r = run_cli("build", "--sheets", str(archive), "--out", str(tmp_path / "o"), cache=tmp_path / "c")
+    assert r.returncode == 0
+    assert "reading sheets" not in r.stderr and "it/s" not in r.stderr and "sheet/s" not in r.stderr
+
+
+def test_progress_bar_on_a_terminal(archive, tmp_path):
+    pty = pytest.importorskip("pty")
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    import fcntl
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    # A terminal of 24 x 100 characters (a fresh pty is 0 x 0, where tqdm draws nothing).
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    env = {**os.environ, "ICE287G_CACHE_DIR": str(tmp_path / "c")}
+    proc = subprocess.run([sys.executable, "-m", "ice287g", "build", "--sheets", str(archive),
+                           "--out", str(tmp_path / "o")], stderr=follower, stdout=subprocess.DEVNULL,
+                          env=env, cwd=REPO, timeout=120)
+    os.close(follower)
+    text = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        text += chunk
+    os.close(leader)
+    assert proc.returncode == 0
+    assert b"reading sheets" in text and b"4/4" in text
