@@ -186,7 +186,9 @@ def _field_problems(name: str, df: pd.DataFrame, res: dict, where: str) -> list[
                 out.append(f"{label}: {col} {value} is below {cons['minimum']}")
             if "enum" in cons and value not in cons["enum"]:
                 out.append(f"{label}: {col} {value!r} is not one of {cons['enum']}")
-            if "pattern" in cons and not re.fullmatch(cons["pattern"], value):
+            # url and ISO-date columns get the stricter checks below instead of the pattern.
+            if "pattern" in cons and col not in ("url", "date", "published") \
+                    and not re.fullmatch(cons["pattern"], value):
                 out.append(f"{label}: {col} {value!r} is malformed (pattern {cons['pattern']})")
             if col in ("date", "published") and "pattern" in cons and not valid_iso_date(value):
                 out.append(f"{label}: {col} {value!r} is not a real ISO date (YYYY-MM-DD, YYYY-MM or YYYY)")
@@ -233,6 +235,11 @@ def problems(root: Path | None = None, tables: dict[str, pd.DataFrame] | None = 
         out += _field_problems(name, df, res, f"data/curated/{res['path']}")
     if "sources" not in tables:
         return out
+    for i, row in enumerate(tables["sources"].to_dict("records"), start=1):
+        for col in ("publisher", "title", "author", "note"):
+            if _NOT_IN_BIBTEX.search(row[col]):
+                out.append(f"data/curated/sources.csv row {i} (source_id={row['source_id']!r}): "
+                           f"{col} contains a brace or backslash, which the bibliography cannot show")
     known = set(tables["sources"]["source_id"])
     cited: set[str] = set()
     for name, df in tables.items():
@@ -274,13 +281,15 @@ def check(root: Path | None = None) -> dict[str, pd.DataFrame]:
 
 
 # --------------------------------------------------------------------------- BibTeX
-_LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-                   "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-                   "^": r"\textasciicircum{}"}
+#: How each character that LaTeX treats specially is written so that pybtex (and so the
+#: book's bibliography) shows it unchanged. ``$`` and ``^`` need no escape for pybtex; braces
+#: and backslashes cannot be shown at all, so :func:`problems` rejects them in sources.csv.
+_LATEX_SPECIALS = {"%": r"\%", "&": r"\&", "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}"}
+_NOT_IN_BIBTEX = re.compile(r"[{}\\]")
 
 
 def latex_escape(text: str) -> str:
-    """Escape the characters BibTeX/LaTeX treat specially (``& % $ # _ { } ~ ^ \\``)."""
+    """Escape the characters BibTeX/LaTeX treat specially (``% & # _ ~``)."""
     return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in text)
 
 

@@ -1,0 +1,36 @@
+"""Citation style for the book: (Outlet, 2025-06-30; Other outlet, 2025-07).
+
+sphinxcontrib-bibtex's ``author_year`` style puts citations in square brackets and separates
+several with commas, which blurs "Outlet, date" pairs. This registers ``author_year_round``:
+the same style with round brackets and semicolons between references. ``_config.yml`` selects it
+with ``bibtex_reference_style: author_year_round``. (The citations' "author" is the outlet and
+their "year" the ISO publication date: see ``ice287g.story.bibtex``.)
+"""
+
+from dataclasses import dataclass, field
+
+import sphinxcontrib.bibtex.plugin
+from sphinxcontrib.bibtex.style.referencing import BracketStyle
+from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+
+
+def _round() -> BracketStyle:
+    return BracketStyle(left="(", right=")", sep="; ")
+
+
+@dataclass
+class RoundAuthorYearReferenceStyle(AuthorYearReferenceStyle):
+    bracket_parenthetical: BracketStyle = field(default_factory=_round)
+    bracket_textual: BracketStyle = field(default_factory=_round)
+    bracket_author: BracketStyle = field(default_factory=_round)
+    bracket_label: BracketStyle = field(default_factory=_round)
+    bracket_year: BracketStyle = field(default_factory=_round)
+
+
+sphinxcontrib.bibtex.plugin.register_plugin(
+    "sphinxcontrib.bibtex.style.referencing", "author_year_round", RoundAuthorYearReferenceStyle
+)
+
+
+def setup(app):
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
