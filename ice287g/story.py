@@ -446,13 +446,25 @@ def verdict_counts(claims: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"Verdict": order, "Claims": [int(counts.get(v, 0)) for v in order]})
 
 
-def style(df: pd.DataFrame, caption: str | None = None):
-    """A pandas Styler for the book: no index column, cells already HTML-escaped by the
-    table builders above (links are kept), left-aligned text."""
+def style(df: pd.DataFrame, caption: str | None = None, min_widths: dict[str, float] | None = None):
+    """A pandas Styler for the book: no index column, a caption, light rules between rows.
+
+    Cells are already HTML-escaped by the table builders above (so links survive). On a phone a
+    wide table scrolls sideways inside its box instead of squeezing its columns: every column
+    keeps at least 6em, or the width given in ``min_widths`` (column name -> em).
+    """
     styler = df.style.hide(axis="index")
     styler = styler.set_table_attributes('class="story-table"')
-    styler = styler.set_properties(**{"text-align": "left", "vertical-align": "top"})
-    styler = styler.set_table_styles([{"selector": "th", "props": [("text-align", "left")]}])
+    cell = [("text-align", "left"), ("vertical-align", "top"), ("padding", "0.3em 0.6em"),
+            ("min-width", "6em")]
+    rules = [{"selector": "th", "props": cell + [("border-bottom", "2px solid #767676")]},
+             {"selector": "td", "props": cell + [("border-bottom", "1px solid #d0d0d0")]},
+             {"selector": "caption", "props": [("caption-side", "top"), ("text-align", "left"),
+                                               ("font-weight", "bold"), ("padding", "0.3em 0")]}]
+    for name, width in (min_widths or {}).items():
+        j = list(df.columns).index(name)
+        rules.append({"selector": f"td.col{j}, th.col{j}", "props": [("min-width", f"{width}em")]})
+    styler = styler.set_table_styles(rules)
     if caption:
         styler = styler.set_caption(html.escape(caption))
     return styler
