@@ -30,6 +30,11 @@ PUB = "publication"
 WHEN = "published_at"
 AID = "agreement_id"
 
+#: ICE's three support types (canonical spellings), in the order charts list them.
+SUPPORT_TYPES = ["Jail Enforcement Model", "Task Force Model", "Warrant Service Officer"]
+#: ICE's agency types (the sheets' TYPE column), canonical spellings.
+AGENCY_TYPES = ["County", "Municipality", "State Agency"]
+
 
 # --------------------------------------------------------------------------- the data
 @dataclass
@@ -466,18 +471,18 @@ def listing_spells(agency_rows: pd.DataFrame) -> pd.DataFrame:
     """Collapse :func:`agency_presence` output into spells of listed / not listed.
 
     One row per run of consecutive publications with the same ``listed`` value: ``listed``,
-    ``from`` and ``to`` (published_at of the first and last publication of the run) and
+    ``start`` and ``end`` (published_at of the first and last publication of the run) and
     ``n_publications``.
     """
     if agency_rows.empty:
-        return pd.DataFrame(columns=["listed", "from", "to", "n_publications"])
+        return pd.DataFrame(columns=["listed", "start", "end", "n_publications"])
     listed = agency_rows["listed"].to_numpy()
     run = np.concatenate([[0], np.cumsum(listed[1:] != listed[:-1])])
     g = agency_rows.assign(_run=run).groupby("_run")
     return pd.DataFrame({
         "listed": g["listed"].first().to_numpy(),
-        "from": g[WHEN].first().to_numpy(),
-        "to": g[WHEN].last().to_numpy(),
+        "start": g[WHEN].first().to_numpy(),
+        "end": g[WHEN].last().to_numpy(),
         "n_publications": g.size().to_numpy(),
     })
 
@@ -487,3 +492,86 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise KeyError(f"{what} lacks column(s) {missing}; it has {list(frame.columns)}")
+
+
+# --------------------------------------------------------------------------- curated events
+def event_dates(events: pd.DataFrame, ids: Iterable[str]) -> pd.Series:
+    """Dates of the named events of ``data/curated/events.csv``, by ``event_id``.
+
+    An id missing from the table is an error naming it (the notebooks rely on these ids).
+    """
+    ids = list(ids)
+    _require(events, ["event_id", "date"], "events")
+    table = events.set_index("event_id")["date"]
+    missing = [i for i in ids if i not in table.index]
+    if missing:
+        raise KeyError(f"events.csv lacks the event id(s) {missing}")
+    return pd.to_datetime(table.loc[ids], format="ISO8601")
+
+
+# --------------------------------------------------------------------------- display tables
+def _day(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series).dt.strftime("%Y-%m-%d").fillna("")
+
+
+def _stamp(series: pd.Series) -> pd.Series:
+    """A publication time as ICE stamps it: the date and am/pm."""
+    ts = pd.to_datetime(series)
+    return ts.dt.strftime("%Y-%m-%d ") + np.where(ts.dt.hour < 12, "am", "pm")
+
+
+def removal_table(removed: pd.DataFrame, agreements_: pd.DataFrame) -> pd.DataFrame:
+    """The removals of :func:`match_changed_records`, ready to show: readable column names,
+    dates as text, and the replacing row's agency and signing date."""
+    info = agreements_.set_index(AID)
+    def replacement(aid: str) -> str:
+        if not aid:
+            return ""
+        signed = info.at[aid, "signed"]
+        when = "" if pd.isna(signed) else f" (signed {pd.Timestamp(signed):%Y-%m-%d})"
+        return f"{info.at[aid, 'agency']}{when}"
+    return pd.DataFrame({
+        "State": removed["state"].to_numpy(),
+        "Agency": removed["agency"].to_numpy(),
+        "Support type": removed["support_type"].to_numpy(),
+        "Signed": _day(removed["signed"]).to_numpy(),
+        "Last listed": _stamp(removed["last_listed"]),
+        "First missing": _stamp(removed["first_missing"]),
+        "Kind": removed["kind"].to_numpy(),
+        "Replaced by": [replacement(a) for a in removed["replaced_by"]],
+        "Back later": removed["returned"].map({True: "yes", False: "no"}).to_numpy(),
+    })
+
+
+def agency_table(agreements_: pd.DataFrame, agencies: Iterable[str], state: str) -> pd.DataFrame:
+    """The agreements of the named agencies in one state, ready to show."""
+    names = {normalise_name(a) for a in agencies}
+    rows = agreements_[(agreements_["state"] == state)
+                       & agreements_["agency"].map(normalise_name).isin(names)]
+    rows = rows.sort_values(["agency", "support_type", "signed"], kind="stable")
+    out = pd.DataFrame({
+        "Agency": rows["agency"].to_numpy(),
+        "Support type": rows["support_type"].to_numpy(),
+        "Signed (per ICE)": _day(rows["signed"]).to_numpy(),
+    })
+    for col, label in [("first_seen", "First on a list"), ("last_seen", "Last on a list")]:
+        if col in rows.columns:
+            out[label] = _stamp(rows[col])
+    if "n_snapshots" in rows.columns:
+        out["Publications listing it"] = pd.to_numeric(rows["n_snapshots"]).to_numpy()
+    return out
+
+
+def spells_table(named: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """:func:`listing_spells` of several agencies (``{name: agency_presence(...)}``), to show."""
+    parts = []
+    for name, frame in named.items():
+        sp = listing_spells(frame)
+        parts.append(pd.DataFrame({
+            "Agency": name,
+            "On the list": sp["listed"].map({True: "yes", False: "no"}).to_numpy(),
+            "From": _stamp(sp["start"]),
+            "To": _stamp(sp["end"]),
+            "Publications": sp["n_publications"].to_numpy(),
+        }))
+    return pd.concat(parts, ignore_index=True)

@@ -21,6 +21,7 @@ import base64
 import html
 import io
 import textwrap
+from collections.abc import Iterable
 from contextlib import contextmanager
 from importlib import resources
 
@@ -171,11 +172,19 @@ def png_bytes(fig, *, dpi: float | None = None, colors: int = 256,
     """
     from PIL import Image
 
-    raw = io.BytesIO()
-    fig.savefig(raw, format="png", dpi=dpi, bbox_inches="tight" if tight else None,
-                pad_inches=0.15, facecolor="white")
-    raw.seek(0)
-    image = Image.open(raw).convert("RGB")
+    if tight:
+        raw = io.BytesIO()
+        fig.savefig(raw, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.15,
+                    facecolor="white")
+        raw.seek(0)
+        image = Image.open(raw).convert("RGB")
+    else:  # fixed layout: take the rendered pixels directly (one PNG encode, not two)
+        if dpi:
+            fig.set_dpi(dpi)
+        fig.set_facecolor("white")
+        fig.canvas.draw()
+        image = Image.frombuffer("RGBA", fig.canvas.get_width_height(physical=True),
+                                 fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
     if colors:
         image = image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     out = io.BytesIO()
@@ -229,9 +238,145 @@ def show(fig, *, name: str | None = None, display: bool = True, dpi: float | Non
     plt.close(fig)
     image = Image(data=data, format="png")
     if name:
-        from myst_nb import glue
+        from .glue import glue
 
         glue(name, image, display=False)
     if display:
         ipy_display(image)
     return data
+
+
+# --------------------------------------------------------------------------- the book's charts
+def _fmt_day(ts) -> str:
+    ts = pd.Timestamp(ts)
+    return f"{ts:%b} {ts.day}, {ts.year}"
+
+
+def _span_days(index) -> int:
+    return int((pd.Timestamp(max(index)) - pd.Timestamp(min(index))).days)
+
+
+def lines_chart(frame: pd.DataFrame, *, title: str, ylabel: str,
+                xlabel: str = "ICE publication date", colors: dict[str, str] | None = None,
+                marks: list[tuple] | None = None, note: str | None = None,
+                source: str = SOURCE_ICE, stacked: bool = False, step: bool = False,
+                ylim_bottom: float | None = 0, legend_loc: str = "upper left"):
+    """One line (or stacked band) per column of a time-indexed frame, with date marks.
+
+    ``marks`` is a list of ``(date, label)`` or ``(date, label, y)`` drawn with
+    :func:`mark_date` when the date falls inside the plotted range (with a little margin).
+    """
+    fig, ax = plt.subplots()
+    cols = list(frame.columns)
+    many = len(frame) > 45
+    if stacked:
+        ax.stackplot(frame.index, *[frame[c].to_numpy() for c in cols], labels=cols,
+                     colors=[color_for(c, colors) for c in cols], alpha=0.9,
+                     step="post" if step else None)
+    else:
+        for col in cols:
+            kw = dict(label=str(col), color=color_for(col, colors))
+            if step:
+                ax.step(frame.index, frame[col], where="post", **kw)
+            else:
+                ax.plot(frame.index, frame[col], marker=None if many else "o",
+                        markersize=4, **kw)
+    if ylim_bottom is not None:
+        ax.set_ylim(bottom=ylim_bottom)
+    lo, hi = pd.Timestamp(frame.index.min()), pd.Timestamp(frame.index.max())
+    margin = (hi - lo) * 0.04 + pd.Timedelta(days=1)
+    ax.set_xlim(lo - margin, hi + margin)
+    date_axis(ax, span_days=_span_days(frame.index))
+    top = ax.get_ylim()[1]
+    ax.set_ylim(top=top * (1.0 + 0.09 * (len(cols) if len(cols) > 1 else 0) + 0.12 * bool(marks)))
+    for mark in marks or []:
+        when, label = pd.Timestamp(mark[0]), mark[1]
+        y = mark[2] if len(mark) > 2 else 0.97
+        if lo - margin <= when <= hi + margin:
+            ha = "right" if when > lo + (hi - lo) * 0.6 else "left"
+            mark_date(ax, when, label, y=y, ha=ha)
+    if len(cols) > 1:
+        ax.legend(loc=legend_loc, ncol=1)
+    finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, note=note, source=source)
+    return fig
+
+
+def barh_chart(values: pd.Series, *, title: str, xlabel: str, ylabel: str,
+               highlight: Iterable[str] = (), source: str = SOURCE_ICE, note: str | None = None,
+               fmt: str = "{:,.0f}"):
+    """Horizontal bars, largest on top, values written at the bar ends; ``highlight``ed
+    categories in the highlight colour, the rest in blue (a rest/other row in grey)."""
+    values = values.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(6.4, 0.42 * len(values) + 1.6))
+    hl = set(highlight)
+    colors = [HIGHLIGHT_COLOR if k in hl else
+              (CONTEXT_COLOR if str(k).lower().startswith("all other") else PALETTE["blue"])
+              for k in values.index]
+    ax.barh([str(k) for k in values.index], values.to_numpy(), color=colors)
+    for i, v in enumerate(values.to_numpy()):
+        ax.text(v, i, " " + fmt.format(v), va="center", ha="left", fontsize=11.5)
+    ax.set_xlim(0, float(values.max()) * 1.15)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+    finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, source=source, note=note)
+    return fig
+
+
+def presence_chart(rows: dict[str, pd.DataFrame], *, title: str, marks: list[tuple] | None = None,
+                   source: str = SOURCE_ICE, note: str | None = None):
+    """One row of dots per agency: a filled dot on each ICE publication that listed it, an
+    open one where it was missing. ``rows`` maps a label to :func:`analysis.agency_presence`
+    output (``published_at``, ``listed``)."""
+    labels = list(rows)
+    fig, ax = plt.subplots(figsize=(6.4, 1.0 * len(labels) + 2.6))
+    colors = [PALETTE["blue"], PALETTE["orange"], PALETTE["green"], PALETTE["purple"]]
+    all_dates = []
+    for i, label in enumerate(labels):
+        y = len(labels) - 1 - i
+        frame = rows[label]
+        all_dates += list(frame["published_at"])
+        on = frame[frame["listed"]]
+        off = frame[~frame["listed"]]
+        ax.scatter(on["published_at"], [y] * len(on), s=46, color=colors[i % 4], zorder=3,
+                   label=f"{label}: listed")
+        if len(off):
+            ax.scatter(off["published_at"], [y] * len(off), s=46, facecolors="white",
+                       edgecolors=colors[i % 4], linewidths=1.6, zorder=3)
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(["\n".join(textwrap.wrap(lab, 18)) for lab in labels[::-1]])
+    ax.set_ylim(-0.7, len(labels) - 0.3 + 0.9)
+    lo, hi = min(all_dates), max(all_dates)
+    margin = (hi - lo) * 0.04 + pd.Timedelta(days=1)
+    ax.set_xlim(lo - margin, hi + margin)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+    date_axis(ax, span_days=_span_days(all_dates))
+    for k, mark in enumerate(marks or []):
+        when, label = pd.Timestamp(mark[0]), mark[1]
+        y = mark[2] if len(mark) > 2 else 0.98 - 0.1 * k
+        if lo - margin <= when <= hi + margin:
+            mark_date(ax, when, label, y=y, ha="right" if when > lo + (hi - lo) * 0.5 else "left")
+    finish(fig, ax, title=title, xlabel="ICE publication date", ylabel="Agency on ICE's list",
+           source=source, note=note)
+    return fig
+
+
+def churn_chart(ch: pd.DataFrame, *, title: str, source: str = SOURCE_ICE,
+                note: str | None = None):
+    """Agreements added (bars up) and removed (bars down) at each ICE publication."""
+    fig, ax = plt.subplots()
+    width = max(0.6, min(2.5, _span_days(ch["published_at"]) / max(len(ch), 1) * 0.7))
+    ax.bar(ch["published_at"], ch["added"], width=width, color=PALETTE["blue"],
+           label="Added since the previous list")
+    ax.bar(ch["published_at"], -ch["removed"], width=width, color=PALETTE["vermillion"],
+           label="Removed since the previous list")
+    ax.axhline(0, color="#555555", linewidth=1)
+    hi = max(int(ch["added"].max() or 1), 1)
+    lo = max(int(ch["removed"].max() or 1), 1)
+    ax.set_ylim(-lo * 1.25, hi * 1.6)
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{abs(v):,.0f}"))
+    date_axis(ax, span_days=_span_days(ch["published_at"]))
+    ax.legend(loc="upper left")
+    finish(fig, ax, title=title, xlabel="ICE publication date",
+           ylabel="Agreements (removed below zero)", source=source, note=note)
+    return fig

@@ -23,8 +23,8 @@ from . import analysis as an
 from . import charts
 
 ALL = "All"
-SUPPORT_TYPES = ["Jail Enforcement Model", "Task Force Model", "Warrant Service Officer"]
-AGENCY_TYPES = ["County", "Municipality", "State Agency"]
+SUPPORT_TYPES = an.SUPPORT_TYPES
+AGENCY_TYPES = an.AGENCY_TYPES
 
 #: Size of the explorer's charts: 540 × 342 px at 90 dpi (small bytes, text still legible
 #: when a phone shrinks the image to its width).

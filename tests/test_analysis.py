@@ -193,7 +193,11 @@ def test_agency_presence_and_spells(pres):
     assert harris["listed"].tolist() == [True, True, False]
     spells = an.listing_spells(harris)
     assert spells[["listed", "n_publications"]].to_numpy().tolist() == [[True, 2], [False, 1]]
-    assert spells.loc[1, "from"] == pd.Timestamp("2025-05-15")
+    assert spells.loc[1, "start"] == pd.Timestamp("2025-05-15")
+    table = an.spells_table({"Harris": harris, "Key West": kw})
+    assert table[["Agency", "On the list", "Publications"]].to_numpy().tolist() == [
+        ["Harris", "yes", 2], ["Harris", "no", 1], ["Key West", "yes", 3]]
+    assert table.loc[1, "From"] == "2025-05-15 am"
     nobody = an.agency_presence(pres, PUBS, "Nowhere Police")
     assert not nobody["listed"].any()
 
