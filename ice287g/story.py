@@ -301,7 +301,8 @@ def _authors(publisher: str) -> str:
 
 def _year_labels(sources: pd.DataFrame) -> dict[str, str]:
     """The date shown in each citation: the ISO publication date, with a/b/c suffixes when
-    one outlet has several sources under the same date (``2025-06-30a``), ``n.d.`` if none."""
+    one outlet has several sources under the same date (``2025-06-30a``), ``n.d.`` if none
+    (``n.d.-a``, ``n.d.-b`` when one outlet has several undated sources)."""
     labels = {}
     groups = defaultdict(list)
     for row in sources.itertuples():
@@ -311,7 +312,8 @@ def _year_labels(sources: pd.DataFrame) -> dict[str, str]:
             labels[ids[0]] = date
         else:
             for n, sid in enumerate(sorted(ids)):
-                labels[sid] = f"{date}{chr(ord('a') + n)}"
+                letter = chr(ord("a") + n)
+                labels[sid] = f"n.d.-{letter}" if date == "n.d." else f"{date}{letter}"
     return labels
 
 

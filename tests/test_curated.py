@@ -298,6 +298,12 @@ def test_bibtex_escapes_latex_specials_and_disambiguates_dates():
         {"source_id": "a-3", "publisher": "Other", "title": "Undated", "author": "",
          "published": "", "url": "https://example.com/c", "kind": "analysis",
          "accessed": "2026-11-26", "note": ""},
+        {"source_id": "b-1", "publisher": "Agency", "title": "Undated one", "author": "",
+         "published": "", "url": "https://example.com/d", "kind": "primary record",
+         "accessed": "2026-11-26", "note": ""},
+        {"source_id": "b-2", "publisher": "Agency", "title": "Undated two", "author": "",
+         "published": "", "url": "https://example.com/e", "kind": "primary record",
+         "accessed": "2026-11-26", "note": ""},
     ])
     data = pybtex_database.parse_string(story.bibtex(sources), "bibtex")
     from pybtex.richtext import Text
@@ -307,6 +313,7 @@ def test_bibtex_escapes_latex_specials_and_disambiguates_dates():
     assert data.entries["a-1"].fields["year"] == "2025-06-30a"
     assert data.entries["a-2"].fields["year"] == "2025-06-30b"
     assert data.entries["a-3"].fields["year"] == "n.d."
+    assert (data.entries["b-1"].fields["year"], data.entries["b-2"].fields["year"]) == ("n.d.-a", "n.d.-b")
 
 
 # --------------------------------------------------------------------------- story tables
