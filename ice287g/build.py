@@ -45,8 +45,8 @@ SUPPORT_COLUMNS = {
 }
 
 #: A stamp is contradicted by its content when more than this share of its rows carry a
-#: SIGNED date after the stamped date.
-STAMP_CONTRADICTION_SHARE = 0.10
+#: SIGNED date after the stamped date (single typos stay below it).
+STAMP_CONTRADICTION_SHARE = 0.02
 #: After a January correction (stamp year + 1), at most this share of rows may still be
 #: signed after the corrected stamp.
 STAMP_CORRECTED_MAX_SHARE = 0.01
@@ -54,6 +54,10 @@ STAMP_CORRECTED_MAX_SHARE = 0.01
 #: neighbours (``COLLAPSE_WINDOW`` before and after).
 COLLAPSE_SHARE = 0.5
 COLLAPSE_WINDOW = 3
+#: A stale list: the exact list of a publication at least this many trend publications
+#: earlier, re-published after newer lists (a toggle back to the list just before the
+#: previous one is kept: the archive shows such real back-and-forth edits).
+STALE_MIN_BACK = 3
 
 #: Files this module writes (and replaces) in the output folder.
 OUTPUT_FILES = (
@@ -161,6 +165,8 @@ class Builder:
         first_by_sha: dict[str, FileRecord] = {}
         for sf in files:
             review = reviews.get(sf.sha256)
+            if review is not None and review["file"] != sf.path.name:
+                review = None  # a review names one file; byte-identical copies are read as usual
             if sf.path.suffix.lower() != ".xlsx":
                 raise SheetError(sf.path, f"not an .xlsx workbook (a {sf.path.suffix} file "
                                           "named like an ICE list)")
@@ -242,7 +248,7 @@ class Builder:
     def check_stamps(self, records: list[FileRecord]) -> None:
         """Flag stamps their own rows contradict; correct only by the January rule.
 
-        Rule (documented in data/README.md): a sheet is *contradicted* when more than 10% of
+        Rule (documented in data/README.md): a sheet is *contradicted* when more than 2% of
         its rows were signed after the date in its stamp. A contradicted ICE stamp in January
         is read as the following year when, with that year, at most 1% of its rows are still
         signed after it (ICE stamped January 2026 workbooks "2025"). Every other contradicted
@@ -272,6 +278,18 @@ class Builder:
                     continue
             rec.stamp_contradicted = True
             rec.stamp_note = f"stamp contradicted by content: {note}"
+        # A pending sheet has no SIGNED column to check: it takes the correction of the
+        # participating sheet ICE published under the same stamp.
+        twins = {r.name.stamp_raw: r for r in records if r.stamp_corrected}
+        for rec in records:
+            if rec.parsed is None or rec.list != "pending" or rec.name.provenance != "ice_stamp":
+                continue
+            twin = twins.get(rec.name.stamp_raw)
+            if twin is not None:
+                rec.stamp = twin.stamp
+                rec.stamp_corrected = True
+                rec.stamp_note = (f"stamp year corrected {rec.name.stamp.year} -> {twin.stamp.year} "
+                                  f"like its participating twin {twin.sf.path.name}")
 
     def publications(self, records: list[FileRecord], list_name: str) -> list[Publication]:
         recs = [r for r in records if r.parsed is not None and r.list == list_name]
@@ -286,7 +304,7 @@ class Builder:
             items = []
             for cid, rs in contents.items():
                 rs.sort(key=lambda r: (r.captured_at or never, _rev_rank(r.name.revision),
-                                       r.sf.relpath, r.archive_name))
+                                       r.stamp_corrected, r.sf.relpath, r.archive_name))
                 rank = min(_rev_rank(r.name.revision) for r in rs)
                 first = min((r.captured_at for r in rs if r.captured_at), default=None)
                 items.append((rank, first or never, cid, rs))
@@ -337,6 +355,37 @@ class Builder:
                 p.trend_excluded = True
         return pubs
 
+    def check_stale(self, pubs: list[Publication]) -> None:
+        """Flag a list re-published after newer ones (the exact list of a publication at least
+        ``STALE_MIN_BACK`` trend publications earlier, unlike its predecessor)."""
+        kept: list[Publication] = []
+        last: dict[str, int] = {}
+        for p in pubs:
+            if p.trend_excluded:
+                continue
+            i, cid = len(kept), p.rep.content_id
+            if i and cid != kept[-1].rep.content_id and cid in last \
+                    and i - last[cid] >= STALE_MIN_BACK:
+                q = kept[last[cid]]
+                p.trend_excluded = True
+                p.notes.append(f"stale list: the same list as {q.id} ({len(p.row_ids)} rows), "
+                               f"re-published after {i - last[cid] - 1} newer lists")
+                continue
+            last[cid] = i
+            kept.append(p)
+
+    def note_same_lists(self, pubs: list[Publication]) -> None:
+        """For every excluded publication, name the publications carrying the same list."""
+        by_content = defaultdict(list)
+        for p in pubs:
+            by_content[p.rep.content_id].append(p.id)
+        for p in pubs:
+            if p.trend_excluded:
+                same = [q for q in by_content[p.rep.content_id] if q != p.id]
+                if same:
+                    p.notes.append("same list as " + ", ".join(same[:5])
+                                   + (f" (+{len(same) - 5} more)" if len(same) > 5 else ""))
+
     def check_collapse(self, pubs: list[Publication]) -> None:
         usable = [p for p in pubs if not p.trend_excluded]
         counts = [len(p.row_ids) for p in usable]
@@ -378,7 +427,9 @@ def derive(archives: list[Path], cache_dir: Path | None = None, progress: bool =
     b.content_ids(records)
     b.check_stamps(records)
     part = b.publications(records, "participating")
+    b.check_stale(part)
     b.check_collapse(part)
+    b.note_same_lists(part)
     pend = b.publications(records, "pending")
     return tables_mod.tables(b, records, part, pend)
 

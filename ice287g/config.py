@@ -43,6 +43,7 @@ SHARED_DIR = REPO_ROOT.parent / "shared"
 #: is given, in merge order.
 DEFAULT_SHEET_ARCHIVES: list[Path] = [
     SHARED_DIR / "data" / "ice-287g-sheets",
+    SHARED_DIR / "data" / "ice-287g-history",
 ]
 
 #: ICE's 287(g) page, which links the current participating and pending workbooks.

@@ -62,7 +62,8 @@ def _snapshot_fields(participating: bool) -> list[dict]:
         ]
     else:
         fields += [
-            _f("n_requests", "integer", "Rows on the sheet (pending requests).", True, minimum=1),
+            _f("n_requests", "integer", "Rows on the sheet (pending requests; 0 for the header-only "
+               "pending sheets ICE published).", True, minimum=0),
             _f("n_distinct_requests", "integer", "Distinct pending_ids on the sheet.", True,
                minimum=0),
         ]
@@ -154,9 +155,28 @@ def _resource(name: str, fields: list[dict], description: str, primary_key=None,
         "format": "csv",
         "mediatype": "text/csv",
         "encoding": "utf-8",
+        "dialect": {"delimiter": ",", "quoteChar": "\"", "doubleQuote": True,
+                    "lineTerminator": "\n", "header": True},
         "description": description,
         "schema": schema,
     }
+
+
+def _runs_resource(path, id_col, pattern, entities, snaps, label):
+    ref = {"resource": snaps, "fields": "publication"}
+    return _resource(path, [
+        _f(id_col, "string", f"An id of {entities}.csv.", True, pattern=pattern),
+        _f("first_publication", "string", "First publication of a run of consecutive "
+           f"publications (in {snaps.replace('-', '_')}.csv order) listing it.", True),
+        _f("last_publication", "string", "Last publication of that run.", True),
+        _f("n_publications", "integer", "Publications in the run.", True, minimum=1),
+    ], f"Which {label} list carried which id, stored compactly as runs of consecutive "
+       f"publications; ice287g.load.{'listings' if label == 'participating' else 'pending_listings'}() "
+       "expands it to long form (publication, id).",
+       [id_col, "first_publication"],
+       [{"fields": "first_publication", "reference": ref},
+        {"fields": "last_publication", "reference": ref},
+        {"fields": id_col, "reference": {"resource": entities, "fields": id_col}}])
 
 
 def datapackage(tables: dict) -> dict:
@@ -169,27 +189,15 @@ def datapackage(tables: dict) -> dict:
         _resource("agreements.csv", _entity_fields(True),
                   "One row per distinct 287(g) agreement seen on any participating list.",
                   ["agreement_id"]),
-        _resource("listings.csv", [
-            {**_ID_PUB},
-            _f("agreement_id", "string", "An agreement on that publication.", True,
-               pattern="A[0-9a-f]{11}"),
-        ], "Which agreement is on which participating publication (long form).",
-            ["publication", "agreement_id"],
-            [{"fields": "publication", "reference": {"resource": "snapshots", "fields": "publication"}},
-             {"fields": "agreement_id", "reference": {"resource": "agreements", "fields": "agreement_id"}}]),
+        _runs_resource("listings.csv", "agreement_id", "A[0-9a-f]{11}", "agreements",
+                       "snapshots", "participating"),
         _resource("pending_snapshots.csv", _snapshot_fields(False),
                   "One row per published pending-agencies list.", ["publication"]),
         _resource("pending.csv", _entity_fields(False),
                   "One row per distinct pending request seen on any pending list.",
                   ["pending_id"]),
-        _resource("pending_listings.csv", [
-            {**_ID_PUB},
-            _f("pending_id", "string", "A pending request on that publication.", True,
-               pattern="P[0-9a-f]{11}"),
-        ], "Which pending request is on which pending publication (long form).",
-            ["publication", "pending_id"],
-            [{"fields": "publication", "reference": {"resource": "pending-snapshots", "fields": "publication"}},
-             {"fields": "pending_id", "reference": {"resource": "pending", "fields": "pending_id"}}]),
+        _runs_resource("pending_listings.csv", "pending_id", "P[0-9a-f]{11}", "pending",
+                       "pending-snapshots", "pending"),
         _resource("files.csv", [
             _f("archive", "string", "Archive folder the file came from.", True),
             _f("path", "string", "Path inside the archive.", True),

@@ -104,21 +104,23 @@ def qa(folder: Path | str | None = None) -> pd.DataFrame:
 
 
 def _listings(folder, stem: str, id_col: str) -> pd.DataFrame:
+    """Listings in long form, whether stored long or as runs (``first_publication`` to
+    ``last_publication``, consecutive in snapshot order)."""
+    import numpy as np
+
     folder = _dir(folder)
-    runs_name = f"{stem.replace('listings', 'listing_runs')}.csv"
-    if (folder / f"{stem}.csv").exists():
-        return read(f"{stem}.csv", folder)
-    # Compact form: runs of consecutive publications (in snapshot order).
-    runs = read(runs_name, folder)
+    runs = read(f"{stem}.csv", folder)
+    if "first_publication" not in runs.columns:
+        return runs
     snaps = read("snapshots.csv" if id_col == "agreement_id" else "pending_snapshots.csv", folder)
     order = snaps["publication"].tolist()
     pos = {p: i for i, p in enumerate(order)}
-    pubs, ids = [], []
-    for pid, first, last in zip(runs[id_col], runs["from_publication"], runs["to_publication"]):
-        for k in range(pos[first], pos[last] + 1):
-            pubs.append(order[k])
-            ids.append(pid)
-    out = pd.DataFrame({"publication": pubs, id_col: ids})
-    out["_o"] = out["publication"].map(pos)
+    starts = runs["first_publication"].map(pos).to_numpy(dtype="int64")
+    lengths = runs["n_publications"].to_numpy(dtype="int64")
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    index = np.repeat(starts, lengths) + offsets
+    out = pd.DataFrame({"publication": np.asarray(order, dtype=object)[index],
+                        id_col: np.repeat(runs[id_col].to_numpy(dtype=object), lengths)})
+    out["_o"] = index
     out = out.sort_values(["_o", id_col], kind="stable").drop(columns="_o").reset_index(drop=True)
-    return out
+    return out.astype({"publication": "str", id_col: "str"})

@@ -368,7 +368,9 @@ def read_sheet(path: Path, list_name: str, engine: str = "calamine") -> ParsedSh
         if len(r) < width:
             r = r + [""] * (width - len(r))
         out.append(tuple(r[i] if i is not None else "" for i in index))
-    if not out:
+    if not out and list_name == "participating":
+        # A pending list may be empty (ICE published header-only pending sheets in November
+        # 2025); a participating list never is.
         raise SheetError(path, f"the sheet {sheet_name!r} has a header but no data rows",
                          row=header_row)
     return ParsedSheet(tuple(header), out, blank, tuple(extra), sheet_name, PARSER_VERSION, notes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter, defaultdict
 
 from . import clean
@@ -96,6 +97,7 @@ def tables(b: Builder, records: list[FileRecord], part: list[Publication],
     files_rows = _files_table(records)
     _qa_inputs(b, records, part, pend, qa)
     _qa_values(b, part, a_used, qa)
+    _qa_values(b, pend, p_used, qa, prefix="pending_")
     _qa_outputs(part_tables, part, qa, "agreements")
     _qa_outputs(pend_tables, pend, qa, "pending")
     qa.check("every_file_accounted", len(records),
@@ -113,17 +115,47 @@ def tables(b: Builder, records: list[FileRecord], part: list[Publication],
         cands = sorted(cands, key=lambda r: (r[fs] or "9999", r[0]))
         row.append(cands[0][0] if cands else "")
 
+    for label, t, pubs in (("agreements", part_tables, part), ("pending", pend_tables, pend)):
+        runs = _runs(t["listings"], pubs)
+        pos = {p.id: k for k, p in enumerate(pubs)}
+        expanded = sorted((pubs[k].id, r[0]) for r in runs
+                          for k in range(pos[r[1]], pos[r[2]] + 1))
+        bad = [] if expanded == sorted(map(tuple, t["listings"])) else ["runs differ from listings"]
+        bad += [r[0] for r in runs if pos[r[2]] - pos[r[1]] + 1 != r[3]][:5]
+        qa.check(f"listing_runs_expand_exactly_{label}", len(runs), bad,
+                 "the stored runs expand back to exactly the long-form listings")
+
     csvs = {
         "snapshots.csv": (SNAPSHOT_COLUMNS, part_tables["snapshots"]),
         "agreements.csv": (AGREEMENT_COLUMNS, part_tables["entities"]),
-        "listings.csv": (["publication", "agreement_id"], part_tables["listings"]),
+        "listings.csv": (["agreement_id", "first_publication", "last_publication", "n_publications"],
+                             _runs(part_tables["listings"], part)),
         "pending_snapshots.csv": (PENDING_SNAPSHOT_COLUMNS, pend_tables["snapshots"]),
         "pending.csv": (PENDING_COLUMNS, pend_tables["entities"]),
-        "pending_listings.csv": (["publication", "pending_id"], pend_tables["listings"]),
+        "pending_listings.csv": (["pending_id", "first_publication", "last_publication", "n_publications"],
+                                     _runs(pend_tables["listings"], pend)),
         "files.csv": (FILE_COLUMNS, files_rows),
         "qa.csv": (QA_COLUMNS, [[r[c] for c in QA_COLUMNS] for r in qa.rows]),
     }
     return {"csv": csvs, "qa": qa.rows, "builder": b}
+
+
+def _runs(listings: list[list], pubs: list[Publication]) -> list[list]:
+    """Long-form listings as runs of consecutive publications (in snapshot order)."""
+    pos = {p.id: k for k, p in enumerate(pubs)}
+    by_id = defaultdict(list)
+    for pid, eid in listings:
+        by_id[eid].append(pos[pid])
+    out = []
+    for eid in sorted(by_id):
+        ks = sorted(by_id[eid])
+        start = prev = ks[0]
+        for k in ks[1:] + [None]:
+            if k is None or k != prev + 1:
+                out.append([eid, pubs[start].id, pubs[prev].id, prev - start + 1])
+                start = k
+            prev = k
+    return out
 
 
 def _wrong(p: Publication) -> bool:
@@ -287,13 +319,16 @@ def _qa_inputs(b: Builder, records, part, pend, qa: QA) -> None:
     qa.add("excluded_files", "info", len(excl),
            "files excluded by a reviewed decision (ice287g/data/file_reviews.csv), never silently: "
            + _examples(detail, 4))
-    # Reviewed undated file: does its list equal a dated publication?
+    # Reviewed undated files: does each one's list equal a dated publication?
+    from . import sheets as sheets_mod
+
+    found = []
     for r in excl:
+        kind = "pending" if "pending" in r.sf.path.name.lower() else "participating"
         try:
-            parsed = __import__("ice287g.sheets", fromlist=["read_sheet"]).read_sheet(
-                r.sf.path, "pending" if "pending" in r.sf.path.name.lower() else "participating")
-        except Exception as exc:  # unreadable by design: reported, not fatal
-            qa.add("excluded_file_content", "info", 0, f"{r.sf.relpath}: unreadable ({exc})")
+            parsed = sheets_mod.read_sheet(r.sf.path, kind)
+        except sheets_mod.SheetError as exc:  # unreadable by design: reported, not fatal
+            found.append(f"{r.sf.relpath}: unreadable ({str(exc).split(': ', 1)[1]})")
             continue
         ids = [b._intern(row) for row in parsed.rows]
         while len(b.clean_rows) < len(b.raw_rows):
@@ -301,14 +336,13 @@ def _qa_inputs(b: Builder, records, part, pend, qa: QA) -> None:
             b.clean_rows.append(c)
             b.content_text.append("\x1f".join(c[:8]))
             b.signed_date.append(dt.date.fromisoformat(c[6]) if c[6] else None)
-        import hashlib
-
         text = "\n".join(sorted(b.content_text[i] for i in ids))
         cid = "C" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
         match = content_of.get(cid)
-        qa.add("excluded_file_content", "info", len(ids),
-               f"{r.sf.relpath}: {len(ids)} rows; its list "
-               + (f"equals publication {match}" if match else "equals no dated publication"))
+        found.append(f"{r.sf.relpath}: {len(ids)} rows; its list "
+                     + (f"equals publication {match}" if match else "equals no dated publication"))
+    qa.add("excluded_files_content", "info", len(excl),
+           "what the excluded files hold: " + _examples(found, 10))
     irregular = [r for r in records if r.name and (r.name.name_note or r.name.revision)]
     qa.add("irregular_names", "info", len(irregular),
            "names read by a documented rule (9-digit date, no am/pm, revision suffix B/_b/2/copy): "
@@ -362,18 +396,23 @@ def _qa_inputs(b: Builder, records, part, pend, qa: QA) -> None:
     qa.add("extra_sheets_ignored", "info", len(extra),
            "workbooks with further non-empty sheets (summaries); only the first sheet is the list: "
            + _examples(f"{r.sf.path.name}: {', '.join(r.parsed.extra_sheets)}" for r in extra))
-    corrected = [p for p in part if p.stamp_corrected]
+    corrected = [p for p in part + pend if p.stamp_corrected]
     qa.add("stamps_corrected", "info", len(corrected),
            "stamps contradicted by their own rows and corrected by the January rule (raw stamp "
            "kept in published_at_raw): " + _examples(f"{p.rep.sf.path.name} -> {p.id}" for p in corrected))
     contradicted = [p for p in part if any(r.stamp_contradicted for r in p.files)]
     qa.add("stamps_contradicted", "info", len(contradicted),
            "stamps contradicted by their rows with no documented correction: kept, trend_excluded: "
-           + _examples(f"{p.id}: {p.notes[0]}" for p in contradicted))
+           + _examples(f"{p.rep.sf.path.name}: {'; '.join(p.notes)}" for p in contradicted))
+    stale = [p for p in part if any(n.startswith("stale list") for n in p.notes)]
+    qa.add("stale_lists", "info", len(stale),
+           "a list re-published after newer lists (the exact list of a publication at least 3 "
+           "trend publications earlier): kept, trend_excluded: "
+           + _examples(f"{p.rep.sf.path.name}: {'; '.join(p.notes)}" for p in stale))
     collapsed = [p for p in part if any(n.startswith("count collapsed") for n in p.notes)]
     qa.add("counts_collapsed", "info", len(collapsed),
            "publications whose count collapses against their neighbours: kept, trend_excluded: "
-           + _examples(f"{p.id}: {p.notes[-1]}" for p in collapsed))
+           + _examples(f"{p.rep.sf.path.name}: {'; '.join(p.notes)}" for p in collapsed))
 
 
 def _same_as(p: Publication, pubs: list[Publication]) -> str:
@@ -381,7 +420,8 @@ def _same_as(p: Publication, pubs: list[Publication]) -> str:
     return ", ".join(others) if others else "no other publication"
 
 
-def _qa_values(b: Builder, part: list[Publication], used: list[int], qa: QA) -> None:
+def _qa_values(b: Builder, part: list[Publication], used: list[int], qa: QA,
+               prefix: str = "") -> None:
     rows = b.clean_rows
     occurrences = Counter(i for p in part if not _wrong(p) for i in p.row_ids)
     flag_rows = defaultdict(Counter)
@@ -404,12 +444,18 @@ def _qa_values(b: Builder, part: list[Publication], used: list[int], qa: QA) -> 
         "signed_year_impossible": "year before 1996 or after 2100: signed blank unless fixed; raw in signed_raw",
         "signed_fixed": "fixed by the reviewed fixes table; raw in signed_raw",
     }
+    if prefix:  # pending lists: no SIGNED column
+        how = {k: v for k, v in how.items() if not k.startswith("signed")}
+        flag_rows = {k: v for k, v in flag_rows.items() if not k.startswith("signed")}
     for flag in sorted(set(how) | set(flag_rows)):
         c = flag_rows.get(flag, Counter())
         examples = sorted({_describe(rows[i], flag) for i in c})
-        qa.add(f"flag_{flag}", "info", sum(c.values()),
-               f"rows (summed over publications) flagged {flag}; {how.get(flag, 'flagged')}"
-               + (": " + _examples(examples, 6) if examples else ""))
+        qa.add(f"{prefix}flag_{flag}", "info", sum(c.values()),
+               f"{prefix.replace('_', ' ')}rows (summed over publications) flagged {flag}; "
+               f"{how.get(flag, 'flagged')}"
+               + (": " + _examples(examples, 10) if examples else ""))
+    if prefix:
+        return
     ws = sum(n for i, n in occurrences.items() if any(
         clean.is_whitespace_changed(v) for v in b.raw_rows[i][:6]))
     qa.add("whitespace_trimmed", "info", ws,
@@ -439,6 +485,8 @@ def _describe(row, flag: str) -> str:
     val = row[F[field]] if field in F else ""
     who = f"{row[F['agency']]} ({row[F['state_code']] or row[F['state']]})"
     if raw and raw != val:
+        if flag.endswith(("_fixed", "_unknown")) and not field.startswith("signed"):
+            return f"{clean.squash(raw)!r} -> {val!r}"  # one example per distinct correction
         return f"{raw!r} -> {val!r} [{who}]"
     return f"{who}"
 
@@ -484,11 +532,21 @@ def _qa_outputs(t: dict, pubs: list[Publication], qa: QA, label: str) -> None:
                 bad.append(p.id)
         qa.check("trend_has_no_collapsed_list", len(trend), bad,
                  "no publication in the trend series lists fewer than half the median of its neighbours")
+        from .build import STALE_MIN_BACK
+
+        bad, last = [], {}
+        for i, p in enumerate(trend):
+            cid = p.rep.content_id
+            if i and cid != trend[i - 1].rep.content_id and cid in last and i - last[cid] >= STALE_MIN_BACK:
+                bad.append(p.id)
+            last[cid] = i
+        qa.check("trend_has_no_stale_list", len(trend), bad,
+                 "no publication in the trend series re-publishes a list 3 or more publications old")
         bad = []
         for p, s in zip(pubs, t["snapshots"]):
             if not p.trend_excluded and s[SNAPSHOT_COLUMNS.index("n_signed_after_publication")] > \
                     STAMP_CONTRADICTION_SHARE * len(p.row_ids):
                 bad.append(p.id)
         qa.check("trend_stamps_consistent", len(trend), bad,
-                 "no publication in the trend series has more than 10% of rows signed after its "
-                 "(corrected) publication date")
+                 f"no publication in the trend series has more than {STAMP_CONTRADICTION_SHARE:.0%} "
+                 "of rows signed after its (corrected) publication date")

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from ice287g import build, clean, sheets
+from ice287g import build, clean, load, sheets
 from sheetfactory import (PART_HEADER, PART_ROWS, PEND_HEADER, PEND_ROWS, run_cli,
                           small_archive, snapshot_dir, write_xlsx)
 
@@ -83,8 +83,10 @@ def test_build_outputs_and_counts(built):
     assert int(first["n_warrant_service_officer"]) == 2
     qa = rows_of(built / "qa.csv")
     assert {r["status"] for r in qa} <= {"pass", "info"}
-    listings = rows_of(built / "listings.csv")
+    listings = load.listings(built)
     assert len(listings) == len(PART_ROWS) * 2 + 1
+    assert list(listings.loc[listings["agreement_id"] == listings["agreement_id"].iloc[-1],
+                             "publication"])[-1] == "20250519pm"
     agr = {a["agreement_id"]: a for a in rows_of(built / "agreements.csv")}
     assert len(agr) == len(PART_ROWS) + 1
     cobb = [a for a in agr.values() if a["agency"].startswith("Cobb")][0]
@@ -147,7 +149,7 @@ def test_signed_after_publication_is_counted(tmp_path):
     late = ["OHIO", "Late Police Department", "Municipality", "Franklin County",
             "Task Force Model", dt.datetime(2025, 6, 1), "link"]
     filler = [["OHIO", f"Agency {i}", "County", "C", "Task Force Model", dt.datetime(2024, 1, 1), "l"]
-              for i in range(20)]  # one late row in 28 stays under the 10% contradiction share
+              for i in range(60)]  # one late row in 68 stays under the 2% contradiction share
     write_xlsx(archive / "participatingAgencies05162025am.xlsx", PART_HEADER, PART_ROWS + filler + [late])
     out = tmp_path / "out"
     assert run_cli("build", "--sheets", str(archive), "--out", str(out), cache=tmp_path / "c").returncode == 0
@@ -253,6 +255,23 @@ def test_contradicted_stamp_outside_january_is_excluded_not_corrected(tmp_path):
     s = rows_of(out / "snapshots.csv")[0]
     assert (s["published_at"], s["stamp_corrected"], s["trend_excluded"]) == ("2025-03-01T00:00:00", "false", "true")
     assert "contradicted" in s["qa_note"]
+
+
+def test_stale_list_is_kept_out_of_trends(tmp_path):
+    arch = tmp_path / "a"
+    base = [["TEXAS", f"Agency {i}", "County", "C", "Task Force Model", dt.datetime(2024, 1, 1), "l"] for i in range(30)]
+    for k, day in enumerate((1, 2, 3, 4, 6)):
+        write_xlsx(arch / f"participatingAgencies08{day:02d}2025am.xlsx", PART_HEADER, base[:26 + k])
+    write_xlsx(arch / "participatingAgencies08052025am.xlsx", PART_HEADER, base[:26])  # = 0801am
+    write_xlsx(arch / "participatingAgencies08062025pm.xlsx", PART_HEADER, base[:29])  # a toggle back
+    out = tmp_path / "out"
+    r = run_cli("build", "--sheets", str(arch), "--out", str(out), cache=tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    snaps = {s["publication"]: s for s in rows_of(out / "snapshots.csv")}
+    assert [p for p, s in snaps.items() if s["trend_excluded"] == "true"] == ["20250805am"]
+    assert "stale list: the same list as 20250801am" in snaps["20250805am"]["qa_note"]
+    qa = {q["name"]: q for q in rows_of(out / "qa.csv")}
+    assert qa["stale_lists"]["count"] == "1" and qa["trend_has_no_stale_list"]["status"] == "pass"
 
 
 def test_collapsed_and_wrong_column_sheets_are_kept_out_of_trends(tmp_path):
