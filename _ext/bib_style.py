@@ -4,7 +4,8 @@ sphinxcontrib-bibtex's ``author_year`` style puts citations in square brackets a
 several with commas, which blurs "Outlet, date" pairs. This registers ``author_year_round``:
 the same style with round brackets and semicolons between references. ``_config.yml`` selects it
 with ``bibtex_reference_style: author_year_round``. (The citations' "author" is the outlet and
-their "year" the ISO publication date: see ``ice287g.story.bibtex``.)
+their "year" the ISO publication date: see ``ice287g.story.bibtex``.) It also regenerates
+``references.bib`` from ``data/curated/sources.csv`` when the book is built.
 """
 
 from dataclasses import dataclass, field
@@ -33,4 +34,13 @@ sphinxcontrib.bibtex.plugin.register_plugin(
 
 
 def setup(app):
+    # Regenerate references.bib from data/curated/sources.csv before sphinxcontrib-bibtex reads
+    # it, so the bibliography always matches the CSV; invalid curated data stop the build with
+    # ice287g.story's list of problems (file and row named). The file is left untouched when
+    # it is already current.
+    from pathlib import Path
+
+    from ice287g import story
+
+    story.write_bibtex(Path(app.srcdir))
     return {"parallel_read_safe": True, "parallel_write_safe": True}

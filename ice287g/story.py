@@ -350,11 +350,14 @@ def bibtex(sources: pd.DataFrame) -> str:
 def write_bibtex(root: Path | None = None) -> Path:
     """Validate the curated data, then write ``references.bib`` atomically; return its path.
 
-    Nothing is written when validation fails (the error lists every problem).
+    Nothing is written when validation fails (the error lists every problem), nor when the
+    file already holds exactly the generated text (its timestamp then stays as it was).
     """
     tables = check(root)
     path = bib_path(root)
     text = bibtex(tables["sources"])
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return path
     fd, tmp = tempfile.mkstemp(prefix=".references-", suffix=".bib", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:

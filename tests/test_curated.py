@@ -338,3 +338,20 @@ def test_story_tables_have_no_index_and_link_their_sources():
 def test_text_the_bibliography_cannot_show_is_rejected(fake_repo):
     edit(fake_repo, "sources", 3, title="A {braced} headline")
     only_problem(fake_repo, "data/curated/sources.csv", "row 4", "title", "brace")
+
+
+def test_the_build_extension_regenerates_the_bibliography(fake_repo):
+    import importlib.util
+    import types
+    spec = importlib.util.spec_from_file_location("bib_style", REPO / "_ext" / "bib_style.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    (fake_repo / "references.bib").write_text("% stale\n", encoding="utf-8")
+    module.setup(types.SimpleNamespace(srcdir=str(fake_repo)))
+    assert (fake_repo / "references.bib").read_text(encoding="utf-8") == \
+        story.bibtex(story.load("sources", fake_repo))
+    edit(fake_repo, "events", 0, source_ids="")  # invalid data stop the build, file untouched
+    before = (fake_repo / "references.bib").read_text(encoding="utf-8")
+    with pytest.raises(story.CuratedDataError, match="events.csv row 1"):
+        module.setup(types.SimpleNamespace(srcdir=str(fake_repo)))
+    assert (fake_repo / "references.bib").read_text(encoding="utf-8") == before
