@@ -2,6 +2,9 @@
 
 - adds the book stylesheet (assets/book/custom.css; `assets` is the static path);
 - gives every page's footer the URL of the corrections policy (the `corrections` label);
+- fails the build (a warning, and the book builds with -W) when a page would load a script from
+  another site: nothing may come from a public CDN (e.g. MathJax, if math ever slips in);
+- removes an ARIA role that docutils puts on bibliography lists (see _fix_citation_list_role);
 - provides the ``data-downloads`` directive used by chapters/downloads.md, which links every file
   of data/processed/ and data/curated/ with Sphinx download links, so the files are copied into
   the build and the links work offline and on GitHub Pages.
@@ -16,7 +19,10 @@ from pathlib import Path
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx import addnodes
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+
+logger = logging.getLogger(__name__)
 
 DATA_FOLDERS = ("data/processed", "data/curated")
 CORRECTIONS_LABEL = "corrections"
@@ -115,8 +121,42 @@ def _page_context(app, pagename, templatename, context, doctree):
         context["corrections_url"] = url
 
 
+def _fix_citation_list_role(app, pagename, templatename, context, doctree):
+    """docutils marks a bibliography `<div role="list">` whose entries are `doc-biblioentry`,
+    not `listitem` (axe: aria-required-children, critical). Drop the list role: the entries keep
+    their own role and the visual layout is unchanged."""
+    body = context.get("body")
+    if body and 'role="list" class="citation-list"' in body:
+        context["body"] = body.replace('<div role="list" class="citation-list">', '<div class="citation-list">')
+
+
+def _no_third_party_scripts(app, pagename, templatename, context, doctree):
+    """Warn about, and drop, any script a page would load from another site."""
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    kept = []
+    for script in scripts:
+        src = str(getattr(script, "filename", None) or "")
+        body = str(getattr(script, "attributes", {}).get("body", ""))
+        if src.startswith(("http://", "https://", "//")):
+            logger.warning(
+                "%s would load a script from another site (%s); self-host it or remove what "
+                "needs it (math needs MathJax: the book has `dollarmath` off)", pagename, src,
+                location=pagename,
+            )
+            continue
+        if body.startswith("window.MathJax"):
+            continue
+        kept.append(script)
+    context["script_files"] = kept
+
+
 def setup(app):
     app.add_css_file("book/custom.css")
     app.add_directive("data-downloads", DataDownloads)
     app.connect("html-page-context", _page_context)
+    app.connect("html-page-context", _fix_citation_list_role)
+    # After sphinx.ext.mathjax (priority 500) has added its script.
+    app.connect("html-page-context", _no_third_party_scripts, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

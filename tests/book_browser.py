@@ -94,13 +94,18 @@ class Visit:
         )
 
 
-def open_page(context, url: str, *, wait_widgets: bool = True):
-    """Load ``url`` in a new tab of ``context``; return (page, Visit) with everything recorded.
+def open_page(browser, url: str, *, viewport: dict = PHONE, wait_widgets: bool = True, responses=None):
+    """Load ``url`` in a fresh browser context; return (page, Visit) with everything recorded.
 
+    Every visit gets its own context (cold cache): chromium remembers a failed request within a
+    context, so a second page asking for the same CDN script would otherwise go unnoticed.
     The page is fully loaded (network idle) and, when it embeds widget views, the widget
-    manager has drawn them. The caller closes the page.
+    manager has drawn them. The caller closes it with ``close_page``. Pass a list as
+    ``responses`` to collect every response of the load.
     """
     visit = Visit(url)
+    phone = viewport["width"] < 600
+    context = browser.new_context(viewport=viewport, device_scale_factor=1, is_mobile=phone, has_touch=phone)
     page = context.new_page()
 
     def on_console(msg):
@@ -109,6 +114,8 @@ def open_page(context, url: str, *, wait_widgets: bool = True):
             visit.console_errors.append(f"{msg.text} ({loc.get('url', '')}:{loc.get('lineNumber', '')})")
 
     def on_response(response):
+        if responses is not None:
+            responses.append(response)
         if response.status >= 400:
             visit.failed_requests.append(f"HTTP {response.status} {response.url}")
 
@@ -128,7 +135,7 @@ def open_page(context, url: str, *, wait_widgets: bool = True):
     page.on("pageerror", lambda err: visit.page_errors.append(str(err)))
     page.on("response", on_response)
     page.on("requestfailed", on_failed)
-    page.route("**/*", route)
+    context.route("**/*", route)
     page.goto(url, wait_until="load")
     page.wait_for_load_state("networkidle")
     if wait_widgets and page.locator(WIDGET_VIEW).count():
@@ -136,6 +143,10 @@ def open_page(context, url: str, *, wait_widgets: bool = True):
         page.wait_for_selector(".jupyter-widgets", state="attached", timeout=30_000)
         page.wait_for_load_state("networkidle")
     return page, visit
+
+
+def close_page(page) -> None:
+    page.context.close()
 
 
 @pytest.fixture(scope="session")
@@ -159,17 +170,3 @@ def chromium_browser():
             yield browser
         finally:
             browser.close()
-
-
-@pytest.fixture(scope="session")
-def phone_context(chromium_browser):
-    context = chromium_browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
-    yield context
-    context.close()
-
-
-@pytest.fixture(scope="session")
-def desktop_context(chromium_browser):
-    context = chromium_browser.new_context(viewport=DESKTOP)
-    yield context
-    context.close()

@@ -86,9 +86,4 @@ def built_book(tmp_path_factory) -> Path:
 
 
 # One local server and one chromium for the whole session (test_browser.py, test_a11y.py).
-from book_browser import (  # noqa: E402,F401
-    book_server,
-    chromium_browser,
-    desktop_context,
-    phone_context,
-)
+from book_browser import book_server, chromium_browser  # noqa: E402,F401

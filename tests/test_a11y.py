@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from book_browser import open_page
+from book_browser import DESKTOP, PHONE, close_page, open_page
 from conftest import REPO, toc_files
 
 pytestmark = pytest.mark.browser
@@ -33,13 +33,13 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
-def run_axe(context, url: str, axe_source: str) -> list[dict]:
-    page, _record = open_page(context, url)
+def run_axe(browser, url: str, axe_source: str, viewport: dict) -> list[dict]:
+    page, _record = open_page(browser, url, viewport=viewport)
     try:
         page.add_script_tag(content=axe_source)
         result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     finally:
-        page.close()
+        close_page(page)
     return result["violations"]
 
 
@@ -50,23 +50,23 @@ def describe(violation: dict) -> str:
 
 
 @pytest.mark.parametrize("page_path", PAGES)
-def test_no_serious_or_critical_violations_on_desktop(book_server, desktop_context, axe_source, page_path):
-    violations = run_axe(desktop_context, book_server.base + page_path, axe_source)
+def test_no_serious_or_critical_violations_on_desktop(book_server, chromium_browser, axe_source, page_path):
+    violations = run_axe(chromium_browser, book_server.base + page_path, axe_source, DESKTOP)
     blocking = [v for v in violations if v["impact"] in BLOCKING]
     assert not blocking, f"{page_path}:\n" + "\n".join(describe(v) for v in blocking)
 
 
 @pytest.mark.parametrize("page_path", PAGES)
-def test_no_serious_or_critical_violations_on_a_phone(book_server, phone_context, axe_source, page_path):
+def test_no_serious_or_critical_violations_on_a_phone(book_server, chromium_browser, axe_source, page_path):
     # The phone layout shows different controls (the header search and theme buttons).
-    violations = run_axe(phone_context, book_server.base + page_path, axe_source)
+    violations = run_axe(chromium_browser, book_server.base + page_path, axe_source, PHONE)
     blocking = [v for v in violations if v["impact"] in BLOCKING]
     assert not blocking, f"{page_path}:\n" + "\n".join(describe(v) for v in blocking)
 
 
-def test_axe_detects_a_violation(book_server, desktop_context, axe_source):
+def test_axe_detects_a_violation(book_server, chromium_browser, axe_source):
     """The harness itself works: an image without alt text on a book page is reported."""
-    page, _record = open_page(desktop_context, book_server.base + "index.html")
+    page, _record = open_page(chromium_browser, book_server.base + "index.html", viewport=DESKTOP)
     try:
         page.evaluate(
             "() => { const i = document.createElement('img');"
@@ -75,5 +75,5 @@ def test_axe_detects_a_violation(book_server, desktop_context, axe_source):
         page.add_script_tag(content=axe_source)
         result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     finally:
-        page.close()
+        close_page(page)
     assert "image-alt" in {v["id"] for v in result["violations"]}

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from book_browser import book_pages, open_page
+from book_browser import DESKTOP, PHONE, book_pages, close_page, open_page
 from conftest import REPO, toc_files
 
 pytestmark = pytest.mark.browser
@@ -62,17 +62,17 @@ def test_the_page_list_covers_the_build(built_book):
 
 
 @pytest.fixture(scope="module")
-def phone_visits(book_server, phone_context):
+def phone_visits(book_server, chromium_browser):
     """Each page loaded once at 390x844: (Visit, images, overflow) by page path."""
     cache = {}
 
     def visit(page_path):
         if page_path not in cache:
-            page, record = open_page(phone_context, book_server.base + page_path)
+            page, record = open_page(chromium_browser, book_server.base + page_path, viewport=PHONE)
             try:
                 cache[page_path] = (record, page.evaluate(IMAGES_JS), page.evaluate(OVERFLOW_JS))
             finally:
-                page.close()
+                close_page(page)
         return cache[page_path]
 
     return visit
@@ -126,9 +126,9 @@ VISIBLE_VIEW_JS = """
 """
 
 
-def test_explorer_controls_change_the_view_without_a_kernel(book_server, desktop_context):
+def test_explorer_controls_change_the_view_without_a_kernel(book_server, chromium_browser):
     assert (REPO / f"{EXPLORER}.ipynb").is_file(), "the book has no explorer notebook"
-    page, record = open_page(desktop_context, book_server.base + f"{EXPLORER}.html")
+    page, record = open_page(chromium_browser, book_server.base + f"{EXPLORER}.html", viewport=DESKTOP)
     try:
         selects = page.locator(".jupyter-widgets select")
         assert selects.count() >= 1, "the explorer shows no drop-down control"
@@ -158,14 +158,14 @@ def test_explorer_controls_change_the_view_without_a_kernel(book_server, desktop
         assert not record.problems(), "\n".join(record.problems())
         assert not any("/api/kernels" in r for r in record.failed_requests)
     finally:
-        page.close()
+        close_page(page)
 
 
 # ---------------------------------------------------------------------------------------------
 # The book's own search page.
 
-def test_search_finds_the_key_west_chapter(book_server, desktop_context):
-    page, record = open_page(desktop_context, book_server.base + "search.html?q=Key+West")
+def test_search_finds_the_key_west_chapter(book_server, chromium_browser):
+    page, record = open_page(chromium_browser, book_server.base + "search.html?q=Key+West", viewport=DESKTOP)
     try:
         page.wait_for_selector("#search-results ul.search li a", timeout=30_000)
         hrefs = page.locator("#search-results ul.search li a").evaluate_all(
@@ -175,7 +175,7 @@ def test_search_finds_the_key_west_chapter(book_server, desktop_context):
         assert f"{KEY_WEST_CHAPTER}.html" in paths, f"results for 'Key West': {paths}"
         assert not record.problems(), "\n".join(record.problems())
     finally:
-        page.close()
+        close_page(page)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,17 +186,19 @@ def test_there_are_notebook_pages():
 
 
 @pytest.mark.parametrize("doc", NOTEBOOK_DOCS)
-def test_notebook_page_launches_binder_with_its_path(book_server, desktop_context, doc):
+def test_notebook_page_launches_binder_with_its_path(book_server, chromium_browser, doc):
     cfg = yaml.safe_load((REPO / "_config.yml").read_text())
     owner, repo = urlsplit(cfg["repository"]["url"]).path.strip("/").split("/")
     branch = cfg["repository"]["branch"]
-    page, _record = open_page(desktop_context, book_server.base + f"{doc}.html", wait_widgets=False)
+    page, _record = open_page(
+        chromium_browser, book_server.base + f"{doc}.html", viewport=DESKTOP, wait_widgets=False
+    )
     try:
         hrefs = page.locator('a[href*="mybinder.org"]').evaluate_all(
             "as => as.map(a => a.href)"
         )
     finally:
-        page.close()
+        close_page(page)
     assert hrefs, f"{doc}.html has no Binder launch link"
     for href in hrefs:
         parts = urlsplit(href)
@@ -223,7 +225,8 @@ def test_footer_states_licence_and_links_to_corrections(built_book, page_path):
     report = footer.select_one("a.report-error")
     assert report is not None, f"{page_path} has no 'report an error' link"
     target = urlsplit(report["href"])
-    target_file = (built_book / page_path).parent / target.path
+    # On the corrections page itself the link is just "#<anchor>".
+    target_file = (built_book / page_path).parent / target.path if target.path else built_book / page_path
     assert target_file.resolve().is_file(), f"{page_path}: {report['href']} does not resolve"
     assert target.fragment, f"{page_path}: the report link does not point at the corrections policy's section"
     target_soup = BeautifulSoup(target_file.read_text(encoding="utf-8"), "html.parser")
