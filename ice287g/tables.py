@@ -182,27 +182,38 @@ def _list_tables(b: Builder, pubs: list[Publication], id_of_key: dict, id_col: s
     rep_row: dict[str, int] = {}
     raw_ids: dict[str, set] = defaultdict(set)
     in_latest: set = set()
-    stats_memo: dict[tuple, tuple] = {}
+    stats_memo: dict[int, tuple] = {}
+    after_memo: dict[tuple, int] = {}
+    # Per distinct row: its id, agency identity, Florida, support type, flagged.
+    used = sorted({i for p in pubs for i in p.row_ids})
+    aid_of = {i: id_of_key.get(rows[i][key_i], "") for i in used}
+    agency_of = {i: (rows[i][F["state_code"]] or rows[i][F["state"]],
+                     clean.agency_key(rows[i][F["agency"]])) for i in used}
+    support_i, code_i, flags_i = F["support_type"], F["state_code"], F["flags"]
+    signed = b.signed_date
 
     for p in pubs:
         ids = p.row_ids
         day = p.published_at.date()
-        mk = (id(ids), day)
+        mk = id(ids)
         if mk not in stats_memo:
-            aids = [id_of_key.get(rows[i][key_i], "") for i in ids]
-            support = Counter(rows[i][F["support_type"]] for i in ids)
-            agencies = {(rows[i][F["state_code"]] or rows[i][F["state"]],
-                         clean.agency_key(rows[i][F["agency"]])) for i in ids}
+            aids = [aid_of[i] for i in ids]
+            support = Counter(rows[i][support_i] for i in ids)
+            by_aid: dict[str, int] = {}
+            for i, aid in zip(ids, aids):
+                by_aid[aid] = i  # the last row of each id on the sheet
             stats_memo[mk] = (
-                aids,
-                len(ids), len(set(aids)), len(agencies),
-                sum(1 for i in ids if rows[i][F["state_code"]] == "FL"),
+                sorted(by_aid.items()),
+                len(ids), len(by_aid), len({agency_of[i] for i in ids}),
+                sum(1 for i in ids if rows[i][code_i] == "FL"),
                 [support.get(s, 0) for s in SUPPORT_COLUMNS],
                 len(ids) - sum(support.get(s, 0) for s in SUPPORT_COLUMNS),
-                sum(1 for i in ids if b.signed_date[i] is not None and b.signed_date[i] > day),
-                sum(1 for i in ids if rows[i][F["flags"]]),
+                sum(1 for i in ids if rows[i][flags_i]),
             )
-        aids, n, n_distinct, n_agencies, n_fl, per_support, other, n_after, n_flagged = stats_memo[mk]
+        pairs, n, n_distinct, n_agencies, n_fl, per_support, other, n_flagged = stats_memo[mk]
+        if (mk, day) not in after_memo:
+            after_memo[(mk, day)] = sum(1 for i in ids if signed[i] is not None and signed[i] > day)
+        n_after = after_memo[(mk, day)]
         rep = p.rep
         base = [
             p.id, _fmt_ts(p.published_at), _fmt_ts(p.published_at_raw), p.provenance,
@@ -219,23 +230,22 @@ def _list_tables(b: Builder, pubs: list[Publication], id_of_key: dict, id_col: s
                                      n_flagged] + tail)
         if _wrong(p):
             continue
-        seen_here = set()
-        for i, aid in zip(ids, aids):
-            raw_ids[aid].add(i)
+        if ("raw", mk) not in after_memo:  # every row of a sheet's content counts once
+            after_memo[("raw", mk)] = 1
+            for i in ids:
+                raw_ids[aid_of[i]].add(i)
+        trend_pub = not p.trend_excluded
+        pid = p.id
+        for aid, i in pairs:  # sorted by id: listings come out in publication, id order
             rep_row[aid] = i  # the latest usable publication wins
-            if aid in seen_here:
-                continue
-            seen_here.add(aid)
-            listings.append([p.id, aid])
-            if not p.trend_excluded:
-                first.setdefault(aid, p)
+            listings.append([pid, aid])
+            if trend_pub:
+                if aid not in first:
+                    first[aid] = p
                 last[aid] = p
                 count[aid] += 1
-                if p is latest:
-                    in_latest.add(aid)
-    # listings: publication order, then id
-    order = {p.id: k for k, p in enumerate(pubs)}
-    listings.sort(key=lambda r: (order[r[0]], r[1]))
+        if p is latest:
+            in_latest.update(aid for aid, _ in pairs)
 
     entities = []
     for aid in sorted(raw_ids):

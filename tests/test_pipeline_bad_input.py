@@ -55,12 +55,27 @@ def test_truncated_xlsx(archive, out, tmp_path):
     assert_fails(archive, out, tmp_path, "participatingAgencies05192025pm.xlsx", "corrupt")
 
 
-def test_corrupt_member_inside_a_valid_zip(archive, out, tmp_path):
+def test_zip_that_is_not_a_workbook(archive, out, tmp_path):
     import zipfile
 
     path = archive / "sheets_20250520_151813" / "participatingAgencies05192025pm.xlsx"
     with zipfile.ZipFile(path, "w") as z:  # a zip, but not a workbook
         z.writestr("hello.txt", "not a spreadsheet")
+    assert_fails(archive, out, tmp_path, "participatingAgencies05192025pm.xlsx", "not an xlsx workbook")
+
+
+def test_corrupt_data_inside_a_workbook(archive, out, tmp_path):
+    import zipfile
+
+    path = archive / "sheets_20250520_151813" / "participatingAgencies05192025pm.xlsx"
+    write_xlsx(path, PART_HEADER, PART_ROWS * 20)
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("xl/worksheets/sheet1.xml")
+    data = bytearray(path.read_bytes())
+    middle = info.header_offset + 30 + len(info.filename) + len(info.extra) + info.compress_size // 2
+    for k in range(8):  # damage the compressed sheet in the middle
+        data[middle + k] ^= 0xFF
+    path.write_bytes(bytes(data))
     assert_fails(archive, out, tmp_path, "participatingAgencies05192025pm.xlsx", "cannot read the workbook")
 
 
