@@ -42,6 +42,11 @@ fi
 
 if [ "$dev" = 1 ]; then
   # The accessibility tests inject axe-core, pinned in package.json + package-lock.json.
+  if ! command -v npm >/dev/null && [ "$system" = 1 ]; then
+    SUDO=""; [ "$(id -u)" != 0 ] && SUDO=sudo
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null \
+      || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null; }
+  fi
   if ! command -v npm >/dev/null; then
     echo "setup.sh: npm is missing (Debian: apt-get install -y npm); the accessibility tests need it" >&2
     exit 1
