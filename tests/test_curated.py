@@ -203,10 +203,8 @@ def test_malformed_date_fails(fake_repo, table, column, bad):
     edit(fake_repo, table, 0, **{column: bad})
     found = story.problems(fake_repo)
     assert found and all(f"data/curated/{table}.csv row 1" in p and repr(bad) in p for p in found), found
-    assert any(table in e for e in frictionless_errors(fake_repo)) or column == "accessed" \
-        or (table, bad) in {("sources", "2025-13-01")}  # see the note below
-    # Frictionless checks the pattern (month 13 passes a loose pattern only if it allowed it) and
-    # the ``date`` type; ice287g.story adds the calendar check (Feb 30, June 31).
+    # Frictionless (the schema's date type and ISO pattern) rejects every one of them too.
+    assert any(table in e for e in frictionless_errors(fake_repo)), f"frictionless accepted {bad!r}"
 
 
 def test_date_must_match_its_precision(fake_repo):
@@ -355,3 +353,10 @@ def test_the_build_extension_regenerates_the_bibliography(fake_repo):
     with pytest.raises(story.CuratedDataError, match="events.csv row 1"):
         module.setup(types.SimpleNamespace(srcdir=str(fake_repo)))
     assert (fake_repo / "references.bib").read_text(encoding="utf-8") == before
+
+
+def test_impossible_calendar_day_in_a_text_date_column_is_caught(fake_repo):
+    # events.date is text with an ISO pattern (it may hold YYYY-MM or YYYY), so the pattern alone
+    # accepts June 31; ice287g.story checks the calendar.
+    edit(fake_repo, "events", 0, date="2025-06-31", date_precision="day")
+    only_problem(fake_repo, "data/curated/events.csv", "row 1", "'2025-06-31'", "real ISO date")
