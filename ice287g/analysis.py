@@ -66,41 +66,17 @@ class Dataset:
         return on_publication(self.presence, self.latest)
 
 
-def _as_bool(series: pd.Series) -> pd.Series:
-    text = series.astype("string").str.strip().str.lower()
-    bad = ~text.isin(["true", "false"]) & text.notna() & (text != "")
-    if bad.any():
-        raise ValueError(f"not a boolean: {sorted(set(series[bad]))[:5]}")
-    return text.eq("true").fillna(False).astype(bool)
-
-
 def dataset(processed_dir: Path | None = None) -> Dataset:
-    """Load ``snapshots.csv``, ``agreements.csv`` and ``listings.csv`` into a :class:`Dataset`.
+    """Load the processed data (through :mod:`ice287g.load`) into a :class:`Dataset`.
 
-    Dates become timestamps (a blank or flagged ``signed`` becomes ``NaT``), flags become
-    booleans. Publications without ``trend_excluded`` are all kept in trend lines.
+    Listings stored as runs are expanded to long form by the loader. Publications without a
+    ``trend_excluded`` column are all kept in trend lines.
     """
-    from . import config
+    from . import load
 
-    folder = Path(processed_dir) if processed_dir else config.PROCESSED_DIR
-    read = dict(dtype=str, keep_default_na=False)
-    pubs = pd.read_csv(folder / "snapshots.csv", **read)
-    agreements = pd.read_csv(folder / "agreements.csv", **read)
-    listings = pd.read_csv(folder / "listings.csv", **read)
-    _require(pubs, [PUB, WHEN], "snapshots.csv")
-    pubs[WHEN] = pd.to_datetime(pubs[WHEN], format="ISO8601")
-    if "trend_excluded" in pubs.columns:
-        pubs["trend_excluded"] = _as_bool(pubs["trend_excluded"])
-    for col in [c for c in pubs.columns if c.startswith("n_")]:
-        pubs[col] = pd.to_numeric(pubs[col], errors="coerce")
-    for col in ("signed", "first_seen", "last_seen"):
-        if col in agreements.columns:
-            agreements[col] = pd.to_datetime(agreements[col].replace("", None), errors="coerce",
-                                             format="ISO8601")
-    if "listed_in_latest" in agreements.columns:
-        agreements["listed_in_latest"] = _as_bool(agreements["listed_in_latest"])
-    if {"first_publication", "last_publication"} <= set(listings.columns):
-        listings = expand_runs(listings, pubs)
+    pubs = load.snapshots(processed_dir)
+    agreements = load.agreements(processed_dir)
+    listings = load.listings(processed_dir)
     pres = presence(listings, agreements, pubs)
     return Dataset(pubs=pubs, agreements=agreements, listings=listings, presence=pres)
 
@@ -110,14 +86,14 @@ def trend_publications(pubs: pd.DataFrame) -> pd.DataFrame:
     """The publications that belong in trend lines, in time order.
 
     Rows flagged ``trend_excluded`` (when the column exists) are dropped; the order is by
-    ``published_at`` and then by the publication key, so a list re-issued under the same
-    stamp keeps its place.
+    ``published_at``, keeping the given order among equal timestamps (the pipeline orders a
+    list re-issued under the same stamp by capture time).
     """
     _require(pubs, [PUB, WHEN], "pubs")
     out = pubs
     if "trend_excluded" in pubs.columns:
         out = pubs[~pubs["trend_excluded"].fillna(False).astype(bool)]
-    out = out.sort_values([WHEN, PUB], kind="stable").reset_index(drop=True)
+    out = out.sort_values(WHEN, kind="stable").reset_index(drop=True)
     if out[PUB].duplicated().any():
         dup = out.loc[out[PUB].duplicated(), PUB].tolist()
         raise ValueError(f"publication keys repeat in pubs: {dup[:5]}")
@@ -163,7 +139,7 @@ def expand_runs(runs: pd.DataFrame, pubs: pd.DataFrame, *, start: str = "first_p
     the order of ``pubs`` (all publications, trend-excluded ones included).
     """
     _require(runs, [AID, start, end], "runs")
-    order = pubs.sort_values([WHEN, PUB], kind="stable")[PUB].tolist()
+    order = pubs.sort_values(WHEN, kind="stable")[PUB].tolist()
     pos = {key: i for i, key in enumerate(order)}
     missing = (set(runs[start]) | set(runs[end])) - set(pos)
     if missing:
@@ -293,9 +269,14 @@ def count_signed_before(agreements_: pd.DataFrame, date, *, date_col: str = "sig
 def presence_matrix(presence_: pd.DataFrame, pubs: pd.DataFrame) -> pd.DataFrame:
     """Boolean matrix: agreements (rows) × trend publications (columns, in order)."""
     order = trend_publications(pubs)[PUB].tolist()
-    m = pd.crosstab(presence_[AID], presence_[PUB]).reindex(columns=order, fill_value=0) > 0
-    m.columns.name = PUB
-    return m
+    col_of = {key: i for i, key in enumerate(order)}
+    rows = presence_[presence_[PUB].isin(col_of)]
+    codes, ids = pd.factorize(rows[AID], sort=True)
+    cols = rows[PUB].map(col_of).to_numpy(dtype="int64")
+    m = np.zeros((len(ids), len(order)), dtype=bool)
+    m[codes, cols] = True
+    out = pd.DataFrame(m, index=pd.Index(ids, name=AID), columns=pd.Index(order, name=PUB))
+    return out
 
 
 def churn(presence_: pd.DataFrame, pubs: pd.DataFrame) -> pd.DataFrame:
@@ -444,6 +425,12 @@ def normalise_name(value: str) -> str:
     return " ".join(str(value).split()).casefold()
 
 
+def _normalised(values: pd.Series) -> pd.Series:
+    """:func:`normalise_name` of every value, computed once per distinct value."""
+    uniq = pd.unique(values)
+    return values.map(dict(zip(uniq, (normalise_name(u) for u in uniq))))
+
+
 def agency_presence(presence_: pd.DataFrame, pubs: pd.DataFrame, agency: str, *,
                     state: str | None = None, state_col: str = "state",
                     agency_col: str = "agency", detail: str = "support_type") -> pd.DataFrame:
@@ -454,9 +441,9 @@ def agency_presence(presence_: pd.DataFrame, pubs: pd.DataFrame, agency: str, *,
     sorted, ``; ``-joined values of ``detail`` (e.g. support types) it was listed with.
     """
     order = trend_publications(pubs)
-    mask = presence_[agency_col].map(normalise_name) == normalise_name(agency)
+    mask = _normalised(presence_[agency_col]) == normalise_name(agency)
     if state is not None:
-        mask &= presence_[state_col].map(normalise_name) == normalise_name(state)
+        mask &= _normalised(presence_[state_col]) == normalise_name(state)
     rows = presence_[mask]
     n = rows.groupby(PUB).size()
     kinds = rows.groupby(PUB)[detail].agg(lambda s: "; ".join(sorted(set(map(str, s)))))
@@ -575,3 +562,74 @@ def spells_table(named: dict[str, pd.DataFrame]) -> pd.DataFrame:
             "Publications": sp["n_publications"].to_numpy(),
         }))
     return pd.concat(parts, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- reshaping
+def align_series(named: dict[str, pd.Series]) -> pd.DataFrame:
+    """Put step-like time series with different dates on one index (the union of dates).
+
+    Each series carries its last value forward to later dates and stays empty before its
+    first date (a count that did not exist yet is not zero).
+    """
+    index = pd.DatetimeIndex(sorted(set().union(*[set(s.index) for s in named.values()])))
+    out = pd.DataFrame(index=index)
+    for name, series in named.items():
+        s = series[~series.index.duplicated(keep="last")].sort_index()
+        out[name] = s.reindex(index).ffill()
+        out.loc[out.index < s.index.min(), name] = np.nan
+    return out
+
+
+def churn_by_period(ch: pd.DataFrame, freq: str = "MS") -> pd.DataFrame:
+    """Sum the ``added`` and ``removed`` of :func:`churn` by calendar period (default:
+    month, labelled by its first day); periods without a publication are left out."""
+    if ch.empty:
+        return pd.DataFrame(columns=["added", "removed", "n_publications"])
+    g = ch.groupby(pd.to_datetime(ch[WHEN]).dt.to_period(freq[0]).dt.start_time)
+    out = pd.DataFrame({"added": g["added"].sum(), "removed": g["removed"].sum(),
+                        "n_publications": g.size()})
+    out.index.name = WHEN
+    return out
+
+
+def last_publication_before(pubs: pd.DataFrame, date):
+    """Key of the last trend publication strictly before ``date`` (error if there is none)."""
+    order = trend_publications(pubs)
+    before = order[order[WHEN] < pd.Timestamp(date)]
+    if before.empty:
+        raise ValueError(f"no publication before {pd.Timestamp(date).date()}")
+    return before[PUB].iloc[-1]
+
+
+def ids_listed_before(presence_: pd.DataFrame, date) -> set:
+    """Agreement ids on any trend publication dated strictly before ``date``."""
+    return set(presence_.loc[presence_[WHEN] < pd.Timestamp(date), AID])
+
+
+def ids_on(presence_: pd.DataFrame, publication) -> set:
+    """Agreement ids on one publication."""
+    return set(presence_.loc[presence_[PUB] == publication, AID])
+
+
+def left_with_kind(gone: pd.DataFrame, removed: pd.DataFrame) -> pd.DataFrame:
+    """:func:`left_the_list` rows with the ``kind`` and ``replaced_by`` of their last removal
+    (from :func:`match_changed_records`): did the agreement end, or was its row edited?"""
+    last = removed[[AID, "last_listed", "kind", "replaced_by"]]
+    out = gone.merge(last, on=[AID, "last_listed"], how="left", validate="one_to_one")
+    if out["kind"].isna().any():
+        missing = out.loc[out["kind"].isna(), AID].tolist()
+        raise ValueError(f"no removal recorded for agreements that left the list: {missing[:5]}")
+    return out
+
+
+def left_table(gone: pd.DataFrame) -> pd.DataFrame:
+    """Agreements that left the list (:func:`left_the_list` rows), ready to show."""
+    rows = gone.sort_values(["last_listed", "state", "agency"], kind="stable")
+    return pd.DataFrame({
+        "State": rows["state"].to_numpy(),
+        "Agency": rows["agency"].to_numpy(),
+        "Support type": rows["support_type"].to_numpy(),
+        "Signed": _day(rows["signed"]).to_numpy(),
+        "First listed": _stamp(rows["first_listed"]),
+        "Last listed": _stamp(rows["last_listed"]),
+    })

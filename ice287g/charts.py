@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from importlib import resources
 
 import matplotlib.dates as mdates
+import numpy as np
 import matplotlib.pyplot as plt
 import pandas as pd
 
@@ -135,7 +136,7 @@ def date_axis(ax, *, span_days: int | None = None) -> None:
         lo, hi = ax.get_xlim()
         span_days = int(hi - lo)
     if span_days > 800:
-        ax.xaxis.set_major_locator(mdates.YearLocator())
+        ax.xaxis.set_major_locator(mdates.YearLocator(2 if span_days > 3300 else 1))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     elif span_days > 120:
         locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
@@ -223,13 +224,15 @@ def img_tag(fig, alt: str, *, dpi: float | None = 100, colors: int = 128,
             'style="max-width:100%;height:auto;display:block">')
 
 
-def show(fig, *, name: str | None = None, display: bool = True, dpi: float | None = None):
+def show(fig, *, name: str | None = None, display: bool = True,
+         dpi: float | None = None) -> None:
     """Publish a finished chart from a notebook: display it and/or glue it under ``name``.
 
     The figure is rendered once through :func:`png_bytes` (so the size limit applies) and
     closed, so the notebook's inline backend does not show it a second time. Give the cell
     ``mystnb: image: alt:`` metadata when ``display`` is true; paste a glued figure with
-    ``{glue:figure}`` and its ``:alt:`` option. Returns the PNG bytes.
+    ``{glue:figure}`` and its ``:alt:`` option. Returns nothing (so a cell ending with it
+    shows no stray value).
     """
     from IPython.display import Image
     from IPython.display import display as ipy_display
@@ -243,7 +246,6 @@ def show(fig, *, name: str | None = None, display: bool = True, dpi: float | Non
         glue(name, image, display=False)
     if display:
         ipy_display(image)
-    return data
 
 
 # --------------------------------------------------------------------------- the book's charts
@@ -260,12 +262,16 @@ def lines_chart(frame: pd.DataFrame, *, title: str, ylabel: str,
                 xlabel: str = "ICE publication date", colors: dict[str, str] | None = None,
                 marks: list[tuple] | None = None, note: str | None = None,
                 source: str = SOURCE_ICE, stacked: bool = False, step: bool = False,
-                ylim_bottom: float | None = 0, legend_loc: str = "upper left"):
+                ylim_bottom: float | None = 0, legend_loc: str = "upper left",
+                dashed: Iterable[str] = ()):
     """One line (or stacked band) per column of a time-indexed frame, with date marks.
 
     ``marks`` is a list of ``(date, label)`` or ``(date, label, y)`` drawn with
     :func:`mark_date` when the date falls inside the plotted range (with a little margin).
+    Columns named in ``dashed`` are drawn thinner and dashed, on top of the others (for a
+    series that would otherwise hide behind one it runs close to).
     """
+    dashed = set(dashed)
     fig, ax = plt.subplots()
     cols = list(frame.columns)
     many = len(frame) > 45
@@ -276,6 +282,8 @@ def lines_chart(frame: pd.DataFrame, *, title: str, ylabel: str,
     else:
         for col in cols:
             kw = dict(label=str(col), color=color_for(col, colors))
+            if col in dashed:
+                kw.update(linestyle=(0, (4, 2)), linewidth=1.6, zorder=3)
             if step:
                 ax.step(frame.index, frame[col], where="post", **kw)
             else:
@@ -344,7 +352,7 @@ def presence_chart(rows: dict[str, pd.DataFrame], *, title: str, marks: list[tup
                        edgecolors=colors[i % 4], linewidths=1.6, zorder=3)
     ax.set_yticks(range(len(labels)))
     ax.set_yticklabels(["\n".join(textwrap.wrap(lab, 18)) for lab in labels[::-1]])
-    ax.set_ylim(-0.7, len(labels) - 0.3 + 0.9)
+    ax.set_ylim(-0.7, len(labels) - 0.3 + 0.45 * max(len(marks or []), 2))
     lo, hi = min(all_dates), max(all_dates)
     margin = (hi - lo) * 0.04 + pd.Timedelta(days=1)
     ax.set_xlim(lo - margin, hi + margin)
@@ -361,22 +369,33 @@ def presence_chart(rows: dict[str, pd.DataFrame], *, title: str, marks: list[tup
     return fig
 
 
-def churn_chart(ch: pd.DataFrame, *, title: str, source: str = SOURCE_ICE,
-                note: str | None = None):
-    """Agreements added (bars up) and removed (bars down) at each ICE publication."""
+def churn_chart(frame: pd.DataFrame, *, title: str, ylabel: str, source: str = SOURCE_ICE,
+                note: str | None = None, marks: list[tuple] | None = None):
+    """Agreements added (bars up) and removed (bars down), one pair per row of ``frame``
+    (a time index with ``added`` and ``removed`` columns, e.g. per month)."""
     fig, ax = plt.subplots()
-    width = max(0.6, min(2.5, _span_days(ch["published_at"]) / max(len(ch), 1) * 0.7))
-    ax.bar(ch["published_at"], ch["added"], width=width, color=PALETTE["blue"],
-           label="Added since the previous list")
-    ax.bar(ch["published_at"], -ch["removed"], width=width, color=PALETTE["vermillion"],
-           label="Removed since the previous list")
+    dates = pd.DatetimeIndex(frame.index)
+    gaps = np.diff(dates.asi8) / 86_400e9 if len(dates) > 1 else np.array([30.0])
+    width = max(0.8, float(np.median(gaps)) * 0.8)
+    ax.bar(dates, frame["added"], width=width, color=PALETTE["blue"], align="edge",
+           label="Added")
+    ax.bar(dates, -frame["removed"], width=width, color=PALETTE["vermillion"], align="edge",
+           label="Removed")
     ax.axhline(0, color="#555555", linewidth=1)
-    hi = max(int(ch["added"].max() or 1), 1)
-    lo = max(int(ch["removed"].max() or 1), 1)
-    ax.set_ylim(-lo * 1.25, hi * 1.6)
+    hi = max(float(frame["added"].max() or 1), 1.0)
+    lo = max(float(frame["removed"].max() or 1), 1.0)
+    ax.set_ylim(-lo * 1.3, hi * 1.45)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{abs(v):,.0f}"))
-    date_axis(ax, span_days=_span_days(ch["published_at"]))
+    span = _span_days(dates)
+    date_axis(ax, span_days=span)
+    for mark in marks or []:
+        when, label = pd.Timestamp(mark[0]), mark[1]
+        y = mark[2] if len(mark) > 2 else 0.6
+        if dates.min() <= when <= dates.max():
+            mark_date(ax, when, label, y=y,
+                      ha="right" if when > dates.min() + (dates.max() - dates.min()) * 0.6
+                      else "left")
     ax.legend(loc="upper left")
-    finish(fig, ax, title=title, xlabel="ICE publication date",
-           ylabel="Agreements (removed below zero)", source=source, note=note)
+    finish(fig, ax, title=title, xlabel="ICE publication date", ylabel=ylabel, source=source,
+           note=note)
     return fig

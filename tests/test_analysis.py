@@ -243,3 +243,35 @@ def test_match_changed_records_pairs_edits_not_real_drops():
     out = an.match_changed_records(removed, added)
     assert out["kind"].tolist() == ["record changed", "dropped", "dropped", "record changed"]
     assert out["replaced_by"].tolist() == ["n1", "", "", "n4"]
+
+
+def test_align_series_carries_forward_but_not_backward():
+    a = pd.Series([1, 3], index=pd.to_datetime(["2025-01-01", "2025-01-10"]))
+    b = pd.Series([5], index=pd.to_datetime(["2025-01-05"]))
+    out = an.align_series({"a": a, "b": b})
+    assert list(out.index) == list(pd.to_datetime(["2025-01-01", "2025-01-05", "2025-01-10"]))
+    assert out["a"].tolist() == [1, 1, 3]
+    assert out["b"].isna().tolist() == [True, False, False]
+    assert out["b"].iloc[1:].tolist() == [5, 5]
+
+
+def test_churn_by_period_sums_months(pres):
+    ch = an.churn(pres, PUBS)
+    monthly = an.churn_by_period(ch)
+    # both transitions (May 8 and May 15) fall in May 2025
+    assert monthly.index.tolist() == [pd.Timestamp("2025-05-01")]
+    assert monthly.iloc[0].tolist() == [3, 2, 2]
+
+
+def test_before_helpers_and_left_with_kind(pres):
+    assert an.last_publication_before(PUBS, "2025-05-15") == "p2"  # p3 is trend-excluded
+    with pytest.raises(ValueError):
+        an.last_publication_before(PUBS, "2025-05-01")
+    assert an.ids_listed_before(pres, "2025-05-09") == {"a1", "a2", "a3", "a4"}
+    assert an.ids_on(pres, "p4") == {"a1", "a2", "a4", "a5"}
+    gone = an.left_the_list(AGREEMENTS, pres, PUBS)
+    removed = an.match_changed_records(an.removals(pres, PUBS, AGREEMENTS),
+                                       an.additions(pres, PUBS, AGREEMENTS))
+    out = an.left_with_kind(gone, removed)
+    # a3 (Harris County, WSO) left at p4, where only a2 (Monroe, JEM) and a5 (Cobb, TFM) came
+    assert out[["agreement_id", "kind"]].to_numpy().tolist() == [["a3", "dropped"]]
