@@ -93,11 +93,13 @@ def state_view(pres: pd.DataFrame, pubs: pd.DataFrame, state: str | None) -> dic
                       charts.SUPPORT_TYPE_COLORS)
     alt = _describe(by_type, f"287(g) agreements in {label} by support type")
     latest = an.on_publication(rows, an.latest_publication(pubs))
-    table = pd.crosstab(latest["agency_type"], latest["support_type"], margins=True,
-                        margins_name="Total").reset_index().rename(
-        columns={"agency_type": "Agency type"})
+    # Support types as rows and the short agency types as columns: fits a phone's width.
+    table = pd.crosstab(latest["support_type"], latest["agency_type"], margins=True,
+                        margins_name="Total").rename(
+        columns={"Municipality": "Municipal", "State Agency": "State agency"})
+    table = table.rename_axis("Support type").reset_index()
     table.columns.name = None
-    caption = f"{label}: agreements on ICE's latest list by agency type and support type"
+    caption = f"{label}: agreements on ICE's latest list by support type and agency type"
     return {"label": label, "fig": fig, "alt": alt, "table": _table_html(table, caption)}
 
 
@@ -168,7 +170,7 @@ def panel(name: str, entries: list[dict]):
                                 layout=widgets.Layout(width="max-content", max_width="100%"))
     stack = widgets.Stack([widgets.HTML(v["html"]) for v in entries], selected_index=0)
     widgets.jslink((dropdown, "index"), (stack, "selected_index"))
-    heading = widgets.HTML(f"<h3>By {html.escape(name.lower())}</h3>")
+    heading = widgets.HTML(f"<h2>By {html.escape(name.lower())}</h2>")
     box = widgets.VBox([heading, dropdown, stack],
                        layout=widgets.Layout(margin="0 0 1.5em 0", max_width="100%"))
     return box, dropdown, stack
