@@ -320,7 +320,7 @@ class Builder:
                     pid, list_name, stamp, rep.name.stamp, "ice_stamp", part, ";".join(revs), rs,
                     order=(stamp, k), captured_at=min(caps) if caps else None,
                     last_captured_at=max(caps) if caps else None,
-                    stamp_corrected=any(r.stamp_corrected for r in rs),
+                    stamp_corrected=rep.stamp_corrected,
                 )
                 pubs.append(pub)
         # Archive captures: consecutive captures carrying the same list are one publication.
@@ -345,8 +345,9 @@ class Builder:
                 r.publication = p.id
             notes = []
             for r in p.files:
-                if r.stamp_note and r.stamp_note not in notes:
-                    notes.append(r.stamp_note)
+                note = r.stamp_note if r is p.rep else f"{r.sf.path.name}: {r.stamp_note}"
+                if r.stamp_note and note not in notes:
+                    notes.append(note)
             p.notes.extend(notes)
             if any(r.wrong_columns for r in p.files):
                 p.trend_excluded = True

@@ -252,7 +252,7 @@ def _list_tables(b: Builder, pubs: list[Publication], id_of_key: dict, id_col: s
         r = rows[rep_row[aid]]
         flags = set()
         raws = {f: set() for f in RAW_FIELDS}
-        attrs = set()
+        types, counties = set(), set()
         for i in raw_ids[aid]:
             c = rows[i]
             if c[F["flags"]]:
@@ -260,12 +260,14 @@ def _list_tables(b: Builder, pubs: list[Publication], id_of_key: dict, id_col: s
             for f in RAW_FIELDS:
                 if c[F[f]]:
                     raws[f].add(c[F[f]])
-            if c[F["agency_type"]] or c[F["county"]]:
-                attrs.add((c[F["agency_type"]], c[F["county"]]))
+            if c[F["agency_type"]]:
+                types.add(c[F["agency_type"]])
+            if c[F["county"]]:
+                counties.add(c[F["county"]].casefold())
         if not participating:
             flags = {f for f in flags if not f.startswith("signed_")}
         fp, lp = first.get(aid), last.get(aid)
-        if len(attrs) > 1:
+        if len(types) > 1 or len(counties) > 1:  # blanks (older sheets) do not count
             flags.add("attributes_vary")
         if fp is None:
             flags.add("only_in_excluded_publications")
@@ -406,10 +408,13 @@ def _qa_inputs(b: Builder, records, part, pend, qa: QA) -> None:
     qa.add("extra_sheets_ignored", "info", len(extra),
            "workbooks with further non-empty sheets (summaries); only the first sheet is the list: "
            + _examples(f"{r.sf.path.name}: {', '.join(r.parsed.extra_sheets)}" for r in extra))
-    corrected = [p for p in part + pend if p.stamp_corrected]
+    corrected = [(r, p) for p in part + pend for r in p.files if r.stamp_corrected]
     qa.add("stamps_corrected", "info", len(corrected),
-           "stamps contradicted by their own rows and corrected by the January rule (raw stamp "
-           "kept in published_at_raw): " + _examples(f"{p.rep.sf.path.name} -> {p.id}" for p in corrected))
+           "files whose stamp their own rows contradict, corrected by the January rule (raw stamp "
+           "kept in files.csv stamp_raw and, where the file represents the publication, in "
+           "snapshots.published_at_raw): " + _examples(
+               f"{r.sf.path.name} -> {p.id}" + (f" (also carried by {p.rep.sf.path.name})"
+                                                  if r is not p.rep else "") for r, p in corrected))
     contradicted = [p for p in part if any(r.stamp_contradicted for r in p.files)]
     qa.add("stamps_contradicted", "info", len(contradicted),
            "stamps contradicted by their rows with no documented correction: kept, trend_excluded: "

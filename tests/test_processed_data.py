@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from conftest import REPO
@@ -52,6 +53,45 @@ def test_qa_reports_the_known_anomalies():
     assert qa.loc["reissued_stamps_participating", "count"] >= 1
     assert "participatingAgencies07032025pm.xlsx" in qa.loc["reissued_stamps_participating", "detail"]
     assert qa.loc["whitespace_trimmed", "count"] > 0
+
+
+def test_history_anomalies_from_source_md_are_handled():
+    """The quirks ../shared/data/ice-287g-history/SOURCE.md documents, as the committed data
+    must show them (a fresh clone checks them too)."""
+    snaps = load.snapshots().set_index("file")
+    qa = load.qa().set_index("name")
+    # January 2026 workbooks stamped 2025: corrected, raw stamp kept, in the trend series.
+    row = snaps.loc["participatingAgencies01062025pm.xlsx"]
+    assert row["stamp_corrected"] and not row["trend_excluded"]
+    assert row["published_at"].year == 2026 and row["published_at_raw"].year == 2025
+    files = load.files().set_index("file")
+    for name in ("participatingAgencies01052025pm.xlsx", "participatingAgencies01062025pm.xlsx",
+                 "participatingAgencies01092025pm.xlsx"):
+        assert files.loc[name, "stamp"].year == 2026 and files.loc[name, "stamp_raw"].endswith("2025pm")
+        assert name in qa.loc["stamps_corrected", "detail"]
+        assert not snaps.loc[snaps.index[snaps["publication"] == files.loc[name, "publication"]][0],
+                             "trend_excluded"]
+    # The 42-row file with the pending columns under a participating name.
+    wrong = snaps.loc["participatingAgencies09222025pm.xlsx"]
+    assert wrong["trend_excluded"] and wrong["n_agreements"] == 42 and "wrong columns" in wrong["qa_note"]
+    assert "SIGNED" not in wrong["columns"].split("|")
+    # Every naming form, with provenance.
+    files = load.files()
+    assert set(files["form"]) >= {"archive_table", "archive_workbook", "ice_file"}
+    nine = files[files["file"] == "participatingAgencies090022025am.xlsx"].iloc[0]
+    assert nine["stamp"] == pd.Timestamp("2025-09-02") and "9-digit" in nine["name_note"]
+    assert set(snaps["stamp_provenance"]) == {"ice_stamp", "archive_capture"}
+    # Byte-identical copies and lists carried by many files are counted once.
+    assert qa.loc["byte_identical_copies", "count"] >= 53
+    read = files[files["status"] == "read"]
+    assert snaps["n_files"].sum() == (read["list"] == "participating").sum()
+    assert load.pending_snapshots()["n_files"].sum() == (read["list"] == "pending").sum()
+    assert snaps.index.min().startswith("ParticipatingEntities-2021")
+    # The series spans January 2021 to 2026 and the trend lines hold no excluded list.
+    trend = load.snapshots()
+    trend = trend[~trend["trend_excluded"]]
+    assert trend["published_at"].min().year == 2021 and trend["published_at"].max().year == 2026
+    assert all(qa.loc[n, "status"] == "pass" for n in qa.index if n.startswith("trend_"))
 
 
 def test_loaders_return_typed_frames():
