@@ -375,12 +375,13 @@ def churn_chart(frame: pd.DataFrame, *, title: str, ylabel: str, source: str = S
     (a time index with ``added`` and ``removed`` columns, e.g. per month)."""
     fig, ax = plt.subplots()
     dates = pd.DatetimeIndex(frame.index)
-    gaps = np.diff(dates.asi8) / 86_400e9 if len(dates) > 1 else np.array([30.0])
+    gaps = (np.diff(dates.values).astype("timedelta64[s]").astype(float) / 86_400.0
+            if len(dates) > 1 else np.array([30.0]))
     width = max(0.8, float(np.median(gaps)) * 0.8)
     ax.bar(dates, frame["added"], width=width, color=PALETTE["blue"], align="edge",
-           label="Added")
+           label="Added (above zero)")
     ax.bar(dates, -frame["removed"], width=width, color=PALETTE["vermillion"], align="edge",
-           label="Removed")
+           label="Removed (below zero)")
     ax.axhline(0, color="#555555", linewidth=1)
     hi = max(float(frame["added"].max() or 1), 1.0)
     lo = max(float(frame["removed"].max() or 1), 1.0)
