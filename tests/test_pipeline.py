@@ -352,6 +352,39 @@ def test_calamine_and_openpyxl_read_every_raw_sheet_identically(raw_sheets):
             (b.columns, b.rows, b.blank_rows, b.extra_sheets), path
 
 
+@pytest.mark.needs_raw
+def test_calamine_and_openpyxl_agree_on_a_sample_of_the_history_archive():
+    from conftest import RAW_HISTORY
+
+    if not RAW_HISTORY.is_dir():
+        pytest.skip(f"the history archive is not at {RAW_HISTORY} (a fresh clone has no ../shared)")
+    paths = sorted(RAW_HISTORY.rglob("*.xlsx"))
+    sample = paths[::25] + [p for p in paths if p.name in (
+        "participatingAgencies09222025pm.xlsx", "participatingAgencies03022026am.xlsx",
+        "pendingAgencies11062025pm.xlsx", "participatingAgencies01052025pm.xlsx")]
+    forms = set()
+    for path in sample:
+        try:
+            name = sheets.parse_name(path.name)
+        except sheets.SheetError:
+            continue  # the two reviewed undated files
+        forms.add(name.form)
+        a = sheets.read_sheet(path, name.list, engine="calamine")
+        b = sheets.read_sheet(path, name.list, engine="openpyxl")
+        assert (a.columns, a.rows, a.blank_rows, a.extra_sheets) == \
+            (b.columns, b.rows, b.blank_rows, b.extra_sheets), path
+    assert forms == {"archive_table", "archive_workbook", "ice_file"}
+
+
+@pytest.mark.slow
+@pytest.mark.needs_raw
+def test_build_outputs_identical_with_either_engine(raw_sheets, tmp_path):
+    fast = build.derive([raw_sheets], engine="calamine")
+    slow = build.derive([raw_sheets], engine="openpyxl")
+    for name in fast["csv"]:
+        assert build.csv_text(*fast["csv"][name]) == build.csv_text(*slow["csv"][name]), name
+
+
 def test_no_progress_bar_when_not_a_terminal(archive, tmp_path):
     r = run_cli("build", "--sheets", str(archive), "--out", str(tmp_path / "o"), cache=tmp_path / "c")
     assert r.returncode == 0
