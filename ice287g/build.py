@@ -326,10 +326,23 @@ class Builder:
         # Archive captures: consecutive captures carrying the same list are one publication.
         caps = sorted((r for r in recs if r.name.provenance == "archive_capture"),
                       key=lambda r: (r.name.stamp, r.sf.relpath, r.archive_name))
+        # A run carrying the list of the latest ICE publication stamped at or before its first
+        # capture is a re-capture of that publication: its files join it.
+        ice_pubs = sorted(pubs, key=lambda p: (p.order, p.id))
         run: list[FileRecord] = []
         for r in caps + [None]:
             if run and (r is None or r.content_id != run[-1].content_id):
                 rep = run[0]
+                before = [p for p in ice_pubs if p.published_at <= rep.name.stamp]
+                if before and before[-1].rep.content_id == rep.content_id:
+                    host = before[-1]
+                    host.files.extend(run)
+                    caps_all = [f.captured_at for f in host.files if f.captured_at]
+                    host.captured_at, host.last_captured_at = min(caps_all), max(caps_all)
+                    run = []
+                    if r is not None:
+                        run.append(r)
+                    continue
                 pid = "c" + rep.name.stamp.strftime("%Y%m%dT%H%M%S")
                 pubs.append(Publication(
                     pid, list_name, rep.name.stamp, rep.name.stamp, "archive_capture", "", "",

@@ -384,6 +384,13 @@ def _qa_inputs(b: Builder, records, part, pend, qa: QA) -> None:
                 bad_order.append(v[0].id)
         qa.check(f"reissues_ordered_by_capture_{label}", len(reissued), bad_order,
                  "re-issued stamps are ordered by capture time")
+        recaps = [p for p in pubs if p.provenance == "ice_stamp"
+                  and any(r.name.provenance == "archive_capture" for r in p.files)]
+        qa.add(f"recaptures_merged_{label}", "info", len(recaps),
+               "archive captures carrying the list of the latest ICE publication stamped before "
+               "them are re-captures of it, merged into it (captured_at from the capture): "
+               + _examples(f"{p.id}: {sum(1 for r in p.files if r.name.provenance == 'archive_capture')}"
+                           " capture file(s)" for p in recaps))
         archives = defaultdict(set)
         for p in pubs:
             archives[p.id] = {r.archive_name for r in p.files}

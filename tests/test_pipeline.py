@@ -220,6 +220,23 @@ def test_archives_merge_and_same_list_is_counted_once(tmp_path):
     assert qa["archives_overlap_participating"]["count"] == "1"
 
 
+def test_archive_capture_of_an_ice_publication_is_the_same_publication(tmp_path):
+    arch = tmp_path / "a"
+    write_xlsx(arch / "participatingAgencies03062025am.xlsx", PART_HEADER, PART_ROWS)
+    # The Internet Archive captured ICE's workbook twice that afternoon (same list), then a new one.
+    for ts in ("20250306174937", "20250307090000"):
+        write_xlsx(arch / f"participatingAgencies-{ts}.xlsx", PART_HEADER, list(reversed(PART_ROWS)))
+    write_xlsx(arch / "participatingAgencies-20250308090000.xlsx", PART_HEADER, PART_ROWS[:-1])
+    out = tmp_path / "out"
+    r = run_cli("build", "--sheets", str(arch), "--out", str(out), cache=tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    snaps = rows_of(out / "snapshots.csv")
+    assert [(s["publication"], s["n_files"], s["captured_at"], s["last_captured_at"]) for s in snaps] == [
+        ("20250306am", "3", "2025-03-06T17:49:37", "2025-03-07T09:00:00"),
+        ("c20250308T090000", "1", "2025-03-08T09:00:00", "2025-03-08T09:00:00")]
+    assert {f["form"] for f in rows_of(out / "files.csv")} == {"ice_file", "archive_workbook"}
+
+
 # ------------------------------------------------------------------------- stamps and trend
 
 
