@@ -116,7 +116,7 @@ def tables(b: Builder, records: list[FileRecord], part: list[Publication],
         row.append(cands[0][0] if cands else "")
 
     for label, t, pubs in (("agreements", part_tables, part), ("pending", pend_tables, pend)):
-        runs = _runs(t["listings"], pubs)
+        runs = t["runs"] = _runs(t["listings"], pubs)
         pos = {p.id: k for k, p in enumerate(pubs)}
         expanded = [(pubs[k].id, r[0]) for r in runs for k in range(pos[r[1]], pos[r[2]] + 1)]
         same = len(expanded) == len(t["listings"]) and set(expanded) == set(map(tuple, t["listings"]))
@@ -129,11 +129,11 @@ def tables(b: Builder, records: list[FileRecord], part: list[Publication],
         "snapshots.csv": (SNAPSHOT_COLUMNS, part_tables["snapshots"]),
         "agreements.csv": (AGREEMENT_COLUMNS, part_tables["entities"]),
         "listings.csv": (["agreement_id", "first_publication", "last_publication", "n_publications"],
-                             _runs(part_tables["listings"], part)),
+                         part_tables["runs"]),
         "pending_snapshots.csv": (PENDING_SNAPSHOT_COLUMNS, pend_tables["snapshots"]),
         "pending.csv": (PENDING_COLUMNS, pend_tables["entities"]),
         "pending_listings.csv": (["pending_id", "first_publication", "last_publication", "n_publications"],
-                                     _runs(pend_tables["listings"], pend)),
+                                 pend_tables["runs"]),
         "files.csv": (FILE_COLUMNS, files_rows),
         "qa.csv": (QA_COLUMNS, [[r[c] for c in QA_COLUMNS] for r in qa.rows]),
     }
