@@ -237,9 +237,10 @@ def datapackage(tables: dict) -> dict:
         "description": "Tidy, validated tables derived by `python -m ice287g build` from archived "
                        "copies of the participating and pending agency spreadsheets ICE publishes "
                        "on its 287(g) page. See data/README.md.",
-        "licenses": [{"name": "CC0-1.0", "title": "ICE's lists are U.S. federal government "
-                      "works (public domain); the derived tables are dedicated likewise",
-                      "path": "https://creativecommons.org/publicdomain/zero/1.0/"}],
+        "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0 for "
+                      "our processing and documentation (see LICENSE-content.md); ICE's "
+                      "underlying lists are U.S. federal government works (public domain)",
+                      "path": "https://creativecommons.org/licenses/by/4.0/"}],
         "sources": sources,
         "resources": res,
     }

@@ -136,6 +136,24 @@ def test_missing_sheet_folder(tmp_path, out):
     assert snapshot_dir(out) == before
 
 
+def test_missing_default_input_is_a_clear_error(tmp_path):
+    """A fresh clone has no ../shared: the default command says so and writes nothing."""
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path / "clone"
+    (root / "data").mkdir(parents=True)
+    (root / "_config.yml").write_text("title: x\n")
+    env = {**os.environ, "ICE287G_ROOT": str(root), "ICE287G_CACHE_DIR": str(tmp_path / "c")}
+    r = subprocess.run([sys.executable, "-m", "ice287g", "build"], capture_output=True, text=True,
+                       env=env, cwd=root)
+    assert r.returncode != 0
+    assert str(tmp_path / "shared" / "data" / "ice-287g-sheets") in r.stderr
+    assert "DEFAULT_SHEET_ARCHIVES" in r.stderr and "nothing was written" in r.stderr
+    assert snapshot_dir(root / "data") == {}
+
+
 def test_a_later_bad_file_stops_everything(archive, out, tmp_path):
     """Good sheets before a bad one are not half-written."""
     write_xlsx(archive / "sheets_20250530_151813" / "participatingAgencies05292025am.xlsx",
