@@ -1,0 +1,193 @@
+"""Binder and local fidelity (slow): the notebooks run in environments made the reader's way.
+
+- "binder": what mybinder.org does: a fresh venv on runtime.txt's Python with
+  `pip install -r requirements.txt` and nothing else (the package comes from its `.` line,
+  installed non-editable, as on Binder); notebooks run from chapters/ without ICE287G_ROOT.
+- "local": the README's local instructions: `scripts/setup.sh` (a venv from the pinned files),
+  then `jupyter lab`: the server starts, lists every notebook and starts a kernel; the notebooks
+  are executed in that venv too.
+
+Both work on a copy of the repository as a clone has it, and execute every notebook in chapters/
+with nbclient inside the venv under test (its own kernel, not this test runner's).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, repo_files
+
+pytestmark = pytest.mark.slow
+
+NOTEBOOKS = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "chapters").glob("*.ipynb"))
+RUN_NOTEBOOK = r"""
+import sys
+from pathlib import Path
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from nbclient import NotebookClient
+
+spec = KernelSpecManager().get_kernel_spec("python3")
+# jupyter_client runs a spec's bare "python"/"python3" as sys.executable (this venv's python).
+bare = {"python", f"python{sys.version_info[0]}", "python%d.%d" % sys.version_info[:2]}
+if spec.argv[0] not in bare and Path(spec.argv[0]).resolve() != Path(sys.executable).resolve():
+    sys.exit(f"the python3 kernel would run {spec.argv[0]}, not this venv's {sys.executable}")
+path = Path(sys.argv[1])
+nb = nbformat.read(path, as_version=4)
+NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+print(f"ran {path.name}: {sum(c.cell_type == 'code' for c in nb.cells)} code cells")
+"""
+
+
+def runtime_python() -> str:
+    """The interpreter runtime.txt names (python-3.11), as Binder would use."""
+    wanted = (REPO / "runtime.txt").read_text().strip().removeprefix("python-")
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == wanted:
+        return sys.executable
+    found = shutil.which(f"python{wanted}")
+    if not found:
+        pytest.fail(f"runtime.txt asks for Python {wanted}, which is not installed here")
+    return found
+
+
+def clean_env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"ICE287G_ROOT", "ICE287G_BUILT_HTML", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME"}}
+    # Kernel specs from this machine's user folders must not leak into the venv under test.
+    env["JUPYTER_DATA_DIR"] = str(tmp / "jupyter-data")
+    env["JUPYTER_CONFIG_DIR"] = str(tmp / "jupyter-config")
+    env["JUPYTER_RUNTIME_DIR"] = str(tmp / "jupyter-runtime")
+    env["IPYTHONDIR"] = str(tmp / "ipython")
+    env["MPLCONFIGDIR"] = str(tmp / "mpl")
+    env["JUPYTER_PLATFORM_DIRS"] = "1"
+    return env
+
+
+def copy_clone(dest: Path) -> Path:
+    for src in repo_files():
+        target = dest / src.relative_to(REPO)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
+    return dest
+
+
+def run(cmd, **kw) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    assert result.returncode == 0, (
+        f"{' '.join(map(str, cmd))} failed ({result.returncode}):\n"
+        f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    )
+    return result
+
+
+@pytest.fixture(scope="module")
+def binder_env(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("binder")
+    clone = copy_clone(tmp / "repo")
+    venv = tmp / "venv"
+    env = clean_env(tmp)
+    run([runtime_python(), "-m", "venv", str(venv)], env=env)
+    py = venv / "bin" / "python"
+    run([str(py), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], env=env, cwd=clone)
+    run([str(py), "-m", "pip", "install", "--quiet", "-r", "requirements.txt"], env=env, cwd=clone)
+    return clone, py, env
+
+
+@pytest.fixture(scope="module")
+def local_env(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("local")
+    clone = copy_clone(tmp / "repo")
+    env = clean_env(tmp)
+    env["PYTHON"] = runtime_python()
+    run(["bash", "scripts/setup.sh"], env=env, cwd=clone)
+    return clone, clone / ".venv" / "bin" / "python", env
+
+
+@pytest.fixture(params=["binder", "local"])
+def reader_env(request):
+    return request.getfixturevalue(f"{request.param}_env")
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "chapters/ has no notebooks"
+
+
+def test_binder_installs_the_package_from_requirements_alone(binder_env):
+    clone, py, env = binder_env
+    run([str(py), "-m", "pip", "check"], env=env, cwd=clone)
+    # Installed from the `.` line, not editable: the package lives in the venv, and still finds
+    # the book's data from the notebooks' folder.
+    out = run([str(py), "-c", "import ice287g, ice287g.config as c; print(ice287g.__file__); print(c.REPO_ROOT)"],
+              env=env, cwd=clone / "chapters").stdout.splitlines()
+    assert Path(out[0]).is_relative_to(py.parent.parent), f"ice287g imported from {out[0]}"
+    assert Path(out[1]).resolve() == clone.resolve()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_notebook_runs(reader_env, notebook):
+    clone, py, env = reader_env
+    result = run([str(py), "-c", RUN_NOTEBOOK, str(clone / notebook)], env=env, cwd=clone / "chapters", timeout=900)
+    assert result.stdout.startswith("ran "), result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str, method: str = "GET"):
+    req = urllib.request.Request(url, method=method, data=b"{}" if method == "POST" else None,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.status, resp.read()
+
+
+def test_jupyter_lab_serves_the_notebooks_and_starts_a_kernel(local_env):
+    """README: `.venv/bin/jupyter lab`, then open the notebooks in chapters/."""
+    clone, py, env = local_env
+    port, token = free_port(), "ice287g-test"
+    server = subprocess.Popen(
+        [str(py.parent / "jupyter"), "lab", "--no-browser", f"--ServerApp.port={port}",
+         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={clone}"]
+        # CI and these machines run as root, which jupyter refuses without this flag.
+        + (["--allow-root"] if os.geteuid() == 0 else []),
+        cwd=clone, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                status, body = get(f"{base}/api/contents/chapters?token={token}")
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    server.kill()
+                    pytest.fail(f"jupyter lab did not start:\n{server.stdout.read()[-4000:]}")
+                time.sleep(1)
+        listed = {item["path"] for item in json.loads(body)["content"]}
+        assert set(NOTEBOOKS) <= listed, f"jupyter lab lists {sorted(listed)}"
+        status, page = get(f"{base}/lab?token={token}")
+        assert status == 200 and b"JupyterLab" in page
+        status, body = get(f"{base}/api/kernels?token={token}", method="POST")
+        kernel = json.loads(body)
+        assert status == 201 and kernel["name"] == "python3", kernel
+        get(f"{base}/api/kernels/{kernel['id']}?token={token}", method="DELETE")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
