@@ -157,7 +157,10 @@ class Builder:
             if not a.is_dir():
                 raise SheetError(a, "the sheet folder does not exist (give --sheets DIR, or "
                                     "check DEFAULT_SHEET_ARCHIVES in ice287g/config.py)")
-        files = sheets.find_sheets(self.archives)
+        # Order by archive folder name and path, so outputs do not depend on the order (or
+        # the spelling) of the --sheets arguments.
+        files = sorted(sheets.find_sheets(self.archives),
+                       key=lambda f: (f.archive.name, f.relpath, str(f.archive)))
         if not files:
             raise BuildError(f"no .xlsx sheets found in {', '.join(map(str, self.archives))}")
         reviews = clean.load_file_reviews()
@@ -180,7 +183,8 @@ class Builder:
             if rec.captured_at is None and name is not None and name.provenance == "archive_capture":
                 rec.captured_at = name.stamp
             if sf.sha256 in first_by_sha:
-                rec.copy_of = first_by_sha[sf.sha256].sf.relpath
+                first = first_by_sha[sf.sha256].sf
+                rec.copy_of = f"{first.archive.name}/{first.relpath}"
             else:
                 first_by_sha[sf.sha256] = rec
             records.append(rec)

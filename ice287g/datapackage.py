@@ -217,7 +217,8 @@ def datapackage(tables: dict) -> dict:
             _f("publication", "string", "The publication this file carried (blank if excluded)."),
             _f("content_id", "string", "Content id of its list.", pattern="C[0-9a-f]{12}"),
             _f("n_rows", "integer", "Data rows read.", minimum=0),
-            _f("copy_of", "string", "Path of an earlier byte-identical file."),
+            _f("copy_of", "string", "archive/path of the first byte-identical file (files ordered "
+               "by archive and path)."),
             _f("status", "string", "read, or excluded by a reviewed decision.", True,
                enum=["read", "excluded"]),
             _f("note", "string", "Reviewed decision, stamp or column note."),

@@ -200,8 +200,22 @@ def test_reissued_name_is_two_publications_and_copies_are_one(tmp_path):
         ("20250703pm", "5", "1"), ("20250703pm-2", str(len(PART_ROWS)), "2")]
     assert snaps[0]["captured_at"] < snaps[1]["captured_at"]
     files = rows_of(out / "files.csv")
-    assert [f["copy_of"] for f in files] == ["", "", f"sheets_20250704_151659/{name}"]
+    assert [f["copy_of"] for f in files] == ["", "", f"a/sheets_20250704_151659/{name}"]
     assert {f["publication"] for f in files} == {"20250703pm", "20250703pm-2"}
+
+
+def test_outputs_do_not_depend_on_the_order_of_archives(tmp_path):
+    a = small_archive(tmp_path / "one")
+    b = tmp_path / "two"
+    write_xlsx(b / "participatingAgencies05162025am.xlsx", PART_HEADER, PART_ROWS)
+    shutil.copy2(next(a.rglob("pendingAgencies05152025am.xlsx")), b / "pendingAgencies05152025am.xlsx")
+    outs = []
+    for order in ((a, b), (b, a)):
+        out = tmp_path / f"out{len(outs)}"
+        args = [x for arch in order for x in ("--sheets", str(arch))]
+        assert run_cli("build", *args, "--out", str(out), cache=tmp_path / "c").returncode == 0
+        outs.append(snapshot_dir(out))
+    assert outs[0] == outs[1]
 
 
 def test_archives_merge_and_same_list_is_counted_once(tmp_path):
