@@ -98,6 +98,12 @@ def test_build_outputs_and_counts(built):
     assert [p for p in pend if p["agency"].startswith("Cobb")][0]["agreement_id"] == cobb["agreement_id"]
 
 
+def test_fixture_build_validates_with_frictionless(built):
+    frictionless = pytest.importorskip("frictionless")
+    report = frictionless.validate(str(built / "datapackage.json"))
+    assert report.valid, [(t.name, e.message) for t in report.tasks for e in t.errors][:10]
+
+
 def test_cleaning_keeps_raw_values_and_flags(built):
     agr = rows_of(built / "agreements.csv")
     weber = [a for a in agr if a["agency"].startswith("Weber")][0]
