@@ -42,7 +42,10 @@ def _table_html(frame: pd.DataFrame, caption: str) -> str:
                          escape=True, na_rep="")
     return body.replace(
         '<table border="0" class="dataframe ice287g-explorer-table">',
-        '<table class="dataframe ice287g-explorer-table">'
+        # Words wrap only between words (the book wraps long strings anywhere), smaller type
+        # so four count columns fit a phone.
+        '<table class="dataframe ice287g-explorer-table" '
+        'style="overflow-wrap:normal;word-break:normal;font-size:0.9em">'
         f"<caption>{html.escape(caption)}</caption>", 1)
 
 
