@@ -405,17 +405,29 @@ class Builder:
                                    + (f" (+{len(same) - 5} more)" if len(same) > 5 else ""))
 
     def check_collapse(self, pubs: list[Publication]) -> None:
+        """Flag a list holding fewer than half the median of its neighbours (the
+        ``COLLAPSE_WINDOW`` trend publications before and after it). Publications already
+        excluded for another reason are measured against the same neighbours and noted too."""
         usable = [p for p in pubs if not p.trend_excluded]
         counts = [len(p.row_ids) for p in usable]
-        for i, p in enumerate(usable):
-            window = counts[max(0, i - COLLAPSE_WINDOW):i] + counts[i + 1:i + 1 + COLLAPSE_WINDOW]
+        position = {id(p): i for i, p in enumerate(usable)}
+        flagged = []
+        for p in pubs:
+            if id(p) in position:
+                i = position[id(p)]
+                window = counts[max(0, i - COLLAPSE_WINDOW):i] + counts[i + 1:i + 1 + COLLAPSE_WINDOW]
+            else:  # an excluded list: its neighbours among the usable ones
+                i = sum(1 for q in usable if (q.order, q.id) < (p.order, p.id))
+                window = counts[max(0, i - COLLAPSE_WINDOW):i] + counts[i:i + COLLAPSE_WINDOW]
             if len(window) < 2:
                 continue
             med = statistics.median(window)
-            if counts[i] < COLLAPSE_SHARE * med:
-                p.trend_excluded = True
-                p.notes.append(f"count collapsed: {counts[i]} rows where its neighbours hold a "
-                               f"median of {med:g}")
+            if len(p.row_ids) < COLLAPSE_SHARE * med:
+                flagged.append((p, med))
+        for p, med in flagged:  # decided on the same neighbours, then applied
+            p.trend_excluded = True
+            p.notes.append(f"count collapsed: {len(p.row_ids)} rows where its neighbours hold a "
+                           f"median of {med:g}")
 
 
 def _rev_rank(revision: str) -> int:

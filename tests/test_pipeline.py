@@ -333,7 +333,8 @@ def test_collapsed_and_wrong_column_sheets_are_kept_out_of_trends(tmp_path):
     # Wrong-column rows do not become agreements; the collapsed sheet's rows still exist.
     assert len(rows_of(out / "agreements.csv")) == 30
     qa = {q["name"]: q for q in rows_of(out / "qa.csv")}
-    assert qa["counts_collapsed"]["count"] == "1"
+    assert qa["counts_collapsed"]["count"] == "2"  # the 4-row wrong-column sheet collapses too
+    assert "count collapsed: 4 rows" in snaps["20250803pm"]["qa_note"]
     assert qa["wrong_columns_participating"]["count"] == "1"
     assert qa["wrong_columns_pending"]["count"] == "1"
     assert "participating 20250801am" in qa["wrong_columns_pending"]["detail"]
