@@ -59,7 +59,8 @@ def squash(text: str) -> str:
 
 def title_state(name: str) -> str:
     small = {"of"}
-    return " ".join(w.lower() if w.lower() in small else w.capitalize() for w in name.split(" "))
+    return " ".join(w.lower() if w.lower() in small else w.upper() if "." in w else w.capitalize()
+                    for w in name.split(" "))
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,17 @@ def test_cleaning_keeps_raw_values_and_flags(built):
     assert int(qa["flag_signed_year_impossible"]["count"]) == 2
 
 
+@pytest.mark.parametrize("raw, expect", [
+    ("FLORIDA", ("Florida", "FL")), ("  texas ", ("Texas", "TX")), ("UTAh", ("Utah", "UT")),
+    ("DISTRICT OF COLUMBIA", ("District of Columbia", "DC")),
+    ("U.S. VIRGIN ISLANDS", ("U.S. Virgin Islands", "VI")),
+    ("NORTHERN MARIANA ISLANDS", ("Northern Mariana Islands", "MP")),
+])
+def test_state_names_and_codes(raw, expect):
+    state, code, _, flags = clean.clean_state(raw)
+    assert (state, code) == expect and flags == ()
+
+
 def test_fixes_table_is_keyed_on_raw_values():
     fixes = clean.load_fixes()
     assert fixes[("state", "utahj")].fixed == "UTAH"
