@@ -99,6 +99,8 @@ class DataDownloads(SphinxDirective):
                     "Frictionless data package: every file and column of this folder, "
                     "with types, constraints and descriptions."
                 )
+            if path.name.lower() == "readme.md" and not description:
+                description = "Data card for this folder: where the files come from and what each column means."
             if description:
                 para += nodes.Text(f": {description}")
             item = nodes.list_item()
