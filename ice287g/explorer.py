@@ -15,6 +15,7 @@ types, each chart a palette PNG of about 20 KB.
 from __future__ import annotations
 
 import html
+import re
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -38,15 +39,16 @@ def _fmt_date(ts) -> str:
 
 
 def _table_html(frame: pd.DataFrame, caption: str) -> str:
-    body = frame.to_html(index=False, border=0, classes="ice287g-explorer-table",
-                         escape=True, na_rep="")
-    return body.replace(
-        '<table border="0" class="dataframe ice287g-explorer-table">',
-        # Words wrap only between words (the book wraps long strings anywhere), smaller type
-        # so four count columns fit a phone.
-        '<table class="dataframe ice287g-explorer-table" '
-        'style="overflow-wrap:normal;word-break:normal;font-size:0.9em">'
-        f"<caption>{html.escape(caption)}</caption>", 1)
+    body = frame.to_html(index=False, border=0, escape=True, na_rep="")
+    # Words wrap only between words (the book wraps long strings anywhere), smaller type so
+    # four count columns fit a phone; a caption names the table for screen readers.
+    table_tag = ('<table class="dataframe ice287g-explorer-table" '
+                 'style="overflow-wrap:normal;word-break:normal;font-size:0.9em">'
+                 f"<caption>{html.escape(caption)}</caption>")
+    out, n = re.subn(r"<table[^>]*>", lambda _: table_tag, body, count=1)
+    if n != 1:
+        raise ValueError("pandas wrote no <table> tag")
+    return out
 
 
 def _line_chart(series: pd.DataFrame, title: str, ylabel: str, colors: dict[str, str]):

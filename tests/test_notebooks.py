@@ -212,6 +212,7 @@ def check_views(state: dict) -> int:
             imgs = re.findall(r'<img alt="([^"]*)" src="data:image/png;base64,([^"]+)"',
                               child["state"]["value"])
             assert imgs, "a pre-rendered view has no chart image"
+            assert "<caption>" in child["state"]["value"], "a view's table has no caption"
             for alt, b64 in imgs:
                 assert len(alt.strip()) >= 15 and not alt.endswith(".png"), alt
                 assert len(base64.b64decode(b64)) <= MAX_IMAGE_BYTES
