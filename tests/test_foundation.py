@@ -98,3 +98,30 @@ def test_notebook_pages_launch_binder_with_their_path(built_book):
             f"https://mybinder.org/v2/gh/{owner_repo}/{branch}?urlpath=lab/tree/{doc}.ipynb"
         )
         assert expected in html, f"{doc}.html lacks the Binder link {expected}"
+
+
+PLACEHOLDER = re.compile(r"\bTODO\b|\bTK\b|\bTKTK\b|lorem ipsum|\bFIXME\b|\bXXX\b|in preparation",
+                         re.IGNORECASE)
+
+
+def visible_text(html: str) -> str:
+    html = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", html)
+    return re.sub(r"(?s)<[^>]+>", " ", html)
+
+
+def test_placeholder_pattern_catches_placeholders():
+    for sample in ("<p>TK: add the date</p>", "<p>Lorem ipsum dolor</p>", "<p>TODO</p>",
+                   "<p>This chapter is in preparation.</p>"):
+        assert PLACEHOLDER.search(visible_text(sample)), sample
+    assert not PLACEHOLDER.search(visible_text("<p>Task Force Model, Tkachenko</p>"
+                                               "<script>var TODO = 1;</script>"))
+
+
+def test_no_built_page_contains_placeholder_text(built_book):
+    pages = sorted(built_book.rglob("*.html"))
+    assert len(pages) >= len(toc_files())
+    found = []
+    for page in pages:
+        for match in PLACEHOLDER.finditer(visible_text(page.read_text(encoding="utf-8"))):
+            found.append(f"{page.relative_to(built_book)}: {match.group(0)!r}")
+    assert not found, "placeholder text in the built book:\n" + "\n".join(found)
