@@ -94,18 +94,22 @@ class Visit:
         )
 
 
-def open_page(browser, url: str, *, viewport: dict = PHONE, wait_widgets: bool = True, responses=None):
+def open_page(browser, url: str, *, viewport: dict = PHONE, wait_widgets: bool = True, responses=None,
+              dark: bool = False):
     """Load ``url`` in a fresh browser context; return (page, Visit) with everything recorded.
 
     Every visit gets its own context (cold cache): chromium remembers a failed request within a
     context, so a second page asking for the same CDN script would otherwise go unnoticed.
     The page is fully loaded (network idle) and, when it embeds widget views, the widget
     manager has drawn them. The caller closes it with ``close_page``. Pass a list as
-    ``responses`` to collect every response of the load.
+    ``responses`` to collect every response of the load; ``dark=True`` opens the page in the
+    theme's dark mode, as a reader who chose it with the theme button sees it.
     """
     visit = Visit(url)
     phone = viewport["width"] < 600
     context = browser.new_context(viewport=viewport, device_scale_factor=1, is_mobile=phone, has_touch=phone)
+    if dark:
+        context.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
     page = context.new_page()
 
     def on_console(msg):

@@ -2,8 +2,8 @@
 
 axe-core is read from node_modules (scripts/setup.sh --dev runs `npm ci`) and injected into each
 page once the page and its widgets have loaded. The book must have zero serious or critical
-violations, at desktop and at phone width (the two layouts show different controls). Moderate
-and minor findings are not gated.
+violations, at desktop and at phone width (the two layouts show different controls) and in the
+theme's dark mode. Moderate and minor findings are not gated.
 """
 
 from __future__ import annotations
@@ -33,9 +33,11 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
-def run_axe(browser, url: str, axe_source: str, viewport: dict) -> list[dict]:
-    page, _record = open_page(browser, url, viewport=viewport)
+def run_axe(browser, url: str, axe_source: str, viewport: dict, dark: bool = False) -> list[dict]:
+    page, _record = open_page(browser, url, viewport=viewport, dark=dark)
     try:
+        mode = page.evaluate("() => document.documentElement.dataset.theme")
+        assert mode == ("dark" if dark else "light"), f"{url} opened in {mode!r} mode"
         page.add_script_tag(content=axe_source)
         result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     finally:
@@ -62,6 +64,14 @@ def test_no_serious_or_critical_violations_on_a_phone(book_server, chromium_brow
     violations = run_axe(chromium_browser, book_server.base + page_path, axe_source, PHONE)
     blocking = [v for v in violations if v["impact"] in BLOCKING]
     assert not blocking, f"{page_path}:\n" + "\n".join(describe(v) for v in blocking)
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_no_serious_or_critical_violations_in_dark_mode(book_server, chromium_browser, axe_source, page_path):
+    # Readers can switch the theme to dark; colours are what changes, so desktop width suffices.
+    violations = run_axe(chromium_browser, book_server.base + page_path, axe_source, DESKTOP, dark=True)
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    assert not blocking, f"{page_path} (dark mode):\n" + "\n".join(describe(v) for v in blocking)
 
 
 def test_axe_detects_a_violation(book_server, chromium_browser, axe_source):
