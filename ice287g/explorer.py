@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -31,6 +32,8 @@ AGENCY_TYPES = an.AGENCY_TYPES
 #: when a phone shrinks the image to its width).
 FIGSIZE = (6.0, 3.8)
 DPI = 90
+#: Characters per title line: two lines of 13.5 pt bold fit the chart's width.
+TITLE_WRAP = 48
 
 
 def _fmt_date(ts) -> str:
@@ -66,8 +69,12 @@ def _line_chart(series: pd.DataFrame, title: str, ylabel: str, colors: dict[str,
             ax.legend(loc="upper left", fontsize=10.5, ncol=2)
         fig.subplots_adjust(left=0.13, right=0.97, top=0.80, bottom=0.30)
         charts.finish(fig, ax, title=title, xlabel="ICE publication date", ylabel=ylabel,
-                      footer_y=0.015, title_wrap=44)
-        ax.title.set_fontsize(13.5)
+                      footer_y=0.015)
+        # The title spans the figure's width, not just the axes', so two lines always fit
+        # (an axes title on this fixed layout ran off the right edge or the top).
+        ax.set_title("", loc="left")
+        fig.text(0.015, 0.985, "\n".join(textwrap.wrap(title, TITLE_WRAP)), ha="left",
+                 va="top", fontsize=13.5, fontweight="bold", transform=fig.transFigure)
     return fig
 
 

@@ -147,3 +147,25 @@ def test_explorer_panel_links_dropdown_index_to_stack_client_side():
     assert any(link["source"] == [f"IPY_MODEL_{dropdown.model_id}", "index"]
                and link["target"] == [f"IPY_MODEL_{stack.model_id}", "selected_index"]
                for link in links)
+
+
+def test_explorer_chart_text_stays_inside_the_image():
+    """No title, label, legend or source line of an explorer chart is cut off at an edge
+    (the explorer's charts have a fixed layout, not a tight bounding box)."""
+    pres, pubs = toy_data()
+    long_state = "A State With A Very Long Name Indeed"
+    pres = pres.assign(state=pres["state"].replace({"Ohio": long_state}))
+    figures = [explorer.state_view(pres, pubs, state)["fig"] for state in (None, long_state)]
+    figures += [explorer.category_view(pres, pubs, "support_type", value, "support type")["fig"]
+                for value in (None, *an.SUPPORT_TYPES)]
+    for fig in figures:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text()]
+        assert any("agreements" in t.get_text() for t in texts), "the chart has no title"
+        for text in texts:
+            box = text.get_window_extent(renderer)
+            assert box.x0 >= -1 and box.y0 >= -1, f"{text.get_text()!r} is cut off"
+            assert box.x1 <= fig.bbox.width + 1 and box.y1 <= fig.bbox.height + 1, (
+                f"{text.get_text()!r} runs off the image")
+        plt.close(fig)
