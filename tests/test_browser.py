@@ -165,8 +165,14 @@ def test_explorer_controls_change_the_view_without_a_kernel(book_server, chromiu
 # The book's own search page.
 
 def test_search_finds_the_key_west_chapter(book_server, chromium_browser):
-    page, record = open_page(chromium_browser, book_server.base + "search.html?q=Key+West", viewport=DESKTOP)
+    """As a reader does it: the search box on the home page, then the book's search page."""
+    page, record = open_page(chromium_browser, book_server.base + "index.html", viewport=DESKTOP)
     try:
+        page.locator(".search-button-field:visible").first.click()
+        box = page.locator("#pst-search-dialog input[name=q]")
+        box.fill("Key West")
+        box.press("Enter")
+        page.wait_for_url("**/search.html?q=Key+West*", timeout=15_000)
         page.wait_for_selector("#search-results ul.search li a", timeout=30_000)
         hrefs = page.locator("#search-results ul.search li a").evaluate_all(
             "as => as.map(a => a.getAttribute('href'))"
