@@ -125,11 +125,13 @@ def _page_context(app, pagename, templatename, context, doctree):
 
 def _fix_citation_list_role(app, pagename, templatename, context, doctree):
     """docutils marks a bibliography `<div role="list">` whose entries are `doc-biblioentry`,
-    not `listitem` (axe: aria-required-children, critical). Drop the list role: the entries keep
-    their own role and the visual layout is unchanged."""
+    not `listitem` (axe: aria-required-children, critical), and doc-biblioentry is deprecated.
+    Drop both roles: the entries stay plain divs with their ids, and the layout is unchanged."""
     body = context.get("body")
     if body and 'role="list" class="citation-list"' in body:
-        context["body"] = body.replace('<div role="list" class="citation-list">', '<div class="citation-list">')
+        body = body.replace('<div role="list" class="citation-list">', '<div class="citation-list">')
+        # doc-biblioentry is deprecated in ARIA 1.3 and not allowed on a div (axe: minor).
+        context["body"] = body.replace(' role="doc-biblioentry"', "")
 
 
 def _no_third_party_scripts(app, pagename, templatename, context, doctree):
