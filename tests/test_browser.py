@@ -244,3 +244,16 @@ def test_footer_states_licence_and_links_to_corrections(built_book, page_path):
     assert any(h and "correction" in h.get_text().lower() for h in headings), (
         f"{report['href']} does not lead to a corrections section"
     )
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_has_a_favicon_and_a_language(built_book, page_path):
+    from bs4 import BeautifulSoup
+
+    page = built_book / page_path
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    icon = soup.select_one('link[rel~="icon"]')
+    assert icon is not None, f"{page_path} names no favicon (browsers then request /favicon.ico: a 404)"
+    assert (page.parent / urlsplit(icon["href"]).path).resolve().is_file(), f"{page_path}: {icon['href']} is missing"
+    assert soup.html.get("lang") == "en", f"{page_path} does not declare its language"
+    assert soup.title and soup.title.get_text(strip=True), f"{page_path} has no <title>"
