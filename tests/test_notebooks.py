@@ -89,7 +89,7 @@ def glued(nb) -> dict[str, dict]:
 
 
 # ------------------------------------------------------------------------- glue references
-ROLE = re.compile(r"\{glue(?::(?:any|text|md))?\}`([^`]+)`")
+ROLE = re.compile(r"\{glue(?::(?:any|text|md)?)?\}`([^`]+)`")
 DIRECTIVE = re.compile(r"^[`:]{3,}\{glue(?::(?:any|figure|math|md))?\}\s+(\S+)", re.M)
 
 
@@ -165,8 +165,26 @@ def test_every_pasted_glue_key_is_glued_by_its_notebook():
     assert not problems, "\n".join(problems)
 
 
+TEXT_S_ROLE = re.compile(r"\{glue:text\}`(?:([^`:]+\.ipynb)::)?([^`:]+):s`")
+
+
+def paste_counts(nb_name: str, key: str) -> tuple[int, int]:
+    """(all pastes of ``nb_name``'s ``key`` in the book, pastes as ``{glue:text}`...:s```).
+    A string's repr loses its quotes only the second way (myst-nb literal-evaluates it)."""
+    total = plain = 0
+    for path, text in documents_with_glue():
+        total += sum(1 for nb_path, ref_key in glue_references(text)
+                     if ref_key == key and (Path(nb_path).name if nb_path else path.name) == nb_name)
+        plain += sum(1 for m in TEXT_S_ROLE.finditer(text)
+                     if m.group(2) == key
+                     and (Path(m.group(1)).name if m.group(1) else path.name) == nb_name)
+    return total, plain
+
+
 @pytest.mark.parametrize("name", [n for n in NOTEBOOKS if n != "story-tables.ipynb"])
 def test_glued_values_are_numbers_or_figures(name):
+    """Numbers are glued as numbers. The one exception is a short string (a date, a name from
+    the data) that every document pastes with the `s` format spec, which drops its quotes."""
     nb, _ = execute(name)
     for key, bundle in glued(nb).items():
         if "image/png" in bundle or "text/html" in bundle:
@@ -174,8 +192,15 @@ def test_glued_values_are_numbers_or_figures(name):
         text = bundle.get("text/plain", "")
         try:
             float(text)
+            continue
         except ValueError:
-            pytest.fail(f"{name}: glue key {key!r} holds {text!r}, not a number")
+            pass
+        is_string = len(text) >= 2 and text[0] in "'\"" and text[-1] == text[0]
+        assert is_string, f"{name}: glue key {key!r} holds {text!r}, not a number or string"
+        total, plain = paste_counts(name, key)
+        assert total == plain, (
+            f"{name}: the string glued as {key!r} is pasted without the `:s` format spec, "
+            "so it would show its quotes")
 
 
 # ------------------------------------------------------------------------- the explorer
