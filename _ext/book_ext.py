@@ -71,8 +71,9 @@ class DataDownloads(SphinxDirective):
         folder = Path(self.env.srcdir) / folder_name
         if not folder.is_dir():
             raise self.error(f"data-downloads: {folder_name} is not a folder of the book")
-        # New or removed files must show up on every build: always re-read this document.
-        self.env.note_reread()
+        # New or removed files change the folder's mtime, which Sphinx checks like a file's:
+        # the page is re-read then (and when a listed file changes), not on every build.
+        self.env.note_dependency(str(folder))
         descriptions = _descriptions(folder)
         files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
         # datapackage.json first: it describes all the others.
@@ -156,7 +157,21 @@ def _no_third_party_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = kept
 
 
+def _repository_substitutions(app, config):
+    """Offer ``{{ issues_link }}`` to the chapters: the issue tracker of ``repository.url`` in
+    _config.yml (Jupyter Book passes it on as ``html_theme_options["repository_url"]``), so the
+    corrections policy follows the repository when it moves."""
+    url = str((config.html_theme_options or {}).get("repository_url", "")).rstrip("/")
+    if not url:
+        logger.warning("repository.url is not set in _config.yml: no {{ issues_link }}")
+        return
+    substitutions = dict(config.myst_substitutions or {})
+    substitutions.setdefault("issues_link", f"<{url}/issues>")
+    config.myst_substitutions = substitutions
+
+
 def setup(app):
+    app.connect("config-inited", _repository_substitutions)
     app.add_css_file("book/custom.css")
     app.add_directive("data-downloads", DataDownloads)
     app.connect("html-page-context", _page_context)
