@@ -2,8 +2,13 @@
 # Create (or refresh) the project's virtual environment from the pinned files.
 #   scripts/setup.sh          -> .venv with requirements.txt (what a reader needs)
 #   scripts/setup.sh --dev    -> .venv with requirements-dev.txt (adds the test tools)
-#   scripts/setup.sh --system -> also installs the system packages the tests need (chromium)
-# Python 3.11 or newer is required (PYTHON=/path/to/python to choose one).
+#   scripts/setup.sh --system -> --dev, plus the system packages the tests need (chromium, npm)
+# One environment serves both: once the test tools are installed they stay, and a later
+# reader-mode call counts them as up to date (it never reinstalls or downgrades anything).
+# Nothing is installed unless the pinned files changed since the last install; the script says
+# which set it installs, or "environment up to date".
+# Python 3.11 is the tested version (runtime.txt); newer versions are accepted with a warning.
+# PYTHON=/path/to/python chooses the interpreter, VENV=DIR the environment (default .venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,21 +22,40 @@ for arg in "$@"; do
 done
 
 PYTHON=${PYTHON:-python3}
-if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
-  echo "setup.sh: $PYTHON is not Python 3.11 or newer" >&2; exit 1
+if ! command -v "$PYTHON" >/dev/null; then
+  echo "setup.sh: $PYTHON not found (Debian: apt-get install -y python3 python3-venv)" >&2; exit 1
 fi
+pyver=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+case "$pyver" in
+  3.11) ;;
+  3.1[2-9]|3.[2-9][0-9]|[4-9].*)
+    echo "setup.sh: warning: $PYTHON is Python $pyver; the book is tested on 3.11 only" >&2 ;;
+  *) echo "setup.sh: $PYTHON is Python $pyver; Python 3.11 is required" >&2; exit 1 ;;
+esac
 
 if [ "$system" = 1 ]; then
   bash scripts/install-chromium.sh
 fi
 
 VENV=${VENV:-.venv}
-req=requirements.txt; [ "$dev" = 1 ] && req=requirements-dev.txt
-stamp="$VENV/.installed-$(cat requirements.txt requirements-dev.txt constraints.txt pyproject.toml | sha256sum | cut -c1-16)-$dev"
 if [ ! -x "$VENV/bin/python" ]; then
-  "$PYTHON" -m venv "$VENV"
+  if ! "$PYTHON" -m venv "$VENV"; then
+    rm -rf "$VENV"  # a half-made venv (no pip) would look usable next time
+    echo "setup.sh: could not create $VENV (Debian: apt-get install -y python3-venv)" >&2; exit 1
+  fi
 fi
-if [ ! -f "$stamp" ]; then
+# Which set this environment must hold: the test set if it was ever asked for here (the marker
+# keeps it), else the reader set. The stamp records the pinned files the set was installed from.
+marker="$VENV/.ice287g-dev-set"
+[ "$dev" = 1 ] && touch "$marker"
+set_name=reader; req=requirements.txt
+if [ -f "$marker" ]; then set_name=test; req=requirements-dev.txt; fi
+pins=$(cat requirements.txt requirements-dev.txt constraints.txt pyproject.toml | sha256sum | cut -c1-16)
+stamp="$VENV/.installed-$pins-$set_name"
+if [ -f "$stamp" ]; then
+  echo "setup.sh: environment up to date ($set_name set in $VENV)"
+else
+  echo "setup.sh: installing the $set_name set ($req) into $VENV"
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
   "$VENV/bin/python" -m pip install --quiet -r "$req"
   # Editable install of our own package, so that edits to ice287g/ take effect at once.
@@ -51,5 +75,12 @@ if [ "$dev" = 1 ]; then
     echo "setup.sh: npm is missing (Debian: apt-get install -y npm); the accessibility tests need it" >&2
     exit 1
   fi
-  npm ci --no-audit --no-fund --silent
+  lock="node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
+  if [ -f "$lock" ]; then
+    echo "setup.sh: node_modules up to date (package-lock.json)"
+  else
+    echo "setup.sh: installing node_modules from package-lock.json (npm ci)"
+    npm ci --no-audit --no-fund --silent
+    touch "$lock"
+  fi
 fi
