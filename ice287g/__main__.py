@@ -1,7 +1,8 @@
 """Command line: ``python -m ice287g --help``.
 
     python -m ice287g build [--sheets DIR ...] [--out DIR] [--no-cache]
-    python -m ice287g fetch --dest DIR [--url URL]
+    python -m ice287g fetch --dest DIR [--url URL] [--known FILES_CSV] [--record CHECKS_CSV]
+    python -m ice287g diff OLD_PROCESSED_DIR NEW_PROCESSED_DIR [--output FILE] [--exit-code]
 """
 
 from __future__ import annotations
@@ -31,6 +32,26 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--dest", type=Path, required=True, metavar="DIR",
                    help="folder to create a sheets_<YYYYMMDD>_<HHMMSS>/ capture folder in")
     f.add_argument("--url", help="page to read the links from (default: config.ICE_287G_URL)")
+    f.add_argument("--known", type=Path, action="append", metavar="FILES_CSV",
+                   help="files.csv of a build (repeatable): sheets with a SHA-256 listed there "
+                        "are not saved again; exit 3 and create no folder when nothing is new")
+    f.add_argument("--record", type=Path, metavar="CHECKS_CSV",
+                   help="append this check (UTC time, outcome, files) to a CSV record, "
+                        "e.g. data/update-checks.csv")
+    f.add_argument("--timeout", type=float, help="seconds per request (default: 60)")
+    f.add_argument("--retries", type=int, help="attempts per request (default: 4)")
+    f.add_argument("--backoff", type=float,
+                   help="seconds before the first retry, doubled each time (default: 2)")
+    f.add_argument("--allow-unrecognised-names", action="store_true",
+                   help="keep a sheet whose name carries no ICE stamp the pipeline reads "
+                        "(only after reviewing it; see data/README.md)")
+    d = sub.add_parser("diff", help="Markdown summary of what changed between the latest "
+                                    "lists of two processed folders")
+    d.add_argument("old", type=Path, metavar="OLD_PROCESSED_DIR")
+    d.add_argument("new", type=Path, metavar="NEW_PROCESSED_DIR")
+    d.add_argument("--output", type=Path, metavar="FILE", help="also write the summary to FILE")
+    d.add_argument("--exit-code", action="store_true",
+                   help="exit 1 when something changed (0 for 'no change')")
     args = parser.parse_args(argv)
     if args.command == "version":
         from . import __version__
@@ -41,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         return _build(args)
     if args.command == "fetch":
         return _fetch(args)
+    if args.command == "diff":
+        return _diff(args)
     return 2
 
 
@@ -79,15 +102,38 @@ def _build(args) -> int:
 
 def _fetch(args) -> int:
     from . import config
-    from .fetch import FetchError, fetch
+    from .fetch import FetchError, NothingNew, fetch
 
+    options = {k: v for k, v in (("timeout", args.timeout), ("retries", args.retries),
+                                 ("backoff", args.backoff)) if v is not None}
     try:
-        folder = fetch(args.url or config.ICE_287G_URL, args.dest)
+        folder = fetch(args.url or config.ICE_287G_URL, args.dest, known=args.known or (),
+                       record=args.record, allow_unrecognised=args.allow_unrecognised_names,
+                       **options)
+    except NothingNew as exc:
+        print(f"nothing new: {exc}", file=sys.stderr)
+        return 3
     except FetchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"saved {', '.join(p.name for p in sorted(folder.iterdir()))} in {folder}", file=sys.stderr)
+    print(folder)
     return 0
+
+
+def _diff(args) -> int:
+    from .diff import NO_CHANGE, DiffError, diff_folders
+
+    try:
+        change = diff_folders(args.old, args.new)
+    except DiffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    text = change.to_markdown()
+    print(text, end="" if text.endswith("\n") else "\n")
+    if args.output:
+        args.output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    return 1 if args.exit_code and text != NO_CHANGE else 0
 
 
 if __name__ == "__main__":

@@ -1,10 +1,18 @@
-"""``python -m ice287g fetch`` against a local HTTP server on 127.0.0.1 (never the internet)."""
+"""``python -m ice287g fetch`` against a local HTTP server on 127.0.0.1 (never the internet).
+
+The server plays ICE's page and its two workbooks, and misbehaves on request: 404, an HTML
+page where a workbook should be, a truncated body, a slow response, 503 twice then success,
+a download named only by its Content-Disposition.
+"""
 
 from __future__ import annotations
 
+import csv
 import functools
 import http.server
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -19,37 +27,118 @@ PAGE = """<!doctype html><html><body>
 <a href="/doclib/factsheet.pdf">Fact sheet</a>
 <a href="/doclib/about-ice/ero/287g/participatingAgencies05162025am.xlsx">again</a></p>
 </body></html>"""
+PART = "doclib/about-ice/ero/287g/participatingAgencies05162025am.xlsx"
+PEND = "doclib/pendingAgencies05152025am.xlsx"
 
 
-@pytest.fixture()
-def server(tmp_path):
-    root = tmp_path / "site"
-    (root / "doclib" / "about-ice" / "ero" / "287g").mkdir(parents=True)
-    write_xlsx(root / "doclib" / "about-ice" / "ero" / "287g" / "participatingAgencies05162025am.xlsx",
-               PART_HEADER, PART_ROWS)
-    write_xlsx(root / "doclib" / "pendingAgencies05152025am.xlsx", PEND_HEADER, PEND_ROWS)
-    (root / "doclib" / "factsheet.pdf").write_bytes(b"%PDF-1.4")
-    (root / "287g").write_text(PAGE)
-    (root / "broken.html").write_text('<a href="/doclib/missing.xlsx">x</a>')
-    (root / "html-as-xlsx.html").write_text('<a href="/doclib/fake.xlsx">x</a>')
-    (root / "doclib" / "fake.xlsx").write_text("<html>Access denied</html>")
-    (root / "nolinks.html").write_text("<p>nothing here</p>")
+def page(*hrefs: str) -> str:
+    return "<html><body>" + "".join(f'<a href="{h}">x</a>' for h in hrefs) + "</body></html>"
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
+
+class Site:
+    """A page and workbooks under ``root``, plus misbehaving routes; counts requests."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.hits: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def hit(self, path: str) -> int:
+        with self.lock:
+            self.hits[path] = self.hits.get(path, 0) + 1
+            return self.hits[path]
+
+
+def make_handler(site: Site):
+    class Handler(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
         def guess_type(self, path):
             return "text/html" if path.endswith("287g") else super().guess_type(path)
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+        def _send(self, code: int, body: bytes, ctype: str, extra: dict | None = None,
+                  length: int | None = None):
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body) if length is None else length))
+            for k, v in (extra or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            path = self.path.split("?")[0]
+            n = site.hit(path)
+            part = (site.root / PART).read_bytes()
+            xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            if path == "/slow/participatingAgencies05162025am.xlsx":
+                time.sleep(3)
+                return self._send(200, part, xlsx)
+            if path == "/flaky/participatingAgencies05162025am.xlsx" and n <= 2:
+                return self._send(503, b"<html>busy</html>", "text/html")
+            if path == "/flaky/participatingAgencies05162025am.xlsx":
+                return self._send(200, part, xlsx)
+            if path == "/truncated/participatingAgencies05162025am.xlsx":
+                self._send(200, part[: len(part) // 2], xlsx, length=len(part))
+                self.close_connection = True
+                return None
+            if path == "/error-page/participatingAgencies05162025am.xlsx":
+                return self._send(200, b"<!DOCTYPE html><html><body>Access Denied</body></html>",
+                                  "text/html; charset=utf-8")
+            if path == "/mislabelled/participatingAgencies05162025am.xlsx":
+                return self._send(200, b"STATE,AGENCY\nFLORIDA,x\n", xlsx)
+            if path == "/current/participatingAgencies.xlsx":
+                return self._send(200, part, xlsx, {
+                    "Content-Disposition": 'attachment; filename="participatingAgencies06012026pm.xlsx"'})
+            if path == "/current/participatingAgenciesLatest.xlsx":
+                return self._send(200, part, xlsx)
+            return super().do_GET()
+    return Handler
+
+
+@pytest.fixture()
+def server(tmp_path):
+    root = tmp_path / "site"
+    write_xlsx(root / PART, PART_HEADER, PART_ROWS)
+    write_xlsx(root / PEND, PEND_HEADER, PEND_ROWS)
+    (root / "doclib" / "factsheet.pdf").write_bytes(b"%PDF-1.4")
+    (root / "287g").write_text(PAGE)
+    pend = "/" + PEND
+    pages = {
+        "broken.html": page("/doclib/missing/participatingAgencies05162025am.xlsx", pend),
+        "html-as-xlsx.html": page("/error-page/participatingAgencies05162025am.xlsx", pend),
+        "mislabelled.html": page("/mislabelled/participatingAgencies05162025am.xlsx", pend),
+        "truncated.html": page("/truncated/participatingAgencies05162025am.xlsx", pend),
+        "slow.html": page("/slow/participatingAgencies05162025am.xlsx", pend),
+        "flaky.html": page("/flaky/participatingAgencies05162025am.xlsx", pend),
+        "disposition.html": page("/current/participatingAgencies.xlsx", pend),
+        "unstamped.html": page("/current/participatingAgenciesLatest.xlsx", pend),
+        "only-participating.html": page("/" + PART),
+        "nolinks.html": "<p>nothing here</p>",
+        # the participating sheet is fine, the pending one fails: nothing may be kept
+        "half.html": page("/" + PART, "/doclib/gone/pendingAgencies05152025am.xlsx"),
+    }
+    for name, text in pages.items():
+        (root / name).write_text(text)
+    site = Site(root)
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(make_handler(site), directory=str(root)))
+    httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", root
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", root, site
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+FAST = ("--retries", "3", "--backoff", "0.05", "--timeout", "1")
+
+
+def fetch_cli(base: str, page_name: str, dest: Path, *extra: str):
+    return run_cli("fetch", "--dest", str(dest), "--url", f"{base}/{page_name}", *FAST, *extra)
 
 
 def test_config_points_at_ices_page():
@@ -64,18 +153,18 @@ def test_sheet_links_resolves_relative_links_and_skips_others():
     ]
 
 
-def test_fetch_downloads_every_linked_sheet(server, tmp_path):
-    base, root = server
+def test_fetch_downloads_both_sheets_under_ices_names(server, tmp_path):
+    base, root, _ = server
     dest = tmp_path / "downloads"
-    r = run_cli("fetch", "--dest", str(dest), "--url", f"{base}/287g")
+    r = fetch_cli(base, "287g", dest)
     assert r.returncode == 0, r.stderr
     (capture,) = dest.iterdir()
     assert capture.name.startswith("sheets_") and len(capture.name) == len("sheets_20250519_024922")
+    assert r.stdout.strip() == str(capture)
     got = {p.name: p.read_bytes() for p in capture.iterdir()}
     assert got == {
-        "participatingAgencies05162025am.xlsx":
-            (root / "doclib/about-ice/ero/287g/participatingAgencies05162025am.xlsx").read_bytes(),
-        "pendingAgencies05152025am.xlsx": (root / "doclib/pendingAgencies05152025am.xlsx").read_bytes(),
+        "participatingAgencies05162025am.xlsx": (root / PART).read_bytes(),
+        "pendingAgencies05152025am.xlsx": (root / PEND).read_bytes(),
     }
     # The capture folder is a valid archive for the build.
     out = tmp_path / "out"
@@ -84,16 +173,121 @@ def test_fetch_downloads_every_linked_sheet(server, tmp_path):
     assert (out / "snapshots.csv").read_text().count("\n") == 2
 
 
-@pytest.mark.parametrize("page, needle", [
+def test_download_is_named_by_content_disposition(server, tmp_path):
+    """ICE's stamp may be only in the response's file name, not in the link."""
+    base, root, _ = server
+    dest = tmp_path / "downloads"
+    r = fetch_cli(base, "disposition.html", dest)
+    assert r.returncode == 0, r.stderr
+    (capture,) = dest.iterdir()
+    assert sorted(p.name for p in capture.iterdir()) == [
+        "participatingAgencies06012026pm.xlsx", "pendingAgencies05152025am.xlsx"]
+
+
+@pytest.mark.parametrize("page_name, needle", [
     ("broken.html", "HTTP 404"),
-    ("html-as-xlsx.html", "not an xlsx workbook"),
+    ("html-as-xlsx.html", "got an HTML page"),
+    ("mislabelled.html", "not an xlsx workbook"),
+    ("truncated.html", "truncated download"),
+    ("slow.html", "timed out"),
+    ("unstamped.html", "carries no stamp the pipeline can read"),
+    ("only-participating.html", "links no pending workbook"),
     ("nolinks.html", "links no .xlsx file"),
     ("missing-page.html", "HTTP 404"),
+    ("half.html", "HTTP 404"),
 ])
-def test_fetch_failures_write_nothing(server, tmp_path, page, needle):
-    base, _ = server
+def test_fetch_failures_are_clear_and_write_nothing(server, tmp_path, page_name, needle):
+    base, _, _ = server
     dest = tmp_path / "downloads"
     dest.mkdir()
-    r = run_cli("fetch", "--dest", str(dest), "--url", f"{base}/{page}")
-    assert r.returncode != 0 and needle in r.stderr, r.stderr
+    record = tmp_path / "checks.csv"
+    r = fetch_cli(base, page_name, dest, "--record", str(record))
+    assert r.returncode == 1 and needle in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
     assert snapshot_dir(dest) == {} and list(dest.iterdir()) == []
+    assert not record.exists(), "a failed check must not be recorded as a check"
+
+
+def test_404_is_not_retried_but_503_is(server, tmp_path):
+    base, _, site = server
+    r = fetch_cli(base, "broken.html", tmp_path / "d1")
+    assert r.returncode == 1
+    assert site.hits["/doclib/missing/participatingAgencies05162025am.xlsx"] == 1
+    assert "retrying" not in r.stderr
+
+
+def test_transient_503_then_success(server, tmp_path):
+    base, root, site = server
+    dest = tmp_path / "downloads"
+    r = fetch_cli(base, "flaky.html", dest)
+    assert r.returncode == 0, r.stderr
+    assert site.hits["/flaky/participatingAgencies05162025am.xlsx"] == 3
+    assert r.stderr.count("HTTP 503") == 2 and "retrying in" in r.stderr
+    (capture,) = dest.iterdir()
+    assert (capture / "participatingAgencies05162025am.xlsx").read_bytes() == (root / PART).read_bytes()
+
+
+def test_retries_back_off_and_give_up(server, tmp_path):
+    """Truncated every time: 3 attempts, waits of 0.5 s then 1 s, then a clear error."""
+    base, _, site = server
+    start = time.monotonic()
+    r = run_cli("fetch", "--dest", str(tmp_path / "d"), "--url", f"{base}/truncated.html",
+                "--retries", "3", "--backoff", "0.5", "--timeout", "2")
+    took = time.monotonic() - start
+    assert r.returncode == 1
+    assert site.hits["/truncated/participatingAgencies05162025am.xlsx"] == 3
+    assert "gave up after 3 attempts" in r.stderr
+    assert "retrying in 0.5 s" in r.stderr and "retrying in 1 s" in r.stderr
+    assert took >= 1.5
+
+
+def test_slow_server_times_out_within_the_limit(server, tmp_path):
+    base, _, site = server
+    start = time.monotonic()
+    r = run_cli("fetch", "--dest", str(tmp_path / "d"), "--url", f"{base}/slow.html",
+                "--retries", "1", "--timeout", "0.5")
+    took = time.monotonic() - start
+    assert r.returncode == 1 and "timed out after 0.5 s" in r.stderr, r.stderr
+    assert took < 2.9, f"the time-out did not cut the 3 s response short ({took:.1f} s)"
+
+
+def test_known_sheets_are_not_saved_again_and_checks_are_recorded(server, tmp_path):
+    base, root, _ = server
+    dest = tmp_path / "downloads"
+    record = tmp_path / "update-checks.csv"
+    r = fetch_cli(base, "287g", dest, "--record", str(record))
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "out"
+    b = run_cli("build", "--sheets", str(dest), "--out", str(out), cache=tmp_path / "c")
+    assert b.returncode == 0, b.stderr
+
+    # Same sheets again: nothing new, no folder, exit 3, the check is recorded.
+    r2 = fetch_cli(base, "287g", dest, "--record", str(record), "--known", str(out / "files.csv"))
+    assert r2.returncode == 3 and "nothing new" in r2.stderr, r2.stderr
+    assert len(list(dest.iterdir())) == 1
+
+    # ICE publishes a new participating sheet: only that one is kept.
+    write_xlsx(root / "doclib/participatingAgencies05202025pm.xlsx", PART_HEADER, PART_ROWS[:-1])
+    (root / "287g").write_text(page("/doclib/participatingAgencies05202025pm.xlsx", "/" + PEND))
+    time.sleep(1.1)  # a new capture folder needs a new second
+    r3 = fetch_cli(base, "287g", dest, "--record", str(record), "--known", str(out / "files.csv"))
+    assert r3.returncode == 0, r3.stderr
+    newest = max(dest.iterdir())
+    assert [p.name for p in newest.iterdir()] == ["participatingAgencies05202025pm.xlsx"]
+
+    rows = list(csv.DictReader(record.open()))
+    assert [r["outcome"] for r in rows] == ["new", "unchanged", "new"]
+    assert rows[2]["capture"] == newest.name and rows[1]["capture"] == ""
+    assert rows[0]["files"] == "participatingAgencies05162025am.xlsx;pendingAgencies05152025am.xlsx"
+    assert all(r["checked_at"].endswith("Z") and r["url"] == f"{base}/287g" for r in rows)
+    first = min(dest.iterdir()).name  # sheets_YYYYMMDD_HHMMSS
+    d, t = first[7:15], first[16:22]
+    assert rows[0]["checked_at"] == f"{d[:4]}-{d[4:6]}-{d[6:]}T{t[:2]}:{t[2:4]}:{t[4:]}Z"
+    assert rows[0]["capture"] == first
+
+
+def test_known_must_be_a_files_csv(server, tmp_path):
+    base, _, _ = server
+    r = fetch_cli(base, "287g", tmp_path / "d", "--known", str(tmp_path / "nope.csv"))
+    assert r.returncode == 1 and "nope.csv: no such files.csv" in r.stderr
+    assert not (tmp_path / "d").exists()

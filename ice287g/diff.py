@@ -1,0 +1,515 @@
+"""What changed between two states of ICE's 287(g) list.
+
+``python -m ice287g diff OLD_PROCESSED_DIR NEW_PROCESSED_DIR`` compares the latest trend
+publication of two processed folders (``data/processed/`` before and after an update) and
+prints a Markdown summary: agreements and Florida agreements before and after, every agreement
+that joined and left (agency, state, support type, signing date), rows ICE edited (a removal
+and an addition that :func:`ice287g.analysis.match_changed_records` pairs as the same
+agreement edited), publications added or gone, and QA checks that are new or changed. When
+nothing changed it prints ``no change``.
+
+The book's "What changed" page calls :func:`latest_change` on one folder (the last two trend
+publications), the same computation without the QA comparison. :func:`freshness` gives the
+date of the latest list and when the data was last checked against ICE's page (the latest
+row of ``data/update-checks.csv``, written by ``python -m ice287g fetch --record``).
+
+Counts follow the book: an agreement is a distinct ``agreement_id`` on a list (a row ICE
+repeats counts once), Florida is ``state_code`` FL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import analysis as an
+from . import load
+
+AID = an.AID
+PUB = an.PUB
+WHEN = an.WHEN
+#: Agreement attributes carried into the tables (and compared for edited rows).
+ATTRS = ("state", "state_code", "agency", "agency_type", "county", "support_type", "signed",
+         "flags")
+#: Attributes an edit can change (shown in "what changed").
+EDITABLE = ("state", "agency", "agency_type", "county", "support_type", "signed")
+#: Files a processed folder must hold for a comparison.
+REQUIRED = ("datapackage.json", "snapshots.csv", "agreements.csv", "listings.csv",
+            "pending_snapshots.csv", "qa.csv")
+NO_CHANGE = "no change"
+
+
+class DiffError(Exception):
+    """A folder cannot be compared (missing file, no publication); the message names it."""
+
+
+# --------------------------------------------------------------------------- one folder
+@dataclass
+class Side:
+    """One processed folder, loaded once."""
+
+    folder: Path | None
+    ds: an.Dataset
+    pending: pd.DataFrame
+    qa: pd.DataFrame
+
+    @property
+    def trend(self) -> pd.DataFrame:
+        return self.ds.trend
+
+    def pub_row(self, key) -> pd.Series:
+        rows = self.ds.pubs[self.ds.pubs[PUB] == key]
+        return rows.iloc[0]
+
+    def ids_on(self, key) -> set:
+        return an.ids_on(self.ds.presence, key)
+
+
+def load_side(folder: Path | str | None = None) -> Side:
+    """Load a processed folder (default ``data/processed``); a missing file is a
+    :class:`DiffError` naming it."""
+    path = Path(folder) if folder is not None else None
+    if path is not None:
+        if not path.is_dir():
+            raise DiffError(f"{path}: no such folder (expected a processed data folder)")
+        missing = [n for n in REQUIRED if not (path / n).is_file()]
+        if missing:
+            raise DiffError(f"{path}: not a processed data folder, it lacks {', '.join(missing)}")
+    try:
+        ds = an.dataset(path)
+        pending = load.pending_snapshots(path)
+        qa = load.qa(path)
+    except (KeyError, ValueError) as exc:
+        raise DiffError(f"{path or 'data/processed'}: cannot be read: {exc}") from None
+    if an.trend_publications(ds.pubs).empty:
+        raise DiffError(f"{path or 'data/processed'}: snapshots.csv has no trend publication")
+    return Side(folder=path, ds=ds, pending=pending, qa=qa)
+
+
+# --------------------------------------------------------------------------- the result
+@dataclass
+class Change:
+    """The difference between an old and a new latest list (see :func:`compare`)."""
+
+    old_pub: pd.Series
+    new_pub: pd.Series
+    counts: pd.DataFrame          # rows: measure; columns: before, after
+    joined: pd.DataFrame          # agreements on the new list only, not an edited row
+    left: pd.DataFrame            # agreements on the old list only, not an edited row
+    edited: pd.DataFrame          # old row -> new row that ICE edited
+    publications_added: pd.DataFrame
+    publications_gone: pd.DataFrame
+    qa_changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["check", "status_before", "status_after", "count_before", "count_after",
+                 "detail"]))
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything differs at all."""
+        return bool(
+            self.old_pub[PUB] != self.new_pub[PUB]
+            or self.old_pub["content_id"] != self.new_pub["content_id"]
+            or len(self.joined) or len(self.left) or len(self.edited)
+            or len(self.publications_added) or len(self.publications_gone)
+            or len(self.qa_changes))
+
+    @property
+    def n_before(self) -> int:
+        return int(self.counts.at["Agreements on the latest list", "before"])
+
+    @property
+    def n_after(self) -> int:
+        return int(self.counts.at["Agreements on the latest list", "after"])
+
+    def to_markdown(self, *, heading: str = "#") -> str:
+        return to_markdown(self, heading=heading)
+
+
+def publication_label(row: pd.Series) -> str:
+    """A publication as a reader knows it: ICE's stamp (``2026-05-18 am``) or, for an archive
+    capture, ``captured 2021-01-13 00:20 UTC``."""
+    when = pd.Timestamp(row[WHEN])
+    if row.get("stamp_provenance") == "archive_capture":
+        return f"captured {when:%Y-%m-%d %H:%M} UTC"
+    part = row.get("part_of_day") or ""
+    return f"{when:%Y-%m-%d}{' ' + part if part else ''}"
+
+
+def _attrs(ids, *tables: pd.DataFrame) -> pd.DataFrame:
+    """Attributes of ``ids`` from the first table that has each id."""
+    parts, seen = [], set()
+    for table in tables:
+        cols = [c for c in ATTRS if c in table.columns]
+        rows = table[table[AID].isin(set(ids) - seen)][[AID, *cols]]
+        seen |= set(rows[AID])
+        parts.append(rows)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[AID])
+    for c in ATTRS:
+        if c not in out.columns:
+            out[c] = ""
+    return out.sort_values(["state", "agency", "support_type", AID], kind="stable") \
+        .reset_index(drop=True)
+
+
+def _pending_latest(pending: pd.DataFrame):
+    trend = an.trend_publications(pending) if len(pending) else pending
+    return None if trend.empty else trend.iloc[-1]
+
+
+def compare(old: Side, new: Side, *, old_key=None, new_key=None, qa: bool = True,
+            after=None) -> Change:
+    """Compare publication ``old_key`` of ``old`` with ``new_key`` of ``new`` (default: each
+    side's latest trend publication).
+
+    Publications added are those of ``new`` missing from ``old`` (by key); with ``after`` (a
+    timestamp, used when both sides are one folder) those published after it instead. ``qa``
+    compares the two folders' ``qa.csv``.
+    """
+    old_key = old_key if old_key is not None else old.ds.latest
+    new_key = new_key if new_key is not None else new.ds.latest
+    old_pub, new_pub = old.pub_row(old_key), new.pub_row(new_key)
+    old_ids, new_ids = old.ids_on(old_key), new.ids_on(new_key)
+    agreements = (new.ds.agreements, old.ds.agreements)
+    when = pd.Timestamp(new_pub[WHEN])
+
+    removed = _attrs(old_ids - new_ids, *agreements).assign(first_missing=when,
+                                                            last_listed=old_pub[WHEN])
+    added = _attrs(new_ids - old_ids, *agreements).assign(added_at=when)
+    matched = an.match_changed_records(removed, added) if len(removed) else \
+        removed.assign(kind=pd.Series(dtype=str), replaced_by=pd.Series(dtype=str))
+    is_edit = matched["kind"] == "record changed"
+    left = matched[~is_edit].drop(columns=["kind", "replaced_by"]).reset_index(drop=True)
+    replacing = set(matched.loc[is_edit, "replaced_by"])
+    joined = added[~added[AID].isin(replacing)].reset_index(drop=True)
+    edited = _edits(matched[is_edit], added)
+
+    counts = pd.DataFrame({
+        "before": [len(old_ids), _florida(old, old_key, old_ids)],
+        "after": [len(new_ids), _florida(new, new_key, new_ids)],
+    }, index=["Agreements on the latest list", "In Florida"])
+    p_old, p_new = _pending_latest(old.pending), _pending_latest(new.pending)
+    if p_old is not None and p_new is not None:
+        counts.loc["Pending requests on the latest pending list"] = [
+            int(p_old["n_requests"]), int(p_new["n_requests"])]
+
+    if after is None:
+        pubs_added = _pubs_not_in(new, old)
+        pubs_gone = _pubs_not_in(old, new)
+    else:
+        pubs_added = _pubs_after(new, pd.Timestamp(after), old_key)
+        pubs_gone = _pubs_not_in(old, old)  # empty: one folder
+    return Change(old_pub=old_pub, new_pub=new_pub, counts=counts, joined=joined, left=left,
+                  edited=edited, publications_added=pubs_added, publications_gone=pubs_gone,
+                  qa_changes=_qa_changes(old.qa, new.qa) if qa else Change.__dataclass_fields__[
+                      "qa_changes"].default_factory())
+
+
+def _florida(side: Side, key, ids: set) -> int:
+    rows = side.ds.presence[side.ds.presence[PUB] == key]
+    col = "state_code" if "state_code" in rows.columns else "state"
+    value = "FL" if col == "state_code" else "Florida"
+    return int(rows.loc[rows[col] == value, AID].nunique())
+
+
+def _edits(pairs: pd.DataFrame, added: pd.DataFrame) -> pd.DataFrame:
+    cols = ["state", "agency_before", "agency_after", "support_type", "what_changed",
+            "agreement_id_before", "agreement_id_after"]
+    if pairs.empty:
+        return pd.DataFrame(columns=cols)
+    new = added.set_index(AID)
+    rows = []
+    for row in pairs.itertuples(index=False):
+        after = new.loc[row.replaced_by]
+        what = []
+        for f in EDITABLE:
+            a, b = _text(getattr(row, f)), _text(after[f])
+            if a != b:
+                what.append(f"{f.replace('_', ' ')}: {a or '(blank)'} → {b or '(blank)'}")
+        rows.append({"state": row.state, "agency_before": row.agency,
+                     "agency_after": after["agency"], "support_type": row.support_type,
+                     "what_changed": "; ".join(what) or "(no visible difference)",
+                     "agreement_id_before": row.agreement_id,
+                     "agreement_id_after": row.replaced_by})
+    return pd.DataFrame(rows, columns=cols).sort_values(["state", "agency_before"],
+                                                         kind="stable").reset_index(drop=True)
+
+
+def _text(value) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, (pd.Timestamp, dt.date)):
+        return f"{pd.Timestamp(value):%Y-%m-%d}"
+    return str(value)
+
+
+PUB_COLUMNS = ["list", PUB, "published", "file", "rows", "in_trend_lines", "note"]
+
+
+def _pub_table(frame: pd.DataFrame, list_name: str) -> pd.DataFrame:
+    rows_col = "n_agreements" if list_name == "participating" else "n_requests"
+    return pd.DataFrame({
+        "list": list_name,
+        PUB: frame[PUB].to_numpy(),
+        "published": [publication_label(r) for _, r in frame.iterrows()],
+        "file": frame["file"].to_numpy(),
+        "rows": frame[rows_col].to_numpy(),
+        "in_trend_lines": (~frame["trend_excluded"].astype(bool)).to_numpy()
+        if "trend_excluded" in frame.columns else True,
+        "note": frame["qa_note"].to_numpy() if "qa_note" in frame.columns else "",
+        "_when": frame[WHEN].to_numpy(),
+    })
+
+
+def _finish_pubs(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["_when", "list", PUB], kind="stable").drop(columns="_when") \
+        .reset_index(drop=True)[PUB_COLUMNS]
+
+
+def _pubs_not_in(a: Side, b: Side) -> pd.DataFrame:
+    """Publications of ``a`` (both lists) whose key ``b`` lacks."""
+    return _finish_pubs([
+        _pub_table(a.ds.pubs[~a.ds.pubs[PUB].isin(b.ds.pubs[PUB])], "participating"),
+        _pub_table(a.pending[~a.pending[PUB].isin(b.pending[PUB])], "pending"),
+    ])
+
+
+def _pubs_after(side: Side, when: pd.Timestamp, old_key) -> pd.DataFrame:
+    """Publications of ``side`` (both lists) after ``old_key``, published at or after ``when``."""
+    order = side.ds.pubs.sort_values(WHEN, kind="stable").reset_index(drop=True)
+    pos = order.index[order[PUB] == old_key][0]
+    part = order.iloc[pos + 1:]
+    part = part[part[WHEN] >= when]
+    pend = side.pending[side.pending[WHEN] > when]
+    return _finish_pubs([_pub_table(part, "participating"), _pub_table(pend, "pending")])
+
+
+def _qa_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """QA checks new in ``new``, gone from it, or with another status or count."""
+    m = old[["name", "status", "count", "detail"]].merge(
+        new[["name", "status", "count", "detail"]], on="name", how="outer",
+        suffixes=("_before", "_after"), indicator=True)
+    differs = (m["_merge"] != "both") | (m["status_before"] != m["status_after"]) \
+        | (m["count_before"] != m["count_after"])
+    m = m[differs].copy()
+    m["order"] = m["_merge"].map({"right_only": 0, "both": 1, "left_only": 2})
+    m = m.sort_values(["order", "name"], kind="stable")
+    detail = m["detail_after"].where(m["_merge"] != "left_only", m["detail_before"])
+    return pd.DataFrame({
+        "check": m["name"].to_numpy(),
+        "status_before": m["status_before"].fillna("(none)").to_numpy(),
+        "status_after": m["status_after"].fillna("(none)").to_numpy(),
+        "count_before": m["count_before"].astype("Int64").to_numpy(),
+        "count_after": m["count_after"].astype("Int64").to_numpy(),
+        "detail": detail.fillna("").to_numpy(),
+    })
+
+
+# --------------------------------------------------------------------------- entry points
+def diff_folders(old_dir: Path | str, new_dir: Path | str) -> Change:
+    """The change between the latest trend publications of two processed folders."""
+    return compare(load_side(old_dir), load_side(new_dir))
+
+
+def latest_change(folder: Path | str | None = None, side: Side | None = None) -> Change:
+    """The change between the last two trend publications of one processed folder (the
+    "What changed" page); publications added are those after the previous trend list."""
+    side = side or load_side(folder)
+    trend = side.trend
+    if len(trend) < 2:
+        raise DiffError(f"{folder or 'data/processed'}: fewer than two trend publications")
+    prev, last = trend.iloc[-2], trend.iloc[-1]
+    return compare(side, side, old_key=prev[PUB], new_key=last[PUB], qa=False,
+                   after=prev[WHEN])
+
+
+def series(side: Side) -> pd.DataFrame:
+    """Agreements added and removed on each trend publication (:func:`analysis.churn`), with
+    each publication's label."""
+    ch = an.churn(side.ds.presence, side.ds.pubs)
+    labels = {r[PUB]: publication_label(r) for _, r in side.ds.pubs.iterrows()}
+    return ch.assign(label=ch[PUB].map(labels))
+
+
+# --------------------------------------------------------------------------- display tables
+def display_tables(change: Change) -> dict[str, pd.DataFrame]:
+    """The change as reader-facing tables (the Markdown summary and the book show these)."""
+    def agreements(frame, when_col=None):
+        return pd.DataFrame({
+            "State": frame["state"].to_numpy(),
+            "Agency": frame["agency"].to_numpy(),
+            "Support type": frame["support_type"].to_numpy(),
+            "Signed": [_text(v) or "(blank)" for v in frame["signed"]],
+            "Flags": [(_text(v) or "").replace(";", "; ") for v in frame["flags"]],
+        })
+
+    counts = change.counts.copy()
+    counts["change"] = counts["after"] - counts["before"]
+    return {
+        "counts": pd.DataFrame({
+            "": counts.index.to_numpy(),
+            "Before": [f"{v:,}" for v in counts["before"]],
+            "After": [f"{v:,}" for v in counts["after"]],
+            "Change": [f"{v:+,}" if v else "0" for v in counts["change"]],
+        }),
+        "joined": agreements(change.joined),
+        "left": agreements(change.left),
+        "edited": pd.DataFrame({
+            "State": change.edited["state"].to_numpy(),
+            "Before": change.edited["agency_before"].to_numpy(),
+            "After": change.edited["agency_after"].to_numpy(),
+            "Support type": change.edited["support_type"].to_numpy(),
+            "What changed": change.edited["what_changed"].to_numpy(),
+        }),
+        "publications_added": _pubs_display(change.publications_added),
+        "publications_gone": _pubs_display(change.publications_gone),
+        "qa_changes": pd.DataFrame({
+            "Check": change.qa_changes["check"].to_numpy(),
+            "Status": [a if a == b else f"{a} → {b}" for a, b in
+                       zip(change.qa_changes["status_before"], change.qa_changes["status_after"])],
+            "Count before": [_count(v) for v in change.qa_changes["count_before"]],
+            "Count after": [_count(v) for v in change.qa_changes["count_after"]],
+            "Detail": [_short(d) for d in change.qa_changes["detail"]],
+        }),
+    }
+
+
+def _count(v) -> str:
+    return "" if pd.isna(v) else f"{int(v):,}"
+
+
+def _short(text: str, limit: int = 240) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _pubs_display(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "List": frame["list"].to_numpy(),
+        "Publication": frame["published"].to_numpy(),
+        "File": frame["file"].to_numpy(),
+        "Rows": [f"{int(v):,}" for v in frame["rows"]],
+        "In trend lines": ["yes" if v else "no" for v in frame["in_trend_lines"]],
+        "Note": [_short(v) for v in frame["note"]],
+    })
+
+
+def _md_table(frame: pd.DataFrame) -> str:
+    def cell(v) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+    head = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |"
+            for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+#: (key of display_tables, section title, text when empty; None: leave the section out).
+SECTIONS = [
+    ("joined", "Agreements that joined", "None."),
+    ("left", "Agreements that left", "None."),
+    ("edited", "Rows ICE edited", "None."),
+    ("publications_added", "Publications added", "None."),
+    ("publications_gone", "Publications no longer in the data", None),
+    ("qa_changes", "QA checks new or changed", None),
+]
+SECTION_NOTES = {
+    "edited": "An agreement removed and a near-identical one added on the same list (same "
+              "state and support type, agency name at least 85% alike or same county, agency "
+              "type and signing date: `ice287g.analysis.match_changed_records`).",
+    "publications_gone": "Publications of the old folder that the new build no longer has "
+                         "(review before merging).",
+    "qa_changes": "Checks of `qa.csv` that are new, gone, or have another status or count.",
+}
+
+
+def to_markdown(change: Change, *, heading: str = "#") -> str:
+    """The Markdown change summary (``no change`` when nothing changed)."""
+    if not change.changed:
+        return NO_CHANGE
+    t = display_tables(change)
+    h2 = heading + "#"
+    old_l, new_l = publication_label(change.old_pub), publication_label(change.new_pub)
+    out = [f"{heading} ICE's 287(g) list: {old_l} → {new_l}", "",
+           f"Latest list before: `{change.old_pub['file']}` ({old_l}); after: "
+           f"`{change.new_pub['file']}` ({new_l}).", "", _md_table(t["counts"]), ""]
+    for key, title, empty in SECTIONS:
+        frame = t[key]
+        if frame.empty and empty is None:
+            continue
+        out += [f"{h2} {title} ({len(frame):,})", ""]
+        if key in SECTION_NOTES:
+            out += [SECTION_NOTES[key], ""]
+        out += [_md_table(frame) if len(frame) else empty, ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+# --------------------------------------------------------------------------- freshness
+CHECK_COLUMNS = ["checked_at", "url", "outcome", "capture", "files", "sha256"]
+
+
+@dataclass
+class Freshness:
+    """How fresh the data is: ICE's latest list and the last recorded check of ICE's page."""
+
+    latest_list: pd.Timestamp        # published_at of the latest trend publication
+    latest_label: str                # as publication_label
+    latest_provenance: str           # ice_stamp or archive_capture
+    last_checked: pd.Timestamp | None  # latest checked_at of update-checks.csv (UTC)
+    last_outcome: str | None
+
+    @property
+    def latest_list_text(self) -> str:
+        return _long_date(self.latest_list)
+
+    @property
+    def last_checked_text(self) -> str:
+        if self.last_checked is None:
+            return "not yet recorded by the update procedure"
+        return f"{_long_date(self.last_checked)} ({self.last_checked:%H:%M} UTC)"
+
+
+def _long_date(ts) -> str:
+    ts = pd.Timestamp(ts)
+    return f"{ts:%B} {ts.day}, {ts.year}"
+
+
+def read_checks(path: Path | str) -> pd.DataFrame:
+    """The update procedure's record of checks of ICE's page (``data/update-checks.csv``);
+    a malformed row is a :class:`DiffError` naming the file and row."""
+    path = Path(path)
+    if not path.is_file():
+        return pd.DataFrame(columns=CHECK_COLUMNS)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in CHECK_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DiffError(f"{path}: lacks column(s) {', '.join(missing)}")
+    when = pd.to_datetime(frame["checked_at"], format="%Y-%m-%dT%H:%M:%SZ", errors="coerce")
+    bad = when.isna()
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise DiffError(f"{path}, row {i + 2}: checked_at {frame['checked_at'].iloc[i]!r} is not "
+                        "a UTC time like 2026-06-01T06:00:00Z")
+    return frame.assign(checked_at=when)
+
+
+def freshness(folder: Path | str | None = None, checks: Path | str | None = None,
+              side: Side | None = None) -> Freshness:
+    """Date of the latest list in ``folder`` and the last check recorded in ``checks``
+    (default ``data/update-checks.csv``)."""
+    from . import config
+
+    side = side or load_side(folder)
+    last = side.trend.iloc[-1]
+    log = read_checks(checks if checks is not None else config.DATA_DIR / "update-checks.csv")
+    if log.empty:
+        checked, outcome = None, None
+    else:
+        row = log.sort_values("checked_at", kind="stable").iloc[-1]
+        checked, outcome = pd.Timestamp(row["checked_at"]), row["outcome"]
+    return Freshness(latest_list=pd.Timestamp(last[WHEN]), latest_label=publication_label(last),
+                     latest_provenance=str(last.get("stamp_provenance", "")),
+                     last_checked=checked, last_outcome=outcome)
