@@ -154,8 +154,11 @@ def _attrs(ids, *tables: pd.DataFrame) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
-def _pending_latest(pending: pd.DataFrame):
+def _pending_latest(pending: pd.DataFrame, upto=None):
+    """The latest trend pending publication (published at or before ``upto``, if given)."""
     trend = an.trend_publications(pending) if len(pending) else pending
+    if upto is not None and len(trend):
+        trend = trend[trend[WHEN] <= pd.Timestamp(upto)]
     return None if trend.empty else trend.iloc[-1]
 
 
@@ -190,7 +193,8 @@ def compare(old: Side, new: Side, *, old_key=None, new_key=None, qa: bool = True
         "before": [len(old_ids), _florida(old, old_key, old_ids)],
         "after": [len(new_ids), _florida(new, new_key, new_ids)],
     }, index=["Agreements on the latest list", "In Florida"])
-    p_old, p_new = _pending_latest(old.pending), _pending_latest(new.pending)
+    p_old = _pending_latest(old.pending, upto=after)
+    p_new = _pending_latest(new.pending)
     if p_old is not None and p_new is not None:
         counts.loc["Pending requests on the latest pending list"] = [
             int(p_old["n_requests"]), int(p_new["n_requests"])]

@@ -1,0 +1,162 @@
+"""``python -m ice287g diff`` and ``ice287g.diff`` on processed folders built by the pipeline
+from small synthetic sheets (tests/sheetfactory.py): an old folder with one list and a new
+folder with a second list on which one agreement left, two joined and one row was edited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from ice287g import diff
+from sheetfactory import PART_HEADER, PART_ROWS, PEND_HEADER, PEND_ROWS, run_cli, write_xlsx
+
+#: The second list: Etowah (Alabama) left; Cobb (Georgia) and a Florida agency joined; ICE
+#: corrected Harris County's signing date (2019-06-01 -> 2019-06-11): one row edited.
+NEW_ROWS = [r for r in PART_ROWS if not r[1].startswith(("Etowah", "Harris"))] + [
+    ["TEXAS", "Harris County Sheriff's Office", "County", "Harris County",
+     "Warrant Service Officer", dt.datetime(2019, 6, 11), "link"],
+    ["GEORGIA", "Cobb County Sheriff's Office", "County", "Cobb County",
+     "Warrant Service Officer", dt.datetime(2025, 5, 18), "link"],
+    ["FLORIDA", "Collier County Sheriff's Office", "County", "Collier County",
+     "Jail Enforcement Model", dt.datetime(2025, 5, 17), "link"],
+]
+
+
+def build(archive: Path, out: Path, cache: Path) -> Path:
+    r = run_cli("build", "--sheets", str(archive), "--out", str(out), cache=cache)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp("diff")
+    archive = root / "archive"
+    cap1 = archive / "sheets_20250519_024922"
+    write_xlsx(cap1 / "participatingAgencies05162025am.xlsx", PART_HEADER, PART_ROWS)
+    write_xlsx(cap1 / "pendingAgencies05152025am.xlsx", PEND_HEADER, PEND_ROWS)
+    old = build(archive, root / "old", root / "cache")
+    cap2 = archive / "sheets_20250520_151813"
+    write_xlsx(cap2 / "participatingAgencies05192025pm.xlsx", PART_HEADER, NEW_ROWS)
+    write_xlsx(cap2 / "pendingAgencies05192025pm.xlsx", PEND_HEADER, PEND_ROWS[1:])
+    new = build(archive, root / "new", root / "cache")
+    return old, new
+
+
+def test_diff_names_every_change(folders):
+    old, new = folders
+    r = run_cli("diff", str(old), str(new))
+    assert r.returncode == 0, r.stderr
+    md = r.stdout
+    assert md.startswith("# ICE's 287(g) list: 2025-05-16 am → 2025-05-19 pm\n")
+    # Counts: 7 agreements before (3 in Florida), 8 after (4 in Florida); pending 2 -> 1.
+    assert "| Agreements on the latest list | 7 | 8 | +1 |" in md
+    assert "| In Florida | 3 | 4 | +1 |" in md
+    assert "| Pending requests on the latest pending list | 2 | 1 | -1 |" in md
+    sections = md.split("\n## ")
+    joined = next(s for s in sections if s.startswith("Agreements that joined"))
+    left = next(s for s in sections if s.startswith("Agreements that left"))
+    edited = next(s for s in sections if s.startswith("Rows ICE edited"))
+    pubs = next(s for s in sections if s.startswith("Publications added"))
+    qa = next(s for s in sections if s.startswith("QA checks new or changed"))
+    assert joined.startswith("Agreements that joined (2)")
+    assert "| Florida | Collier County Sheriff's Office | Jail Enforcement Model | 2025-05-17 |" in joined
+    assert "| Georgia | Cobb County Sheriff's Office | Warrant Service Officer | 2025-05-18 |" in joined
+    assert "Harris" not in joined and "Harris" not in left
+    assert left.startswith("Agreements that left (1)")
+    assert "| Alabama | Etowah County Sheriff's Office | Jail Enforcement Model | (blank) |" in left
+    assert edited.startswith("Rows ICE edited (1)")
+    assert ("| Texas | Harris County Sheriff's Office | Harris County Sheriff's Office | "
+            "Warrant Service Officer | signed: 2019-06-01 → 2019-06-11 |") in edited
+    assert pubs.startswith("Publications added (2)")
+    assert "| participating | 2025-05-19 pm | participatingAgencies05192025pm.xlsx | 8 | yes |" in pubs
+    assert "| pending | 2025-05-19 pm | pendingAgencies05192025pm.xlsx | 1 | yes |" in pubs
+    # Two input files before, four after.
+    assert "| input_files | info | 2 | 4 |" in qa
+    assert "Publications no longer in the data" not in md
+
+
+def test_no_change_prints_no_change_and_exits_0(folders):
+    old, _ = folders
+    r = run_cli("diff", str(old), str(old), "--exit-code")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "no change\n"
+
+
+def test_exit_code_and_output_file(folders, tmp_path):
+    old, new = folders
+    out = tmp_path / "summary.md"
+    r = run_cli("diff", str(old), str(new), "--exit-code", "--output", str(out))
+    assert r.returncode == 1
+    assert out.read_text() == r.stdout
+
+
+def test_reversed_diff_swaps_joined_and_left(folders):
+    old, new = folders
+    change = diff.diff_folders(new, old)
+    assert sorted(change.left["agency"]) == ["Cobb County Sheriff's Office",
+                                             "Collier County Sheriff's Office"]
+    assert list(change.joined["agency"]) == ["Etowah County Sheriff's Office"]
+    assert list(change.edited["what_changed"]) == ["signed: 2019-06-11 → 2019-06-01"]
+    assert list(change.publications_gone["file"]) == ["participatingAgencies05192025pm.xlsx",
+                                                      "pendingAgencies05192025pm.xlsx"]
+    assert (change.n_before, change.n_after) == (8, 7)
+
+
+def test_latest_change_of_one_folder_matches_the_folder_diff(folders):
+    """The book's page (last two lists of one folder) and the CLI use the same computation."""
+    old, new = folders
+    a, b = diff.diff_folders(old, new), diff.latest_change(new)
+    for part in ("joined", "left"):
+        assert getattr(a, part)["agreement_id"].tolist() == getattr(b, part)["agreement_id"].tolist()
+    assert a.edited.equals(b.edited)
+    assert a.counts.equals(b.counts)
+    assert b.qa_changes.empty
+    assert a.publications_added.equals(b.publications_added)
+
+
+def test_series_counts_additions_and_removals_per_list(folders):
+    _, new = folders
+    s = diff.series(diff.load_side(new))
+    assert s[["label", "n_previous", "n", "added", "removed"]].values.tolist() == [
+        ["2025-05-19 pm", 7, 8, 3, 2]]  # the edited row counts as one removal and one addition
+
+
+def test_missing_or_wrong_folder_is_a_clear_error(folders, tmp_path):
+    old, _ = folders
+    r = run_cli("diff", str(old), str(tmp_path / "nope"))
+    assert r.returncode == 2 and "nope: no such folder" in r.stderr
+    half = tmp_path / "half"
+    half.mkdir()
+    (half / "snapshots.csv").write_text((old / "snapshots.csv").read_text())
+    r = run_cli("diff", str(old), str(half))
+    assert r.returncode == 2 and "not a processed data folder" in r.stderr and "qa.csv" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_freshness_reads_the_latest_list_and_the_check_record(folders, tmp_path):
+    _, new = folders
+    checks = tmp_path / "update-checks.csv"
+    f = diff.freshness(new, checks)
+    assert (f.latest_list_text, f.latest_label, f.last_checked) == ("May 19, 2025", "2025-05-19 pm", None)
+    assert f.last_checked_text == "not yet recorded by the update procedure"
+    checks.write_text("checked_at,url,outcome,capture,files,sha256\n"
+                      "2025-05-27T06:17:03Z,http://x,unchanged,,a.xlsx,ab\n"
+                      "2025-05-20T15:18:13Z,http://x,new,sheets_20250520_151813,a.xlsx,ab\n")
+    f = diff.freshness(new, checks)
+    assert f.last_checked_text == "May 27, 2025 (06:17 UTC)" and f.last_outcome == "unchanged"
+    checks.write_text("checked_at,url,outcome,capture,files,sha256\n"
+                      "2025-05-27T06:17:03Z,http://x,new,,a.xlsx,ab\n"
+                      "last tuesday,http://x,new,,a.xlsx,ab\n")
+    with pytest.raises(diff.DiffError, match=r"update-checks.csv, row 3: checked_at 'last tuesday'"):
+        diff.freshness(new, checks)
+
+
+def test_markdown_escapes_pipes_in_names():
+    import pandas as pd
+
+    table = diff._md_table(pd.DataFrame({"Agency": ["A | B"]}))
+    assert table.splitlines()[2] == "| A \\| B |"
