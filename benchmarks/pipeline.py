@@ -65,7 +65,8 @@ def new_sheet(source: Path, dest: Path) -> Path:
 
 
 def main() -> int:
-    from ice287g import config, sheets
+    from ice287g import config
+    from ice287g.pipeline import s1_find
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sheets", action="append", type=Path)
@@ -76,7 +77,7 @@ def main() -> int:
     if missing:
         print(f"the inputs are missing: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
-    paths = [f.path for f in sheets.find_sheets(archives)]
+    paths = [f.path for f in s1_find.find_sheets(archives)]
     target = COLD_TARGET_ONE if len(archives) == 1 else COLD_TARGET_BOTH
     print(f"inputs: {len(paths)} sheets in {len(archives)} archive(s)")
     read = read_all(paths)
@@ -88,7 +89,7 @@ def main() -> int:
             cache = tmp / f"cache{k}"
             colds.append(run_build(archives, tmp / "out", cache))
             latest = sorted((p for p in paths if p.name.startswith("participatingAgencies")),
-                            key=lambda p: sheets.parse_name(p.name).stamp)[-1]
+                            key=lambda p: s1_find.parse_name(p.name).stamp)[-1]
             extra = tmp / f"extra{k}"
             new_sheet(latest, extra)
             warms.append(run_build(archives + [extra], tmp / "out", cache))

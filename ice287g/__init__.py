@@ -2,14 +2,19 @@
 
 One job per module:
 
-- ``config``   -- paths and the few settings kept in one place (default archives, ICE's URL).
-- ``sheets``   -- find ICE workbooks, parse their names and stamps, read them.
-- ``clean``    -- canonical values, flags and the reviewed fixes table.
-- ``build``    -- publications, agreements, listings, QA checks and the atomic write.
+- ``config``   -- paths and the default archives (ICE's URL re-exported from the pipeline).
+- ``pipeline`` -- ICE's sheets -> ``data/processed/``, one module per stage in the order data
+  flows (``records``, ``thresholds``, ``s1_find`` ... ``s8_write``, ``schema``, ``build``;
+  see ``ice287g/pipeline/__init__.py``).
+- ``load``     -- typed DataFrames of the processed files, and the one run decoder.
+- ``analysis`` -- the findings the notebooks report (counts, shares, churn, one agency).
 - ``story``    -- the curated, cited tables and the bibliography.
 - ``charts``   -- the book's matplotlib style and chart helpers.
 - ``explorer`` -- the widgets of the explorer page.
-- ``__main__`` -- the command line (``python -m ice287g ...``).
+- ``glue``     -- gluing values into the prose (myst-nb).
+- ``fetch``    -- download the sheets currently linked from ICE's page.
+- ``diff``     -- what changed between the latest lists of two processed folders.
+- ``__main__`` -- the command line (``python -m ice287g build | fetch | diff``).
 
 Notebooks import from here; they never parse raw files themselves.
 """

@@ -68,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build(args) -> int:
-    from . import config, sheets
-    from .build import BuildError, run_build
+    from . import config
+    from .pipeline import BuildError, SheetError, run_build
+    from .pipeline.cache import default_cache_dir
 
     archives = args.sheets or list(config.DEFAULT_SHEET_ARCHIVES)
     missing = [a for a in archives if not Path(a).is_dir()]
@@ -81,22 +82,21 @@ def _build(args) -> int:
                   file=sys.stderr)
         return 2
     out = args.out or config.PROCESSED_DIR
-    cache = None if args.no_cache else (args.cache_dir or sheets.default_cache_dir())
+    cache = None if args.no_cache else (args.cache_dir or default_cache_dir())
     start = time.perf_counter()
     try:
-        tables = run_build(archives, out, cache_dir=cache, progress=sys.stderr.isatty())
-    except (sheets.SheetError, BuildError) as exc:
+        result = run_build(archives, out, cache_dir=cache, progress=sys.stderr.isatty())
+    except (SheetError, BuildError) as exc:
         print(f"error: {exc}\nnothing was written", file=sys.stderr)
         return 1
-    qa = tables["qa"]
+    qa, tables, cache = result["qa"], result["tables"], result["cache"]
     counts = {s: sum(1 for r in qa if r["status"] == s) for s in ("pass", "fail", "info")}
-    b = tables["builder"]
     print(f"wrote {out} in {time.perf_counter() - start:.1f} s: "
-          f"{len(tables['csv']['snapshots.csv'][1])} participating and "
-          f"{len(tables['csv']['pending_snapshots.csv'][1])} pending publications, "
-          f"{len(tables['csv']['agreements.csv'][1])} agreements; QA {counts['pass']} pass, "
-          f"{counts['fail']} fail, {counts['info']} info; cache {b.cache.hits} hits, "
-          f"{b.cache.misses} reads", file=sys.stderr)
+          f"{len(tables['snapshots.csv'])} participating and "
+          f"{len(tables['pending_snapshots.csv'])} pending publications, "
+          f"{len(tables['agreements.csv'])} agreements; QA {counts['pass']} pass, "
+          f"{counts['fail']} fail, {counts['info']} info; cache {cache.hits} hits, "
+          f"{cache.misses} reads", file=sys.stderr)
     return 0
 
 

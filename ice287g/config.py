@@ -33,7 +33,6 @@ REPO_ROOT = find_repo_root()
 
 DATA_DIR = REPO_ROOT / "data"
 PROCESSED_DIR = DATA_DIR / "processed"
-CURATED_DIR = DATA_DIR / "curated"
 
 #: ``../shared`` beside the project: read-only material every developer and CI has,
 #: but a newcomer's clone does not.
@@ -46,5 +45,5 @@ DEFAULT_SHEET_ARCHIVES: list[Path] = [
     SHARED_DIR / "data" / "ice-287g-history",
 ]
 
-#: ICE's 287(g) page, which links the current participating and pending workbooks.
-ICE_287G_URL = "https://www.ice.gov/identify-and-arrest/287g"
+#: ICE's 287(g) page (defined once, in the pipeline's thresholds; re-exported for the book).
+from .pipeline.thresholds import ICE_287G_URL  # noqa: E402,F401

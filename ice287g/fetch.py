@@ -232,7 +232,7 @@ def _parse_name(name: str):
         try:
             from .pipeline.s1_find import parse_name
         except ImportError:
-            from .sheets import parse_name
+            from .pipeline.s1_find import parse_name
     return parse_name(name)
 
 

@@ -9,7 +9,9 @@ import shutil
 
 import pytest
 
-from ice287g import build, clean, load, sheets
+from ice287g import load
+from ice287g.pipeline import SheetError, build, s1_find, s2_read, s3_clean
+from ice287g.pipeline.cache import default_cache_dir
 from sheetfactory import (PART_HEADER, PART_ROWS, PEND_HEADER, PEND_ROWS, run_cli,
                           small_archive, snapshot_dir, write_xlsx)
 
@@ -48,12 +50,12 @@ def built(archive, tmp_path):
     ("pendingAgencies-20250221214937.xlsx", ("pending", "archive_capture", "2025-02-21T21:49:37", "", "")),
 ])
 def test_every_naming_form_parses(name, expect):
-    n = sheets.parse_name(name)
+    n = s1_find.parse_name(name)
     assert (n.list, n.provenance, n.stamp.isoformat(), n.part_of_day, n.revision) == expect
 
 
 def test_nine_digit_date_is_noted():
-    assert "9-digit" in sheets.parse_name("participatingAgencies090022025am.xlsx").name_note
+    assert "9-digit" in s1_find.parse_name("participatingAgencies090022025am.xlsx").name_note
 
 
 @pytest.mark.parametrize("name", [
@@ -62,8 +64,8 @@ def test_nine_digit_date_is_noted():
     "ParticipatingEntities-20211399000000.xlsx",
 ])
 def test_unparsable_names_raise_naming_the_file(name):
-    with pytest.raises(sheets.SheetError, match=name.split(".")[0]):
-        sheets.parse_name(name)
+    with pytest.raises(SheetError, match=name.split(".")[0]):
+        s1_find.parse_name(name)
 
 
 # ------------------------------------------------------------------------- outputs
@@ -131,18 +133,18 @@ def test_cleaning_keeps_raw_values_and_flags(built):
     ("NORTHERN MARIANA ISLANDS", ("Northern Mariana Islands", "MP")),
 ])
 def test_state_names_and_codes(raw, expect):
-    state, code, _, flags = clean.clean_state(raw)
+    state, code, _, flags = s3_clean.clean_state(raw)
     assert (state, code) == expect and flags == ()
 
 
 def test_fixes_table_is_keyed_on_raw_values():
-    fixes = clean.load_fixes()
+    fixes = s3_clean.load_fixes()
     assert fixes[("state", "utahj")].fixed == "UTAH"
     for (field, raw), fix in fixes.items():
         assert field in {"state", "type", "support_type", "signed"}
         assert fix.reason.strip(), f"fix {field}={raw!r} has no reason"
         if field == "support_type":
-            assert fix.fixed in clean.SUPPORT_TYPES
+            assert fix.fixed in s3_clean.SUPPORT_TYPES
 
 
 def test_unknown_state_and_support_type_are_flagged_not_dropped(tmp_path):
@@ -197,7 +199,7 @@ def test_agreement_ids_are_content_derived_and_stable(tmp_path):
         ids.append({r["agreement_id"] for r in rows_of(out / "agreements.csv")})
     assert ids[0] < ids[1] and len(ids[1] - ids[0]) == 1
     key = "\x1f".join(["FL", "key west police department", "task force model", "2025-03-19"])
-    assert clean.short_hash("A", key) in ids[0]
+    assert s3_clean.short_hash("A", key) in ids[0]
 
 
 def test_reissued_name_is_two_publications_and_copies_are_one(tmp_path):
@@ -368,24 +370,24 @@ def test_rerun_is_byte_identical_with_and_without_cache(archive, tmp_path):
 
 def test_cache_rereads_only_a_new_sheet(archive, tmp_path):
     cache = tmp_path / "cache"
-    b1 = build.derive([archive], cache_dir=cache)["builder"]
-    assert (b1.cache.hits, b1.cache.misses) == (0, 4)
+    b1 = build.derive([archive], cache_dir=cache)
+    assert (b1["cache"].hits, b1["cache"].misses) == (0, 4)
     write_xlsx(archive / "sheets_20250521_151835" / "participatingAgencies05202025pm.xlsx",
                PART_HEADER, PART_ROWS[:3])
-    b2 = build.derive([archive], cache_dir=cache)["builder"]
-    assert (b2.cache.hits, b2.cache.misses) == (4, 1)
+    b2 = build.derive([archive], cache_dir=cache)
+    assert (b2["cache"].hits, b2["cache"].misses) == (4, 1)
 
 
 def test_cache_dir_env_var_is_used(monkeypatch, tmp_path):
     monkeypatch.setenv("ICE287G_CACHE_DIR", str(tmp_path / "x"))
-    assert sheets.default_cache_dir() == tmp_path / "x"
+    assert default_cache_dir() == tmp_path / "x"
 
 
 def test_calamine_and_openpyxl_read_generated_sheets_identically(archive):
     for path in sorted(archive.rglob("*.xlsx")):
         kind = "pending" if path.name.startswith("pending") else "participating"
-        a = sheets.read_sheet(path, kind, engine="calamine")
-        b = sheets.read_sheet(path, kind, engine="openpyxl")
+        a = s2_read.read_sheet(path, kind, engine="calamine")
+        b = s2_read.read_sheet(path, kind, engine="openpyxl")
         assert (a.columns, a.rows, a.blank_rows) == (b.columns, b.rows, b.blank_rows), path.name
 
 
@@ -395,8 +397,8 @@ def test_calamine_and_openpyxl_read_every_raw_sheet_identically(raw_sheets):
     assert len(paths) == 64
     for path in paths:
         kind = "pending" if path.name.startswith("pending") else "participating"
-        a = sheets.read_sheet(path, kind, engine="calamine")
-        b = sheets.read_sheet(path, kind, engine="openpyxl")
+        a = s2_read.read_sheet(path, kind, engine="calamine")
+        b = s2_read.read_sheet(path, kind, engine="openpyxl")
         assert (a.columns, a.rows, a.blank_rows, a.extra_sheets) == \
             (b.columns, b.rows, b.blank_rows, b.extra_sheets), path
 
@@ -414,12 +416,12 @@ def test_calamine_and_openpyxl_agree_on_a_sample_of_the_history_archive():
     forms = set()
     for path in sample:
         try:
-            name = sheets.parse_name(path.name)
-        except sheets.SheetError:
+            name = s1_find.parse_name(path.name)
+        except SheetError:
             continue  # the two reviewed undated files
         forms.add(name.form)
-        a = sheets.read_sheet(path, name.list, engine="calamine")
-        b = sheets.read_sheet(path, name.list, engine="openpyxl")
+        a = s2_read.read_sheet(path, name.list, engine="calamine")
+        b = s2_read.read_sheet(path, name.list, engine="openpyxl")
         assert (a.columns, a.rows, a.blank_rows, a.extra_sheets) == \
             (b.columns, b.rows, b.blank_rows, b.extra_sheets), path
     assert forms == {"archive_table", "archive_workbook", "ice_file"}
@@ -430,8 +432,7 @@ def test_calamine_and_openpyxl_agree_on_a_sample_of_the_history_archive():
 def test_build_outputs_identical_with_either_engine(raw_sheets, tmp_path):
     fast = build.derive([raw_sheets], engine="calamine")
     slow = build.derive([raw_sheets], engine="openpyxl")
-    for name in fast["csv"]:
-        assert build.csv_text(*fast["csv"][name]) == build.csv_text(*slow["csv"][name]), name
+    assert fast["texts"] == slow["texts"]
 
 
 def test_no_progress_bar_when_not_a_terminal(archive, tmp_path):

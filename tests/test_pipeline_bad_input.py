@@ -176,16 +176,16 @@ def test_empty_folder(tmp_path, out):
 
 def test_qa_failure_stops_the_build(archive, out, tmp_path, monkeypatch):
     """A failing QA invariant fails the command and writes nothing."""
-    from ice287g import build, tables
+    from ice287g.pipeline import build, s7_qa
 
-    orig = tables.tables
+    orig = s7_qa.run_checks
 
     def broken(*a, **k):
-        t = orig(*a, **k)
-        t["qa"].append({"name": "injected", "status": "fail", "count": 1, "detail": "broken on purpose"})
-        return t
+        rows = orig(*a, **k)
+        rows.append({"name": "injected", "status": "fail", "count": 1, "detail": "broken on purpose"})
+        return rows
 
-    monkeypatch.setattr(tables, "tables", broken)
+    monkeypatch.setattr(s7_qa, "run_checks", broken)
     before = snapshot_dir(out)
     with pytest.raises(build.BuildError, match="injected"):
         build.run_build([archive], out, cache_dir=tmp_path / "c")

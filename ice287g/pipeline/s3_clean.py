@@ -1,4 +1,4 @@
-"""Canonical values, flags, and the reviewed fixes table.
+"""Stage 3: clean every distinct row once; the reviewed fixes table; the agency-name normaliser.
 
 Cleaning never drops a row and never changes a value silently:
 
@@ -6,10 +6,14 @@ Cleaning never drops a row and never changes a value silently:
 - state names are matched case-insensitively to a canonical name and USPS code;
 - agency types and support types are matched case-insensitively to ICE's canonical labels;
 - SIGNED becomes an ISO date when it is one (``YYYY-MM-DD`` or ``M/D/YYYY``);
-- anything else is either repaired by a row of the reviewed fixes table
-  (``ice287g/data/fixes.csv``, keyed on the wrong raw value) and flagged ``<field>_fixed``, or
-  left as it is and flagged (``state_unknown``, ``signed_unparsable`` ...). Where a value was
-  changed beyond whitespace and letter case, the raw value is kept in a ``*_raw`` column.
+- anything else is either repaired by a row of the reviewed fixes table (``fixes.csv``,
+  keyed on the wrong raw value) and flagged ``<field>_fixed``, or left as it is and flagged
+  (``state_unknown``, ``signed_unparsable`` ...). Where a value was changed beyond whitespace
+  and letter case, the raw value is kept in a ``*_raw`` column.
+
+Rows are interned in a ``RowStore``: each distinct raw row (MOA link left out) is stored and
+cleaned once, and a file's rows are a list of indices into it. A file's *content id* is a
+hash of its cleaned rows, so files that carry the same list are recognised.
 """
 
 from __future__ import annotations
@@ -18,9 +22,13 @@ import csv
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
+from typing import NamedTuple
+
+from .records import FileRecord
+from .thresholds import (AGENCY_TYPES, COLUMNS, FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR,
+                         MISSING, SUPPORT_TYPES)
 
 #: USPS codes of the states, DC and the territories.
 STATES = {
@@ -38,23 +46,26 @@ STATES = {
     "AMERICAN SAMOA": "AS", "GUAM": "GU", "NORTHERN MARIANA ISLANDS": "MP", "PUERTO RICO": "PR",
     "U.S. VIRGIN ISLANDS": "VI",
 }
-#: Canonical agency types (ICE's labels).
-AGENCY_TYPES = ("County", "Municipality", "State Agency")
-#: Canonical support types: the three 287(g) models.
-SUPPORT_TYPES = ("Jail Enforcement Model", "Warrant Service Officer", "Task Force Model")
-#: Cell texts that mean "no value".
-MISSING = {"", "#NA", "#N/A", "N/A", "NA"}
-
-#: 287(g) was enacted in 1996; the first agreement was signed in 2002.
-FIRST_PLAUSIBLE_YEAR = 1996
 
 _SPACE = re.compile(r"\s+")
 _MDY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?$")
+#: Position of each of ICE's columns in a raw row (``thresholds.COLUMNS`` order).
+RAW = {name: i for i, name in enumerate(COLUMNS)}
+#: The raw columns that carry a row's content (the MOA link is capture-specific: archived
+#: captures hold capture-specific links there).
+RAW_CONTENT = tuple(c for c in COLUMNS if c != "MOA")
 
 
 def squash(text: str) -> str:
     """Trim and collapse whitespace (including non-breaking spaces)."""
     return _SPACE.sub(" ", text.replace("\xa0", " ")).strip()
+
+
+def normalise_agency(agency: str) -> str:
+    """THE agency-name normaliser: an agency name as compared across sheets and in the book's
+    lookups (case, whitespace and curly vs straight apostrophes ignored)."""
+    return squash(str(agency).replace("\u2019", "'").replace("\u2018", "'")).casefold()
 
 
 def title_state(name: str) -> str:
@@ -74,19 +85,14 @@ class Fix:
 @lru_cache(maxsize=1)
 def load_fixes() -> dict[tuple[str, str], Fix]:
     """The reviewed fixes table, keyed on (field, whitespace-squashed casefolded raw value)."""
+    from importlib import resources
+
     text = resources.files("ice287g").joinpath("data/fixes.csv").read_text(encoding="utf-8")
     fixes = {}
     for row in csv.DictReader(text.splitlines()):
         fix = Fix(row["field"], row["raw"], row["fixed"], row["reason"])
         fixes[(fix.field, squash(fix.raw).casefold())] = fix
     return fixes
-
-
-@lru_cache(maxsize=1)
-def load_file_reviews() -> dict[str, dict]:
-    """Reviewed decisions about whole files, keyed on the file's SHA-256."""
-    text = resources.files("ice287g").joinpath("data/file_reviews.csv").read_text(encoding="utf-8")
-    return {row["sha256"]: row for row in csv.DictReader(text.splitlines())}
 
 
 def _fix(field: str, value: str) -> Fix | None:
@@ -160,7 +166,7 @@ def clean_signed(raw: str) -> tuple[str, str, tuple[str, ...]]:
     if value.upper() in MISSING:
         return "", "", ("signed_blank",)
     iso = None
-    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?$", value)
+    m = _ISO.match(value)
     if m:
         iso = _iso(int(m[1]), int(m[2]), int(m[3]))
     else:
@@ -170,7 +176,7 @@ def clean_signed(raw: str) -> tuple[str, str, tuple[str, ...]]:
     flags: list[str] = []
     if iso is None:
         flags.append("signed_unparsable")
-    elif not (FIRST_PLAUSIBLE_YEAR <= int(iso[:4]) <= 2100):
+    elif not (FIRST_PLAUSIBLE_YEAR <= int(iso[:4]) <= LAST_PLAUSIBLE_YEAR):
         flags.append("signed_year_impossible")
     else:
         return iso, "" if iso == value else raw, ()
@@ -180,48 +186,116 @@ def clean_signed(raw: str) -> tuple[str, str, tuple[str, ...]]:
     return "", raw, tuple(flags)
 
 
-def agency_key(agency: str) -> str:
-    """Agency name as compared across sheets: case, whitespace and apostrophes ignored."""
-    return squash(agency.replace("\u2019", "'").replace("\u2018", "'")).casefold()
-
-
 def short_hash(prefix: str, *parts: str, n: int = 11) -> str:
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
     return prefix + digest[:n]
 
 
-#: Field order of a raw row tuple (see ``sheets.COLUMNS``) used below.
-_STATE, _AGENCY, _TYPE, _COUNTY, _SUPPORT, _SIGNED, _MOA, _ADDENDUM = range(8)
+class CleanRow(NamedTuple):
+    """A cleaned row. ``agreement_key`` identifies the agreement across sheets."""
+
+    state: str
+    state_code: str
+    agency: str
+    agency_type: str
+    county: str
+    support_type: str
+    signed: str
+    addendum: str
+    state_raw: str
+    agency_raw: str
+    agency_type_raw: str
+    support_type_raw: str
+    signed_raw: str
+    flags: str
+    agreement_key: str
+
 
 #: Columns of a cleaned row, in order.
-CLEAN_FIELDS = (
-    "state", "state_code", "agency", "agency_type", "county", "support_type", "signed",
-    "addendum", "state_raw", "agency_raw", "agency_type_raw", "support_type_raw", "signed_raw",
-    "flags", "agreement_key",
-)
+CLEAN_FIELDS = CleanRow._fields
+#: The cleaned values that make a row's content (raw values, flags and key left out).
+CONTENT_FIELDS = ("state", "state_code", "agency", "agency_type", "county", "support_type",
+                  "signed", "addendum")
+#: The ``*_raw`` fields, in output order.
+RAW_FIELDS = ("state_raw", "agency_raw", "agency_type_raw", "support_type_raw", "signed_raw")
 
 
-def clean_row(raw: tuple[str, ...]) -> tuple[str, ...]:
-    """Clean one raw row (``sheets.COLUMNS`` order) into ``CLEAN_FIELDS`` order.
+def clean_row(raw: tuple[str, ...]) -> CleanRow:
+    """Clean one raw row (``thresholds.COLUMNS`` order).
 
     ``agreement_key`` identifies the agreement across sheets: state, agency (compared as in
-    ``agency_key``), support type and signed date. Agency type and county are attributes, not
-    part of the key: the oldest lists have neither column, and ICE corrects their typos.
+    ``normalise_agency``), support type and signed date. Agency type and county are
+    attributes, not part of the key: the oldest lists have neither column, and ICE corrects
+    their typos.
     """
-    state, code, state_raw, f1 = clean_state(raw[_STATE])
-    agency, agency_raw, f2 = clean_agency(raw[_AGENCY])
-    typ, typ_raw, f3 = clean_label("type", raw[_TYPE]) if squash(raw[_TYPE]) else ("", "", ())
-    county = clean_county(raw[_COUNTY])
-    support, support_raw, f4 = clean_label("support_type", raw[_SUPPORT])
-    signed, signed_raw, f5 = clean_signed(raw[_SIGNED])
+    raw_type, raw_signed = raw[RAW["TYPE"]], raw[RAW["SIGNED"]]
+    state, code, state_raw, f1 = clean_state(raw[RAW["STATE"]])
+    agency, agency_raw, f2 = clean_agency(raw[RAW["LAW ENFORCEMENT AGENCY"]])
+    typ, typ_raw, f3 = clean_label("type", raw_type) if squash(raw_type) else ("", "", ())
+    county = clean_county(raw[RAW["COUNTY"]])
+    support, support_raw, f4 = clean_label("support_type", raw[RAW["SUPPORT TYPE"]])
+    signed, signed_raw, f5 = clean_signed(raw_signed)
     f3 = tuple(f.replace("type_", "agency_type_") for f in f3)
     flags = ";".join(sorted({*f1, *f2, *f3, *f4, *f5}))
-    key = "\x1f".join([code or state.upper(), agency_key(agency), support.casefold(),
-                       signed or squash(raw[_SIGNED])])
-    addendum = squash(raw[_ADDENDUM])
-    return (state, code, agency, typ, county, support, signed, addendum, state_raw, agency_raw,
-            typ_raw, support_raw, signed_raw, flags, key)
+    key = "\x1f".join([code or state.upper(), normalise_agency(agency), support.casefold(),
+                       signed or squash(raw_signed)])
+    return CleanRow(state, code, agency, typ, county, support, signed,
+                    squash(raw[RAW["ADDENDUM"]]), state_raw, agency_raw, typ_raw, support_raw,
+                    signed_raw, flags, key)
 
 
 def is_whitespace_changed(raw: str) -> bool:
     return raw != squash(raw)
+
+
+@dataclass
+class RowStore:
+    """Every distinct raw row (MOA left out) once, with its cleaned form."""
+
+    raw_rows: list[tuple[str, ...]] = field(default_factory=list)
+    clean_rows: list[CleanRow] = field(default_factory=list)
+    content_text: list[str] = field(default_factory=list)  # the row's CONTENT_FIELDS joined
+    signed_date: list[dt.date | None] = field(default_factory=list)
+    index: dict[tuple[str, ...], int] = field(default_factory=dict)
+
+    def add(self, rows: list[tuple[str, ...]]) -> list[int]:
+        """Intern (and clean, when new) each row; return their indices."""
+        moa = RAW["MOA"]
+        out = []
+        for row in rows:
+            key = row[:moa] + ("",) + row[moa + 1:]
+            i = self.index.get(key)
+            if i is None:
+                i = self.index[key] = len(self.raw_rows)
+                self.raw_rows.append(key)
+                c = clean_row(key)
+                self.clean_rows.append(c)
+                self.content_text.append("\x1f".join(getattr(c, f) for f in CONTENT_FIELDS))
+                self.signed_date.append(dt.date.fromisoformat(c.signed) if c.signed else None)
+            out.append(i)
+        return out
+
+    def content_id(self, ids: list[int]) -> str:
+        """Hash of a sheet's cleaned rows (order-independent)."""
+        text = "\n".join(sorted(self.content_text[i] for i in ids))
+        return "C" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def clean_records(records: list[FileRecord]) -> RowStore:
+    """Fill ``row_ids`` and ``content_id`` of every read record; return the row store.
+
+    Records sharing one ``ParsedSheet`` (byte-identical files) share one ``row_ids`` list.
+    """
+    store = RowStore()
+    ids_of: dict[int, list[int]] = {}
+    cid_of: dict[int, str] = {}
+    for rec in records:
+        if rec.parsed is None:
+            continue
+        k = id(rec.parsed)
+        if k not in ids_of:
+            ids_of[k] = store.add(rec.parsed.rows)
+            cid_of[k] = store.content_id(ids_of[k])
+        rec.row_ids = ids_of[k]
+        rec.content_id = cid_of[k]
+    return store

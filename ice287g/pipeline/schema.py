@@ -1,11 +1,20 @@
-"""The Frictionless data package describing every processed file and column."""
+"""ONE definition of every output: its Table Schema fields (types, constraints, descriptions).
+
+``datapackage.json`` is written from ``datapackage()``; the CSV column lists are derived from
+the same fields (``columns(path)``), so a column cannot be added to one and not the other.
+"""
 
 from __future__ import annotations
 
-from . import clean
-from .build import SUPPORT_COLUMNS
+import csv
+import datetime as dt
+import io
 
-ICE_URL = "https://www.ice.gov/identify-and-arrest/287g"
+from .s3_clean import STATES
+from .thresholds import AGENCY_TYPES, ICE_287G_URL, SUPPORT_TYPES
+
+#: Support type -> its snapshot count column (``n_jail_enforcement_model`` ...).
+SUPPORT_COLUMNS = {label: "n_" + label.lower().replace(" ", "_") for label in SUPPORT_TYPES}
 
 _ID_PUB = {"name": "publication", "type": "string", "constraints": {"required": True},
            "description": "Key of a publication: YYYYMMDD + part of day (am/mid/pm, x when the "
@@ -70,7 +79,7 @@ def _snapshot_fields(participating: bool) -> list[dict]:
     fields += [
         _f("n_agencies", "integer", f"Distinct agencies (state + agency name) among the {what}.",
            True, minimum=0),
-        _f("n_florida", "integer", f"Rows in Florida.", True, minimum=0),
+        _f("n_florida", "integer", "Rows in Florida.", True, minimum=0),
     ]
     for label, col in SUPPORT_COLUMNS.items():
         fields.append(_f(col, "integer", f"Rows with support type {label}.", True, minimum=0))
@@ -103,11 +112,11 @@ def _entity_fields(participating: bool) -> list[dict]:
         _f(idf[0], "string", idf[1], True, unique=True, pattern=idf[2]),
         _f("state", "string", "State or territory name (canonical; ICE writes capitals)."),
         _f("state_code", "string", "USPS code; blank when the state is unknown (flag "
-           "state_unknown).", enum=sorted(set(clean.STATES.values()))),
+           "state_unknown).", enum=sorted(set(STATES.values()))),
         _f("agency", "string", "Law enforcement agency, whitespace trimmed, as on the latest "
            "sheet listing it."),
         _f("agency_type", "string", "County, Municipality or State Agency (blank on sheets "
-           "before 2025, which have no TYPE column).", enum=list(clean.AGENCY_TYPES)),
+           "before 2025, which have no TYPE column).", enum=list(AGENCY_TYPES)),
         _f("county", "string", "County as ICE writes it (from May 2025 sheets)."),
         _f("support_type", "string", "The 287(g) model; other values are flagged.",
            ),
@@ -179,9 +188,10 @@ def _runs_resource(path, id_col, pattern, entities, snaps, label):
         {"fields": id_col, "reference": {"resource": entities, "fields": id_col}}])
 
 
-def datapackage(tables: dict) -> dict:
+def datapackage() -> dict:
+    """The Frictionless data package descriptor of every processed file."""
     sources = [{"title": "U.S. Immigration and Customs Enforcement, 287(g) participating and "
-                         "pending agency lists", "path": ICE_URL}]
+                         "pending agency lists", "path": ICE_287G_URL}]
     res = [
         _resource("snapshots.csv", _snapshot_fields(True),
                   "One row per published participating-agencies list (ICE stamp or archive "
@@ -245,3 +255,49 @@ def datapackage(tables: dict) -> dict:
         "sources": sources,
         "resources": res,
     }
+
+
+#: The processed files, in the order they are written and listed.
+OUTPUT_FILES = tuple(r["path"] for r in datapackage()["resources"]) + ("datapackage.json",)
+
+
+def fields(path: str) -> list[dict]:
+    """The Table Schema fields of one output file (e.g. ``"snapshots.csv"``)."""
+    for r in datapackage()["resources"]:
+        if r["path"] == path:
+            return r["schema"]["fields"]
+    raise KeyError(f"no output file {path!r} in the schema (known: {', '.join(OUTPUT_FILES)})")
+
+
+def columns(path: str) -> list[str]:
+    """The column names of one output file, in order."""
+    return [f["name"] for f in fields(path)]
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return f"{v:.4f}"
+    if isinstance(v, dt.datetime):
+        return v.strftime("%Y-%m-%dT%H:%M:%S")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)
+
+
+def csv_text(path: str, rows: list[dict]) -> str:
+    """The text of output file ``path``: the schema's header, then each row's values in the
+    schema's column order (a row lacking a column is an error, not a blank)."""
+    cols = columns(path)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for row in rows:
+        try:
+            w.writerow([_cell(row[c]) for c in cols])
+        except KeyError as exc:
+            raise KeyError(f"a row of {path} has no value for the column {exc.args[0]!r}") from None
+    return buf.getvalue()

@@ -1,0 +1,60 @@
+"""The orchestration: each stage's function, in the order data flows (see ``__init__``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from . import s1_find, s2_read, s3_clean, s4_group, s5_trend, s6_derive, s7_qa, schema
+from .cache import SheetCache
+from .records import BuildError
+from .s8_write import write_outputs
+
+
+def derive(archives: list[Path], cache_dir: Path | None = None, progress: bool = False,
+           engine: str = "calamine") -> dict:
+    """Run stages 1-7 on the archives. Returns ``{"texts": {file name: file text},
+    "tables": {file name: rows}, "qa": qa rows, "exclusions": {list: [Exclusion]},
+    "cache": SheetCache}``; raises ``SheetError`` on bad input."""
+    cache = SheetCache(cache_dir)
+    records = s1_find.find_files(archives)
+    s2_read.read_all(records, cache, engine=engine, progress=progress)
+    store = s3_clean.clean_records(records)
+    s4_group.check_stamps(records, store)
+    pubs, exclusions = {}, {}
+    for list_name in ("participating", "pending"):
+        pubs[list_name] = s4_group.group(records, list_name)
+        exclusions[list_name] = s5_trend.decide(pubs[list_name], list_name)
+        s5_trend.apply(pubs[list_name], exclusions[list_name],
+                       name_same_lists=list_name == "participating")
+    part_t = s6_derive.derive_list(pubs["participating"], store, "participating")
+    pend_t = s6_derive.derive_list(pubs["pending"], store, "pending")
+    s6_derive.link_pending(part_t, pend_t)
+    qa = s7_qa.run_checks(records, store, pubs["participating"], pubs["pending"], part_t,
+                          pend_t, exclusions)
+    tables = {
+        "snapshots.csv": part_t.snapshots,
+        "agreements.csv": part_t.entities,
+        "listings.csv": part_t.runs,
+        "pending_snapshots.csv": pend_t.snapshots,
+        "pending.csv": pend_t.entities,
+        "pending_listings.csv": pend_t.runs,
+        "files.csv": s6_derive.files_table(records),
+        "qa.csv": qa,
+    }
+    texts = {name: schema.csv_text(name, rows) for name, rows in tables.items()}
+    texts["datapackage.json"] = json.dumps(schema.datapackage(), indent=2, ensure_ascii=False) + "\n"
+    return {"texts": texts, "tables": tables, "qa": qa, "exclusions": exclusions, "cache": cache}
+
+
+def run_build(archives: list[Path], out: Path, cache_dir: Path | None = None,
+              progress: bool = False, engine: str = "calamine") -> dict:
+    """Build every output into ``out``; return ``derive``'s result. Raise ``SheetError`` on
+    bad input and ``BuildError`` when a QA check failed (then nothing is written)."""
+    result = derive(archives, cache_dir=cache_dir, progress=progress, engine=engine)
+    failed = [r for r in result["qa"] if r["status"] == "fail"]
+    if failed:
+        lines = "\n".join(f"  {r['name']}: {r['detail']}" for r in failed)
+        raise BuildError(f"{len(failed)} QA check(s) failed; nothing was written:\n{lines}")
+    write_outputs(result["texts"], Path(out), managed=schema.OUTPUT_FILES)
+    return result

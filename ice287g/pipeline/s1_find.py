@@ -1,0 +1,188 @@
+"""Stage 1: find every workbook in the archives, hash it, parse its name, note its capture time.
+
+Three naming forms occur (see ``data/README.md``):
+
+1. ``ParticipatingEntities-<YYYYMMDDhhmmss>.xlsx`` -- ICE's HTML table extracted from an
+   Internet Archive capture taken at that UTC time (``form="archive_table"``).
+2. ``participatingAgencies-<YYYYMMDDhhmmss>.xlsx`` -- ICE's workbook as the Internet Archive
+   captured it at that UTC time (``form="archive_workbook"``).
+3. ``participatingAgencies<MMDDYYYY>[am|mid|pm][suffix].xlsx`` -- ICE's own file name; the date
+   and part of day are ICE's publication stamp (``form="ice_file"``).
+
+Pending lists use the same forms with ``pending``. A capture folder
+``sheets_<YYYYMMDD>_<HHMMSS>/`` around a file gives the UTC time it was downloaded.
+A file whose name cannot be parsed is an error unless the reviewed
+``file_reviews.csv`` lists it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from .records import BuildError, FileRecord, SheetError, SheetFile, SheetName
+from .thresholds import PART_TIMES, STAMP_YEARS
+
+_CAPTURE_NAME = re.compile(
+    r"^(?P<list>participating|pending)(?P<kind>Entities|Agencies)-(?P<ts>\d{14})\.xlsx$",
+    re.IGNORECASE,
+)
+_ICE_NAME = re.compile(
+    r"^(?P<list>participating|pending)Agencies(?P<date>\d{8,9})(?P<part>am|mid|pm)?"
+    r"(?P<suffix>[ _]?[A-Za-z0-9]{0,4}|\scopy)\.xlsx$",
+    re.IGNORECASE,
+)
+_CAPTURE_FOLDER = re.compile(r"^sheets_(?P<d>\d{8})_(?P<t>\d{6})$")
+_SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".csv", ".ods", ".tsv"}
+
+
+def _date_from_mmddyyyy(digits: str) -> dt.date | None:
+    try:
+        return dt.date(int(digits[4:8]), int(digits[0:2]), int(digits[2:4]))
+    except ValueError:
+        return None
+
+
+def parse_name(name: str) -> SheetName:
+    """Parse a sheet's file name; raise ``SheetError`` when it carries no usable date."""
+    m = _CAPTURE_NAME.match(name)
+    if m:
+        ts = m["ts"]
+        try:
+            stamp = dt.datetime.strptime(ts, "%Y%m%d%H%M%S")
+        except ValueError:
+            raise SheetError(name, f"the capture timestamp {ts!r} in the file name is not a valid time")
+        kind = "archive_table" if m["kind"].lower() == "entities" else "archive_workbook"
+        return SheetName(m["list"].lower(), kind, "archive_capture", ts, stamp, "", "")
+    m = _ICE_NAME.match(name)
+    if m:
+        digits, note = m["date"], ""
+        if len(digits) == 8:
+            day = _date_from_mmddyyyy(digits)
+        else:
+            # A 9-digit date: accept it only when dropping one digit yields exactly one valid
+            # MMDDYYYY date (participatingAgencies090022025am -> 09/02/2025).
+            candidates = {
+                d for i in range(9) if (d := _date_from_mmddyyyy(digits[:i] + digits[i + 1:]))
+            }
+            day = candidates.pop() if len(candidates) == 1 else None
+            if day is not None:
+                note = f"9-digit date {digits} read as {day.isoformat()} (one digit too many)"
+        if day is None or not (STAMP_YEARS[0] <= day.year <= STAMP_YEARS[1]):
+            raise SheetError(name, f"the date {digits!r} in the file name is not a valid MMDDYYYY date")
+        part = (m["part"] or "").lower()
+        suffix = m["suffix"].strip().lstrip("_").lower()
+        if not part:
+            note = "; ".join(filter(None, [note, "no am/pm in the name: placed at 00:00"]))
+        return SheetName(
+            m["list"].lower(), "ice_file", "ice_stamp", digits + part,
+            dt.datetime.combine(day, PART_TIMES[part]), part, suffix, note,
+        )
+    raise SheetError(
+        name,
+        "cannot read a list and date from the file name (expected participatingAgencies<MMDDYYYY>"
+        "<am|mid|pm>.xlsx, pendingAgencies..., or <list>Entities/Agencies-<YYYYMMDDhhmmss>.xlsx)",
+    )
+
+
+def captured_at_from_path(path: Path) -> dt.datetime | None:
+    """The UTC download time from an enclosing ``sheets_<YYYYMMDD>_<HHMMSS>`` folder."""
+    for folder in path.parents:
+        m = _CAPTURE_FOLDER.match(folder.name)
+        if m:
+            try:
+                return dt.datetime.strptime(m["d"] + m["t"], "%Y%m%d%H%M%S")
+            except ValueError:
+                raise SheetError(path, f"the capture folder {folder.name!r} is not a valid time")
+    return None
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def is_sheet_candidate(path: Path) -> bool:
+    """An input: any ``.xlsx`` file, or a spreadsheet-like file named after ICE's lists."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return True
+    lower = path.name.lower()
+    return suffix in _SPREADSHEET_SUFFIXES and (
+        lower.startswith("participating") or lower.startswith("pending")
+    )
+
+
+def find_sheets(archives: list[Path]) -> list[SheetFile]:
+    """Every sheet under the given archive folders (flat or nested), in a stable order."""
+    found: list[SheetFile] = []
+    for archive in archives:
+        archive = Path(archive)
+        if not archive.is_dir():
+            raise SheetError(archive, "the sheet folder does not exist")
+        paths = sorted(
+            (p for p in archive.rglob("*") if p.is_file() and is_sheet_candidate(p)
+             and not any(part.startswith(".") for part in p.relative_to(archive).parts)),
+            key=lambda p: p.relative_to(archive).as_posix(),
+        )
+        for p in paths:
+            found.append(SheetFile(p, archive, sha256_file(p), p.stat().st_size))
+    return found
+
+
+@lru_cache(maxsize=1)
+def load_file_reviews() -> dict[str, dict]:
+    """Reviewed decisions about whole files, keyed on the file's SHA-256."""
+    from importlib import resources
+
+    text = resources.files("ice287g").joinpath("data/file_reviews.csv").read_text(encoding="utf-8")
+    return {row["sha256"]: row for row in csv.DictReader(text.splitlines())}
+
+
+def find_files(archives: list[Path]) -> list[FileRecord]:
+    """One ``FileRecord`` per file of the archives: hashed, named, reviewed, copies marked.
+
+    Files are ordered by archive folder name and path, so outputs do not depend on the
+    order (or the spelling) of the ``--sheets`` arguments.
+    """
+    archives = [Path(a) for a in archives]
+    for a in archives:
+        if not a.is_dir():
+            raise SheetError(a, "the sheet folder does not exist (give --sheets DIR, or "
+                                "check DEFAULT_SHEET_ARCHIVES in ice287g/config.py)")
+    files = sorted(find_sheets(archives), key=lambda f: (f.archive.name, f.relpath, str(f.archive)))
+    if not files:
+        raise BuildError(f"no .xlsx sheets found in {', '.join(map(str, archives))}")
+    reviews = load_file_reviews()
+    records = []
+    first_by_sha: dict[str, FileRecord] = {}
+    for sf in files:
+        review = reviews.get(sf.sha256)
+        if review is not None and review["file"] != sf.path.name:
+            review = None  # a review names one file; byte-identical copies are read as usual
+        if sf.path.suffix.lower() != ".xlsx":
+            raise SheetError(sf.path, f"not an .xlsx workbook (a {sf.path.suffix} file "
+                                      "named like an ICE list)")
+        try:
+            name = parse_name(sf.path.name)
+        except SheetError as exc:
+            if review is None:
+                raise SheetError(sf.path, str(exc).split(": ", 1)[1]) from None
+            name = None
+        rec = FileRecord(sf, name, captured_at_from_path(sf.path), review)
+        if rec.captured_at is None and name is not None and name.provenance == "archive_capture":
+            rec.captured_at = name.stamp
+        if sf.sha256 in first_by_sha:
+            first = first_by_sha[sf.sha256].sf
+            rec.copy_of = f"{first.archive.name}/{first.relpath}"
+        else:
+            first_by_sha[sf.sha256] = rec
+        records.append(rec)
+    return records

@@ -1,0 +1,206 @@
+"""Stage 2: read each workbook's first sheet into a ``ParsedSheet`` (calamine or openpyxl).
+
+Reading normalises every cell to text (dates as ISO ``YYYY-MM-DD``) so that the result does
+not depend on the engine; the tests check that both agree. Each distinct file is read once
+(through the parse cache, keyed by its SHA-256, the list it is read as and the engine).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import zipfile
+from pathlib import Path
+
+from .records import FileRecord, ParsedSheet, SheetError
+from .thresholds import COLUMNS, PARSER_VERSION, PARTICIPATING_ONLY, REQUIRED
+
+KNOWN_COLUMNS = frozenset(COLUMNS)
+ENGINES = ("calamine", "openpyxl")
+
+
+def cell_text(value) -> str:
+    """Normalise a cell from either engine to text (dates as ISO)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return str(value)
+
+
+def _header_name(value: str) -> str:
+    return " ".join(value.replace("\xa0", " ").split()).upper()
+
+
+def _raw_rows_calamine(path: Path) -> tuple[list[list], list[str], str]:
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(path))
+    names = list(wb.sheet_names)
+    if not names:
+        return [], [], ""
+    first = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    extra = []
+    for i, name in enumerate(names[1:], start=1):
+        if any(any(cell_text(c).strip() for c in r) for r in wb.get_sheet_by_index(i).to_python()):
+            extra.append(name)
+    return first, extra, names[0]
+
+
+def _raw_rows_openpyxl(path: Path) -> tuple[list[list], list[str], str]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        names = list(wb.sheetnames)
+        if not names:
+            return [], [], ""
+        # Formula error cells (#N/A) read as blank, as calamine reads them.
+        first = [[None if c.data_type == "e" else c.value for c in r]
+                 for r in wb[names[0]].iter_rows()]
+        extra = []
+        for name in names[1:]:
+            if any(any(cell_text(c).strip() for c in r) for r in wb[name].iter_rows(values_only=True)):
+                extra.append(name)
+        return first, extra, names[0]
+    finally:
+        wb.close()
+
+
+def read_sheet(path: Path, list_name: str, engine: str = "calamine") -> ParsedSheet:
+    """Read and validate a workbook's first sheet. Raise ``SheetError`` on bad input."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise SheetError(path, f"not an .xlsx workbook (a {path.suffix or 'suffix-less'} file)")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != b"PK\x03\x04":
+        raise SheetError(path, f"not an xlsx workbook (an xlsx file is a zip archive; this file "
+                               f"starts with {magic!r})")
+    try:
+        with zipfile.ZipFile(path) as z:  # a truncated file has no central directory
+            if "[Content_Types].xml" not in z.namelist():
+                raise SheetError(path, "not an xlsx workbook (a zip archive without "
+                                       "[Content_Types].xml)")
+    except zipfile.BadZipFile as exc:
+        raise SheetError(path, f"truncated or corrupt xlsx workbook ({exc})") from None
+    try:
+        if engine == "calamine":
+            raw, extra, sheet_name = _raw_rows_calamine(path)
+        elif engine == "openpyxl":
+            raw, extra, sheet_name = _raw_rows_openpyxl(path)
+        else:
+            raise ValueError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
+    except SheetError:
+        raise
+    except Exception as exc:  # any engine failure is a corrupt workbook
+        raise SheetError(path, f"cannot read the workbook ({type(exc).__name__}: {exc})") from None
+
+    rows = [[cell_text(c) for c in r] for r in raw]
+    # Leading blank rows before the header are tolerated.
+    start = 0
+    while start < len(rows) and not any(c.strip() for c in rows[start]):
+        start += 1
+    if start >= len(rows):
+        raise SheetError(path, f"the sheet {sheet_name!r} is empty (no header, no rows)")
+    header_row = start + 1  # 1-based spreadsheet row number
+    header = [_header_name(c) for c in rows[start]]
+    while header and header[-1] == "":
+        header.pop()
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        col = _excel_col(i)
+        if name == "":
+            raise SheetError(path, f"column {col} has no header", row=header_row)
+        if name not in KNOWN_COLUMNS:
+            raise SheetError(path, f"unknown column header {rows[start][i]!r} in column {col} "
+                                   f"(known: {', '.join(COLUMNS)})", row=header_row)
+        if name in seen:
+            raise SheetError(path, f"column header {name!r} appears twice (columns "
+                                   f"{_excel_col(seen[name])} and {col})", row=header_row)
+        seen[name] = i
+    missing = [c for c in REQUIRED[list_name] if c not in seen]
+    other = "pending" if list_name == "participating" else "participating"
+    holds_other = (
+        (list_name == "participating" and "SIGNED" not in seen
+         and all(c in seen for c in REQUIRED["pending"]))
+        or (list_name == "pending" and any(c in seen for c in PARTICIPATING_ONLY))
+    )
+    notes = []
+    if holds_other:
+        notes.append(f"wrong columns: the header ({', '.join(header)}) is the {other} list's")
+    elif missing:
+        raise SheetError(path, f"missing required column(s) {', '.join(missing)} for a "
+                               f"{list_name} sheet (found: {', '.join(header)})", row=header_row)
+    index = [seen.get(c) for c in COLUMNS]
+    width = len(header)
+    out: list[tuple[str, ...]] = []
+    blank = gap = 0  # blank rows between data rows (trailing ones differ between engines)
+    for n, r in enumerate(rows[start + 1:], start=header_row + 1):
+        if not any(c.strip() for c in r):
+            gap += 1
+            continue
+        blank, gap = blank + gap, 0
+        for j in range(width, len(r)):
+            if r[j].strip():
+                raise SheetError(path, f"a value ({r[j]!r}) in column {_excel_col(j)}, which has "
+                                       "no header", row=n)
+        if len(r) < width:
+            r = r + [""] * (width - len(r))
+        out.append(tuple(r[i] if i is not None else "" for i in index))
+    if not out and list_name == "participating":
+        # A pending list may be empty (ICE published header-only pending sheets in November
+        # 2025); a participating list never is.
+        raise SheetError(path, f"the sheet {sheet_name!r} has a header but no data rows",
+                         row=header_row)
+    return ParsedSheet(tuple(header), out, blank, tuple(extra), sheet_name, PARSER_VERSION, notes)
+
+
+def _excel_col(i: int) -> str:
+    name = ""
+    i += 1
+    while i:
+        i, rem = divmod(i - 1, 26)
+        name = chr(65 + rem) + name
+    return name
+
+
+def read_all(records: list[FileRecord], cache, engine: str = "calamine",
+             progress: bool = False) -> None:
+    """Fill ``parsed`` (and ``wrong_columns``) of every named, not excluded record.
+
+    ``cache`` is a ``cache.SheetCache``; byte-identical files share one ``ParsedSheet``.
+    """
+    todo = [r for r in records if r.name is not None and not r.excluded]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), desc="reading sheets", unit="sheet", file=sys.stderr)
+    parsed_by: dict[tuple[str, str], ParsedSheet] = {}
+    for rec in todo:
+        key = (rec.sf.sha256, rec.list)
+        if key not in parsed_by:
+            parsed_by[key] = cache.read(rec.sf, rec.list, engine=engine)
+        rec.parsed = parsed_by[key]
+        rec.wrong_columns = bool(rec.parsed.notes)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()

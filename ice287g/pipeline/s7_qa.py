@@ -1,0 +1,335 @@
+"""Stage 7: every check of the build, as the rows of ``qa.csv`` (pass / fail / info).
+
+A ``fail`` stops the build (nothing is written). ``info`` rows report each anomaly found in
+ICE's sheets and how it was handled.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from .records import FileRecord, Publication, SheetError
+from .s2_read import read_sheet
+from .s3_clean import RAW_CONTENT, RAW, RowStore, is_whitespace_changed, squash
+from .s5_trend import Exclusion
+from .s6_derive import ListTables, fmt_ts
+from .thresholds import STAMP_CONTRADICTION_SHARE
+
+
+def _examples(items, n: int = 8) -> str:
+    items = list(items)
+    more = f" (+{len(items) - n} more)" if len(items) > n else ""
+    return "; ".join(map(str, items[:n])) + more
+
+
+class QA:
+    """The rows of qa.csv, in the order the checks ran."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def add(self, name: str, status: str, count: int, detail: str) -> None:
+        if status not in ("pass", "fail", "info"):
+            raise ValueError(f"QA status {status!r} of {name} is not pass, fail or info")
+        self.rows.append({"name": name, "status": status, "count": int(count), "detail": detail})
+
+    def check(self, name: str, ok_count: int, bad: list, what: str) -> None:
+        """A pass/fail invariant: ``bad`` lists the violations."""
+        if bad:
+            self.add(name, "fail", len(bad), f"{what}: violated by {_examples(bad)}")
+        else:
+            self.add(name, "pass", ok_count, what)
+
+
+def run_checks(records: list[FileRecord], store: RowStore, part: list[Publication],
+               pend: list[Publication], part_t: ListTables, pend_t: ListTables,
+               exclusions: dict[str, list[Exclusion]]) -> list[dict]:
+    """Every check, in qa.csv order."""
+    qa = QA()
+    qa.check("agreement_ids_unique", len(part_t.id_of_key), part_t.collisions,
+             "every distinct agreement (state, agency, support type, signed date) has its own "
+             "agreement_id (no hash collision)")
+    qa.check("pending_ids_unique", len(pend_t.id_of_key), pend_t.collisions,
+             "every distinct pending request (state, agency, support type) has its own pending_id")
+    qa_inputs(records, store, part, pend, qa)
+    qa_values(store, part, qa)
+    qa_values(store, pend, qa, prefix="pending_")
+    qa_outputs(part_t, part, qa, "agreements")
+    qa_outputs(pend_t, pend, qa, "pending")
+    qa.check("every_file_accounted", len(records),
+             [r.sf.relpath for r in records if not r.publication and not r.excluded],
+             "every input file is part of a publication or excluded by a reviewed decision")
+    for label, t, pubs in (("agreements", part_t, part), ("pending", pend_t, pend)):
+        qa_runs(t, pubs, qa, label)
+    return qa.rows
+
+
+def qa_runs(t: ListTables, pubs: list[Publication], qa: QA, label: str) -> None:
+    """The stored runs, expanded by the one decoder (``load.expand_runs``), give back exactly
+    the long-form listings."""
+    import pandas as pd
+
+    from ..load import expand_runs
+
+    order = [p.id for p in pubs]
+    runs = pd.DataFrame(t.runs, columns=[t.id_col, "first_publication", "last_publication",
+                                         "n_publications"])
+    bad = []
+    try:
+        long = expand_runs(runs, order, t.id_col)
+        expanded = list(zip(long["publication"], long[t.id_col]))
+        if len(expanded) != len(t.listings) or set(expanded) != set(t.listings):
+            bad.append("runs differ from listings")
+    except ValueError as exc:
+        bad.append(str(exc))
+    qa.check(f"listing_runs_expand_exactly_{label}", len(t.runs), bad,
+             "the stored runs expand back to exactly the long-form listings")
+
+
+def qa_inputs(records: list[FileRecord], store: RowStore, part: list[Publication],
+              pend: list[Publication], qa: QA) -> None:
+    by = Counter((r.archive_name, r.list or "unnamed") for r in records)
+    qa.add("input_files", "info", len(records),
+           "files read per archive and list: " + "; ".join(f"{a}/{lst}: {n}" for (a, lst), n in sorted(by.items())))
+    copies = [r for r in records if r.copy_of]
+    qa.add("byte_identical_copies", "info", len(copies),
+           "files byte-identical to an earlier file are read once and recorded in files.csv "
+           "(copy_of); " + _examples(f"{r.sf.relpath} = {r.copy_of}" for r in copies))
+    excl = [r for r in records if r.excluded]
+    content_of = {}
+    for p in pend + part:
+        content_of.setdefault(p.rep.content_id, p.id)
+    qa.add("excluded_files", "info", len(excl),
+           "files excluded by a reviewed decision (ice287g/data/file_reviews.csv), never silently: "
+           + _examples([f"{r.sf.relpath}: {r.review['reason']}" for r in excl], 4))
+    # Reviewed undated files: does each one's list equal a dated publication?
+    found = []
+    for r in excl:
+        kind = "pending" if "pending" in r.sf.path.name.lower() else "participating"
+        try:
+            parsed = read_sheet(r.sf.path, kind)
+        except SheetError as exc:  # unreadable by design: reported, not fatal
+            found.append(f"{r.sf.relpath}: unreadable ({str(exc).split(': ', 1)[1]})")
+            continue
+        ids = store.add(parsed.rows)
+        match = content_of.get(store.content_id(ids))
+        found.append(f"{r.sf.relpath}: {len(ids)} rows; its list "
+                     + (f"equals publication {match}" if match else "equals no dated publication"))
+    qa.add("excluded_files_content", "info", len(excl),
+           "what the excluded files hold: " + _examples(found, 10))
+    irregular = [r for r in records if r.name and (r.name.name_note or r.name.revision)]
+    qa.add("irregular_names", "info", len(irregular),
+           "names read by a documented rule (9-digit date, no am/pm, revision suffix B/_b/2/copy): "
+           + _examples(f"{r.sf.path.name}" + (f" ({r.name.name_note})" if r.name.name_note else "")
+                       for r in irregular))
+    for label, pubs in (("participating", part), ("pending", pend)):
+        multi = [p for p in pubs if len(p.files) > 1]
+        qa.add(f"same_list_many_files_{label}", "info", sum(len(p.files) for p in multi),
+               f"{len(multi)} {label} publications were carried by more than one file (same "
+               "content id), counted once; every carrier is in files.csv: "
+               + _examples(f"{p.id}: {len(p.files)} files" for p in multi))
+        stamps = defaultdict(list)
+        for p in pubs:
+            if p.provenance == "ice_stamp":
+                stamps[(p.published_at, p.part_of_day)].append(p)
+        reissued = {k: v for k, v in stamps.items() if len(v) > 1}
+        qa.add(f"reissued_stamps_{label}", "info", len(reissued),
+               "a stamp carrying different lists is kept as separate publications, ordered by "
+               "capture time: " + _examples(
+                   f"{v[0].rep.sf.path.name}: " + ", ".join(
+                       f"{p.id} ({len(p.row_ids)} rows, captured {fmt_ts(p.captured_at) or 'unknown'})"
+                       for p in v) for v in reissued.values()))
+        bad_order = []
+        for v in reissued.values():
+            caps = [p.captured_at for p in v if p.captured_at]
+            if caps != sorted(caps):
+                bad_order.append(v[0].id)
+        qa.check(f"reissues_ordered_by_capture_{label}", len(reissued), bad_order,
+                 "re-issued stamps are ordered by capture time")
+        recaps = [p for p in pubs if p.provenance == "ice_stamp"
+                  and any(r.name.provenance == "archive_capture" for r in p.files)]
+        qa.add(f"recaptures_merged_{label}", "info", len(recaps),
+               "archive captures carrying the list of the latest ICE publication stamped before "
+               "them are re-captures of it, merged into it (captured_at from the capture): "
+               + _examples(f"{p.id}: {sum(1 for r in p.files if r.name.provenance == 'archive_capture')}"
+                           " capture file(s)" for p in recaps))
+        both = [p.id for p in pubs if len({r.archive_name for r in p.files}) > 1]
+        qa.add(f"archives_overlap_{label}", "info", len(both),
+               f"{label} publications found in more than one archive, merged by content id")
+        wrong = [p for p in pubs if p.wrong_columns]
+        qa.add(f"wrong_columns_{label}", "info", len(wrong),
+               "sheets holding the other list's columns: kept in the snapshot table, flagged "
+               "trend_excluded, their rows not used: " + _examples(
+                   f"{p.rep.sf.path.name} ({len(p.row_ids)} rows; same list as "
+                   f"{_same_as(p, pubs + part + pend)})" for p in wrong))
+        dupe = [(p.id, n) for p in pubs if (n := len(p.row_ids) - len(set(
+            store.clean_rows[i].agreement_key for i in p.row_ids)))]
+        qa.add(f"duplicate_rows_{label}", "info", sum(n for _, n in dupe),
+               "rows repeating another row's identity (state, agency, support type, signed) in "
+               "the same sheet: counted in n_agreements (rows), once in listings: "
+               + _examples(f"{pid}: {n}" for pid, n in dupe))
+    blank = sum(r.parsed.blank_rows for r in records if r.parsed and not r.copy_of)
+    qa.add("blank_rows_skipped", "info", blank, "fully blank rows inside sheets, skipped")
+    extra = [r for r in records if r.parsed and r.parsed.extra_sheets]
+    qa.add("extra_sheets_ignored", "info", len(extra),
+           "workbooks with further non-empty sheets (summaries); only the first sheet is the list: "
+           + _examples(f"{r.sf.path.name}: {', '.join(r.parsed.extra_sheets)}" for r in extra))
+    corrected = [(r, p) for p in part + pend for r in p.files if r.stamp_corrected]
+    qa.add("stamps_corrected", "info", len(corrected),
+           "files whose stamp their own rows contradict, corrected by the January rule (raw stamp "
+           "kept in files.csv stamp_raw and, where the file represents the publication, in "
+           "snapshots.published_at_raw): " + _examples(
+               f"{r.sf.path.name} -> {p.id}" + (f" (also carried by {p.rep.sf.path.name})"
+                                                  if r is not p.rep else "") for r, p in corrected))
+    contradicted = [p for p in part if p.stamp_contradicted]
+    qa.add("stamps_contradicted", "info", len(contradicted),
+           "stamps contradicted by their rows with no documented correction: kept, trend_excluded: "
+           + _examples(f"{p.rep.sf.path.name}: {'; '.join(p.notes)}" for p in contradicted))
+    stale = [p for p in part if any(n.startswith("stale list") for n in p.notes)]
+    qa.add("stale_lists", "info", len(stale),
+           "a list re-published after newer lists (the exact list of a publication at least 3 "
+           "trend publications earlier): kept, trend_excluded: "
+           + _examples(f"{p.rep.sf.path.name}: {'; '.join(p.notes)}" for p in stale))
+    collapsed = [p for p in part if any(n.startswith("count collapsed") for n in p.notes)]
+    qa.add("counts_collapsed", "info", len(collapsed),
+           "publications whose count collapses against their neighbours: kept, trend_excluded: "
+           + _examples(f"{p.rep.sf.path.name}: {'; '.join(p.notes)}" for p in collapsed))
+
+
+def _same_as(p: Publication, pubs: list[Publication]) -> str:
+    others = sorted({q.list + " " + q.id for q in pubs if q is not p and q.rep.content_id == p.rep.content_id})
+    return ", ".join(others) if others else "no other publication"
+
+
+#: How each cleaning flag is handled (the detail of its qa.csv row).
+FLAG_HANDLING = {
+    "state_fixed": "fixed by the reviewed fixes table; raw value in state_raw",
+    "state_unknown": "no such state: kept as written, no state_code, raw in state_raw",
+    "state_blank": "kept, state blank",
+    "agency_blank": "kept, agency blank",
+    "agency_type_fixed": "fixed by the reviewed fixes table; raw in agency_type_raw",
+    "agency_type_blank": "blank or #NA: kept blank; raw in agency_type_raw",
+    "agency_type_unknown": "not a canonical type: kept as written; raw in agency_type_raw",
+    "support_type_fixed": "fixed by the reviewed fixes table; raw in support_type_raw",
+    "support_type_blank": "kept, support type blank",
+    "support_type_unknown": "not one of the three models: kept as written",
+    "signed_blank": "kept, signed blank",
+    "signed_unparsable": "text that is no date: signed blank unless fixed; raw in signed_raw",
+    "signed_year_impossible": "year before 1996 or after 2100: signed blank unless fixed; raw in signed_raw",
+    "signed_fixed": "fixed by the reviewed fixes table; raw in signed_raw",
+}
+
+
+def qa_values(store: RowStore, pubs: list[Publication], qa: QA, prefix: str = "") -> None:
+    rows = store.clean_rows
+    occurrences = Counter(i for p in pubs if not p.wrong_columns for i in p.row_ids)
+    flag_rows = defaultdict(Counter)
+    for i, n in occurrences.items():
+        for f in rows[i].flags.split(";") if rows[i].flags else ():
+            flag_rows[f][i] += n
+    how = FLAG_HANDLING
+    if prefix:  # pending lists: no SIGNED column
+        how = {k: v for k, v in how.items() if not k.startswith("signed")}
+        flag_rows = {k: v for k, v in flag_rows.items() if not k.startswith("signed")}
+    for flag in sorted(set(how) | set(flag_rows)):
+        c = flag_rows.get(flag, Counter())
+        examples = sorted({_describe(rows[i], flag) for i in c})
+        qa.add(f"{prefix}flag_{flag}", "info", sum(c.values()),
+               f"{prefix.replace('_', ' ')}rows (summed over publications) flagged {flag}; "
+               f"{how.get(flag, 'flagged')}"
+               + (": " + _examples(examples, 10) if examples else ""))
+    if prefix:
+        return
+    content_cols = [RAW[c] for c in RAW_CONTENT if c != "ADDENDUM"]
+    ws = sum(n for i, n in occurrences.items() if any(
+        is_whitespace_changed(store.raw_rows[i][k]) for k in content_cols))
+    qa.add("whitespace_trimmed", "info", ws,
+           "rows (summed over publications) with at least one cell trimmed of stray whitespace")
+    signed = store.signed_date
+    after = [(p.id, sum(1 for i in p.row_ids if signed[i] and signed[i] > p.published_at.date()))
+             for p in pubs if not p.wrong_columns]
+    after = [(pid, n) for pid, n in after if n]
+    qa.add("signed_after_publication", "info", sum(n for _, n in after),
+           "rows whose SIGNED date is after their sheet's publication date: kept, counted in "
+           "snapshots.n_signed_after_publication (and agreements flagged signed_after_first_seen): "
+           + _examples(f"{pid}: {n}" for pid, n in after))
+    # A fix must agree with the rest of the series: the fixed signed date is never after the
+    # first publication listing the row.
+    bad = []
+    for p in pubs:
+        for i in p.row_ids:
+            if "signed_fixed" in rows[i].flags and signed[i] and signed[i] > p.published_at.date():
+                bad.append(f"{p.id}: {rows[i].agency} {rows[i].signed}")
+    qa.check("fixed_dates_plausible", len(flag_rows.get("signed_fixed", ())), sorted(set(bad)),
+             "every signed date repaired by the fixes table is on or before the publication listing it")
+
+
+def _describe(row, flag: str) -> str:
+    field = flag.rsplit("_", 1)[0]
+    raw = getattr(row, field + "_raw", "")
+    val = getattr(row, field, "")
+    who = f"{row.agency} ({row.state_code or row.state})"
+    if raw and raw != val:
+        if flag.endswith(("_fixed", "_unknown")) and not field.startswith("signed"):
+            return f"{squash(raw)!r} -> {val!r}"  # one example per distinct correction
+        return f"{raw!r} -> {val!r} [{who}]"
+    return f"{who}"
+
+
+def qa_outputs(t: ListTables, pubs: list[Publication], qa: QA, label: str) -> None:
+    ids = {p.id for p in pubs}
+    qa.check(f"publication_ids_unique_{label}", len(pubs),
+             [pid for pid, n in Counter(p.id for p in pubs).items() if n > 1],
+             "publication keys are unique")
+    entity_ids = {e[t.id_col] for e in t.entities}
+    bad = [r for r in t.listings if r[0] not in ids or r[1] not in entity_ids]
+    qa.check(f"listings_reference_known_ids_{label}", len(t.listings), [list(r) for r in bad[:10]],
+             "every listing names a known publication and a known id")
+    per_pub = Counter(pid for pid, _ in t.listings)
+    nd_col = "n_distinct_agreements" if t.list == "participating" else "n_distinct_requests"
+    wrong = {p.id for p in pubs if p.wrong_columns}
+    bad = [s["publication"] for s in t.snapshots
+           if s["publication"] not in wrong and per_pub.get(s["publication"], 0) != s[nd_col]]
+    qa.check(f"snapshot_counts_match_listings_{label}", len(t.snapshots), bad,
+             "each publication's distinct count equals its rows in the listings table")
+    bad = [e[t.id_col] for e in t.entities
+           if e["first_seen"] and e["last_seen"] and e["first_seen"] > e["last_seen"]]
+    qa.check(f"first_seen_not_after_last_seen_{label}", len(t.entities), bad,
+             "first_seen <= last_seen for every id")
+    latest = t.latest
+    n_latest = sum(1 for e in t.entities if e["listed_in_latest"])
+    expect = len({aid for pid, aid in t.listings if latest and pid == latest.id})
+    qa.check(f"latest_listing_consistent_{label}", n_latest,
+             [] if n_latest == expect else [f"{n_latest} flagged vs {expect} listed"],
+             f"listed_in_latest marks exactly the ids on the latest trend publication "
+             f"({latest.id if latest else 'none'})")
+    trend = t.trend
+    bad = [p.id for p in trend if p.wrong_columns or p.stamp_contradicted]
+    qa.check(f"trend_has_no_excluded_list_{label}", len(trend), bad,
+             "no wrong-column or contradicted-stamp publication is in the trend series")
+    if label == "agreements":
+        from .thresholds import COLLAPSE_SHARE, COLLAPSE_WINDOW, STALE_MIN_BACK
+        import statistics
+
+        bad = []
+        counts = [len(p.row_ids) for p in trend]
+        for i, p in enumerate(trend):
+            w = counts[max(0, i - COLLAPSE_WINDOW):i] + counts[i + 1:i + 1 + COLLAPSE_WINDOW]
+            if len(w) >= 2 and counts[i] < COLLAPSE_SHARE * statistics.median(w):
+                bad.append(p.id)
+        qa.check("trend_has_no_collapsed_list", len(trend), bad,
+                 "no publication in the trend series lists fewer than half the median of its neighbours")
+        bad, last = [], {}
+        for i, p in enumerate(trend):
+            cid = p.rep.content_id
+            if i and cid != trend[i - 1].rep.content_id and cid in last and i - last[cid] >= STALE_MIN_BACK:
+                bad.append(p.id)
+            last[cid] = i
+        qa.check("trend_has_no_stale_list", len(trend), bad,
+                 "no publication in the trend series re-publishes a list 3 or more publications old")
+        bad = [s["publication"] for p, s in zip(pubs, t.snapshots)
+               if not p.trend_excluded and s["n_signed_after_publication"] >
+               STAMP_CONTRADICTION_SHARE * len(p.row_ids)]
+        qa.check("trend_stamps_consistent", len(trend), bad,
+                 f"no publication in the trend series has more than {STAMP_CONTRADICTION_SHARE:.0%} "
+                 "of rows signed after its (corrected) publication date")

@@ -1,0 +1,78 @@
+"""Every threshold and constant of the pipeline, in one place (no pipeline imports).
+
+Changing one changes the outputs: rebuild ``data/processed/`` and say why in the commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+#: Bump when the parsed form stored in the cache changes.
+PARSER_VERSION = 3
+
+#: ICE's 287(g) page, which links the current participating and pending workbooks (the
+#: source named in datapackage.json and the page ``python -m ice287g fetch`` reads).
+ICE_287G_URL = "https://www.ice.gov/identify-and-arrest/287g"
+
+#: The two lists ICE publishes.
+LISTS = ("participating", "pending")
+
+# --------------------------------------------------------------------------- sheets
+
+#: Canonical column order of a parsed sheet (ICE's header names, whitespace-normalised).
+COLUMNS = (
+    "STATE",
+    "LAW ENFORCEMENT AGENCY",
+    "TYPE",
+    "COUNTY",
+    "SUPPORT TYPE",
+    "SIGNED",
+    "MOA",
+    "ADDENDUM",
+)
+#: Columns a sheet of each list must have.
+REQUIRED = {
+    "participating": ("STATE", "LAW ENFORCEMENT AGENCY", "SUPPORT TYPE", "SIGNED"),
+    "pending": ("STATE", "LAW ENFORCEMENT AGENCY", "SUPPORT TYPE"),
+}
+#: Columns only the participating list has: their presence in a pending-named sheet (or
+#: their absence from a participating-named one) marks a sheet holding the other list.
+PARTICIPATING_ONLY = frozenset({"SIGNED", "ADDENDUM"})
+
+#: Part of day -> the time ``published_at`` is given. ICE's stamps carry no hour: these
+#: times only order publications of one day (am < mid < pm); a stamp without a part of day
+#: is placed at 00:00.
+PART_TIMES = {"am": dt.time(0, 0), "mid": dt.time(6, 0), "pm": dt.time(12, 0), "": dt.time(0, 0)}
+#: Years a stamp in a file name may carry.
+STAMP_YEARS = (2000, 2100)
+
+# --------------------------------------------------------------------------- values
+
+#: Canonical agency types (ICE's labels).
+AGENCY_TYPES = ("County", "Municipality", "State Agency")
+#: Canonical support types: the three 287(g) models, in the order of the snapshot count
+#: columns and of every chart and table of the book.
+SUPPORT_TYPES = ("Jail Enforcement Model", "Warrant Service Officer", "Task Force Model")
+#: Cell texts that mean "no value".
+MISSING = frozenset({"", "#NA", "#N/A", "N/A", "NA"})
+#: 287(g) was enacted in 1996; the first agreement was signed in 2002. SIGNED years outside
+#: FIRST_PLAUSIBLE_YEAR..LAST_PLAUSIBLE_YEAR are impossible.
+FIRST_PLAUSIBLE_YEAR = 1996
+LAST_PLAUSIBLE_YEAR = 2100
+
+# --------------------------------------------------------------------------- stamps and trend
+
+#: A stamp is contradicted by its content when more than this share of its rows carry a
+#: SIGNED date after the stamped date (single typos stay below it).
+STAMP_CONTRADICTION_SHARE = 0.02
+#: After a January correction (stamp year + 1), at most this share of rows may still be
+#: signed after the corrected stamp.
+STAMP_CORRECTED_MAX_SHARE = 0.01
+#: A publication collapses when it lists fewer than this share of the median of its
+#: neighbours (``COLLAPSE_WINDOW`` trend publications before and after).
+COLLAPSE_SHARE = 0.5
+COLLAPSE_WINDOW = 3
+#: A stale list: the exact list of a publication at least this many trend publications
+#: earlier, re-published after newer lists (a toggle back to the list just before the
+#: previous one is kept: the archive shows such real back-and-forth edits).
+STALE_MIN_BACK = 3
