@@ -1,15 +1,24 @@
-"""Time the data pipeline against merely reading every sheet with openpyxl.
+"""Time the data pipeline: ICE's archives against reading them, and synthetic sheets at scale.
 
-    /work/venv0/bin/python benchmarks/pipeline.py [--sheets DIR ...] [--repeat N]
+    .venv/bin/python benchmarks/pipeline.py [--sheets DIR ...] [--repeat N] [--skip-archives]
+                                            [--rows 10000 100000] [--profile]
 
 Prints:
 
-- ``read``: wall time of ``pandas.read_excel(path, engine="openpyxl")`` over every sheet;
+- ``read``: wall time of ``pandas.read_excel(path, engine="openpyxl")`` over every sheet of the
+  archives (default: config.DEFAULT_SHEET_ARCHIVES; skipped when they are absent);
 - ``cold``: wall time of the whole command ``python -m ice287g build`` (interpreter start
   included) with an empty parsed-sheet cache, and its ratio to ``read``
   (targets: <= 0.6x over the May-July 2025 archive, <= 0.3x over both archives);
 - ``warm``: the same command after adding one new sheet to the inputs, with the cache filled by
-  the previous run, so only that sheet is read (target: <= 3 s).
+  the previous run, so only that sheet is read (target: <= 3 s);
+- **scale**: for synthetic archives whose participating sheets hold 10,000 and 100,000 rows
+  (generated with openpyxl into a temporary folder: two ICE-stamped participating lists of N
+  rows a day apart, about 1% of rows changed, and a pending list of N/10 rows), the cold and
+  warm (cache filled, nothing changed) command times, and the 100k/10k ratio of each
+  (goal: warm <= 5 s at 100k rows, and growth no faster than rows: ratio <= 10x);
+- with ``--profile``: where the time of a warm 100k build goes (cProfile of the build in
+  this process, top functions by own time and by cumulative time).
 
 Outputs go to temporary folders; the repository's data/processed/ is not touched.
 """
@@ -17,7 +26,12 @@ Outputs go to temporary folders; the repository's data/processed/ is not touched
 from __future__ import annotations
 
 import argparse
+import cProfile
+import datetime as dt
+import io
 import os
+import pstats
+import random
 import shutil
 import subprocess
 import sys
@@ -29,6 +43,18 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 COLD_TARGET_ONE, COLD_TARGET_BOTH, WARM_TARGET = 0.6, 0.3, 3.0
+SCALE_WARM_TARGET = 5.0  # seconds at 100k rows
+
+STATES = ["ALABAMA", "ARIZONA", "ARKANSAS", "FLORIDA", "GEORGIA", "IDAHO", "INDIANA", "KANSAS",
+          "LOUISIANA", "MISSISSIPPI", "MISSOURI", "MONTANA", "NEBRASKA", "NEVADA", "OHIO",
+          "OKLAHOMA", "SOUTH CAROLINA", "TENNESSEE", "TEXAS", "UTAH", "VIRGINIA", "WYOMING"]
+SUPPORT = ["Jail Enforcement Model", "Warrant Service Officer", "Task Force Model"]
+TYPES = ["County", "Municipality", "State Agency"]
+PART_HEADER = ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE", "SIGNED", "MOA"]
+PEND_HEADER = ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE"]
+
+
+# --------------------------------------------------------------------------- ICE's archives
 
 
 def read_all(paths: list[Path]) -> float:
@@ -45,8 +71,10 @@ def run_build(archives: list[Path], out: Path, cache: Path) -> float:
     for a in archives:
         cmd += ["--sheets", str(a)]
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, cwd=REPO, capture_output=True,
-                   env={**os.environ, "ICE287G_ROOT": str(REPO)})
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
+                       env={**os.environ, "ICE287G_ROOT": str(REPO)})
+    if r.returncode != 0:
+        raise SystemExit(f"the build failed:\n{r.stderr}")
     return time.perf_counter() - start
 
 
@@ -59,24 +87,18 @@ def new_sheet(source: Path, dest: Path) -> Path:
     ws.append(["FLORIDA", "Benchmark Police Department", "Municipality", "Monroe County",
                "Task Force Model", None, "link"])
     dest.mkdir(parents=True, exist_ok=True)
-    path = dest / "participatingAgencies12312099pm.xlsx"
+    path = dest / "participatingAgencies07312025pm.xlsx"
     wb.save(path)
     return path
 
 
-def main() -> int:
-    from ice287g import config
+def archives_section(archives: list[Path], repeat: int) -> None:
     from ice287g.pipeline import s1_find
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sheets", action="append", type=Path)
-    parser.add_argument("--repeat", type=int, default=1, help="repeat cold/warm runs, report the best")
-    args = parser.parse_args()
-    archives = args.sheets or list(config.DEFAULT_SHEET_ARCHIVES)
     missing = [a for a in archives if not a.is_dir()]
     if missing:
-        print(f"the inputs are missing: {', '.join(map(str, missing))}", file=sys.stderr)
-        return 2
+        print(f"archives: skipped (missing: {', '.join(map(str, missing))})")
+        return
     paths = [f.path for f in s1_find.find_sheets(archives)]
     target = COLD_TARGET_ONE if len(archives) == 1 else COLD_TARGET_BOTH
     print(f"inputs: {len(paths)} sheets in {len(archives)} archive(s)")
@@ -85,10 +107,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         colds, warms = [], []
-        for k in range(args.repeat):
+        for k in range(repeat):
             cache = tmp / f"cache{k}"
             colds.append(run_build(archives, tmp / "out", cache))
-            latest = sorted((p for p in paths if p.name.startswith("participatingAgencies")),
+            latest = sorted((p for p in paths if p.name.startswith("participatingAgencies")
+                             and s1_find.parse_name(p.name).provenance == "ice_stamp"),
                             key=lambda p: s1_find.parse_name(p.name).stamp)[-1]
             extra = tmp / f"extra{k}"
             new_sheet(latest, extra)
@@ -99,6 +122,125 @@ def main() -> int:
           f"(target <= {target}x) {'OK' if cold / read <= target else 'MISSED'}")
     print(f"warm   (one sheet added, cache filled):     {warm:7.2f} s (target <= {WARM_TARGET} s) "
           f"{'OK' if warm <= WARM_TARGET else 'MISSED'}")
+
+
+# --------------------------------------------------------------------------- synthetic scale
+
+
+def synthetic_rows(n: int, seed: int = 287) -> list[list]:
+    """n distinct participating rows shaped like ICE's (dates as datetimes, as ICE's cells)."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        state = STATES[i % len(STATES)]
+        kind = TYPES[rng.randrange(3)]
+        county = f"County {i // 7:05d}"
+        agency = (f"{county} Sheriff's Office" if kind == "County"
+                  else f"City {i:06d} Police Department" if kind == "Municipality"
+                  else f"State Agency {i:06d}")
+        signed = dt.datetime(2015, 1, 1) + dt.timedelta(days=rng.randrange(3650))
+        rows.append([state, agency, kind, county, SUPPORT[i % 3], signed, "link"])
+    return rows
+
+
+def write_sheet(path: Path, header: list[str], rows: list[list]) -> None:
+    import openpyxl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet1")
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    wb.save(path)
+
+
+def synthetic_archive(root: Path, n: int) -> Path:
+    """Two participating lists of n rows (the second changes 1% of them) and a pending list."""
+    rows = synthetic_rows(n)
+    rng = random.Random(n)
+    later = [list(r) for r in rows]
+    for i in rng.sample(range(n), max(1, n // 100)):
+        later[i][1] = later[i][1] + " (renamed)"
+    pending = [[r[0], f"Pending {i:06d} Police Department", "Municipality", r[3], r[4]]
+               for i, r in enumerate(rows[: max(1, n // 10)])]
+    write_sheet(root / "sheets_20250602_120000" / "participatingAgencies06012025am.xlsx", PART_HEADER, rows)
+    write_sheet(root / "sheets_20250602_120000" / "pendingAgencies06012025am.xlsx", PEND_HEADER, pending)
+    write_sheet(root / "sheets_20250603_120000" / "participatingAgencies06022025am.xlsx", PART_HEADER, later)
+    return root
+
+
+def profile_warm(archive: Path, out: Path, cache: Path, top: int = 25) -> str:
+    from ice287g.pipeline import run_build as build
+
+    prof = cProfile.Profile()
+    start = time.perf_counter()
+    prof.enable()
+    build([archive], out, cache_dir=cache)
+    prof.disable()
+    wall = time.perf_counter() - start
+    buf = io.StringIO()
+    buf.write(f"profile of a warm in-process build at the largest size: {wall:.2f} s\n")
+    stats = pstats.Stats(prof, stream=buf)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    return buf.getvalue()
+
+
+def scale_section(sizes: list[int], repeat: int, profile: bool) -> None:
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        start = time.perf_counter()
+        r = subprocess.run([sys.executable, "-c", "import ice287g.pipeline, ice287g.__main__"],
+                           cwd=REPO, env={**os.environ, "ICE287G_ROOT": str(REPO)})
+        startup = time.perf_counter() - start
+        print(f"scale: interpreter start + imports: {startup:.2f} s (included in every time below)")
+        for n in sizes:
+            t0 = time.perf_counter()
+            archive = synthetic_archive(tmp / f"arch{n}", n)
+            gen = time.perf_counter() - t0
+            colds, warms = [], []
+            for k in range(repeat):
+                cache = tmp / f"cache{n}-{k}"
+                colds.append(run_build([archive], tmp / f"out{n}", cache))
+                warms.append(run_build([archive], tmp / f"out{n}", cache))
+            results[n] = (min(colds), min(warms))
+            print(f"scale: {n:>7,} rows/sheet (3 sheets, generated in {gen:.1f} s): "
+                  f"cold {results[n][0]:6.2f} s, warm {results[n][1]:6.2f} s")
+        if len(sizes) >= 2:
+            a, b = sizes[0], sizes[-1]
+            rc, rw = results[b][0] / results[a][0], results[b][1] / results[a][1]
+            rows = b / a
+            ok_w = results[b][1] <= SCALE_WARM_TARGET if b >= 100_000 else None
+            print(f"scale: {b // 1000}k/{a // 1000}k ratio ({rows:g}x rows): cold {rc:.2f}x, "
+                  f"warm {rw:.2f}x (target <= {rows:g}x: linear) "
+                  f"{'OK' if max(rc, rw) <= rows else 'MISSED'}")
+            if ok_w is not None:
+                print(f"scale: warm at {b:,} rows {results[b][1]:.2f} s (target <= "
+                      f"{SCALE_WARM_TARGET:g} s) {'OK' if ok_w else 'MISSED'}")
+        if profile:
+            n = sizes[-1]
+            print(profile_warm(tmp / f"arch{n}", tmp / f"prof-out{n}", tmp / f"cache{n}-0"))
+
+
+def main() -> int:
+    from ice287g import config
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sheets", action="append", type=Path)
+    parser.add_argument("--repeat", type=int, default=1, help="repeat cold/warm runs, report the best")
+    parser.add_argument("--skip-archives", action="store_true", help="only the synthetic scale runs")
+    parser.add_argument("--skip-scale", action="store_true", help="only ICE's archives")
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000],
+                        help="rows per synthetic participating sheet (default: 10000 100000)")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile a warm build at the largest size and print the top functions")
+    args = parser.parse_args()
+    if not args.skip_archives:
+        archives_section(args.sheets or list(config.DEFAULT_SHEET_ARCHIVES), args.repeat)
+    if not args.skip_scale:
+        scale_section(sorted(args.rows), args.repeat, args.profile)
     return 0
 
 

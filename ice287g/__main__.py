@@ -84,11 +84,20 @@ def _build(args) -> int:
     out = args.out or config.PROCESSED_DIR
     cache = None if args.no_cache else (args.cache_dir or default_cache_dir())
     start = time.perf_counter()
+    from .pipeline.s8_write import WriteError
+
     try:
         result = run_build(archives, out, cache_dir=cache, progress=sys.stderr.isatty())
-    except (SheetError, BuildError) as exc:
-        print(f"error: {exc}\nnothing was written", file=sys.stderr)
+    except SheetError as exc:
+        print(f"error: {exc}; nothing was written", file=sys.stderr)
         return 1
+    except BuildError as exc:
+        print(f"error: {exc}" + ("" if "nothing was written" in str(exc) else "\nnothing was written"),
+              file=sys.stderr)
+        return 1
+    except WriteError as exc:  # one line: error: <what> (<path>); nothing was written
+        print(f"error: {exc}; nothing was written", file=sys.stderr)
+        return 128 + exc.signum if exc.signum else 1
     qa, tables, cache = result["qa"], result["tables"], result["cache"]
     counts = {s: sum(1 for r in qa if r["status"] == s) for s in ("pass", "fail", "info")}
     print(f"wrote {out} in {time.perf_counter() - start:.1f} s: "

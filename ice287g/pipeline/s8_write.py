@@ -42,12 +42,9 @@ becomes ``WriteError(what, path)``; the command line prints it as one line
 
 from __future__ import annotations
 
-import csv
 import ctypes
-import datetime as dt
 import errno
 import fcntl
-import io
 import json
 import os
 import secrets
@@ -86,32 +83,6 @@ class _Interrupted(BaseException):
     def __init__(self, signum: int):
         self.signum = signum
         super().__init__(signum)
-
-
-# --------------------------------------------------------------------------- serialising
-
-
-def csv_text(header: list[str], rows: list[list]) -> str:
-    """One output table as CSV text (``\\n`` line ends; None -> empty; true/false; ISO times)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows([["" if v is None else _cell(v) for v in row] for row in rows])
-    return buf.getvalue()
-
-
-def _cell(v) -> str:
-    if isinstance(v, str):
-        return v
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        return f"{v:.4f}"
-    if isinstance(v, dt.datetime):
-        return v.strftime("%Y-%m-%dT%H:%M:%S")
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    return str(v)
 
 
 # --------------------------------------------------------------------------- primitives
