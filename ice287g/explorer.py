@@ -4,36 +4,43 @@ A static page has no kernel, so nothing can be recomputed when a reader picks an
 Instead every view is rendered in advance and the controls only choose which one shows:
 each panel is a ``Dropdown`` whose ``index`` is ``jslink``-ed (a link that lives in the
 browser, saved in the notebook's widget state) to a ``Stack``'s ``selected_index``; the
-``Stack``'s children are ``HTML`` widgets holding an ``<img alt=...>`` chart and a small table.
-With a kernel (Binder, JupyterLab) the same widgets work the same way.
+``Stack``'s children are ``HTML`` widgets holding a title, an ``<img alt=...>`` chart, a
+source line and a small table. With a kernel (Binder, JupyterLab) the same widgets work the
+same way.
 
-One panel per dimension (state, support type, agency type) rather than one view per
-combination keeps the page light: views = 1 + top states + 1 + support types + 1 + agency
-types, each chart a palette PNG of about 20 KB.
+Every state and territory that ever had an agreement on a list has a view (a reader in Ohio
+finds Ohio), so the views are compact to keep the page light (it must stay under the 2.34 MB
+it weighed with ten states): the chart's title and source line are HTML text beside the image
+rather than pixels in it, a state's chart is one line (its total; the table splits it by
+support and agency type), charts are palette PNGs of a few KB, and all the views of a panel
+share one layout and one style model in the widget state.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import textwrap
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import pandas as pd
 
 from . import analysis as an
 from . import charts
 
-ALL = "All"
 SUPPORT_TYPES = an.SUPPORT_TYPES
 AGENCY_TYPES = an.AGENCY_TYPES
 
-#: Size of the explorer's charts: 540 × 342 px at 90 dpi (small bytes, text still legible
-#: when a phone shrinks the image to its width).
-FIGSIZE = (6.0, 3.8)
+#: Size of the explorer's charts: 432 × 234 px at 90 dpi. On a 390 px phone the image is
+#: shown at about 360 px, so 10 pt tick labels stay about 10 px high.
+FIGSIZE = (4.8, 2.6)
 DPI = 90
-#: Characters per title line: two lines of 13.5 pt bold fit the chart's width.
-TITLE_WRAP = 48
+#: Palette sizes: one line and grey axes need few colours; several lines need more so that
+#: the Okabe-Ito line colours survive quantisation distinct.
+COLORS_ONE_LINE = 8
+COLORS_LINES = 24
+#: Colour of a single total line.
+TOTAL_COLOR = charts.PALETTE["blue"]
 
 
 def _fmt_date(ts) -> str:
@@ -54,27 +61,30 @@ def _table_html(frame: pd.DataFrame, caption: str) -> str:
     return out
 
 
-def _line_chart(series: pd.DataFrame, title: str, ylabel: str, colors: dict[str, str]):
+def _line_chart(series: pd.DataFrame, colors: dict[str, str]):
+    """A compact line chart: labelled axes, legend when there are several lines. Its title
+    and source line are HTML around the image (see :func:`view_html`)."""
     with charts.styled():
         fig, ax = plt.subplots(figsize=FIGSIZE)
         for col in series.columns:
-            ax.plot(series.index, series[col], label=str(col),
-                    color=colors.get(col, charts.color_for(str(col))),
-                    marker="o" if len(series) <= 40 else None, markersize=3.5)
+            ax.plot(series.index, series[col], label=str(col), linewidth=2.0,
+                    color=colors.get(col, charts.color_for(str(col))))
         top = float(series.to_numpy().max()) or 1.0
         # Head room above the lines for the legend, so it never covers data.
-        ax.set_ylim(0, top * (1.0 + 0.13 * max(len(series.columns), 1)))
+        n = len(series.columns)
+        ax.set_ylim(0, top * (1.08 if n == 1 else 1.0 + 0.16 * n))
         charts.date_axis(ax, span_days=(series.index.max() - series.index.min()).days)
-        if len(series.columns) > 1:
-            ax.legend(loc="upper left", fontsize=10.5, ncol=2)
-        fig.subplots_adjust(left=0.13, right=0.97, top=0.80, bottom=0.30)
-        charts.finish(fig, ax, title=title, xlabel="ICE publication date", ylabel=ylabel,
-                      footer_y=0.015)
-        # The title spans the figure's width, not just the axes', so two lines always fit
-        # (an axes title on this fixed layout ran off the right edge or the top).
-        ax.set_title("", loc="left")
-        fig.text(0.015, 0.985, "\n".join(textwrap.wrap(title, TITLE_WRAP)), ha="left",
-                 va="top", fontsize=13.5, fontweight="bold", transform=fig.transFigure)
+        # Whole-number ticks, only inside the axis (a tick beyond it would still be a label).
+        low, high = ax.get_ylim()
+        ax.set_yticks([t for t in MaxNLocator(nbins=5, integer=True).tick_values(low, high)
+                       if low <= t <= high])
+        if n > 1:
+            ax.legend(loc="upper left", fontsize=8.5, frameon=False, handlelength=1.5,
+                      borderaxespad=0.2, labelspacing=0.25)
+        ax.set_xlabel("ICE publication date", fontsize=10)
+        ax.set_ylabel("Agreements listed", fontsize=10)
+        ax.tick_params(labelsize=10)
+        fig.subplots_adjust(left=0.14, right=0.97, top=0.93, bottom=0.27)
     return fig
 
 
@@ -91,28 +101,41 @@ def _describe(series: pd.DataFrame, what: str) -> str:
 def _title(label: str, total: pd.Series) -> str:
     first, last = int(total.iloc[0]), int(total.iloc[-1])
     trend = "up from" if last > first else ("down from" if last < first else "the same as")
-    return (f"{label}: {last:,} agreements on ICE's latest list, {trend} {first:,} on the "
-            "first")
+    noun = "agreement" if last == 1 else "agreements"
+    return (f"{label}: {last:,} {noun} on ICE's latest list, {trend} {first:,} on the "
+            f"first ({_fmt_date(total.index.min())})")
 
 
 def state_view(pres: pd.DataFrame, pubs: pd.DataFrame, state: str | None) -> dict:
-    """Chart (by support type, per publication) and table (latest list by agency type)."""
+    """All states: a line per support type; one state: its total. Table: the latest list
+    by support type and agency type."""
     rows = pres if state is None else pres[pres["state"] == state]
     label = "All states" if state is None else state
-    by_type = an.counts(rows, pubs, "support_type", categories=SUPPORT_TYPES)
-    by_type = by_type[[c for c in by_type.columns if by_type[c].any()]]
-    fig = _line_chart(by_type, _title(label, by_type.sum(axis=1)), "Agreements listed",
-                      charts.SUPPORT_TYPE_COLORS)
-    alt = _describe(by_type, f"287(g) agreements in {label} by support type")
+    if state is None:
+        series = an.counts(rows, pubs, "support_type", categories=SUPPORT_TYPES)
+        series = series[[c for c in series.columns if series[c].any()]]
+        fig = _line_chart(series, charts.SUPPORT_TYPE_COLORS)
+        alt = _describe(series, "287(g) agreements in all states by support type")
+    else:
+        series = an.counts(rows, pubs).rename("All agreements").to_frame()
+        fig = _line_chart(series, {"All agreements": TOTAL_COLOR})
+        alt = _describe(series, f"287(g) agreements in {label}")
     latest = an.on_publication(rows, an.latest_publication(pubs))
-    # Support types as rows and the short agency types as columns: fits a phone's width.
-    table = pd.crosstab(latest["support_type"], latest["agency_type"], margins=True,
-                        margins_name="Total").rename(
-        columns={"Municipality": "Municipal", "State Agency": "State agency"})
-    table = table.rename_axis("Support type").reset_index()
-    table.columns.name = None
     caption = f"{label}: agreements on ICE's latest list by support type and agency type"
-    return {"label": label, "fig": fig, "alt": alt, "table": _table_html(table, caption)}
+    if latest.empty:
+        table = _table_html(pd.DataFrame({"Support type": ["(none on the latest list)"],
+                                          "Total": [0]}), caption)
+    else:
+        # Support types as rows and the short agency types as columns: fits a phone's width.
+        crossed = pd.crosstab(latest["support_type"], latest["agency_type"].replace("", "(blank)"),
+                              margins=True, margins_name="Total").rename(
+            columns={"Municipality": "Municipal", "State Agency": "State agency"})
+        crossed = crossed.rename_axis("Support type").reset_index()
+        crossed.columns.name = None
+        table = _table_html(crossed, caption)
+    return {"label": label, "fig": fig, "alt": alt, "table": table,
+            "title": _title(label, series.sum(axis=1)),
+            "colors": COLORS_LINES if state is None else COLORS_ONE_LINE}
 
 
 def _states_table(latest: pd.DataFrame, label: str, n: int = 10) -> str:
@@ -137,39 +160,52 @@ def category_view(pres: pd.DataFrame, pubs: pd.DataFrame, column: str, value: st
     colors = dict(zip(top_states, [charts.PALETTE["vermillion"], charts.PALETTE["blue"],
                                    charts.PALETTE["orange"]]))
     colors["All other states"] = charts.CONTEXT_COLOR
-    fig = _line_chart(by_state, _title(label, by_state.sum(axis=1)), "Agreements listed", colors)
+    fig = _line_chart(by_state, colors)
     alt = _describe(by_state, f"287(g) agreements of {noun} {label} in the states with most "
                               "of them")
-    return {"label": label, "fig": fig, "alt": alt, "table": _states_table(latest, label)}
+    return {"label": label, "fig": fig, "alt": alt, "table": _states_table(latest, label),
+            "title": _title(label, by_state.sum(axis=1)), "colors": COLORS_LINES}
 
 
-def top_states(pres: pd.DataFrame, pubs: pd.DataFrame, n: int) -> list[str]:
-    """The ``n`` states with most agreements on the latest list (ties by name)."""
-    latest = an.on_publication(pres, an.latest_publication(pubs))
-    top = an.top_with_rest(latest.groupby("state").size(), n)
-    return [s for s in top.index if s != "All other states"]
+def states(pres: pd.DataFrame) -> list[str]:
+    """Every state or territory with an agreement on any (trend) list, alphabetically."""
+    return sorted(s for s in pres["state"].dropna().unique() if str(s).strip())
 
 
-def views(pres: pd.DataFrame, pubs: pd.DataFrame, *, n_states: int = 10) -> dict[str, list[dict]]:
+def view_html(view: dict) -> str:
+    """A view's title, chart image (with its alt text), source line and table."""
+    return ('<div class="ice287g-explorer-view">'
+            f'<p style="font-weight:bold;margin:0.4em 0 0.3em 0">{html.escape(view["title"])}</p>'
+            f'{view["img"]}'
+            f'<p style="font-size:0.8em;margin:0.2em 0 0.6em 0">{html.escape(charts.SOURCE_ICE)}</p>'
+            f'{view["table"]}</div>')
+
+
+def views(pres: pd.DataFrame, pubs: pd.DataFrame, *,
+          states_: list[str] | None = None) -> dict[str, list[dict]]:
     """Every pre-rendered view, by panel: ``{"State": [...], "Support type": [...], ...}``.
 
-    Each view is a dict with ``label`` (the dropdown option), ``html`` (chart ``<img>`` with
-    alt text, then the table) and ``alt``.
+    The State panel has "All states" then every state in ``states_`` (default: every state
+    with an agreement on any list, alphabetically). Each view is a dict with ``label`` (the
+    dropdown option), ``title`` (stating the finding), ``alt``, ``table`` and ``html`` (the
+    title, chart ``<img>`` with alt text, source line and table).
     """
-    panels = {
-        "State": [state_view(pres, pubs, None)]
-        + [state_view(pres, pubs, s) for s in top_states(pres, pubs, n_states)],
-        "Support type": [category_view(pres, pubs, "support_type", v, "support type")
+    chosen = states(pres) if states_ is None else list(states_)
+
+    def done(view: dict) -> dict:
+        # Rendered and closed at once: fifty open figures would hold all their memory.
+        view["img"] = charts.img_tag(view.pop("fig"), view["alt"], dpi=DPI,
+                                     colors=view.pop("colors"), tight=False)
+        view["html"] = view_html(view)
+        return view
+
+    return {
+        "State": [done(state_view(pres, pubs, s)) for s in [None, *chosen]],
+        "Support type": [done(category_view(pres, pubs, "support_type", v, "support type"))
                          for v in [None, *SUPPORT_TYPES]],
-        "Agency type": [category_view(pres, pubs, "agency_type", v, "agency type")
+        "Agency type": [done(category_view(pres, pubs, "agency_type", v, "agency type"))
                         for v in [None, *AGENCY_TYPES]],
     }
-    for entries in panels.values():
-        for view in entries:
-            img = charts.img_tag(view.pop("fig"), view["alt"], dpi=DPI, colors=64,
-                                 tight=False)
-            view["html"] = f'<div class="ice287g-explorer-view">{img}{view["table"]}</div>'
-    return panels
 
 
 def panel(name: str, entries: list[dict]):
@@ -180,7 +216,13 @@ def panel(name: str, entries: list[dict]):
     dropdown = widgets.Dropdown(options=options, index=0, description=name,
                                 style={"description_width": "initial"},
                                 layout=widgets.Layout(width="max-content", max_width="100%"))
-    stack = widgets.Stack([widgets.HTML(v["html"]) for v in entries], selected_index=0)
+    # One layout and one style for every view: each would otherwise add two models
+    # (about 1.5 KB) to the page's widget state.
+    from ipywidgets.widgets.widget_string import HTMLStyle
+
+    layout, style = widgets.Layout(), HTMLStyle()
+    stack = widgets.Stack([widgets.HTML(v["html"], layout=layout, style=style) for v in entries],
+                          selected_index=0)
     widgets.jslink((dropdown, "index"), (stack, "selected_index"))
     heading = widgets.HTML(f"<h2>By {html.escape(name.lower())}</h2>")
     box = widgets.VBox([heading, dropdown, stack],
@@ -188,10 +230,10 @@ def panel(name: str, entries: list[dict]):
     return box, dropdown, stack
 
 
-def build(pres: pd.DataFrame, pubs: pd.DataFrame, *, n_states: int = 10):
+def build(pres: pd.DataFrame, pubs: pd.DataFrame, *, states_: list[str] | None = None):
     """The whole explorer: one panel per dimension, stacked vertically."""
     import ipywidgets as widgets
 
-    boxes = [panel(name, entries)[0] for name, entries in views(pres, pubs,
-                                                                  n_states=n_states).items()]
+    boxes = [panel(name, entries)[0]
+             for name, entries in views(pres, pubs, states_=states_).items()]
     return widgets.VBox(boxes, layout=widgets.Layout(max_width="100%"))

@@ -1,4 +1,4 @@
-"""The chart helpers (ice287g.charts), the light glue() and the explorer, on small made-up data."""
+"""The chart helpers (ice287g.charts) and the light glue(), on small made-up data (the explorer: tests/test_explorer.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from ice287g import analysis as an  # noqa: E402
-from ice287g import charts, explorer  # noqa: E402
+from ice287g import charts  # noqa: E402
 from ice287g.glue import GLUE_PREFIX, glue  # noqa: E402
 
 
@@ -100,72 +100,3 @@ def test_glue_prefix_matches_myst_nb():
     from myst_nb.ext.glue import GLUE_PREFIX as MYST_PREFIX
 
     assert GLUE_PREFIX == MYST_PREFIX
-
-
-# ------------------------------------------------------------------------- explorer
-def toy_data():
-    pubs = pd.DataFrame({"publication": ["p1", "p2", "p3"],
-                         "published_at": pd.to_datetime(["2025-01-01", "2025-02-01",
-                                                         "2025-03-01"])})
-    rows = []
-    states = ["Florida"] * 5 + ["Texas"] * 3 + ["Ohio"] * 2
-    for i, state in enumerate(states):
-        rows.append({"agreement_id": f"a{i}", "state": state, "agency": f"Agency {i}",
-                     "agency_type": an.AGENCY_TYPES[i % 3],
-                     "support_type": an.SUPPORT_TYPES[i % 3]})
-    agreements = pd.DataFrame(rows)
-    listings = pd.DataFrame([(p, a) for k, p in enumerate(pubs["publication"])
-                             for j, a in enumerate(agreements["agreement_id"]) if j <= 4 + 2 * k],
-                            columns=["publication", "agreement_id"])
-    return an.presence(listings, agreements, pubs), pubs
-
-
-def test_explorer_views_are_one_per_option_with_alt_texted_charts():
-    pres, pubs = toy_data()
-    panels = explorer.views(pres, pubs, n_states=2)
-    assert [v["label"] for v in panels["State"]] == ["All states", "Florida", "Texas"]
-    assert [v["label"] for v in panels["Support type"]] == ["All support types", *an.SUPPORT_TYPES]
-    assert [v["label"] for v in panels["Agency type"]] == ["All agency types", *an.AGENCY_TYPES]
-    for entries in panels.values():
-        for view in entries:
-            alt = re.search(r'<img alt="([^"]+)"', view["html"]).group(1)
-            assert view["label"].split()[-1] in alt or view["label"] in alt
-            assert "<table" in view["html"] and "<caption>" in view["html"]
-    # Florida, latest list (p3, all 10 agreements): 5 agreements, the title says so
-    florida = panels["State"][1]["alt"]
-    assert "Florida" in florida and "on the latest" in florida
-
-
-def test_explorer_panel_links_dropdown_index_to_stack_client_side():
-    import ipywidgets as widgets
-
-    pres, pubs = toy_data()
-    box, dropdown, stack = explorer.panel("State", explorer.views(pres, pubs, n_states=2)["State"])
-    assert len(dropdown.options) == len(stack.children) == 3
-    state = widgets.Widget.get_manager_state(widgets=None)["state"]
-    links = [m["state"] for m in state.values() if m["model_name"] == "LinkModel"]
-    assert any(link["source"] == [f"IPY_MODEL_{dropdown.model_id}", "index"]
-               and link["target"] == [f"IPY_MODEL_{stack.model_id}", "selected_index"]
-               for link in links)
-
-
-def test_explorer_chart_text_stays_inside_the_image():
-    """No title, label, legend or source line of an explorer chart is cut off at an edge
-    (the explorer's charts have a fixed layout, not a tight bounding box)."""
-    pres, pubs = toy_data()
-    long_state = "A State With A Very Long Name Indeed"
-    pres = pres.assign(state=pres["state"].replace({"Ohio": long_state}))
-    figures = [explorer.state_view(pres, pubs, state)["fig"] for state in (None, long_state)]
-    figures += [explorer.category_view(pres, pubs, "support_type", value, "support type")["fig"]
-                for value in (None, *an.SUPPORT_TYPES)]
-    for fig in figures:
-        fig.canvas.draw()
-        renderer = fig.canvas.get_renderer()
-        texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text()]
-        assert any("agreements" in t.get_text() for t in texts), "the chart has no title"
-        for text in texts:
-            box = text.get_window_extent(renderer)
-            assert box.x0 >= -1 and box.y0 >= -1, f"{text.get_text()!r} is cut off"
-            assert box.x1 <= fig.bbox.width + 1 and box.y1 <= fig.bbox.height + 1, (
-                f"{text.get_text()!r} runs off the image")
-        plt.close(fig)
