@@ -19,12 +19,17 @@ tested on small frames built by hand (``tests/test_analysis.py``).
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .pipeline.s3_clean import STATES
+from .pipeline.s3_clean import normalise_agency as agency_key
 
 PUB = "publication"
 WHEN = "published_at"
@@ -230,6 +235,38 @@ def pct_change(old: float, new: float) -> float:
     return 100.0 * (new - old) / old
 
 
+def change_over(series: pd.Series | pd.DataFrame, years: int = 1) -> pd.Series | float:
+    """How much a step series (a count per publication, indexed by date) changed over the last
+    ``years``: its latest value minus its value on the last date at or before
+    ``latest date - years`` (for a frame: per column).
+
+    A series that starts after that date is shorter than the period asked for: that is a
+    ``ValueError`` naming both dates, not a silent change since the first value.
+    """
+    if len(series) == 0:
+        raise ValueError("an empty series has no change over time")
+    ordered = series.sort_index(kind="stable")
+    end = ordered.index[-1]
+    start = end - pd.DateOffset(years=years)
+    before = ordered[ordered.index <= start]
+    if before.empty:
+        raise ValueError(
+            f"the series covers {ordered.index[0]:%Y-%m-%d} to {end:%Y-%m-%d}, less than the "
+            f"{years} year(s) asked for (it would need a value on or before {start:%Y-%m-%d})")
+    return ordered.iloc[-1] - before.iloc[-1]
+
+
+def count_agencies(rows: pd.DataFrame, *, state_col: str = "state",
+                   agency_col: str = "agency") -> int:
+    """Distinct agencies among agreement rows: pairs of state and :func:`normalise_name` of the
+    agency, so one agency spelled with a straight and a curly apostrophe counts once (as the
+    pipeline's ``snapshots.n_agencies`` counts it)."""
+    _require(rows, [state_col, agency_col], "rows")
+    keys = pd.DataFrame({"s": rows[state_col].to_numpy(),
+                         "a": _normalised(rows[agency_col]).to_numpy()})
+    return int(len(keys.drop_duplicates()))
+
+
 # --------------------------------------------------------------------------- signing dates
 def cumulative_by_signing(agreements_: pd.DataFrame, *, date_col: str = "signed",
                           valid: pd.Series | None = None, by: str | None = None) -> pd.DataFrame:
@@ -361,46 +398,205 @@ def additions(presence_: pd.DataFrame, pubs: pd.DataFrame, agreements_: pd.DataF
     return out.sort_values(sort, kind="stable").reset_index(drop=True)
 
 
-def _similar(a: str, b: str) -> float:
-    from difflib import SequenceMatcher
+# --------------------------------------------------------------------------- edited rows
+#: Abbreviations ICE's rows use for the same words (after punctuation is dropped).
+NAME_ABBREVIATIONS = {
+    "pd": "police department", "so": "sheriffs office", "dps": "department of public safety",
+    "dept": "department", "dpt": "department", "doc": "department of corrections",
+    "doj": "department of justice", "twp": "township", "bocc": "board of county commissioners",
+    "hwy": "highway", "le": "law enforcement", "ft": "fort",
+}
+#: Words a name may gain or lose and still name the same agency ("City of Zephyrhills Police
+#: Department" / "Zephyrhills Police Department"; "Arkansas State Police" / "... Department").
+NAME_FILLER = frozenset({"city", "town", "village", "borough", "of", "the", "department"})
 
-    return SequenceMatcher(None, normalise_name(a), normalise_name(b)).ratio()
+#: How :func:`match_changed_records` paired a removal with the row that replaced it.
+MATCH_SAME_LIST_NAME = "edited name, same list"
+MATCH_SAME_LIST_DETAILS = "same county, agency type and signing date, same list"
+MATCH_SAME_LIST_SIMILAR = "similar name and same signing date, same list"
+MATCH_OTHER_LIST_NAME = "edited name, another list"
+MATCH_RULES = (MATCH_SAME_LIST_NAME, MATCH_SAME_LIST_DETAILS, MATCH_SAME_LIST_SIMILAR,
+               MATCH_OTHER_LIST_NAME)
+
+
+def name_tokens(name: str, state: str | None = None) -> tuple[str, ...]:
+    """An agency name as words to compare: :func:`normalise_name`, then "&" read as "and",
+    apostrophes dropped, other punctuation as spaces, the abbreviations of
+    :data:`NAME_ABBREVIATIONS` spelled out, and the state's USPS code (``MT`` in a Montana
+    row) read as the state's name."""
+    text = normalise_name(name).replace("&", " and ").replace("'", "")
+    text = re.sub(r"[^\w\s]|_", " ", text)
+    code = STATES.get(str(state).upper(), "").casefold() if state else ""
+    words: list[str] = []
+    for word in text.split():
+        if code and word == code:
+            words += str(state).casefold().split()
+        else:
+            words += NAME_ABBREVIATIONS.get(word, word).split()
+    return tuple(words)
+
+
+def _edits(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment) of two short words."""
+    prev2, prev = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _is_subsequence(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
+    it = iter(long)
+    return all(word in it for word in short)
+
+
+def _stem(word: str) -> str:
+    """A word without a plural or possessive ``s`` ("Lyons" / "Lyon", "Forks" / "Fork")."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
+def _typo(x: str, y: str) -> bool:
+    """Whether two different words are one small typo apart: one letter inserted, dropped or
+    changed in a word of 6 or more letters (two in one of 10 or more), or two neighbouring
+    letters swapped in a word of 5 or more ("Macro" / "Marco"). Short words must match, so
+    "Hale" and "Hall" stay two counties."""
+    longest = max(len(x), len(y))
+    if len(x) == len(y) and longest >= 5:
+        diff = [i for i in range(len(x)) if x[i] != y[i]]
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and x[diff[0]] == y[diff[1]] \
+                and x[diff[1]] == y[diff[0]]:
+            return True
+    return longest >= 6 and _edits(x, y) <= (2 if longest >= 10 else 1)
+
+
+def same_agency_name(a: str, b: str, state: str | None = None) -> bool:
+    """Whether two spellings name the same agency, as ICE's edits of a row do.
+
+    Compares the words of :func:`name_tokens` (case, spacing, apostrophes, punctuation,
+    "&"/"and", the abbreviations PD, SO, DPS, Dept... and the state's code ignored), each
+    without a plural ``s``. True when they are equal; when one name is the other plus only
+    filler words (:data:`NAME_FILLER`, or the state's own name: "Department of Corrections" /
+    "Alaska Department of Corrections"); or when they differ in one word by a small typo
+    (see :func:`_typo`). Different place names ("Marion County" / "Prairie County") do not match.
+    """
+    ta = tuple(_stem(w) for w in name_tokens(a, state))
+    tb = tuple(_stem(w) for w in name_tokens(b, state))
+    if not ta or not tb:
+        return False
+    if ta == tb:
+        return True
+    filler = NAME_FILLER | {_stem(w) for w in str(state or "").casefold().split()}
+    short, long = sorted((ta, tb), key=len)
+    if len(short) < len(long):
+        extra = Counter(long) - Counter(short)
+        return _is_subsequence(short, long) and set(extra) <= filler \
+            and not set(short) <= filler
+    diff = [(x, y) for x, y in zip(ta, tb) if x != y]
+    return len(diff) == 1 and _typo(*diff[0])
+
+
+def _known(value) -> bool:
+    """A value that is there: not None, NaN, NaT or blank."""
+    return not (value is None or (isinstance(value, str) and value == "") or pd.isna(value))
 
 
 def match_changed_records(removed: pd.DataFrame, added: pd.DataFrame, *,
+                          listed: pd.DataFrame | None = None,
                           min_similarity: float = 0.85) -> pd.DataFrame:
     """Mark removals that are really ICE editing a row (the agreement id is derived from the
     row's content, so a corrected name or date looks like one removal plus one addition).
 
-    A removal is matched to an addition on the same list transition (``added_at`` equals
-    ``first_missing``) in the same state with the same support type whose agency name is at
-    least ``min_similarity`` alike (difflib ratio, case and spacing ignored), or whose county,
-    agency type and signing date are all the same. Adds ``kind`` ("record changed" or
-    "dropped") and ``replaced_by`` (the matching addition's ``agreement_id``, else empty).
+    Candidates are in the same state with the same support type. A removal is paired, in this
+    order, with
+
+    1. an addition on the same list transition (``added_at`` equals ``first_missing``) whose
+       agency name is the same by :func:`same_agency_name` (the signing date may differ: ICE
+       corrected it) -- :data:`MATCH_SAME_LIST_NAME`;
+    2. an addition on the same transition with the same (non-blank) county, agency type and
+       signing date, whatever its name -- :data:`MATCH_SAME_LIST_DETAILS`;
+    3. an addition on the same transition with the same (non-blank) signing date whose name is
+       at least ``min_similarity`` alike (difflib ratio of :func:`normalise_name`; catches
+       larger slips such as "Freedom County" for "Freeborn County") --
+       :data:`MATCH_SAME_LIST_SIMILAR`;
+    4. with ``listed`` (presence rows: ``agreement_id``, ``published_at`` and the agreement
+       attributes), any other agreement listed on or after ``first_missing`` with the same
+       (non-blank) signing date and the same agency name by :func:`same_agency_name`: the edited
+       row appeared on an earlier or a later list than the one that dropped the old row --
+       :data:`MATCH_OTHER_LIST_NAME`.
+
+    Among several candidates of one rule the most similar name wins (then the smallest id).
+    Adds ``kind`` ("record changed" or "dropped"), ``replaced_by`` (the matching agreement's
+    ``agreement_id``, else empty) and ``match`` (the rule, else empty).
     """
+    from difflib import SequenceMatcher
+
     out = removed.copy()
-    kinds, repl = [], []
     by_time = {k: g for k, g in added.groupby("added_at")} if len(added) else {}
+    later = None
+    if listed is not None and len(listed):
+        _require(listed, [AID, WHEN, "state", "agency", "support_type", "signed"], "listed")
+        last = listed.groupby(AID)[WHEN].max().rename("_last_listed")
+        later = (listed.drop_duplicates(AID)[[AID, "state", "agency", "support_type", "signed"]]
+                 .merge(last, left_on=AID, right_index=True))
+        later = {k: g for k, g in later[later["signed"].notna()].groupby(
+            ["state", "support_type", "signed"])}
+
+    def similarity(row, cand) -> float:
+        return SequenceMatcher(None, normalise_name(row.agency),
+                               normalise_name(cand.agency)).ratio()
+
+    def best(row, cands) -> str:
+        return min(cands, key=lambda c: (-similarity(row, c), c.agreement_id)).agreement_id
+
+    kinds, repl, rules = [], [], []
     for row in out.itertuples(index=False):
-        cands = by_time.get(row.first_missing)
-        best = ""
-        if cands is not None:
-            cands = cands[(cands["state"] == row.state) & (cands["support_type"] == row.support_type)]
-            scored = []
-            for cand in cands.itertuples(index=False):
-                sim = _similar(row.agency, cand.agency)
-                same_details = all(
-                    hasattr(row, f) and hasattr(cand, f) and pd.notna(getattr(row, f))
-                    and getattr(row, f) == getattr(cand, f) and getattr(row, f) != ""
-                    for f in ("county", "agency_type", "signed"))
-                if sim >= min_similarity or same_details:
-                    scored.append((sim, cand.agreement_id))
-            if scored:
-                best = max(scored)[1]
-        kinds.append("record changed" if best else "dropped")
-        repl.append(best)
+        found, rule = "", ""
+        same = by_time.get(row.first_missing)
+        if same is not None:
+            same = same[(same["state"] == row.state) & (same["support_type"] == row.support_type)
+                        & (same[AID] != row.agreement_id)]
+            cands = list(same.itertuples(index=False))
+            by_name = [c for c in cands if same_agency_name(row.agency, c.agency, row.state)]
+            by_details = [c for c in cands if all(
+                hasattr(row, f) and hasattr(c, f) and _known(getattr(row, f))
+                and getattr(row, f) == getattr(c, f) for f in ("county", "agency_type", "signed"))]
+            by_similar = [c for c in cands if _known(getattr(row, "signed", None))
+                          and getattr(c, "signed", None) == row.signed
+                          and similarity(row, c) >= min_similarity]
+            if by_name:
+                found, rule = best(row, by_name), MATCH_SAME_LIST_NAME
+            elif by_details:
+                found, rule = best(row, by_details), MATCH_SAME_LIST_DETAILS
+            elif by_similar:
+                found, rule = best(row, by_similar), MATCH_SAME_LIST_SIMILAR
+        if not found and later is not None and _known(getattr(row, "signed", None)):
+            group = later.get((row.state, row.support_type, row.signed))
+            if group is not None:
+                group = group[(group["_last_listed"] >= row.first_missing)
+                              & (group[AID] != row.agreement_id)]
+                cands = [c for c in group.itertuples(index=False)
+                         if same_agency_name(row.agency, c.agency, row.state)]
+                if cands:
+                    found, rule = best(row, cands), MATCH_OTHER_LIST_NAME
+        kinds.append("record changed" if found else "dropped")
+        repl.append(found)
+        rules.append(rule)
     out["kind"] = kinds
     out["replaced_by"] = repl
+    out["match"] = rules
+    return out
+
+
+def match_counts(matched: pd.DataFrame) -> dict[str, int]:
+    """How many rows of :func:`match_changed_records` output each rule paired (every rule of
+    :data:`MATCH_RULES`, zeros included), and how many are ``dropped``."""
+    counts = matched["match"].value_counts()
+    out = {rule: int(counts.get(rule, 0)) for rule in MATCH_RULES}
+    out["dropped"] = int((matched["kind"] == "dropped").sum())
     return out
 
 
@@ -421,8 +617,10 @@ def left_the_list(agreements_: pd.DataFrame, presence_: pd.DataFrame,
 
 # --------------------------------------------------------------------------- one agency
 def normalise_name(value: str) -> str:
-    """Case- and whitespace-insensitive form of an agency name, for matching."""
-    return " ".join(str(value).split()).casefold()
+    """An agency name as the pipeline compares it (case, whitespace and curly vs straight
+    apostrophes ignored): the one agency-name normaliser,
+    ``ice287g.pipeline.s3_clean.normalise_agency``."""
+    return agency_key(str(value))
 
 
 def _normalised(values: pd.Series) -> pd.Series:
@@ -451,6 +649,51 @@ def agency_presence(presence_: pd.DataFrame, pubs: pd.DataFrame, agency: str, *,
     out["n_agreements"] = out[PUB].map(n).fillna(0).astype(int)
     out["listed"] = out["n_agreements"] > 0
     out[detail] = [kinds.get(key, "") for key in out[PUB]]
+    return out
+
+
+def agency_agreements(agreements_: pd.DataFrame, agency: str, state: str) -> pd.DataFrame:
+    """The agreements (rows of ``agreements``) of one agency in one state, the name matched as
+    :func:`agency_presence` matches it (:func:`normalise_name`)."""
+    _require(agreements_, ["state", "agency"], "agreements")
+    mask = (_normalised(agreements_["agency"]) == normalise_name(agency)) \
+        & (_normalised(agreements_["state"]) == normalise_name(state))
+    return agreements_[mask]
+
+
+def listing_facts(agency_rows: pd.DataFrame, *, signed=None,
+                  windows: dict[str, tuple] | None = None) -> dict:
+    """What :func:`agency_presence` output says about one agency's place on the lists.
+
+    Keys: ``n_publications`` (trend publications), ``n_listed``, ``first_listed`` (published_at
+    of the first list that has it, or None), ``n_before_first`` (publications before that),
+    ``n_missing_since_first`` (publications from the first listing on that lack it), and,
+    with ``signed`` (a date), ``days_signed_to_first_list`` (calendar days from the signing to
+    the first listing's day). Each ``windows`` entry ``name: (start, end)`` adds
+    ``n_publications_<name>`` and ``n_listed_<name>`` for publications with
+    ``start <= published_at < end`` (``end`` None: no upper bound).
+    """
+    _require(agency_rows, [WHEN, "listed"], "agency_rows")
+    when = pd.to_datetime(agency_rows[WHEN])
+    listed = agency_rows["listed"].astype(bool)
+    first = when[listed].min() if listed.any() else None
+    out = {
+        "n_publications": int(len(agency_rows)),
+        "n_listed": int(listed.sum()),
+        "first_listed": first,
+        "n_before_first": int((when < first).sum()) if first is not None else int(len(when)),
+        "n_missing_since_first": int((~listed[when >= first]).sum()) if first is not None else 0,
+    }
+    if signed is not None:
+        if first is None:
+            raise ValueError("the agency is on no list: there is no first listing to date")
+        out["days_signed_to_first_list"] = int((first.normalize() - pd.Timestamp(signed)).days)
+    for name, (start, end) in (windows or {}).items():
+        inside = when >= pd.Timestamp(start)
+        if end is not None:
+            inside &= when < pd.Timestamp(end)
+        out[f"n_publications_{name}"] = int(inside.sum())
+        out[f"n_listed_{name}"] = int((inside & listed).sum())
     return out
 
 
@@ -496,6 +739,31 @@ def event_dates(events: pd.DataFrame, ids: Iterable[str]) -> pd.Series:
     return pd.to_datetime(table.loc[ids], format="ISO8601")
 
 
+def meetings(votes: pd.DataFrame) -> pd.DataFrame:
+    """The meetings of ``data/curated/votes.csv``, one row each in date order: ``meeting_date``,
+    ``jurisdiction``, ``body``, ``motion``, ``label`` ("Key West City Commission, June 30,
+    2025") and ``key``, the glue key of its roll call (``roll_key_west_2025_06_30``).
+
+    A meeting (date and jurisdiction) whose rows name more than one body or motion is an error
+    naming it: the roll call would mix two votes.
+    """
+    _require(votes, ["meeting_date", "jurisdiction", "body", "motion"], "votes")
+    rows = []
+    for (date, place), group in votes.groupby(["meeting_date", "jurisdiction"], sort=True):
+        for col in ("body", "motion"):
+            if group[col].nunique() != 1:
+                raise ValueError(f"votes.csv: the {place} meeting of {date} has more than one "
+                                 f"{col}: {sorted(group[col].unique())}")
+        day = pd.Timestamp(date)
+        slug = re.sub(r"[^a-z0-9]+", "_", str(place).casefold()).strip("_")
+        rows.append({"meeting_date": date, "jurisdiction": place, "body": group["body"].iloc[0],
+                     "motion": group["motion"].iloc[0],
+                     "label": f"{group['body'].iloc[0]}, {day:%B} {day.day}, {day.year}",
+                     "key": f"roll_{slug}_{day:%Y_%m_%d}"})
+    return pd.DataFrame(rows, columns=["meeting_date", "jurisdiction", "body", "motion", "label",
+                                       "key"])
+
+
 # --------------------------------------------------------------------------- display tables
 def _day(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series).dt.strftime("%Y-%m-%d").fillna("")
@@ -509,7 +777,7 @@ def _stamp(series: pd.Series) -> pd.Series:
 
 def removal_table(removed: pd.DataFrame, agreements_: pd.DataFrame) -> pd.DataFrame:
     """The removals of :func:`match_changed_records`, ready to show: readable column names,
-    dates as text, and the replacing row's agency and signing date."""
+    dates as text, the replacing row's agency and signing date, and the rule that matched it."""
     info = agreements_.set_index(AID)
     def replacement(aid: str) -> str:
         if not aid:
@@ -526,16 +794,17 @@ def removal_table(removed: pd.DataFrame, agreements_: pd.DataFrame) -> pd.DataFr
         "First missing": _stamp(removed["first_missing"]),
         "Kind": removed["kind"].to_numpy(),
         "Replaced by": [replacement(a) for a in removed["replaced_by"]],
+        "Matched by": (removed["match"] if "match" in removed.columns
+                       else pd.Series("", index=removed.index)).to_numpy(),
         "Back later": removed["returned"].map({True: "yes", False: "no"}).to_numpy(),
     })
 
 
 def agency_table(agreements_: pd.DataFrame, agencies: Iterable[str], state: str) -> pd.DataFrame:
     """The agreements of the named agencies in one state, ready to show."""
-    names = {normalise_name(a) for a in agencies}
-    rows = agreements_[(agreements_["state"] == state)
-                       & agreements_["agency"].map(normalise_name).isin(names)]
-    rows = rows.sort_values(["agency", "support_type", "signed"], kind="stable")
+    rows = pd.concat([agency_agreements(agreements_, a, state) for a in agencies])
+    rows = rows[~rows.index.duplicated()].sort_values(["agency", "support_type", "signed"],
+                                                       kind="stable")
     out = pd.DataFrame({
         "Agency": rows["agency"].to_numpy(),
         "Support type": rows["support_type"].to_numpy(),
@@ -614,7 +883,8 @@ def ids_on(presence_: pd.DataFrame, publication) -> set:
 def left_with_kind(gone: pd.DataFrame, removed: pd.DataFrame) -> pd.DataFrame:
     """:func:`left_the_list` rows with the ``kind`` and ``replaced_by`` of their last removal
     (from :func:`match_changed_records`): did the agreement end, or was its row edited?"""
-    last = removed[[AID, "last_listed", "kind", "replaced_by"]]
+    last = removed[[AID, "last_listed", "kind", "replaced_by",
+                    *(["match"] if "match" in removed.columns else [])]]
     out = gone.merge(last, on=[AID, "last_listed"], how="left", validate="one_to_one")
     if out["kind"].isna().any():
         missing = out.loc[out["kind"].isna(), AID].tolist()

@@ -243,6 +243,7 @@ def test_match_changed_records_pairs_edits_not_real_drops():
     out = an.match_changed_records(removed, added)
     assert out["kind"].tolist() == ["record changed", "dropped", "dropped", "record changed"]
     assert out["replaced_by"].tolist() == ["n1", "", "", "n4"]
+    assert out["match"].tolist() == [an.MATCH_SAME_LIST_NAME, "", "", an.MATCH_SAME_LIST_DETAILS]
 
 
 def test_align_series_carries_forward_but_not_backward():
@@ -275,3 +276,260 @@ def test_before_helpers_and_left_with_kind(pres):
     out = an.left_with_kind(gone, removed)
     # a3 (Harris County, WSO) left at p4, where only a2 (Monroe, JEM) and a5 (Cobb, TFM) came
     assert out[["agreement_id", "kind"]].to_numpy().tolist() == [["a3", "dropped"]]
+
+
+# --------------------------------------------------------------------------- edited rows
+# Pairs of spellings of one agency found on ICE's lists (issue 11: rows ICE edited that the
+# churn chapter had counted as agreements that left), with the state of the row.
+SAME_AGENCY = [
+    ("Florida", "Office of Aggricultural Law Enforcement", "Office of Agricultural Law Enforcement"),
+    ("Florida", "Florida Fish and Wildlife Conservation Commission",
+     "Florida Fish & Wildlife Conservation Commission"),
+    ("Montana", "MT Dept of Justice", "Montana Department of Justice"),
+    ("Florida", "Kenneth City PD", "Kenneth City Police Department"),
+    ("Florida", "Pinellas Park PD", "Pinellas Park Police Department"),
+    ("Florida", "Indian River Shores DPS", "Indian River Shores Department of Public Safety"),
+    ("Florida", "City of Zephyrhills Police Department", "Zephyrhills Police Department"),
+    ("New Hampshire", "New Hampshire State Police", "New Hampshire State Police Department"),
+    ("Arkansas", "Arkansas State Police Department", "Arkansas State Police"),
+    # more of ICE's edits: punctuation, apostrophes, the state's name, plural s, small typos
+    ("Oklahoma", "Oklahoma Dept. of Public Safety", "Oklahoma Department of Public Safety"),
+    ("Florida", "St Johns County Sheriff's Office", "St. Johns County Sheriff’s Office"),
+    ("Alaska", "Department of Corrections", "Alaska Department of Corrections"),
+    ("Florida", "Ft. Myers Police Department", "Fort Myers Police Department"),
+    ("Kansas", "Lyon's County Sheriff's Office", "Lyon County Sheriff's Office"),
+    ("Florida", "Macro Island Police Department", "Marco Island Police Department"),
+    ("Indiana", "Green Forks Police Department", "Greens Fork Police Department"),
+    ("Wisconsin", "Mantiowoc County Sheriff's Office", "Manitowoc County Sheriff's Office"),
+    ("Texas", "La Vernia Police Deparment", "La Vernia Police Department"),
+    ("Florida", "Gulfport PD", "Gulfport Police Department"),
+    ("Florida", "Pasco County BOCC", "Pasco County Board of County Commissioners"),
+]
+# Different agencies of one state whose names are alike (several share a signing date on the
+# lists, so a loose rule would pair them).
+OTHER_AGENCY = [
+    ("Arkansas", "Marion County Sheriff's Office", "Prairie County Sheriff's Office"),
+    ("Texas", "Hale County Sheriff's Office", "Hall County Sheriff's Office"),
+    ("Texas", "Ellis County Sheriff's Office", "Terry County Sheriff's Office"),
+    ("Tennessee", "Moore County Sheriff's Office", "Trousdale County Sheriff's Office"),
+    ("Louisiana", "Morse Police Department", "Hammond Police Department"),
+    ("Pennsylvania", "Derry Township Constable's Office", "Preston Township Constable's Office"),
+    ("Florida", "Gulf County BOCC", "Gulf County Sheriff's Office"),
+    ("Louisiana", "Louisiana State Patrol", "Louisiana State Police Department"),
+    ("Florida", "Florida Department of Environmental Protection",
+     "Florida Department of Environmental Protection, Division of Law Enforcement"),
+    ("Georgia", "Cobb County Sheriff's Office", "Hall County Sheriff's Office"),
+    ("Florida", "Department", "City Department"),
+    ("Texas", "MT Dept of Justice", "Montana Department of Justice"),  # MT is Montana only
+]
+
+
+@pytest.mark.parametrize("state, a, b", SAME_AGENCY)
+def test_same_agency_name_pairs_ices_edits(state, a, b):
+    assert an.same_agency_name(a, b, state)
+    assert an.same_agency_name(b, a, state)
+
+
+@pytest.mark.parametrize("state, a, b", OTHER_AGENCY)
+def test_same_agency_name_keeps_different_agencies_apart(state, a, b):
+    assert not an.same_agency_name(a, b, state)
+    assert not an.same_agency_name(b, a, state)
+
+
+def test_name_tokens_spell_out_abbreviations_and_the_state_code():
+    assert an.name_tokens("MT Dept. of Justice", "Montana") == ("montana", "department", "of", "justice")
+    assert an.name_tokens("Fish & Wildlife", "Florida") == ("fish", "and", "wildlife")
+    assert an.name_tokens("Sheriff’s Office SO", None) == ("sheriffs", "office", "sheriffs", "office")
+
+
+def _rows(ids, state, agencies, support, signed, **extra):
+    n = len(ids)
+    return pd.DataFrame({"agreement_id": ids, "state": [state] * n, "agency": agencies,
+                         "agency_type": ["Municipality"] * n, "county": [""] * n,
+                         "support_type": [support] * n, "signed": pd.to_datetime(signed), **extra})
+
+
+def test_match_changed_records_finds_the_edited_row_on_another_list():
+    t0, t1, t2 = pd.Timestamp("2025-07-14"), pd.Timestamp("2025-07-15"), pd.Timestamp("2025-07-23")
+    tfm = "Task Force Model"
+    removed = _rows(["r1", "r2", "r3", "r4", "r5"], "Florida",
+                    ["Florida Fish and Wildlife Conservation Commission",   # edited row came later
+                     "City of Zephyrhills Police Department",               # edited row was there already
+                     "Marion Police Department",                            # a different agency, same date
+                     "Kenneth City PD",                                     # same name, other signing date
+                     "Pinellas Park PD"],                                   # the edited row ended before
+                    tfm, ["2025-02-14", "2025-04-14", "2025-04-14", "2025-02-28", "2025-02-28"],
+                    first_missing=[t1] * 5, last_listed=[t0] * 5)
+    listed = pd.concat([
+        _rows(["n1"], "Florida", ["Florida Fish & Wildlife Conservation Commission"], tfm,
+              ["2025-02-14"], published_at=[t2]),
+        _rows(["n2", "n2"], "Florida", ["Zephyrhills Police Department"] * 2, tfm,
+              ["2025-04-14"] * 2, published_at=[t0, t1]),
+        _rows(["n3"], "Florida", ["Prairie Police Department"], tfm, ["2025-04-14"], published_at=[t1]),
+        _rows(["n4"], "Florida", ["Kenneth City Police Department"], tfm, ["2025-03-28"],
+              published_at=[t1]),
+        _rows(["n5"], "Florida", ["Pinellas Park Police Department"], tfm, ["2025-02-28"],
+              published_at=[t0]),
+        # the removed rows themselves, listed before they left: never their own replacement
+        removed.drop(columns=["first_missing", "last_listed"]).assign(published_at=t0),
+    ], ignore_index=True)
+    no_additions = removed.iloc[:0].rename(columns={"first_missing": "added_at"})
+    out = an.match_changed_records(removed, no_additions, listed=listed)
+    assert out["replaced_by"].tolist() == ["n1", "n2", "", "", ""]
+    assert out["match"].tolist() == [an.MATCH_OTHER_LIST_NAME] * 2 + [""] * 3
+    # without the listings only additions on the same list are candidates
+    assert (an.match_changed_records(removed, no_additions)["kind"] == "dropped").all()
+    assert an.match_counts(out) == {an.MATCH_SAME_LIST_NAME: 0, an.MATCH_SAME_LIST_DETAILS: 0,
+                                    an.MATCH_SAME_LIST_SIMILAR: 0, an.MATCH_OTHER_LIST_NAME: 2,
+                                    "dropped": 3}
+
+
+def test_match_changed_records_similar_name_needs_the_same_signing_date():
+    t = pd.Timestamp("2025-04-01")
+    wso = "Warrant Service Officer"
+    removed = _rows(["r1", "r2"], "Minnesota", ["Freedom County Sheriff's Office"] * 2, wso,
+                    ["2025-03-27", "2025-03-20"], first_missing=[t, t])
+    added = _rows(["n1"], "Minnesota", ["Freeborn County Sheriff's Office"], wso, ["2025-03-27"],
+                  added_at=[t])
+    out = an.match_changed_records(removed, added)
+    assert out["replaced_by"].tolist() == ["n1", ""]
+    assert out["match"].tolist() == [an.MATCH_SAME_LIST_SIMILAR, ""]
+
+
+def test_match_changed_records_never_pairs_a_row_with_itself():
+    # Two publications can share a timestamp, so a removal and a re-addition of the same
+    # agreement can carry the same date.
+    t = pd.Timestamp("2025-07-30")
+    removed = _rows(["a1"], "Wyoming", ["Wyoming State Highway Patrol"], "Task Force Model",
+                    ["2025-07-24"], first_missing=[t])
+    added = _rows(["a1"], "Wyoming", ["Wyoming State Highway Patrol"], "Task Force Model",
+                  ["2025-07-24"], added_at=[t])
+    assert an.match_changed_records(removed, added)["kind"].tolist() == ["dropped"]
+
+
+# --------------------------------------------------------------------------- counts of names
+def test_count_agencies_ignores_apostrophe_style_but_not_the_state():
+    rows = pd.DataFrame({
+        "state": ["Texas", "Texas", "Texas", "Texas", "Florida"],
+        "agency": ["Calhoun County Sheriff's Office", "Calhoun County Sheriff’s Office",
+                   "calhoun county  sheriff's office", "Goliad County Sheriff's Office",
+                   "Calhoun County Sheriff's Office"],
+    })
+    # the raw names are 5 distinct pairs; Texas's Calhoun is one agency spelled three ways
+    assert len(rows.drop_duplicates()) == 5
+    assert an.count_agencies(rows) == 3
+
+
+def test_normalise_name_is_the_pipelines():
+    from ice287g.pipeline.s3_clean import normalise_agency as agency_key
+
+    for name in ["Calhoun County Sheriff’s Office", " Key  West Police Department ",
+                 "Monroe County Sheriff‘s Office"]:
+        assert an.normalise_name(name) == agency_key(name)
+    assert an.normalise_name("Galveston County Sheriff’s Office") == \
+        an.normalise_name("GALVESTON COUNTY SHERIFF'S OFFICE")
+
+
+def test_agency_agreements_matches_names_like_agency_presence():
+    agreements = pd.DataFrame({
+        "agreement_id": ["k1", "k2", "k3", "m1"],
+        "state": ["Florida", "Florida", "Texas", "Florida"],
+        "agency": ["Key West Police Department", "KEY WEST  police department",
+                   "Key West Police Department", "Monroe County Sheriff’s Office"],
+    })
+    assert an.agency_agreements(agreements, "Key West Police Department", "Florida")[
+        "agreement_id"].tolist() == ["k1", "k2"]
+    assert an.agency_agreements(agreements, "Monroe County Sheriff's Office", "Florida")[
+        "agreement_id"].tolist() == ["m1"]
+    table = an.agency_table(agreements.assign(support_type="Task Force Model", signed=pd.NaT),
+                            ["Key West Police Department", "Monroe County Sheriff's Office"],
+                            "Florida")
+    assert len(table) == 3
+
+
+# --------------------------------------------------------------------------- change over time
+def test_change_over_a_year_takes_the_value_at_or_before_a_year_ago():
+    idx = pd.to_datetime(["2024-01-10", "2024-05-18", "2024-09-01", "2025-05-01", "2025-05-18"])
+    frame = pd.DataFrame({"Florida": [5, 7, 9, 20, 21], "Other": [50, 60, 65, 90, 100]}, index=idx)
+    # a year before 2025-05-18 is 2024-05-18, which has a value: 21 - 7 and 100 - 60
+    assert an.change_over(frame).to_dict() == {"Florida": 14, "Other": 40}
+    # without that exact date, the last value before it counts (2024-01-10)
+    assert an.change_over(frame.drop(index=pd.Timestamp("2024-05-18"))).to_dict() == \
+        {"Florida": 16, "Other": 50}
+    assert an.change_over(frame["Florida"], years=1) == 14
+
+
+def test_change_over_a_series_shorter_than_the_period_is_a_clear_error():
+    short = pd.Series([3, 4, 8], index=pd.to_datetime(["2025-09-01", "2026-01-01", "2026-05-18"]))
+    with pytest.raises(ValueError, match="covers 2025-09-01 to 2026-05-18, less than the 1 year"):
+        an.change_over(short)
+    with pytest.raises(ValueError, match="empty"):
+        an.change_over(short.iloc[:0])
+
+
+# --------------------------------------------------------------------------- one agency's facts
+def test_listing_facts_by_hand():
+    when = pd.to_datetime(["2025-01-05", "2025-03-20", "2025-06-25", "2025-07-01", "2025-07-09",
+                           "2025-08-01"])
+    rows = pd.DataFrame({"published_at": when, "listed": [False, True, True, True, False, True]})
+    facts = an.listing_facts(rows, signed="2025-03-10", windows={
+        "between": ("2025-06-30", "2025-07-08"), "after": ("2025-06-30", None)})
+    assert facts == {
+        "n_publications": 6, "n_listed": 4, "first_listed": pd.Timestamp("2025-03-20"),
+        "n_before_first": 1, "n_missing_since_first": 1, "days_signed_to_first_list": 10,
+        "n_publications_between": 1, "n_listed_between": 1,
+        "n_publications_after": 3, "n_listed_after": 2,
+    }
+    never = rows.assign(listed=False)
+    assert an.listing_facts(never)["first_listed"] is None
+    with pytest.raises(ValueError, match="no list"):
+        an.listing_facts(never, signed="2025-03-10")
+
+
+# --------------------------------------------------------------------------- curated meetings
+VOTES = pd.DataFrame({
+    "meeting_date": ["2025-07-08", "2025-07-08", "2025-06-30", "2025-03-17"],
+    "body": ["Key West City Commission"] * 3 + ["Fort Myers City Council"],
+    "jurisdiction": ["Key West", "Key West", "Key West", "Fort Myers"],
+    "motion": ["Enter the agreement", "Enter the agreement", "Void the agreement", "Approve"],
+    "member": ["A", "B", "A", "C"],
+    "vote": ["yes", "no", "yes", "no"],
+})
+
+
+def test_meetings_come_from_votes_in_date_order():
+    out = an.meetings(VOTES)
+    assert out[["key", "label", "motion"]].to_numpy().tolist() == [
+        ["roll_fort_myers_2025_03_17", "Fort Myers City Council, March 17, 2025", "Approve"],
+        ["roll_key_west_2025_06_30", "Key West City Commission, June 30, 2025", "Void the agreement"],
+        ["roll_key_west_2025_07_08", "Key West City Commission, July 8, 2025", "Enter the agreement"],
+    ]
+
+
+def test_meetings_refuse_two_motions_at_one_meeting():
+    bad = VOTES.copy()
+    bad.loc[1, "motion"] = "Something else"
+    with pytest.raises(ValueError, match="Key West meeting of 2025-07-08 has more than one motion"):
+        an.meetings(bad)
+
+
+# --------------------------------------------------------------------------- on the committed data
+def test_issue_11_edited_rows_are_not_counted_as_agreements_that_left():
+    """The nine agreements of issue 11 are on the latest list under an edited name: the churn
+    chapter's matching must say so (they had been counted as leaving without a replacement)."""
+    ds = an.dataset()
+    attrs = ("state", "agency", "agency_type", "county", "support_type", "signed")
+    removed = an.match_changed_records(an.removals(ds.presence, ds.pubs, ds.agreements, attrs),
+                                       an.additions(ds.presence, ds.pubs, ds.agreements, attrs),
+                                       listed=ds.presence)
+    gone = an.left_with_kind(an.left_the_list(ds.agreements, ds.presence, ds.pubs), removed)
+    latest = set(ds.latest_rows()["agreement_id"])
+    names = ["Office of Aggricultural Law Enforcement",
+             "Florida Fish and Wildlife Conservation Commission", "MT Dept of Justice",
+             "Kenneth City PD", "Pinellas Park PD", "Indian River Shores DPS",
+             "City of Zephyrhills Police Department", "New Hampshire State Police",
+             "Arkansas State Police"]
+    rows = gone[gone["agency"].isin(names)]
+    assert sorted(rows["agency"]) == sorted(names)
+    assert (rows["kind"] == "record changed").all(), rows[["agency", "kind"]].to_string()
+    assert set(rows["replaced_by"]) <= latest
