@@ -78,3 +78,15 @@ def snapshot_dir(folder: Path) -> dict[str, bytes]:
     if not folder.exists():
         return {}
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def series_archive(root: Path, counts: list[int], month: int = 8, year: int = 2025) -> Path:
+    """One participating list a day (stamped MM/01..MM/len(counts), am), the k-th holding the
+    first ``counts[k]`` agreements of one base list of distinct Texas agencies."""
+    base = [["TEXAS", f"Agency {i} Police Department", "Municipality", "Travis County",
+             "Task Force Model", dt.datetime(2024, 1, 1 + i % 28), "link"]
+            for i in range(max(counts))]
+    for day, n in enumerate(counts, start=1):
+        write_xlsx(root / f"participatingAgencies{month:02d}{day:02d}{year}am.xlsx", PART_HEADER,
+                   base[:n])
+    return root

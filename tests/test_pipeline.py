@@ -13,7 +13,7 @@ from ice287g import load
 from ice287g.pipeline import SheetError, build, s1_find, s2_read, s3_clean
 from ice287g.pipeline.cache import default_cache_dir
 from sheetfactory import (PART_HEADER, PART_ROWS, PEND_HEADER, PEND_ROWS, run_cli,
-                          small_archive, snapshot_dir, write_xlsx)
+                          series_archive, small_archive, snapshot_dir, write_xlsx)
 
 
 def rows_of(path) -> list[dict]:
@@ -321,7 +321,8 @@ def test_stale_list_is_kept_out_of_trends(tmp_path):
     assert [p for p, s in snaps.items() if s["trend_excluded"] == "true"] == ["20250805am"]
     assert "stale list: the same list as 20250801am" in snaps["20250805am"]["qa_note"]
     qa = {q["name"]: q for q in rows_of(out / "qa.csv")}
-    assert qa["stale_lists"]["count"] == "1" and qa["trend_has_no_stale_list"]["status"] == "pass"
+    assert qa["stale_lists"]["count"] == "1"
+    assert qa["trend_exclusions_match_rules_agreements"]["status"] == "pass"
 
 
 def test_collapsed_and_wrong_column_sheets_are_kept_out_of_trends(tmp_path):
@@ -351,6 +352,87 @@ def test_collapsed_and_wrong_column_sheets_are_kept_out_of_trends(tmp_path):
     assert qa["wrong_columns_participating"]["count"] == "1"
     assert qa["wrong_columns_pending"]["count"] == "1"
     assert "participating 20250801am" in qa["wrong_columns_pending"]["detail"]
+
+
+@pytest.mark.parametrize("counts, excluded", [
+    # The issue's series: the build used to refuse its own output (QA re-judged the 40
+    # against 100, 100 after the 10s were excluded). The 40 is judged once, against its
+    # neighbours 10, 10, 100, 100 (median 55), and stays.
+    ([10, 40, 10, 100, 100], {"20250801am": 40, "20250803am": 70}),
+    ([100, 100, 10, 10, 100, 100], {"20250803am": 100, "20250804am": 100}),  # two adjacent
+    ([10, 100, 100, 100, 10], {"20250801am": 100, "20250805am": 100}),  # first and last
+    ([100, 100, 100, 100, 100], {}),  # steady
+    ([100, 104, 109, 111, 120, 125], {}),  # steady growth
+], ids=["dip-and-recover", "two-adjacent-collapses", "first-and-last", "steady", "growth"])
+def test_trend_series_build_with_the_dipped_lists_excluded(tmp_path, counts, excluded):
+    arch = series_archive(tmp_path / "a", counts)
+    out = tmp_path / "out"
+    r = run_cli("build", "--sheets", str(arch), "--out", str(out), cache=tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    snaps = rows_of(out / "snapshots.csv")
+    assert [int(s["n_agreements"]) for s in snaps] == counts
+    flagged = {s["publication"]: s for s in snaps if s["trend_excluded"] == "true"}
+    assert set(flagged) == set(excluded)
+    for pid, median in excluded.items():
+        n = counts[int(pid[6:8]) - 1]
+        note = flagged[pid]["qa_note"].split("; ")  # then "same list as ..." where one repeats
+        assert note[0] == f"count collapsed: {n} rows where its neighbours hold a median of {median}"
+    qa = {q["name"]: q for q in rows_of(out / "qa.csv")}
+    assert qa["counts_collapsed"]["count"] == str(len(excluded))
+    assert qa["trend_exclusions_match_rules_agreements"]["status"] == "pass"
+    # The trend series (first/last seen) skips the excluded lists.
+    agr = rows_of(out / "agreements.csv")
+    kept = [s["published_at"] for s in snaps if s["trend_excluded"] == "false"]
+    assert {a["first_seen"] for a in agr} <= set(kept) | {""}
+
+
+def test_a_kept_dip_is_reported_in_qa(tmp_path):
+    arch = series_archive(tmp_path / "a", [10, 40, 10, 100, 100])
+    out = tmp_path / "out"
+    assert run_cli("build", "--sheets", str(arch), "--out", str(out), cache=tmp_path / "c").returncode == 0
+    qa = {q["name"]: q for q in rows_of(out / "qa.csv")}
+    dips = qa["dips_kept"]
+    assert (dips["status"], dips["count"]) == ("info", "1")
+    assert "20250802am: 40 rows where its neighbours hold a median of 100" in dips["detail"]
+    snaps = {s["publication"]: s for s in rows_of(out / "snapshots.csv")}
+    assert snaps["20250802am"]["trend_excluded"] == "false"
+
+
+def test_qa_fails_when_the_outputs_lose_a_rule_decision(tmp_path, monkeypatch):
+    """If the build applied less than the rules decide, its own QA stops it."""
+    from ice287g.pipeline import BuildError, run_build, s5_trend
+
+    arch = series_archive(tmp_path / "a", [100, 100, 10, 100, 100])
+    real = s5_trend.apply
+
+    def drop_collapses(pubs, exclusions, name_same_lists):
+        real(pubs, [e for e in exclusions if e.rule != "collapsed_count"], name_same_lists)
+
+    monkeypatch.setattr(s5_trend, "apply", drop_collapses)
+    with pytest.raises(BuildError, match="trend_exclusions_match_rules_agreements.*20250803am"):
+        run_build([arch], tmp_path / "out", cache_dir=None)
+    assert not (tmp_path / "out").exists()
+
+
+def test_each_rule_decides_without_changing_the_publications(tmp_path):
+    """decide() is pure: running it twice on the same publications gives the same result,
+    and a rule sees only what the rules before it excluded."""
+    from ice287g.pipeline import s1_find, s2_read, s3_clean, s4_group, s5_trend
+    from ice287g.pipeline.cache import SheetCache
+
+    arch = series_archive(tmp_path / "a", [100, 100, 10, 100, 100, 100])
+    records = s1_find.find_files([arch])
+    s2_read.read_all(records, SheetCache(None))
+    store = s3_clean.clean_records(records)
+    s4_group.check_stamps(records, store)
+    pubs = s4_group.group(records, "participating")
+    first = s5_trend.decide(pubs, "participating")
+    assert [(e.publication, e.rule) for e in first] == [("20250803am", "collapsed_count")]
+    assert not any(p.trend_excluded or p.notes for p in pubs)
+    assert s5_trend.decide(pubs, "participating") == first
+    # With the collapsed list already excluded, the collapse rule finds nothing more.
+    assert s5_trend.collapsed_count(pubs, frozenset({"20250803am"})) == {
+        "20250803am": "count collapsed: 10 rows where its neighbours hold a median of 100"}
 
 
 # ------------------------------------------------------------------------- reproducibility, cache, speed

@@ -13,13 +13,15 @@ Rules, in order (participating lists; pending lists have only the first two):
 1. ``wrong_columns``      the sheet holds the other list's columns; its rows are not used.
 2. ``contradicted_stamp`` its rows contradict its stamp and no documented correction applies
    (``s4_group.check_stamps``).
-3. ``stale_list``         the exact list of a publication at least ``STALE_MIN_BACK`` trend
-   publications earlier, re-published after newer lists.
-4. ``collapsed_count``    fewer rows than ``COLLAPSE_SHARE`` of the median of its neighbours
-   (``COLLAPSE_WINDOW`` publications before and after it among those rules 1-3 kept). Every
+3. ``collapsed_count``    fewer rows than ``COLLAPSE_SHARE`` of the median of its neighbours
+   (``COLLAPSE_WINDOW`` publications before and after it among those rules 1-2 kept). Every
    publication is judged once, against the same neighbours, and the decision is applied
    afterwards: two adjacent collapses are both caught, and a list is never re-judged after
-   its neighbours were excluded (see data/README.md, "Trend series", for the consequence).
+   its neighbours were excluded (see data/README.md, "Trend rules", for the consequence).
+4. ``stale_list``         the exact list of a publication at least ``STALE_MIN_BACK``
+   publications earlier (among those rules 1-3 kept), re-published after newer lists. It runs
+   after the collapse rule so that a list coming back unchanged after a collapse is not
+   called stale because of the collapsed lists between.
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ def collapsed_count(pubs: list[Publication], excluded: frozenset[str]) -> dict[s
 
 #: The rules of each list, in the order they run.
 RULES: dict[str, tuple[Rule, ...]] = {
-    "participating": (wrong_columns, contradicted_stamp, stale_list, collapsed_count),
+    "participating": (wrong_columns, contradicted_stamp, collapsed_count, stale_list),
     "pending": (wrong_columns, contradicted_stamp),
 }
 

@@ -11,9 +11,10 @@ from collections import Counter, defaultdict
 from .records import FileRecord, Publication, SheetError
 from .s2_read import read_sheet
 from .s3_clean import RAW_CONTENT, RAW, RowStore, is_whitespace_changed, squash
+from . import s5_trend
 from .s5_trend import Exclusion
 from .s6_derive import ListTables, fmt_ts
-from .thresholds import STAMP_CONTRADICTION_SHARE
+from .thresholds import STALE_MIN_BACK, STAMP_CONTRADICTION_SHARE
 
 
 def _examples(items, n: int = 8) -> str:
@@ -52,10 +53,13 @@ def run_checks(records: list[FileRecord], store: RowStore, part: list[Publicatio
     qa.check("pending_ids_unique", len(pend_t.id_of_key), pend_t.collisions,
              "every distinct pending request (state, agency, support type) has its own pending_id")
     qa_inputs(records, store, part, pend, qa)
+    qa_trend_info(part, exclusions["participating"], qa)
     qa_values(store, part, qa)
     qa_values(store, pend, qa, prefix="pending_")
     qa_outputs(part_t, part, qa, "agreements")
     qa_outputs(pend_t, pend, qa, "pending")
+    qa_trend(part, part_t, exclusions["participating"], qa, "agreements")
+    qa_trend(pend, pend_t, exclusions["pending"], qa, "pending")
     qa.check("every_file_accounted", len(records),
              [r.sf.relpath for r in records if not r.publication and not r.excluded],
              "every input file is part of a publication or excluded by a reviewed decision")
@@ -181,19 +185,57 @@ def qa_inputs(records: list[FileRecord], store: RowStore, part: list[Publication
            "snapshots.published_at_raw): " + _examples(
                f"{r.sf.path.name} -> {p.id}" + (f" (also carried by {p.rep.sf.path.name})"
                                                   if r is not p.rep else "") for r, p in corrected))
-    contradicted = [p for p in part if p.stamp_contradicted]
-    qa.add("stamps_contradicted", "info", len(contradicted),
+
+
+def qa_trend(pubs: list[Publication], t: ListTables, applied: list[Exclusion], qa: QA,
+             label: str) -> None:
+    """The trend rules, checked by the rules themselves (``s5_trend``): the rules run again on
+    the same publications must give exactly the exclusions the build applied, and the output
+    must carry them (trend_excluded, the rule's note in qa_note, nothing else excluded)."""
+    again = s5_trend.decide(pubs, t.list)
+    bad = [] if again == applied else ["the rules, re-run on the same publications, decide "
+                                       "differently from what the build applied"]
+    snap = {s["publication"]: s for s in t.snapshots}
+    decided = {e.publication for e in again}
+    bad += [f"{pid}: trend_excluded={str(s['trend_excluded']).lower()}" for pid, s in snap.items()
+            if s["trend_excluded"] != (pid in decided)]
+    bad += [f"{e.publication}: no {e.rule} note" for e in again
+            if e.note and e.note not in snap[e.publication]["qa_note"]]
+    bad += [p.id for p in t.trend if p.id in decided]
+    rules = ", ".join(r.__name__ for r in s5_trend.RULES[t.list])
+    qa.check(f"trend_exclusions_match_rules_{label}", len(decided), bad,
+             f"the publications flagged trend_excluded are exactly those the trend rules ({rules}; "
+             "ice287g/pipeline/s5_trend.py) exclude, each with the rule's note in qa_note, and "
+             "none of them is in the trend series")
+
+
+def qa_trend_info(part: list[Publication], applied: list[Exclusion], qa: QA) -> None:
+    """One info row per participating trend rule, listing what it excluded and why."""
+    by_rule = defaultdict(list)
+    for e in applied:
+        by_rule[e.rule].append(e)
+    pub = {p.id: p for p in part}
+
+    def listed(rule):
+        return _examples(f"{pub[e.publication].rep.sf.path.name}: {'; '.join(pub[e.publication].notes)}"
+                         for e in by_rule[rule])
+
+    qa.add("stamps_contradicted", "info", len(by_rule["contradicted_stamp"]),
            "stamps contradicted by their rows with no documented correction: kept, trend_excluded: "
-           + _examples(f"{p.rep.sf.path.name}: {'; '.join(p.notes)}" for p in contradicted))
-    stale = [p for p in part if any(n.startswith("stale list") for n in p.notes)]
-    qa.add("stale_lists", "info", len(stale),
-           "a list re-published after newer lists (the exact list of a publication at least 3 "
-           "trend publications earlier): kept, trend_excluded: "
-           + _examples(f"{p.rep.sf.path.name}: {'; '.join(p.notes)}" for p in stale))
-    collapsed = [p for p in part if any(n.startswith("count collapsed") for n in p.notes)]
-    qa.add("counts_collapsed", "info", len(collapsed),
+           + listed("contradicted_stamp"))
+    qa.add("stale_lists", "info", len(by_rule["stale_list"]),
+           f"a list re-published after newer lists (the exact list of a publication at least "
+           f"{STALE_MIN_BACK} trend publications earlier): kept, trend_excluded: "
+           + listed("stale_list"))
+    qa.add("counts_collapsed", "info", len(by_rule["collapsed_count"]),
            "publications whose count collapses against their neighbours: kept, trend_excluded: "
-           + _examples(f"{p.rep.sf.path.name}: {'; '.join(p.notes)}" for p in collapsed))
+           + listed("collapsed_count"))
+    dips = s5_trend.kept_dips(part, applied)
+    qa.add("dips_kept", "info", len(dips),
+           "trend publications holding fewer than half the median of their neighbours in the "
+           "trend series (after the exclusions) but not where the collapse rule judged them "
+           "(among the lists before exclusions): kept, as each list is judged once: "
+           + _examples(f"{pid}: {note.replace('count collapsed: ', '')}" for pid, note in dips.items()))
 
 
 def _same_as(p: Publication, pubs: list[Publication]) -> str:
@@ -308,25 +350,6 @@ def qa_outputs(t: ListTables, pubs: list[Publication], qa: QA, label: str) -> No
     qa.check(f"trend_has_no_excluded_list_{label}", len(trend), bad,
              "no wrong-column or contradicted-stamp publication is in the trend series")
     if label == "agreements":
-        from .thresholds import COLLAPSE_SHARE, COLLAPSE_WINDOW, STALE_MIN_BACK
-        import statistics
-
-        bad = []
-        counts = [len(p.row_ids) for p in trend]
-        for i, p in enumerate(trend):
-            w = counts[max(0, i - COLLAPSE_WINDOW):i] + counts[i + 1:i + 1 + COLLAPSE_WINDOW]
-            if len(w) >= 2 and counts[i] < COLLAPSE_SHARE * statistics.median(w):
-                bad.append(p.id)
-        qa.check("trend_has_no_collapsed_list", len(trend), bad,
-                 "no publication in the trend series lists fewer than half the median of its neighbours")
-        bad, last = [], {}
-        for i, p in enumerate(trend):
-            cid = p.rep.content_id
-            if i and cid != trend[i - 1].rep.content_id and cid in last and i - last[cid] >= STALE_MIN_BACK:
-                bad.append(p.id)
-            last[cid] = i
-        qa.check("trend_has_no_stale_list", len(trend), bad,
-                 "no publication in the trend series re-publishes a list 3 or more publications old")
         bad = [s["publication"] for p, s in zip(pubs, t.snapshots)
                if not p.trend_excluded and s["n_signed_after_publication"] >
                STAMP_CONTRADICTION_SHARE * len(p.row_ids)]
