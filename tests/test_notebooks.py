@@ -118,7 +118,7 @@ def glue_references(text: str) -> list[tuple[str | None, str]]:
 
 def documents_with_glue() -> list[tuple[Path, str]]:
     docs = []
-    for path in sorted(CHAPTERS.glob("*.md")):
+    for path in [REPO / "index.md", *sorted(CHAPTERS.glob("*.md"))]:
         docs.append((path, path.read_text()))
     for path in sorted(CHAPTERS.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
@@ -163,6 +163,26 @@ def test_every_pasted_glue_key_is_glued_by_its_notebook():
                 problems.append(f"{path.name}: {target.name} glues no {key!r}")
     assert n_refs > 0, "no chapter or notebook pastes any glued value"
     assert not problems, "\n".join(problems)
+
+
+def test_agency_count_matches_an_independent_recount():
+    """Issue 11: the latest list's agreements are held by 1,551 agencies, not 1,557 (six Texas
+    sheriff's offices are spelled with a straight and a curly apostrophe). Recounted here from
+    agreements.csv with the csv module: distinct (state, name) once apostrophes, case and
+    spacing are set aside."""
+    import csv
+
+    with open(REPO / "data" / "processed" / "agreements.csv", newline="", encoding="utf-8") as fh:
+        latest = [r for r in csv.DictReader(fh) if r["listed_in_latest"] == "true"]
+
+    def key(name: str) -> str:
+        return " ".join(name.replace("\u2019", "'").replace("\u2018", "'").split()).casefold()
+    agencies = {(r["state"], key(r["agency"])) for r in latest}
+    florida = {a for a in agencies if a[0] == "Florida"}
+    growth, where = glued(execute("national-growth.ipynb")[0]), glued(execute("where.ipynb")[0])
+    assert int(growth["n_latest"]["text/plain"]) == len(latest)
+    assert int(growth["n_agencies_latest"]["text/plain"]) == len(agencies)
+    assert int(where["n_fl_agencies_latest"]["text/plain"]) == len(florida)
 
 
 TEXT_S_ROLE = re.compile(r"\{glue:text\}`(?:([^`:]+\.ipynb)::)?([^`:]+):s`")
