@@ -21,6 +21,7 @@ class SheetError(Exception):
     def __init__(self, path: Path | str, message: str, row: int | None = None):
         self.path = Path(path)
         self.row = row
+        self.message = message
         where = f"{self.path}" + (f", row {row}" if row is not None else "")
         super().__init__(f"{where}: {message}")
 
@@ -68,6 +69,7 @@ class ParsedSheet:
     sheet_name: str = ""
     version: int = 0  # thresholds.PARSER_VERSION of the reader that made it
     notes: list[str] = field(default_factory=list)
+    row_numbers: list[int] = field(default_factory=list)  # spreadsheet row (1-based) of each row
 
 
 @dataclass

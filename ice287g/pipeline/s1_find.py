@@ -174,7 +174,7 @@ def find_files(archives: list[Path]) -> list[FileRecord]:
             name = parse_name(sf.path.name)
         except SheetError as exc:
             if review is None:
-                raise SheetError(sf.path, str(exc).split(": ", 1)[1]) from None
+                raise SheetError(sf.path, exc.message) from None
             name = None
         rec = FileRecord(sf, name, captured_at_from_path(sf.path), review)
         if rec.captured_at is None and name is not None and name.provenance == "archive_capture":

@@ -84,9 +84,10 @@ def group(records: list[FileRecord], list_name: str) -> list[Publication]:
                                    r.stamp_corrected, r.sf.relpath, r.archive_name))
             rank = min(_rev_rank(r.name.revision) for r in rs)
             first = min((r.captured_at for r in rs if r.captured_at), default=None)
-            items.append((rank, first or never, cid, rs))
-        items.sort(key=lambda t: t[:3])
-        for k, (_rank, _first, _cid, rs) in enumerate(items):
+            items.append({"rank": rank, "first": first or never, "cid": cid, "files": rs})
+        # Original (unrevised) names first, then by first capture, then by content.
+        items.sort(key=lambda it: (it["rank"], it["first"], it["cid"]))
+        for k, rs in enumerate(it["files"] for it in items):
             rep = rs[0]
             part = rep.name.part_of_day
             pid = stamp.strftime("%Y%m%d") + (part or "x") + (f"-{k + 1}" if k else "")

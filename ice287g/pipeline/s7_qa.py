@@ -113,7 +113,7 @@ def qa_inputs(records: list[FileRecord], store: RowStore, part: list[Publication
         try:
             parsed = read_sheet(r.sf.path, kind)
         except SheetError as exc:  # unreadable by design: reported, not fatal
-            found.append(f"{r.sf.relpath}: unreadable ({str(exc).split(': ', 1)[1]})")
+            found.append(f"{r.sf.relpath}: unreadable ({exc.message})")
             continue
         ids = store.add(parsed.rows)
         match = content_of.get(store.content_id(ids))
@@ -324,8 +324,8 @@ def qa_outputs(t: ListTables, pubs: list[Publication], qa: QA, label: str) -> No
              [pid for pid, n in Counter(p.id for p in pubs).items() if n > 1],
              "publication keys are unique")
     entity_ids = {e[t.id_col] for e in t.entities}
-    bad = [r for r in t.listings if r[0] not in ids or r[1] not in entity_ids]
-    qa.check(f"listings_reference_known_ids_{label}", len(t.listings), [list(r) for r in bad[:10]],
+    bad = [[pid, eid] for pid, eid in t.listings if pid not in ids or eid not in entity_ids]
+    qa.check(f"listings_reference_known_ids_{label}", len(t.listings), bad[:10],
              "every listing names a known publication and a known id")
     per_pub = Counter(pid for pid, _ in t.listings)
     nd_col = "n_distinct_agreements" if t.list == "participating" else "n_distinct_requests"

@@ -103,13 +103,17 @@ def _snapshot_fields(participating: bool) -> list[dict]:
 
 
 def _entity_fields(participating: bool) -> list[dict]:
-    idf = ("agreement_id", "Stable id of an agreement: A + 11 hex digits of a SHA-256 of "
-           "the normalised state code, agency name (case, spacing and apostrophes ignored), "
-           "support type and signed date.", "A[0-9a-f]{11}") if participating else (
-           "pending_id", "Stable id of a pending request: P + 11 hex digits of a SHA-256 of the "
-           "normalised state code, agency name and support type.", "P[0-9a-f]{11}")
+    if participating:
+        id_col, pattern = "agreement_id", "A[0-9a-f]{11}"
+        id_text = ("Stable id of an agreement: A + 11 hex digits of a SHA-256 of the normalised "
+                   "state code, agency name (case, spacing and apostrophes ignored), support type "
+                   "and signed date.")
+    else:
+        id_col, pattern = "pending_id", "P[0-9a-f]{11}"
+        id_text = ("Stable id of a pending request: P + 11 hex digits of a SHA-256 of the "
+                   "normalised state code, agency name and support type.")
     fields = [
-        _f(idf[0], "string", idf[1], True, unique=True, pattern=idf[2]),
+        _f(id_col, "string", id_text, True, unique=True, pattern=pattern),
         _f("state", "string", "State or territory name (canonical; ICE writes capitals)."),
         _f("state_code", "string", "USPS code; blank when the state is unknown (flag "
            "state_unknown).", enum=sorted(set(STATES.values()))),
