@@ -1,14 +1,19 @@
 """The curated, cited tables behind the story chapters, and the bibliography made from them.
 
-``data/curated/`` holds five hand-researched CSV files described by ``datapackage.json``
-(a Frictionless data package): ``sources``, ``events``, ``votes``, ``local_actions`` and
-``claims``. Every row of the last four names its sources in ``source_ids`` (ids of
-``sources.csv`` joined by ``;``). This module
+``data/curated/`` holds six hand-researched CSV files described by ``datapackage.json``
+(a Frictionless data package): ``sources``, ``events``, ``votes``, ``local_actions``,
+``claims`` and ``evidence``. Every row of events, votes, local_actions and claims names its
+sources in ``source_ids`` (ids of ``sources.csv`` joined by ``;``); every row of ``evidence``
+records the passage of one source that supports one fact. This module
 
 - loads the tables (:func:`load`, :func:`load_all`),
-- validates them against the schema in ``datapackage.json`` plus the checks a Table Schema
-  cannot express: every source id known, every row sourced, every source cited by some row
-  or by a ``{cite}`` role in ``chapters/*.md`` (:func:`problems`, :func:`check`),
+- validates them (:func:`problems`, :func:`check`): the schema of ``datapackage.json`` is
+  applied by Frictionless, and this module adds only what a Table Schema cannot express: the
+  citation rules across tables (every source id known, every source cited by some row or by a
+  ``{cite}`` role in ``chapters/*.md``), real calendar days, ``date`` agreeing with
+  ``date_precision``, and the evidence cross-checks (every evidence source known and openable,
+  every key a claim, event, action, roll-call vote or chapter section, every Key West roll-call
+  row backed by a passage naming the member),
 - writes the BibTeX file the book's bibliography is built from (:func:`bibtex`,
   :func:`write_bibtex`), and
 - shapes the tables the story notebook glues into the chapters (:func:`roll_call`,
@@ -37,7 +42,7 @@ import pandas as pd
 
 from . import config
 
-TABLES = ("sources", "events", "votes", "local_actions", "claims")
+TABLES = ("sources", "events", "votes", "local_actions", "claims", "evidence")
 ID_COLUMN = {"sources": "source_id", "events": "event_id", "local_actions": "action_id",
              "claims": "claim_id"}
 BIB_NAME = "references.bib"
@@ -164,62 +169,138 @@ def chapter_citations(root: Path | None = None) -> dict[str, set[str]]:
     return dict(found)
 
 
-def _field_problems(name: str, df: pd.DataFrame, res: dict, where: str) -> list[str]:
+#: Heading lines of a MyST Markdown chapter (``# Title`` ... ``###### Title``).
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.M)
+#: A roll-call key in evidence.csv: ``votes:<meeting_date>:<member slug>``.
+_VOTE_KEY = re.compile(r"^votes:(\d{4}-\d{2}-\d{2}):([a-z-]+)$")
+
+
+def slug(text: str) -> str:
+    """The key form of a heading or name: lower case, punctuation dropped, spaces as hyphens.
+
+    ``"June 30: the vote to void"`` -> ``"june-30-the-vote-to-void"``;
+    ``"Donald Lee"`` -> ``"donald-lee"``; accents are kept out (``"CALÓ"`` -> ``"cal"``).
+    """
+    text = re.sub(r"[^a-z0-9\s-]", "", text.lower())
+    return re.sub(r"[\s-]+", "-", text).strip("-")
+
+
+def chapter_sections(root: Path | None = None) -> set[str]:
+    """Every ``<chapter>#<section slug>`` of ``chapters/*.md`` (and ``<chapter>`` alone)."""
+    base = Path(root) if root is not None else config.REPO_ROOT
+    keys: set[str] = set()
+    for md in sorted((base / "chapters").glob("*.md")):
+        keys.add(md.stem)
+        text = re.sub(r"^(```|~~~).*?^\1", "", md.read_text(encoding="utf-8"), flags=re.M | re.S)
+        keys.update(f"{md.stem}#{slug(h)}" for h in _HEADING.findall(text))
+    return keys
+
+
+def _schema_problems(root: Path | None) -> list[str]:
+    """What Frictionless finds against ``datapackage.json`` (types, required, enum, pattern,
+    unique, primary keys), as messages naming the file and the data row.
+
+    Frictionless is a dev requirement (the tests and the book build have it); where it is not
+    installed (a bare Binder kernel) the schema is not re-checked here and only the
+    cross-table rules of :func:`problems` apply.
+    """
+    try:
+        import frictionless
+    except ImportError:  # pragma: no cover - exercised only without the dev requirements
+        return []
+    descriptor = curated_dir(root) / "datapackage.json"
+    report = frictionless.validate(str(descriptor))
     out = []
-    fields = res["schema"]["fields"]
+    for task in report.tasks:
+        where = f"data/curated/{Path(task.place).name}"
+        for err in task.errors:
+            row = getattr(err, "row_number", None)
+            field_name = getattr(err, "field_name", None)
+            label = where + (f" row {row - 1}" if row else "")
+            cell = getattr(err, "cell", None)
+            what = f"{field_name} {cell!r}: " if field_name and cell not in (None, "") else \
+                (f"{field_name} is empty: " if field_name else "")
+            out.append(f"{label}: {what}{err.message}")
+    out += [f"data/curated/datapackage.json: {err.message}" for err in report.errors]
+    return out
+
+
+def _value_problems(name: str, df: pd.DataFrame, res: dict, where: str) -> list[str]:
+    """The few value rules a Table Schema cannot express: real calendar days in the text date
+    columns (the ISO pattern accepts June 31), ``date`` agreeing with ``date_precision``, and
+    no leading or trailing spaces."""
+    out = []
     idcol = ID_COLUMN.get(name)
+    fields = [f["name"] for f in res["schema"]["fields"]]
     for i, row in enumerate(df.to_dict("records"), start=1):
         label = f"{where} row {i}" + (f" ({idcol}={row[idcol]!r})" if idcol and row.get(idcol) else "")
-        for field in fields:
-            col, cons, value = field["name"], field.get("constraints", {}), row[field["name"]]
-            if value == "":
-                if cons.get("required"):
-                    out.append(f"{label}: {col} is empty but required")
-                continue
+        for col in fields:
+            value = row[col]
             if value != value.strip():
                 out.append(f"{label}: {col} has leading or trailing spaces: {value!r}")
-            if field["type"] == "date" and not (len(value) == 10 and valid_iso_date(value)):
-                out.append(f"{label}: {col} {value!r} is not a date (YYYY-MM-DD)")
-            if field["type"] == "integer" and not re.fullmatch(r"-?\d+", value):
-                out.append(f"{label}: {col} {value!r} is not an integer")
-            elif field["type"] == "integer" and "minimum" in cons and int(value) < cons["minimum"]:
-                out.append(f"{label}: {col} {value} is below {cons['minimum']}")
-            if "enum" in cons and value not in cons["enum"]:
-                out.append(f"{label}: {col} {value!r} is not one of {cons['enum']}")
-            # url and ISO-date columns get the stricter checks below instead of the pattern.
-            if "pattern" in cons and col not in ("url", "date", "published") \
-                    and not re.fullmatch(cons["pattern"], value):
-                out.append(f"{label}: {col} {value!r} is malformed (pattern {cons['pattern']})")
-            if col in ("date", "published") and "pattern" in cons and not valid_iso_date(value):
-                out.append(f"{label}: {col} {value!r} is not a real ISO date (YYYY-MM-DD, YYYY-MM or YYYY)")
-            if col == "url" and not valid_url(value):
-                out.append(f"{label}: url {value!r} is not an absolute http(s) URL")
+            if col in ("date", "published") and value and _ISO.match(value) and not valid_iso_date(value):
+                out.append(f"{label}: {col} {value!r} is not a real ISO date "
+                           "(YYYY-MM-DD, YYYY-MM or YYYY)")
         if "date_precision" in row and row["date"] and valid_iso_date(row["date"]) \
                 and row["date_precision"] in ("day", "month", "year") \
                 and _precision(row["date"]) != row["date_precision"]:
             out.append(f"{label}: date {row['date']!r} does not match date_precision "
                        f"{row['date_precision']!r}")
-    for key in [idcol] if idcol else []:
-        dups = df[key][df[key].duplicated() & (df[key] != "")]
-        for value in sorted(set(dups)):
-            rows = [str(i) for i, v in enumerate(df[key], start=1) if v == value]
-            out.append(f"{where}: {key} {value!r} appears more than once (rows {', '.join(rows)})")
-    pk = res["schema"].get("primaryKey")
-    if isinstance(pk, list) and len(pk) > 1:
-        dup = df[df.duplicated(subset=pk, keep=False)]
-        if len(dup):
-            rows = [str(i + 1) for i in dup.index]
-            out.append(f"{where}: rows {', '.join(rows)} repeat the key {pk}")
+    return out
+
+
+def _evidence_problems(tables: dict[str, pd.DataFrame], root: Path | None) -> list[str]:
+    """Cross-checks of evidence.csv: every source id known and openable, every key resolving
+    to a claim, event, action, roll-call vote or chapter section, and every Key West roll-call
+    row backed, for each source it cites, by a passage of that source naming the member."""
+    ev = tables["evidence"]
+    where = "data/curated/evidence.csv"
+    sources = tables["sources"].set_index("source_id")
+    keys = set(tables["claims"]["claim_id"]) | set(tables["events"]["event_id"]) \
+        | set(tables["local_actions"]["action_id"]) | chapter_sections(root)
+    votes = tables["votes"]
+    vote_keys = {f"votes:{d}:{slug(m)}" for d, m in zip(votes["meeting_date"], votes["member"])}
+    out = []
+    for i, row in enumerate(ev.to_dict("records"), start=1):
+        label = f"{where} row {i} (key={row['key']!r})"
+        sid = row["source_id"]
+        if sid not in sources.index:
+            out.append(f"{label}: unknown source id {sid!r} (not in data/curated/sources.csv)")
+        elif sources.loc[sid, "access"] == "not available":
+            out.append(f"{label}: source {sid!r} is marked 'not available' in sources.csv, "
+                       "so no passage can have been read from it")
+        key = row["key"]
+        if _VOTE_KEY.match(key):
+            if key not in vote_keys:
+                out.append(f"{label}: no row of votes.csv has that meeting date and member")
+        elif key not in keys:
+            out.append(f"{label}: key {key!r} is not a claim_id, event_id, action_id or "
+                       "chapter section (chapters/<chapter>.md#<heading slug>)")
+    # Roll calls: a member's vote is only as good as a passage that names the member.
+    named = defaultdict(list)
+    for row in ev.to_dict("records"):
+        named[(row["key"], row["source_id"])].append(row["passage"])
+    for i, row in enumerate(votes.to_dict("records"), start=1):
+        if row["jurisdiction"] != "Key West":
+            continue
+        key = f"votes:{row['meeting_date']}:{slug(row['member'])}"
+        surname = row["member"].split()[-1]
+        for sid in split_ids(row["source_ids"]):
+            if not any(surname in p for p in named.get((key, sid), [])):
+                out.append(f"data/curated/votes.csv row {i} ({row['member']}, {row['meeting_date']}): "
+                           f"cites {sid!r}, but evidence.csv has no passage of it for key {key!r} "
+                           f"that names {surname}")
     return out
 
 
 def problems(root: Path | None = None, tables: dict[str, pd.DataFrame] | None = None) -> list[str]:
     """Every rule the curated tables break, as messages naming file and row (empty if none).
 
-    Checks: header and field constraints of ``datapackage.json`` (required, type, enum,
-    pattern, unique), real calendar dates, absolute http(s) URLs, ``date`` agreeing with
-    ``date_precision``; every ``source_ids`` id known to ``sources.csv``; every row sourced;
-    every ``{cite}`` key in the chapters known; every source cited by some row or chapter.
+    Checks: the schema of ``datapackage.json``, validated by Frictionless (header, required,
+    type, enum, pattern, unique); real calendar dates and ``date`` agreeing with
+    ``date_precision``; every ``source_ids`` id known to ``sources.csv``; every ``{cite}`` key in
+    the chapters known; every source cited by some row or chapter; no brace or backslash in
+    source text; and the evidence cross-checks (:func:`_evidence_problems`).
     """
     descriptor = schema(root)
     out: list[str] = []
@@ -230,9 +311,11 @@ def problems(root: Path | None = None, tables: dict[str, pd.DataFrame] | None = 
                 tables[name] = load(name, root)
             except CuratedDataError as exc:
                 out.append(str(exc))
+    if len(tables) == len(TABLES):  # headers read fine: let Frictionless check the files
+        out += _schema_problems(root)
     for name, df in tables.items():
         res = _resource(descriptor, name)
-        out += _field_problems(name, df, res, f"data/curated/{res['path']}")
+        out += _value_problems(name, df, res, f"data/curated/{res['path']}")
     if "sources" not in tables:
         return out
     for i, row in enumerate(tables["sources"].to_dict("records"), start=1):
@@ -243,19 +326,16 @@ def problems(root: Path | None = None, tables: dict[str, pd.DataFrame] | None = 
     known = set(tables["sources"]["source_id"])
     cited: set[str] = set()
     for name, df in tables.items():
-        if name == "sources":
+        if name in ("sources", "evidence"):
             continue
         where = f"data/curated/{_resource(descriptor, name)['path']}"
         idcol = ID_COLUMN.get(name)
         for i, row in enumerate(df.to_dict("records"), start=1):
             label = f"{where} row {i}" + (f" ({idcol}={row[idcol]!r})" if idcol else "")
-            ids = split_ids(row["source_ids"])
-            if not ids:
-                continue  # already reported as an empty required field
-            for sid in ids:
+            for sid in split_ids(row["source_ids"]):
                 if sid not in known:
                     out.append(f"{label}: unknown source id {sid!r} (not in data/curated/sources.csv)")
-            cited.update(ids)
+                cited.add(sid)
     by_chapter = chapter_citations(root)
     for key, pages in sorted(by_chapter.items()):
         if key not in known:
@@ -266,6 +346,8 @@ def problems(root: Path | None = None, tables: dict[str, pd.DataFrame] | None = 
         if sid and sid not in cited:
             out.append(f"data/curated/sources.csv row {i} (source_id={sid!r}): never cited by a "
                        "curated row or a {cite} role in chapters/*.md")
+    if all(name in tables for name in TABLES):
+        out += _evidence_problems(tables, root)
     return out
 
 

@@ -91,7 +91,7 @@ def test_committed_data_validate_with_frictionless():
     assert report.valid, "\n".join(errors[:20] + [e.message for e in report.errors])
 
 
-def test_the_package_describes_exactly_the_five_curated_files():
+def test_the_package_describes_exactly_the_six_curated_files():
     descriptor = story.schema()
     assert sorted(r["path"] for r in descriptor["resources"]) == sorted(
         f"{name}.csv" for name in story.TABLES)
@@ -160,7 +160,7 @@ def test_never_cited_source_fails(fake_repo):
     n = append(fake_repo, "sources", {
         "source_id": "orphan-2025-source", "publisher": "Example News", "title": "An orphan",
         "published": "2025-07-01", "url": "https://example.com/orphan", "kind": "original report",
-        "accessed": "2026-11-26"})
+        "access": "original", "accessed": "2026-11-26"})
     only_problem(fake_repo, "data/curated/sources.csv", f"row {n}", "orphan-2025-source", "never cited")
     # The same source becomes valid once a chapter cites it with a {cite} role...
     page = fake_repo / "chapters" / "checking.md"
@@ -190,19 +190,22 @@ def test_malformed_url_fails(fake_repo, bad_url):
     assert any("sources" in e for e in frictionless_errors(fake_repo))
 
 
-@pytest.mark.parametrize("table,column,bad", [
-    ("sources", "published", "2025-13-01"),
-    ("sources", "published", "30/06/2025"),
-    ("sources", "accessed", "2026-02-30"),
-    ("events", "date", "2025-6-30"),
-    ("events", "date", "June 2025"),
-    ("votes", "meeting_date", "2025-06-31"),
-    ("local_actions", "date", "2025-00-10"),
+@pytest.mark.parametrize("table,column,bad,index", [
+    ("sources", "published", "2025-13-01", 0),
+    ("sources", "published", "30/06/2025", 0),
+    ("sources", "accessed", "2026-02-30", 0),
+    ("events", "date", "2025-6-30", 0),
+    ("events", "date", "June 2025", 0),
+    # A Fort Myers row: a Key West roll-call row also has evidence rows keyed by its date,
+    # which a changed date would (rightly) orphan too.
+    ("votes", "meeting_date", "2025-06-31", 14),
+    ("local_actions", "date", "2025-00-10", 0),
 ])
-def test_malformed_date_fails(fake_repo, table, column, bad):
-    edit(fake_repo, table, 0, **{column: bad})
+def test_malformed_date_fails(fake_repo, table, column, bad, index):
+    edit(fake_repo, table, index, **{column: bad})
     found = story.problems(fake_repo)
-    assert found and all(f"data/curated/{table}.csv row 1" in p and repr(bad) in p for p in found), found
+    assert found and all(f"data/curated/{table}.csv row {index + 1}" in p and repr(bad) in p
+                         for p in found), found
     # Frictionless (the schema's date type and ISO pattern) rejects every one of them too.
     assert any(table in e for e in frictionless_errors(fake_repo)), f"frictionless accepted {bad!r}"
 
@@ -224,7 +227,7 @@ def test_duplicate_id_fails(fake_repo):
     fields, rows = read_rows(fake_repo / "data" / "curated" / "events.csv")
     append(fake_repo, "events", dict(rows[0]))
     found = story.problems(fake_repo)
-    assert any("events.csv" in p and "more than once" in p for p in found), found
+    assert any("events.csv" in p and "unique" in p for p in found), found
 
 
 def test_unquoted_comma_is_reported_with_its_line(fake_repo):
@@ -360,3 +363,31 @@ def test_impossible_calendar_day_in_a_text_date_column_is_caught(fake_repo):
     # accepts June 31; ice287g.story checks the calendar.
     edit(fake_repo, "events", 0, date="2025-06-31", date_precision="day")
     only_problem(fake_repo, "data/curated/events.csv", "row 1", "'2025-06-31'", "real ISO date")
+
+
+# --------------------------------------------------------------------------- evidence rules
+def test_a_roll_call_row_citing_a_source_that_does_not_name_the_member_fails(fake_repo):
+    # Issue 11: Miami New Times was credited with naming the mayor's June 30 vote; it names
+    # Haskell and four commissioners only. A Key West roll-call row may cite a source only if an
+    # evidence passage of that source, keyed to that vote, names the member.
+    fields, rows = read_rows(fake_repo / "data" / "curated" / "votes.csv")
+    i = next(n for n, r in enumerate(rows) if r["member"] == "Danise Henriquez"
+             and r["meeting_date"] == "2025-06-30")
+    edit(fake_repo, "votes", i, source_ids=rows[i]["source_ids"] + ";mnt-2025-07-ag-threatens-kw")
+    msg = only_problem(fake_repo, f"data/curated/votes.csv row {i + 1}", "mnt-2025-07-ag-threatens-kw",
+                       "names Henriquez")
+    assert "votes:2025-06-30:danise-henriquez" in msg
+
+
+def test_a_source_no_reader_can_open_cannot_carry_evidence(fake_repo):
+    fields, rows = read_rows(fake_repo / "data" / "curated" / "sources.csv")
+    i = next(n for n, r in enumerate(rows) if r["source_id"] == "wlrn-2025-06-30-kw-vote")
+    edit(fake_repo, "sources", i, access="not available")
+    found = story.problems(fake_repo)
+    assert found and all("evidence.csv" in p and "'not available'" in p for p in found), found
+
+
+def test_access_must_be_one_of_the_three_values(fake_repo):
+    edit(fake_repo, "sources", 2, access="paywalled")
+    assert any("sources" in e and "paywalled" in e for e in frictionless_errors(fake_repo))
+    assert any("sources.csv row 3" in p and "paywalled" in p for p in story.problems(fake_repo))
