@@ -5,6 +5,9 @@
 - fails the build (a warning, and the book builds with -W) when a page would load a script from
   another site: nothing may come from a public CDN (e.g. MathJax, if math ever slips in);
 - removes an ARIA role that docutils puts on bibliography lists (see _fix_citation_list_role);
+- writes the *Find an agency* page's data (``_static/lookup/agreements.json``) from
+  data/processed/ with ice287g.lookup when an HTML build finishes, and adds that page's own
+  script and stylesheet (assets/lookup/) to it alone;
 - provides the ``data-downloads`` directive used by chapters/downloads.md, which links every file
   of data/processed/ and data/curated/ with Sphinx download links, so the files are copied into
   the build and the links work offline and on GitHub Pages.
@@ -170,12 +173,44 @@ def _repository_substitutions(app, config):
     config.myst_substitutions = substitutions
 
 
+LOOKUP_DOC = "chapters/find-an-agency"
+LOOKUP_DATA = ("_static", "lookup", "agreements.json")
+
+
+def _lookup_assets(app, pagename, templatename, context, doctree):
+    """The lookup page's script and stylesheet, on that page only (Sphinx >= 3.5 adds a file
+    given during html-page-context to the current page)."""
+    if pagename == LOOKUP_DOC:
+        app.add_css_file("lookup/lookup.css")
+        app.add_js_file("lookup/lookup.js", loading_method="defer")
+
+
+def _write_lookup_data(app, exception):
+    """Write the lookup page's JSON from the book's data/processed/ into the HTML output.
+
+    Runs on every HTML build (about a second), after Sphinx has copied the static files, so
+    the data always matches the committed processed files and is never committed twice."""
+    if exception is not None or app.builder.format != "html":
+        return
+    if LOOKUP_DOC not in app.env.all_docs:
+        return
+    from ice287g import lookup
+
+    target = Path(app.outdir).joinpath(*LOOKUP_DATA)
+    try:
+        lookup.write(target, Path(app.srcdir) / "data" / "processed")
+    except (OSError, ValueError, KeyError) as err:
+        logger.warning("the Find an agency data could not be written: %s", err)
+
+
 def setup(app):
     app.connect("config-inited", _repository_substitutions)
     app.add_css_file("book/custom.css")
     app.add_directive("data-downloads", DataDownloads)
     app.connect("html-page-context", _page_context)
     app.connect("html-page-context", _fix_citation_list_role)
+    app.connect("html-page-context", _lookup_assets)
+    app.connect("build-finished", _write_lookup_data)
     # After sphinx.ext.mathjax (priority 500) has added its script.
     app.connect("html-page-context", _no_third_party_scripts, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

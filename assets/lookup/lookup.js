@@ -1,0 +1,256 @@
+/* Find an agency: filter every agreement ICE ever listed as the reader types (no kernel, no
+ * library). The data, agreements.json beside this file, is written at book build time by
+ * ice287g.lookup from the committed data/processed/ (see ice287g/lookup.py for its shape).
+ *
+ * Why no library: a linear scan of about two thousand pre-folded strings takes a few
+ * milliseconds; list.js, fuse.js or DataTables would add 20 to 120 KB and a dependency for
+ * nothing a reader needs here. Matching folds letter case, accents (NFD, marks dropped),
+ * straight and curly apostrophes and punctuation, and every word typed must appear in the
+ * agency, county or state. Results render in pages of PAGE rows, so a keystroke stays fast.
+ */
+(function () {
+  "use strict";
+  var PAGE = 100;
+  var script = document.currentScript;
+  var root = document.getElementById("agency-lookup");
+  if (!root || !script) return;
+  var DATA_URL = new URL("agreements.json", script.src).href;
+  var $ = function (id) { return document.getElementById(id); };
+  var input = $("lookup-q"), statusSel = $("lookup-status"), sortSel = $("lookup-sort");
+  var count = $("lookup-count"), tbody = $("lookup-body"), more = $("lookup-more");
+  var panel = $("lookup-history"), table = $("lookup-table");
+  var api = window.ice287gLookup = { timings: [], ready: false };
+  // Sphinx's searchtools.js (on every page, for the search box) runs a search for any ?q= in
+  // the address once the page is ready, and throws on a page without #search-results. Here
+  // ?q= is this page's own query: keep Sphinx's search for its search page. (This deferred
+  // script runs before DOMContentLoaded, when searchtools' init calls performSearch.)
+  /* global Search */
+  if (typeof Search !== "undefined" && Search && !document.getElementById("search-results")) {
+    Search.performSearch = function () {};
+  }
+
+  var D, ROWS = [], matched = [], shown = PAGE, sortKey = "state", sortDir = 1;
+
+  function fold(s) {
+    return String(s || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "")
+      .toLowerCase().replace(/['\u2018\u2019\u02bc\u02b9\u0060\u00b4\u2032.]/g, "")
+      .replace(/[^a-z0-9]+/g, " ").trim();
+  }
+  api.fold = fold;
+
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function prepare(data) {
+    D = data;
+    var last = data.pubs.length - 1;
+    ROWS = data.rows.map(function (r) {
+      var sp = r[7];
+      var row = {
+        id: r[0], agency: r[1], state: data.states[r[2]] || "", county: r[3],
+        type: data.agency_types[r[4]] || "", support: data.support_types[r[5]] || "",
+        signed: r[6], spells: sp,
+        first: sp.length ? sp[0] : -1, last: sp.length ? sp[sp.length - 1] : -1
+      };
+      row.listed = row.last === last;
+      row.key = " " + fold(row.agency + " " + row.county + " " + row.state);
+      return row;
+    });
+  }
+
+  var SORTS = {
+    agency: function (r) { return r.agency.toLowerCase(); },
+    state: function (r) { return r.state + "\u0000" + r.agency.toLowerCase() + "\u0000" + r.support; },
+    county: function (r) { return (r.county || "\uffff").toLowerCase() + "\u0000" + r.agency.toLowerCase(); },
+    type: function (r) { return (r.type || "\uffff") + "\u0000" + r.agency.toLowerCase(); },
+    support: function (r) { return r.support + "\u0000" + r.agency.toLowerCase(); },
+    signed: function (r) { return (r.signed || "9999") + "\u0000" + r.agency.toLowerCase(); },
+    first: function (r) { return r.first; },
+    last: function (r) { return r.last; },
+    status: function (r) { return (r.listed ? "0" : "1") + "\u0000" + r.agency.toLowerCase(); }
+  };
+
+  function sortRows() {
+    var f = SORTS[sortKey] || SORTS.state;
+    var keyed = ROWS.map(function (r, i) { return [f(r), i, r]; });
+    keyed.sort(function (a, b) {
+      if (a[0] < b[0]) return -sortDir;
+      if (a[0] > b[0]) return sortDir;
+      return a[1] - b[1];
+    });
+    ROWS = keyed.map(function (k) { return k[2]; });
+    var ths = table.querySelectorAll("th[data-sort]");
+    for (var i = 0; i < ths.length; i++) {
+      var on = ths[i].getAttribute("data-sort") === sortKey;
+      if (on) ths[i].setAttribute("aria-sort", sortDir > 0 ? "ascending" : "descending");
+      else ths[i].removeAttribute("aria-sort");
+    }
+    sortSel.value = sortKey + (sortDir > 0 ? "" : "-desc");
+  }
+
+  function pub(i) { return i >= 0 ? D.pubs[i] : ""; }
+
+  function statusText(r) {
+    if (r.listed) return "Still listed";
+    if (r.last < 0) return "Not on a counted list";
+    return "Left: not on the list of " + pub(r.last + 1);
+  }
+
+  function rowHtml(r) {
+    return "<tr data-id=\"" + esc(r.id) + "\">" +
+      "<td data-label=\"Agency\"><button type=\"button\" class=\"lookup-pick\" aria-controls=\"lookup-history\">" +
+      esc(r.agency) + "<span class=\"visually-hidden\">: show its listing history</span></button></td>" +
+      "<td data-label=\"State\">" + esc(r.state) + "</td>" +
+      "<td data-label=\"County\">" + esc(r.county) + "</td>" +
+      "<td data-label=\"Agency type\">" + esc(r.type) + "</td>" +
+      "<td data-label=\"Support type\">" + esc(r.support) + "</td>" +
+      "<td data-label=\"Signed (per ICE)\">" + esc(r.signed) + "</td>" +
+      "<td data-label=\"First on a list\">" + esc(pub(r.first)) + "</td>" +
+      "<td data-label=\"Last on a list\">" + esc(pub(r.last)) + "</td>" +
+      "<td data-label=\"Status\" class=\"" + (r.listed ? "lookup-listed" : "lookup-left") + "\">" +
+      esc(statusText(r)) + "</td></tr>";
+  }
+
+  function render() {
+    var n = matched.length, html = [];
+    for (var i = 0; i < n && i < shown; i++) html.push(rowHtml(matched[i]));
+    tbody.innerHTML = html.join("");
+    var left = 0;
+    for (var j = 0; j < n; j++) if (!matched[j].listed) left++;
+    var q = input.value.trim();
+    var what = n === 1 ? "1 agreement" : n.toLocaleString("en-US") + " agreements";
+    var msg = (q ? what + " match \u201c" + q + "\u201d" : what) +
+      " (" + (n - left).toLocaleString("en-US") + " still listed, " +
+      left.toLocaleString("en-US") + " left the list)";
+    if (n > shown) msg += "; showing the first " + shown.toLocaleString("en-US");
+    count.textContent = n ? msg + "." : (q ? "No agreement matches \u201c" + q + "\u201d." : "No agreement.");
+    more.hidden = n <= shown;
+    more.textContent = "Show all " + n.toLocaleString("en-US") + " matching agreements";
+  }
+
+  function filter() {
+    var words = fold(input.value).split(" ").filter(Boolean);
+    var want = statusSel.value;
+    matched = ROWS.filter(function (r) {
+      if (want === "listed" && !r.listed) return false;
+      if (want === "left" && r.listed) return false;
+      for (var i = 0; i < words.length; i++) if (r.key.indexOf(words[i]) < 0) return false;
+      return true;
+    });
+  }
+
+  function syncUrl(id) {
+    var params = new URLSearchParams(location.search);
+    var q = input.value.trim();
+    if (q) params.set("q", q); else params.delete("q");
+    if (id !== undefined) { if (id) params.set("id", id); else params.delete("id"); }
+    var s = params.toString();
+    history.replaceState(null, "", location.pathname + (s ? "?" + s : "") + location.hash);
+  }
+
+  function update() {
+    var t0 = performance.now();
+    shown = PAGE;
+    filter();
+    render();
+    api.timings.push(performance.now() - t0);
+  }
+
+  function spellsOf(r) {
+    // Listed stretches and the gaps between them (and after the last, for one that left).
+    var out = [], sp = r.spells, last = D.pubs.length - 1;
+    for (var i = 0; i < sp.length; i += 2) {
+      if (i > 0) out.push([false, sp[i - 1] + 1, sp[i] - 1]);
+      out.push([true, sp[i], sp[i + 1]]);
+    }
+    if (sp.length && sp[sp.length - 1] < last) out.push([false, sp[sp.length - 1] + 1, last]);
+    return out;
+  }
+
+  function showHistory(id, focus) {
+    var r = null;
+    for (var i = 0; i < ROWS.length; i++) if (ROWS[i].id === id) { r = ROWS[i]; break; }
+    if (!r) { panel.hidden = true; return; }
+    var total = D.pubs.length, nListed = 0, parts = spellsOf(r), bars = [], rows = [];
+    parts.forEach(function (p) {
+      var n = p[2] - p[1] + 1;
+      if (p[0]) nListed += n;
+      bars.push("<span class=\"" + (p[0] ? "on" : "off") + "\" style=\"left:" +
+        (100 * p[1] / total).toFixed(2) + "%;width:" + Math.max(100 * n / total, 0.4).toFixed(2) + "%\"></span>");
+      rows.push("<tr><td>" + (p[0] ? "yes" : "no") + "</td><td>" + esc(pub(p[1])) + "</td><td>" +
+        esc(pub(p[2])) + "</td><td>" + n + "</td></tr>");
+    });
+    var gaps = parts.filter(function (p) { return !p[0] && p[2] < total - 1; }).length;
+    panel.innerHTML =
+      "<h2 id=\"lookup-history-title\" tabindex=\"-1\">Listing history: " + esc(r.agency) + "</h2>" +
+      "<p>" + esc([r.state, r.county, r.type, r.support].filter(Boolean).join(" \u00b7 ")) +
+      (r.signed ? " \u00b7 signed " + esc(r.signed) + " (per ICE)" : "") + "</p>" +
+      "<p><strong>" + esc(statusText(r)) + ".</strong> On " + nListed + " of the " + total +
+      " lists of the archive, from " + esc(D.pubs[0]) + " to " + esc(D.pubs[total - 1]) +
+      "; first on " + esc(pub(r.first)) + ", last on " + esc(pub(r.last)) +
+      (gaps ? "; missing from " + gaps + (gaps === 1 ? " stretch" : " stretches") + " of lists in between" : "") + ".</p>" +
+      "<div class=\"lookup-bar\" aria-hidden=\"true\">" + bars.join("") + "</div>" +
+      "<div class=\"lookup-bar-axis\" aria-hidden=\"true\"><span>" + esc(D.pubs[0].slice(0, 4)) +
+      "</span><span>" + esc(D.pubs[total - 1].slice(0, 10)) + "</span></div>" +
+      "<table class=\"lookup-spells\"><caption>Stretches of consecutive ICE lists with and without this agreement</caption>" +
+      "<thead><tr><th scope=\"col\">On the list</th><th scope=\"col\">From</th><th scope=\"col\">To</th>" +
+      "<th scope=\"col\">Lists</th></tr></thead><tbody>" + rows.join("") + "</tbody></table>" +
+      "<p class=\"lookup-links\"><a href=\"?id=" + encodeURIComponent(r.id) + "\">Link to this agreement</a>" +
+      " \u00b7 <button type=\"button\" id=\"lookup-close\">Close the history</button></p>";
+    panel.hidden = false;
+    panel.setAttribute("data-id", r.id);
+    $("lookup-close").addEventListener("click", function () {
+      panel.hidden = true; syncUrl("");
+      var back = tbody.querySelector("tr[data-id=\"" + r.id + "\"] button");
+      (back || input).focus();
+    });
+    if (focus) $("lookup-history-title").focus();
+  }
+
+  function start(data) {
+    prepare(data);
+    var params = new URLSearchParams(location.search);
+    if (params.get("q")) input.value = params.get("q");
+    if (params.get("status") && statusSel.querySelector("option[value=\"" + params.get("status") + "\"]"))
+      statusSel.value = params.get("status");
+    sortRows();
+    update();
+    if (params.get("id")) showHistory(params.get("id"), false);
+    input.addEventListener("input", function () { update(); syncUrl(); });
+    statusSel.addEventListener("change", update);
+    sortSel.addEventListener("change", function () {
+      var v = sortSel.value.split("-");
+      sortKey = v[0]; sortDir = v[1] === "desc" ? -1 : 1;
+      sortRows(); update();
+    });
+    table.querySelector("thead").addEventListener("click", function (e) {
+      var th = e.target.closest("th[data-sort]");
+      if (!th) return;
+      var key = th.getAttribute("data-sort");
+      sortDir = key === sortKey ? -sortDir : 1; sortKey = key;
+      sortRows(); update();
+    });
+    tbody.addEventListener("click", function (e) {
+      var b = e.target.closest("button.lookup-pick");
+      if (!b) return;
+      var id = b.closest("tr").getAttribute("data-id");
+      showHistory(id, true); syncUrl(id);
+    });
+    more.addEventListener("click", function () {
+      shown = matched.length; render();
+    });
+    root.classList.add("lookup-ready");
+    api.ready = true;
+  }
+
+  fetch(DATA_URL).then(function (res) {
+    if (!res.ok) throw new Error("HTTP " + res.status);
+    return res.json();
+  }).then(start).catch(function (err) {
+    count.textContent = "The agreements could not be loaded (" + err.message + "); download " +
+      "agreements.csv from the Downloads page instead.";
+  });
+})();

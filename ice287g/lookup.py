@@ -1,0 +1,147 @@
+"""Data of the book's *Find an agency* page: every agreement ever listed, in one compact JSON.
+
+The page (chapters/find-an-agency.md) filters the agreements as a reader types, in the browser
+with no kernel, with the book's own small script (assets/lookup/lookup.js, no library). Its data
+is written at book build time from the committed ``data/processed/`` by :func:`write` (called
+by the Sphinx hook in _ext/book_ext.py, into the build's ``_static/lookup/agreements.json``),
+so it is never committed twice and always matches the processed files.
+
+Shape (``FORMAT``)::
+
+    {"format": "ice287g-lookup/1",
+     "pubs": ["2021-01-13", ..., "2026-05-18 am"],     # trend publications, in time order
+     "states": [...], "agency_types": [...], "support_types": [...],   # lookup tables
+     "columns": ["id", "agency", "state", "county", "agency_type", "support_type",
+                 "signed", "spells"],
+     "rows": [["A00eaa464b1f", "Autauga County Sheriff's Office", 0, "Autauga County",
+               0, 0, "2025-09-22", [148, 277]], ...]}
+
+``state``, ``agency_type`` and ``support_type`` are indexes into their tables (-1: blank).
+``spells`` is a flat list of inclusive index pairs into ``pubs``: the stretches of consecutive
+trend publications that listed the agreement (``[a, b, c, d]``: listed on ``pubs[a..b]`` and
+``pubs[c..d]``, missing in between). The first list it appeared on is ``pubs[spells[0]]``,
+the last ``pubs[spells[-1]]``; it is on the latest list when ``spells[-1] == len(pubs) - 1``.
+Trend publications are those of :func:`ice287g.analysis.trend_publications` (mis-stamped or
+partial lists are left out, as in every chart of the book).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import analysis as an
+
+FORMAT = "ice287g-lookup/1"
+COLUMNS = ["id", "agency", "state", "county", "agency_type", "support_type", "signed", "spells"]
+#: The page's budget is 1 MB with its HTML and script; the data must leave room for them.
+MAX_BYTES = 700_000
+
+
+def publication_label(row) -> str:
+    """A publication as the page shows it: the date, plus ICE's part of day (am, mid, pm)
+    when the list carries ICE's stamp, plus the re-issue number of a stamp ICE used twice."""
+    when = pd.Timestamp(row["published_at"])
+    label = f"{when:%Y-%m-%d}"
+    part = str(row.get("part_of_day") or "")
+    if row.get("stamp_provenance") == "ice_stamp" and part:
+        label += f" {part}"
+    key = str(row["publication"])
+    if "-" in key and key.rsplit("-", 1)[1].isdigit():
+        label += f" ({key.rsplit('-', 1)[1]})"
+    return label
+
+
+def spells(presence_: pd.DataFrame, pubs: pd.DataFrame) -> dict[str, list[int]]:
+    """Each agreement's runs of consecutive trend publications, as flat inclusive index pairs
+    into :func:`~ice287g.analysis.trend_publications` order."""
+    order = an.trend_publications(pubs)
+    pos = pd.Series(np.arange(len(order)), index=order[an.PUB].to_numpy())
+    frame = pd.DataFrame({an.AID: presence_[an.AID].to_numpy(),
+                          "pos": presence_[an.PUB].map(pos).to_numpy()})
+    if frame["pos"].isna().any():
+        bad = sorted(set(presence_.loc[frame["pos"].isna().to_numpy(), an.PUB]))[:5]
+        raise ValueError(f"presence names publications that are not trend publications: {bad}")
+    frame = frame.drop_duplicates().sort_values([an.AID, "pos"], kind="stable")
+    aid = frame[an.AID].to_numpy()
+    p = frame["pos"].to_numpy(dtype=int)
+    new = np.ones(len(frame), dtype=bool)
+    new[1:] = (aid[1:] != aid[:-1]) | (p[1:] != p[:-1] + 1)
+    end = np.ones(len(frame), dtype=bool)
+    end[:-1] = new[1:]
+    out: dict[str, list[int]] = {}
+    for a, start, stop in zip(aid[new], p[new], p[end]):
+        out.setdefault(a, []).extend([int(start), int(stop)])
+    return out
+
+
+def _index(values: pd.Series, table: list[str]) -> list[int]:
+    where = {v: i for i, v in enumerate(table)}
+    return [where.get(v, -1) for v in values]
+
+
+def payload(ds: an.Dataset) -> dict:
+    """The page's data (see the module docstring) from a :class:`~ice287g.analysis.Dataset`."""
+    order = an.trend_publications(ds.pubs)
+    agr = ds.agreements.sort_values(["state", "agency", "support_type", an.AID], kind="stable")
+    blank = agr["agency"].astype(str).str.strip() == ""
+    if blank.any():
+        first = agr.loc[blank, an.AID].iloc[0]
+        raise ValueError(f"agreements.csv: agreement {first} has no agency name")
+    runs = spells(ds.presence, ds.pubs)
+    states = sorted(s for s in agr["state"].unique() if s)
+    agency_types = [t for t in an.AGENCY_TYPES if t in set(agr["agency_type"])]
+    agency_types += sorted(set(agr["agency_type"]) - set(agency_types) - {""})
+    support_types = [t for t in an.SUPPORT_TYPES if t in set(agr["support_type"])]
+    support_types += sorted(set(agr["support_type"]) - set(support_types) - {""})
+    signed = pd.to_datetime(agr["signed"]).dt.strftime("%Y-%m-%d").fillna("")
+    rows = [list(r) for r in zip(
+        agr[an.AID], agr["agency"], _index(agr["state"], states), agr["county"],
+        _index(agr["agency_type"], agency_types), _index(agr["support_type"], support_types),
+        signed, (runs.get(a, []) for a in agr[an.AID]))]
+    return {
+        "format": FORMAT,
+        "source": "data/processed (agreements.csv, listings.csv, snapshots.csv) of 287(g) in "
+                  "Key West, from ICE's published lists of participating agencies",
+        "pubs": [publication_label(r) for r in order.to_dict("records")],
+        "states": states,
+        "agency_types": agency_types,
+        "support_types": support_types,
+        "columns": COLUMNS,
+        "rows": rows,
+    }
+
+
+def encode(data: dict) -> bytes:
+    """Compact UTF-8 JSON (no spaces, non-ASCII kept: curly apostrophes stay one character)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def write(path: Path | str, processed_dir: Path | str | None = None) -> Path:
+    """Write the page's JSON from ``processed_dir`` (default: the repository's) to ``path``.
+
+    Written to a temporary file beside it and moved into place, so a failure leaves no
+    half-written file. Raises ``ValueError`` if the data outgrows :data:`MAX_BYTES`.
+    """
+    path = Path(path)
+    ds = an.dataset(Path(processed_dir) if processed_dir is not None else None)
+    body = encode(payload(ds))
+    if len(body) > MAX_BYTES:
+        raise ValueError(f"the lookup data would be {len(body):,} bytes, over {MAX_BYTES:,}: "
+                         "make ice287g.lookup.payload more compact")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(body)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
