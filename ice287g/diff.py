@@ -338,6 +338,40 @@ def series(side: Side) -> pd.DataFrame:
     return ch.assign(label=ch[PUB].map(labels))
 
 
+def recent(series_: pd.DataFrame, days: int | None = 365, lists: int | None = None) -> pd.DataFrame:
+    """The rows of :func:`series` published within ``days`` days of the latest list, and of
+    those at most the last ``lists``."""
+    if series_.empty:
+        return series_
+    out = series_.sort_values(WHEN, kind="stable")
+    if days is not None:
+        end = pd.Timestamp(out[WHEN].max())
+        out = out[out[WHEN] > end - pd.Timedelta(days=days)]
+    if lists is not None:
+        out = out.tail(lists)
+    return out.reset_index(drop=True)
+
+
+def describe_series(series_: pd.DataFrame) -> dict:
+    """Totals of a run of :func:`series` rows, for a chart's title and alt text: lists,
+    agreements added and removed, lists with more removals than additions, and the list with
+    the most additions (its label and count)."""
+    if series_.empty:
+        raise DiffError("no list to describe (fewer than two trend publications)")
+    top = series_.sort_values(["added", WHEN], ascending=[False, True], kind="stable").iloc[0]
+    return {
+        "n_lists": int(len(series_)),
+        "added": int(series_["added"].sum()),
+        "removed": int(series_["removed"].sum()),
+        "n_net_loss": int((series_["removed"] > series_["added"]).sum()),
+        "n_no_change": int(((series_["added"] == 0) & (series_["removed"] == 0)).sum()),
+        "max_added": int(top["added"]),
+        "max_added_label": str(top["label"]),
+        "first_label": str(series_["label"].iloc[0]),
+        "last_label": str(series_["label"].iloc[-1]),
+    }
+
+
 # --------------------------------------------------------------------------- display tables
 def display_tables(change: Change) -> dict[str, pd.DataFrame]:
     """The change as reader-facing tables (the Markdown summary and the book show these)."""
@@ -467,16 +501,24 @@ class Freshness:
 
     @property
     def latest_list_text(self) -> str:
-        return _long_date(self.latest_list)
+        return long_date(self.latest_list)
+
+    @property
+    def checked_clause(self) -> str:
+        """Completes "the data ...": when it was last checked against ICE's page."""
+        if self.last_checked is None:
+            return "has not yet been checked against ICE's page by the book's weekly update"
+        return (f"was last checked against ICE's page on {long_date(self.last_checked)} at "
+                f"{self.last_checked:%H:%M} UTC")
 
     @property
     def last_checked_text(self) -> str:
         if self.last_checked is None:
             return "not yet recorded by the update procedure"
-        return f"{_long_date(self.last_checked)} ({self.last_checked:%H:%M} UTC)"
+        return f"{long_date(self.last_checked)} ({self.last_checked:%H:%M} UTC)"
 
 
-def _long_date(ts) -> str:
+def long_date(ts) -> str:
     ts = pd.Timestamp(ts)
     return f"{ts:%B} {ts.day}, {ts.year}"
 

@@ -143,11 +143,13 @@ def test_freshness_reads_the_latest_list_and_the_check_record(folders, tmp_path)
     f = diff.freshness(new, checks)
     assert (f.latest_list_text, f.latest_label, f.last_checked) == ("May 19, 2025", "2025-05-19 pm", None)
     assert f.last_checked_text == "not yet recorded by the update procedure"
+    assert f.checked_clause == "has not yet been checked against ICE's page by the book's weekly update"
     checks.write_text("checked_at,url,outcome,capture,files,sha256\n"
                       "2025-05-27T06:17:03Z,http://x,unchanged,,a.xlsx,ab\n"
                       "2025-05-20T15:18:13Z,http://x,new,sheets_20250520_151813,a.xlsx,ab\n")
     f = diff.freshness(new, checks)
     assert f.last_checked_text == "May 27, 2025 (06:17 UTC)" and f.last_outcome == "unchanged"
+    assert f.checked_clause == "was last checked against ICE's page on May 27, 2025 at 06:17 UTC"
     checks.write_text("checked_at,url,outcome,capture,files,sha256\n"
                       "2025-05-27T06:17:03Z,http://x,new,,a.xlsx,ab\n"
                       "last tuesday,http://x,new,,a.xlsx,ab\n")
@@ -160,3 +162,24 @@ def test_markdown_escapes_pipes_in_names():
 
     table = diff._md_table(pd.DataFrame({"Agency": ["A | B"]}))
     assert table.splitlines()[2] == "| A \\| B |"
+
+
+def test_recent_and_describe_series():
+    import pandas as pd
+
+    ser = pd.DataFrame({
+        "published_at": pd.to_datetime(["2024-01-01", "2025-03-01", "2025-06-01", "2025-12-31"]),
+        "label": ["a", "b", "c", "d"],
+        "added": [50, 4, 9, 9], "removed": [0, 6, 1, 0],
+    })
+    rec = diff.recent(ser, days=365)
+    assert rec["label"].tolist() == ["b", "c", "d"]
+    assert diff.recent(ser, days=None, lists=2)["label"].tolist() == ["c", "d"]
+    assert diff.recent(ser, days=365, lists=9)["label"].tolist() == ["b", "c", "d"]
+    d = diff.describe_series(rec)
+    assert (d["n_lists"], d["added"], d["removed"], d["n_net_loss"]) == (3, 22, 7, 1)
+    # a tie on additions goes to the earlier list
+    assert (d["max_added"], d["max_added_label"]) == (9, "c")
+    assert (d["first_label"], d["last_label"], d["n_no_change"]) == ("b", "d", 0)
+    with pytest.raises(diff.DiffError):
+        diff.describe_series(ser.iloc[:0])
