@@ -219,7 +219,7 @@ def _florida(side: Side, key, ids: set) -> int:
 
 
 def _edits(pairs: pd.DataFrame, added: pd.DataFrame) -> pd.DataFrame:
-    cols = ["state", "agency_before", "agency_after", "support_type", "what_changed",
+    cols = ["state", "agency_before", "agency_after", "support_type", "what_changed", "rule",
             "agreement_id_before", "agreement_id_after"]
     if pairs.empty:
         return pd.DataFrame(columns=cols)
@@ -235,6 +235,7 @@ def _edits(pairs: pd.DataFrame, added: pd.DataFrame) -> pd.DataFrame:
         rows.append({"state": row.state, "agency_before": row.agency,
                      "agency_after": after["agency"], "support_type": row.support_type,
                      "what_changed": "; ".join(what) or "(no visible difference)",
+                     "rule": _text(getattr(row, "match", "")),
                      "agreement_id_before": row.agreement_id,
                      "agreement_id_after": row.replaced_by})
     return pd.DataFrame(rows, columns=cols).sort_values(["state", "agency_before"],
@@ -401,6 +402,7 @@ def display_tables(change: Change) -> dict[str, pd.DataFrame]:
             "After": change.edited["agency_after"].to_numpy(),
             "Support type": change.edited["support_type"].to_numpy(),
             "What changed": change.edited["what_changed"].to_numpy(),
+            "Rule": change.edited["rule"].to_numpy(),
         }),
         "publications_added": _pubs_display(change.publications_added),
         "publications_gone": _pubs_display(change.publications_gone),
@@ -455,9 +457,9 @@ SECTIONS = [
     ("qa_changes", "QA checks new or changed", None),
 ]
 SECTION_NOTES = {
-    "edited": "An agreement removed and a near-identical one added on the same list (same "
-              "state and support type, agency name at least 85% alike or same county, agency "
-              "type and signing date: `ice287g.analysis.match_changed_records`).",
+    "edited": "An agreement removed and one added on the same list that "
+              "`ice287g.analysis.match_changed_records` pairs as the same row edited by ICE "
+              "(same state and support type; *Rule* names the rule that matched).",
     "publications_gone": "Publications of the old folder that the new build no longer has "
                          "(review before merging).",
     "qa_changes": "Checks of `qa.csv` that are new, gone, or have another status or count.",
