@@ -97,6 +97,12 @@ def _decode_rows(v):
     return out
 
 
+def _decode_int_list(v):
+    if type(v) is not list or not all(type(x) is int for x in v):
+        raise DamagedEntry("expected a list of integers")
+    return v
+
+
 def _decode_int(v):
     if type(v) is not int:
         raise DamagedEntry("expected an integer")
@@ -115,6 +121,7 @@ DECODERS: dict[str, Callable] = {
     "tuple[str, ...]": _decode_str_tuple,
     "list[tuple[str, ...]]": _decode_rows,
     "list[str]": _decode_str_list,
+    "list[int]": _decode_int_list,
     "int": _decode_int,
     "str": _decode_str,
 }

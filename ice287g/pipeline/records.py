@@ -52,6 +52,7 @@ class SheetFile:
     archive: Path
     sha256: str
     size: int
+    label: str = ""  # the archive's name in files.csv (set when two archives share a name)
 
     @property
     def relpath(self) -> str:
@@ -69,6 +70,7 @@ class ParsedSheet:
     sheet_name: str = ""
     version: int = 0  # thresholds.PARSER_VERSION of the reader that made it
     notes: list[str] = field(default_factory=list)
+    row_numbers: list[int] = field(default_factory=list)  # spreadsheet row (1-based) of each row
     row_numbers: list[int] = field(default_factory=list)  # spreadsheet row (1-based) of each row
 
 
@@ -97,7 +99,7 @@ class FileRecord:
 
     @property
     def archive_name(self) -> str:
-        return self.sf.archive.name
+        return self.sf.label or self.sf.archive.name
 
     @property
     def excluded(self) -> bool:

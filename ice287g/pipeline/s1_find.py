@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -120,20 +121,100 @@ def is_sheet_candidate(path: Path) -> bool:
     )
 
 
-def find_sheets(archives: list[Path]) -> list[SheetFile]:
-    """Every sheet under the given archive folders (flat or nested), in a stable order."""
+LOCK_FILE_REASON = ("an Excel lock file (~$...: the marker Excel leaves beside a workbook that is "
+                    "open), not a sheet; skipped by rule, not read")
+
+
+def is_lock_file(path: Path) -> bool:
+    """Excel's owner file ``~$<name>.xlsx``, left beside a workbook someone has open."""
+    return path.name.startswith("~$")
+
+
+def _walk(archive: Path) -> list[Path]:
+    """Every file under ``archive`` except hidden ones, in path order. Symbolic links to files
+    and folders are followed; a folder that cannot be read, a dangling link and a link loop
+    are errors (a file is never dropped in silence)."""
+    found: list[Path] = []
+
+    def visit(folder: Path, ancestors: frozenset[str]) -> None:
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            raise SheetError(folder, f"cannot read the folder ({exc.strerror or exc}); the "
+                                     "files in it would be missed") from None
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            p = Path(e.path)
+            if e.is_symlink() and not p.exists():
+                raise SheetError(p, f"a dangling symbolic link (to {os.readlink(p)!r}): restore "
+                                    "its target or remove it")
+            if e.is_dir():
+                real = os.path.realpath(p)
+                if real in ancestors:
+                    raise SheetError(p, "a symbolic link loop (it points to a folder that "
+                                        "contains it)")
+                visit(p, ancestors | {real})
+            elif e.is_file():
+                found.append(p)
+            else:
+                raise SheetError(p, "neither a file nor a folder (a socket, pipe or device)")
+
+    visit(archive, frozenset({os.path.realpath(archive)}))
+    return found
+
+
+def archive_labels(archives: list[Path]) -> list[str]:
+    """Each archive's name in files.csv: its folder name, or, when two archives share a name,
+    the shortest trailing part of their paths that tells them apart (``a/sheets``, ``b/sheets``)."""
+    parts = [Path(os.path.abspath(a)).parts for a in archives]
+    labels = []
+    for i, p in enumerate(parts):
+        n = 1
+        while n < len(p) and any(q[-n:] == p[-n:] for j, q in enumerate(parts) if j != i):
+            n += 1
+        labels.append("/".join(p[-n:]))
+    return labels
+
+
+def check_archives(archives: list[Path]) -> None:
+    """Refuse a folder given twice, or one inside another (their files would count twice)."""
+    real = [Path(os.path.realpath(a)) for a in archives]
+    for i, a in enumerate(real):
+        for j, b in enumerate(real):
+            if i < j and a == b:
+                raise SheetError(archives[j], f"the same sheet folder is given twice (as "
+                                              f"{archives[i]} and {archives[j]})")
+            if i != j and a != b and a.is_relative_to(b):
+                raise SheetError(archives[i], f"this sheet folder is inside another one given "
+                                              f"too ({archives[j]}): its files would count twice")
+
+
+def find_sheets(archives: list[Path], skipped: list[SheetFile] | None = None) -> list[SheetFile]:
+    """Every sheet under the given archive folders (flat or nested), in a stable order.
+
+    Excel lock files (``~$...``) are not sheets: they are appended to ``skipped`` (for QA)."""
+    archives = [Path(a) for a in archives]
+    check_archives(archives)
+    labels = archive_labels(archives)
     found: list[SheetFile] = []
-    for archive in archives:
-        archive = Path(archive)
+    for archive, label in zip(archives, labels):
         if not archive.is_dir():
             raise SheetError(archive, "the sheet folder does not exist")
-        paths = sorted(
-            (p for p in archive.rglob("*") if p.is_file() and is_sheet_candidate(p)
-             and not any(part.startswith(".") for part in p.relative_to(archive).parts)),
-            key=lambda p: p.relative_to(archive).as_posix(),
-        )
-        for p in paths:
-            found.append(SheetFile(p, archive, sha256_file(p), p.stat().st_size))
+        for p in _walk(archive):
+            if not is_sheet_candidate(p):
+                continue
+            try:
+                sha, size = sha256_file(p), p.stat().st_size
+            except OSError as exc:
+                raise SheetError(p, f"cannot read the file ({exc.strerror or exc})") from None
+            sf = SheetFile(p, archive, sha, size, label if label != archive.name else "")
+            if is_lock_file(p):
+                if skipped is not None:
+                    skipped.append(sf)
+                continue
+            found.append(sf)
     return found
 
 
@@ -157,9 +238,13 @@ def find_files(archives: list[Path]) -> list[FileRecord]:
         if not a.is_dir():
             raise SheetError(a, "the sheet folder does not exist (give --sheets DIR, or "
                                 "check DEFAULT_SHEET_ARCHIVES in ice287g/config.py)")
-    files = sorted(find_sheets(archives), key=lambda f: (f.archive.name, f.relpath, str(f.archive)))
+    lock_files: list[SheetFile] = []
+    files = find_sheets(archives, lock_files)
     if not files:
         raise BuildError(f"no .xlsx sheets found in {', '.join(map(str, archives))}")
+    # Excel lock files are listed too (excluded by rule), so files.csv and QA show them.
+    locks = {id(sf) for sf in lock_files}
+    files = sorted(files + lock_files, key=lambda f: (f.label or f.archive.name, f.relpath, str(f.archive)))
     reviews = load_file_reviews()
     records = []
     first_by_sha: dict[str, FileRecord] = {}
@@ -167,6 +252,8 @@ def find_files(archives: list[Path]) -> list[FileRecord]:
         review = reviews.get(sf.sha256)
         if review is not None and review["file"] != sf.path.name:
             review = None  # a review names one file; byte-identical copies are read as usual
+        if id(sf) in locks:
+            review = {"file": sf.path.name, "action": "exclude", "reason": LOCK_FILE_REASON}
         if sf.path.suffix.lower() != ".xlsx":
             raise SheetError(sf.path, f"not an .xlsx workbook (a {sf.path.suffix} file "
                                       "named like an ICE list)")
@@ -181,8 +268,13 @@ def find_files(archives: list[Path]) -> list[FileRecord]:
             rec.captured_at = name.stamp
         if sf.sha256 in first_by_sha:
             first = first_by_sha[sf.sha256].sf
-            rec.copy_of = f"{first.archive.name}/{first.relpath}"
+            rec.copy_of = f"{first.label or first.archive.name}/{first.relpath}"
         else:
             first_by_sha[sf.sha256] = rec
         records.append(rec)
+    if not any(r.list == "participating" and not r.excluded for r in records):
+        n = sum(1 for r in records if r.list == "pending" and not r.excluded)
+        raise BuildError(f"no participating-agencies sheet in {', '.join(map(str, archives))} "
+                         f"({n} pending sheet(s) and nothing else): is --sheets the right folder?; "
+                         "nothing was written")
     return records

@@ -16,6 +16,21 @@ from .records import FileRecord, ParsedSheet, SheetError
 from .thresholds import COLUMNS, PARSER_VERSION, PARTICIPATING_ONLY, REQUIRED
 
 KNOWN_COLUMNS = frozenset(COLUMNS)
+#: Columns whose presence makes a participating-named sheet a participating sheet.
+PARTICIPATING_SHAPE = ("SIGNED", "ADDENDUM", "MOA")
+#: An OLE2 compound file: what Excel writes for a password-protected (encrypted) workbook, and
+#: for the old .xls format.
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+def _ole2_kind(path: Path) -> str:
+    """Why an OLE2 file named .xlsx cannot be read (encrypted, or an old .xls)."""
+    data = Path(path).read_bytes()[: 4 << 20]
+    if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+        return ("the workbook is password-protected (encrypted); ICE's sheets are not: open it "
+                "with its password and save an unprotected .xlsx copy")
+    return ("not an xlsx workbook: an Excel 97-2003 .xls file (OLE2 compound file) named .xlsx; "
+            "save it as .xlsx")
 ENGINES = ("calamine", "openpyxl")
 
 
@@ -90,6 +105,8 @@ def read_sheet(path: Path, list_name: str, engine: str = "calamine") -> ParsedSh
         raise SheetError(path, f"not an .xlsx workbook (a {path.suffix or 'suffix-less'} file)")
     with open(path, "rb") as f:
         magic = f.read(4)
+    if magic == OLE2_MAGIC:
+        raise SheetError(path, _ole2_kind(path))
     if magic != b"PK\x03\x04":
         raise SheetError(path, f"not an xlsx workbook (an xlsx file is a zip archive; this file "
                                f"starts with {magic!r})")
@@ -137,8 +154,11 @@ def read_sheet(path: Path, list_name: str, engine: str = "calamine") -> ParsedSh
         seen[name] = i
     missing = [c for c in REQUIRED[list_name] if c not in seen]
     other = "pending" if list_name == "participating" else "participating"
+    # A participating-named sheet holds the pending list only in the pending list's shape:
+    # no SIGNED, no ADDENDUM and no MOA (the one such file ICE published). Without SIGNED but
+    # with MOA or ADDENDUM, it is a participating sheet that lost a column: refused below.
     holds_other = (
-        (list_name == "participating" and "SIGNED" not in seen
+        (list_name == "participating" and not any(c in seen for c in PARTICIPATING_SHAPE)
          and all(c in seen for c in REQUIRED["pending"]))
         or (list_name == "pending" and any(c in seen for c in PARTICIPATING_ONLY))
     )
@@ -151,12 +171,16 @@ def read_sheet(path: Path, list_name: str, engine: str = "calamine") -> ParsedSh
     index = [seen.get(c) for c in COLUMNS]
     width = len(header)
     out: list[tuple[str, ...]] = []
+    numbers: list[int] = []
     blank = gap = 0  # blank rows between data rows (trailing ones differ between engines)
     for n, r in enumerate(rows[start + 1:], start=header_row + 1):
         if not any(c.strip() for c in r):
             gap += 1
             continue
         blank, gap = blank + gap, 0
+        if r[0].strip().upper() in KNOWN_COLUMNS and _repeats_header(r, header):
+            raise SheetError(path, f"the header row is repeated here (a second table pasted "
+                                   f"below the first?); the header is row {header_row}", row=n)
         for j in range(width, len(r)):
             if r[j].strip():
                 raise SheetError(path, f"a value ({r[j]!r}) in column {_excel_col(j)}, which has "
@@ -164,12 +188,19 @@ def read_sheet(path: Path, list_name: str, engine: str = "calamine") -> ParsedSh
         if len(r) < width:
             r = r + [""] * (width - len(r))
         out.append(tuple(r[i] if i is not None else "" for i in index))
+        numbers.append(n)
     if not out and list_name == "participating":
         # A pending list may be empty (ICE published header-only pending sheets in November
         # 2025); a participating list never is.
         raise SheetError(path, f"the sheet {sheet_name!r} has a header but no data rows",
                          row=header_row)
-    return ParsedSheet(tuple(header), out, blank, tuple(extra), sheet_name, PARSER_VERSION, notes)
+    return ParsedSheet(tuple(header), out, blank, tuple(extra), sheet_name, PARSER_VERSION, notes,
+                       row_numbers=numbers)
+
+
+def _repeats_header(row: list[str], header: list[str]) -> bool:
+    """A data row that repeats at least two of the header's names in their own columns."""
+    return sum(1 for k, name in enumerate(header) if k < len(row) and _header_name(row[k]) == name) >= 2
 
 
 def _excel_col(i: int) -> str:

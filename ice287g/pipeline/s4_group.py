@@ -19,7 +19,8 @@ from collections import defaultdict
 
 from .records import FileRecord, Publication
 from .s3_clean import RowStore
-from .thresholds import STAMP_CONTRADICTION_SHARE, STAMP_CORRECTED_MAX_SHARE
+from .thresholds import (STAMP_AFTER_CAPTURE_DAYS, STAMP_CONTRADICTION_SHARE,
+                         STAMP_CORRECTED_MAX_SHARE)
 
 
 def check_stamps(records: list[FileRecord], store: RowStore) -> None:
@@ -58,6 +59,23 @@ def check_stamps(records: list[FileRecord], store: RowStore) -> None:
             rec.stamp_corrected = True
             rec.stamp_note = (f"stamp year corrected {rec.name.stamp.year} -> {twin.stamp.year} "
                               f"like its participating twin {twin.sf.path.name}")
+    check_capture_times(records)
+
+
+def check_capture_times(records: list[FileRecord]) -> None:
+    """An ICE stamp (after any correction) must not be later than the day after the file was
+    downloaded (ICE's dates are US dates, capture times UTC): a list cannot be published after
+    it was captured. Such a stamp is *contradicted*: kept as written (published_at and
+    published_at_raw), noted, and kept out of trend lines by ``s5_trend``."""
+    for rec in records:
+        if rec.parsed is None or rec.captured_at is None or rec.name.provenance != "ice_stamp":
+            continue
+        latest = rec.captured_at.date() + dt.timedelta(days=STAMP_AFTER_CAPTURE_DAYS)
+        if rec.stamp.date() > latest:
+            rec.stamp_contradicted = True
+            rec.stamp_note = "; ".join(filter(None, [rec.stamp_note, (
+                f"stamp contradicted by capture time: stamped {rec.stamp.date().isoformat()}, "
+                f"after the file was downloaded at {rec.captured_at.isoformat()} UTC")]))
 
 
 def _rev_rank(revision: str) -> int:

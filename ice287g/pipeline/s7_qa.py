@@ -56,6 +56,7 @@ def run_checks(records: list[FileRecord], store: RowStore, part: list[Publicatio
     qa_trend_info(part, exclusions["participating"], qa)
     qa_values(store, part, qa)
     qa_values(store, pend, qa, prefix="pending_")
+    qa_formula_like(records, store, qa)
     qa_outputs(part_t, part, qa, "agreements")
     qa_outputs(pend_t, pend, qa, "pending")
     qa_trend(part, part_t, exclusions["participating"], qa, "agreements")
@@ -273,9 +274,13 @@ def qa_values(store: RowStore, pubs: list[Publication], qa: QA, prefix: str = ""
     if prefix:  # pending lists: no SIGNED column
         how = {k: v for k, v in how.items() if not k.startswith("signed")}
         flag_rows = {k: v for k, v in flag_rows.items() if not k.startswith("signed")}
+    where = first_locations(pubs)
     for flag in sorted(set(how) | set(flag_rows)):
         c = flag_rows.get(flag, Counter())
-        examples = sorted({_describe(rows[i], flag) for i in c})
+        first: dict[str, str] = {}  # description -> where it was first seen
+        for i in sorted(c, key=lambda i: where.get(i, (len(where), ""))[0]):
+            first.setdefault(_describe(rows[i], flag), where.get(i, (0, ""))[1])
+        examples = sorted(f"{d} at {w}" if w else d for d, w in first.items())
         qa.add(f"{prefix}flag_{flag}", "info", sum(c.values()),
                f"{prefix.replace('_', ' ')}rows (summed over publications) flagged {flag}; "
                f"{how.get(flag, 'flagged')}"
@@ -304,6 +309,61 @@ def qa_values(store: RowStore, pubs: list[Publication], qa: QA, prefix: str = ""
                 bad.append(f"{p.id}: {rows[i].agency} {rows[i].signed}")
     qa.check("fixed_dates_plausible", len(flag_rows.get("signed_fixed", ())), sorted(set(bad)),
              "every signed date repaired by the fixes table is on or before the publication listing it")
+
+
+def first_locations(pubs: list[Publication]) -> dict[int, tuple[int, str]]:
+    """Row id -> (order, "<file> row <n>") of its first appearance (publication order)."""
+    where: dict[int, tuple[int, str]] = {}
+    for p in pubs:
+        for r in p.files:
+            if r.parsed is None:
+                continue
+            nums = r.parsed.row_numbers
+            for k, i in enumerate(r.row_ids):
+                if i not in where:
+                    row = f" row {nums[k]}" if k < len(nums) else ""
+                    where[i] = (len(where), f"{r.sf.relpath}{row}")
+    return where
+
+
+#: A cell a spreadsheet program could run as a formula when the CSV is opened (OWASP CSV
+#: injection: a leading =, +, -, @, tab or carriage return), unless it is a plain number.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(text: str) -> bool:
+    if not text.startswith(FORMULA_START):
+        return False
+    try:
+        float(text)
+        return False  # -3 or +1.5: a number, not a formula
+    except ValueError:
+        return True
+
+
+def qa_formula_like(records: list[FileRecord], store: RowStore, qa: QA) -> None:
+    """Cells that would start a formula in a spreadsheet program, by file, row and column.
+    They are kept as ICE wrote them (never silently changed): the CSVs are data, to be opened
+    as text (see data/README.md)."""
+    content = [c for c in RAW_CONTENT]
+    found = []
+    seen: set[tuple[str, int]] = set()
+    for r in records:
+        if r.parsed is None or r.copy_of:
+            continue
+        nums = r.parsed.row_numbers
+        for k, i in enumerate(r.row_ids):
+            raw = store.raw_rows[i]
+            for col in content:
+                v = raw[RAW[col]]
+                if v and is_formula_like(v.strip()) and (i, RAW[col]) not in seen:
+                    row = nums[k] if k < len(nums) else "?"
+                    found.append(f"{r.sf.relpath} row {row} {col}: {v[:40]!r}")
+                    seen.add((i, RAW[col]))
+    qa.add("formula_like_text", "info", len(found),
+           "cells starting with =, +, -, @, tab or CR (a spreadsheet program could run them as a "
+           "formula): kept as ICE wrote them, never changed; open the CSVs as text"
+           + (": " + _examples(found, 10) if found else ""))
 
 
 def _describe(row, flag: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 #: Bump when the parsed form stored in the cache changes.
-PARSER_VERSION = 3
+PARSER_VERSION = 4  # 4: ParsedSheet.row_numbers
 
 #: ICE's 287(g) page, which links the current participating and pending workbooks (the
 #: source named in datapackage.json and the page ``python -m ice287g fetch`` reads).
@@ -68,6 +68,9 @@ STAMP_CONTRADICTION_SHARE = 0.02
 #: After a January correction (stamp year + 1), at most this share of rows may still be
 #: signed after the corrected stamp.
 STAMP_CORRECTED_MAX_SHARE = 0.01
+#: An ICE stamp may be at most this many days after the (UTC) date its file was downloaded
+#: (ICE's dates are US dates); a later stamp is contradicted by its capture time.
+STAMP_AFTER_CAPTURE_DAYS = 1
 #: A publication collapses when it lists fewer than this share of the median of its
 #: neighbours (``COLLAPSE_WINDOW`` trend publications before and after).
 COLLAPSE_SHARE = 0.5
