@@ -71,7 +71,6 @@ class ParsedSheet:
     version: int = 0  # thresholds.PARSER_VERSION of the reader that made it
     notes: list[str] = field(default_factory=list)
     row_numbers: list[int] = field(default_factory=list)  # spreadsheet row (1-based) of each row
-    row_numbers: list[int] = field(default_factory=list)  # spreadsheet row (1-based) of each row
 
 
 @dataclass
