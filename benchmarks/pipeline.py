@@ -192,8 +192,8 @@ def scale_section(sizes: list[int], repeat: int, profile: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         start = time.perf_counter()
-        r = subprocess.run([sys.executable, "-c", "import ice287g.pipeline, ice287g.__main__"],
-                           cwd=REPO, env={**os.environ, "ICE287G_ROOT": str(REPO)})
+        subprocess.run([sys.executable, "-c", "import ice287g.pipeline, ice287g.__main__"],
+                       cwd=REPO, env={**os.environ, "ICE287G_ROOT": str(REPO)}, check=True)
         startup = time.perf_counter() - start
         print(f"scale: interpreter start + imports: {startup:.2f} s (included in every time below)")
         for n in sizes:

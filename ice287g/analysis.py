@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .pipeline import thresholds
 from .pipeline.s3_clean import STATES
 from .pipeline.s3_clean import normalise_agency as agency_key
 
@@ -36,9 +37,9 @@ WHEN = "published_at"
 AID = "agreement_id"
 
 #: ICE's three support types (canonical spellings), in the order charts list them.
-SUPPORT_TYPES = ["Jail Enforcement Model", "Task Force Model", "Warrant Service Officer"]
+SUPPORT_TYPES = list(thresholds.SUPPORT_TYPES)
 #: ICE's agency types (the sheets' TYPE column), canonical spellings.
-AGENCY_TYPES = ["County", "Municipality", "State Agency"]
+AGENCY_TYPES = list(thresholds.AGENCY_TYPES)
 
 
 # --------------------------------------------------------------------------- the data
@@ -143,25 +144,11 @@ def expand_runs(runs: pd.DataFrame, pubs: pd.DataFrame, *, start: str = "first_p
     A run says an agreement was on every publication from ``start`` to ``end`` inclusive, in
     the order of ``pubs`` (all publications, trend-excluded ones included).
     """
+    from .load import expand_runs as decode
+
     _require(runs, [AID, start, end], "runs")
     order = pubs.sort_values(WHEN, kind="stable")[PUB].tolist()
-    pos = {key: i for i, key in enumerate(order)}
-    missing = (set(runs[start]) | set(runs[end])) - set(pos)
-    if missing:
-        raise ValueError(f"runs name publications missing from pubs: {sorted(missing)[:5]}")
-    first = runs[start].map(pos).to_numpy()
-    last = runs[end].map(pos).to_numpy()
-    if (last < first).any():
-        bad = runs.loc[last < first, AID].tolist()
-        raise ValueError(f"runs end before they start for agreements {bad[:5]}")
-    lengths = last - first + 1
-    idx = np.repeat(np.arange(len(runs)), lengths)
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    positions = first[idx] + offsets
-    return pd.DataFrame({
-        PUB: np.asarray(order, dtype=object)[positions],
-        AID: runs[AID].to_numpy()[idx],
-    })
+    return decode(runs, order, AID, start=start, end=end)
 
 
 # --------------------------------------------------------------------------- counts

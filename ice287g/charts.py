@@ -249,11 +249,6 @@ def show(fig, *, name: str | None = None, display: bool = True,
 
 
 # --------------------------------------------------------------------------- the book's charts
-def _fmt_day(ts) -> str:
-    ts = pd.Timestamp(ts)
-    return f"{ts:%b} {ts.day}, {ts.year}"
-
-
 def _span_days(index) -> int:
     return int((pd.Timestamp(max(index)) - pd.Timestamp(min(index))).days)
 

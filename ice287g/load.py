@@ -19,6 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
+# THE run decoder (the inverse of the pipeline's encoder, beside it): re-exported here.
+from .pipeline.s6_derive import expand_runs
+
+__all__ = ["expand_runs", "read", "snapshots", "agreements", "listings", "pending_snapshots",
+           "pending", "pending_listings", "files", "qa"]
+
 
 def _dir(folder: Path | str | None) -> Path:
     if folder is not None:
@@ -109,42 +115,3 @@ def _listings(folder, stem: str, id_col: str) -> pd.DataFrame:
     runs = read(f"{stem}.csv", folder)
     snaps = read("snapshots.csv" if id_col == "agreement_id" else "pending_snapshots.csv", folder)
     return expand_runs(runs, snaps["publication"].tolist(), id_col)
-
-
-def expand_runs(runs: pd.DataFrame, order: list[str], id_col: str = "agreement_id", *,
-                start: str = "first_publication", end: str = "last_publication") -> pd.DataFrame:
-    """THE run decoder: presence stored as runs -> long form (``publication``, ``id_col``).
-
-    A run says an id was on every publication from ``start`` to ``end`` inclusive, in the
-    order ``order`` (every publication, trend-excluded ones included). The inverse of
-    ``ice287g.pipeline.s6_derive.encode_runs``. Rows come out in publication order, then id.
-    Raises ``ValueError`` naming the ids when a run names an unknown publication, ends before
-    it starts, or disagrees with its ``n_publications``.
-    """
-    import numpy as np
-
-    missing = [c for c in (id_col, start, end) if c not in runs.columns]
-    if missing:
-        raise ValueError(f"runs lack the column(s) {', '.join(missing)}")
-    pos = {key: i for i, key in enumerate(order)}
-    unknown = (set(runs[start]) | set(runs[end])) - set(pos)
-    if unknown:
-        raise ValueError(f"runs name publications missing from the order: {sorted(unknown)[:5]}")
-    first = runs[start].map(pos).to_numpy(dtype="int64")
-    last = runs[end].map(pos).to_numpy(dtype="int64")
-    if (last < first).any():
-        bad = runs.loc[last < first, id_col].tolist()
-        raise ValueError(f"runs end before they start for {id_col} {bad[:5]}")
-    lengths = last - first + 1
-    if "n_publications" in runs.columns:
-        wrong = runs["n_publications"].to_numpy(dtype="int64") != lengths
-        if wrong.any():
-            raise ValueError(f"n_publications disagrees with the run for {id_col} "
-                             f"{runs.loc[wrong, id_col].tolist()[:5]}")
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    index = np.repeat(first, lengths) + offsets
-    out = pd.DataFrame({"publication": np.asarray(order, dtype=object)[index],
-                        id_col: np.repeat(runs[id_col].to_numpy(dtype=object), lengths)})
-    out["_o"] = index
-    out = out.sort_values(["_o", id_col], kind="stable").drop(columns="_o").reset_index(drop=True)
-    return out.astype({"publication": "str", id_col: "str"})

@@ -125,3 +125,117 @@ def test_no_built_page_contains_placeholder_text(built_book):
         for match in PLACEHOLDER.finditer(visible_text(page.read_text(encoding="utf-8"))):
             found.append(f"{page.relative_to(built_book)}: {match.group(0)!r}")
     assert not found, "placeholder text in the built book:\n" + "\n".join(found)
+
+
+# ------------------------------------------------------------------------- code structure
+
+
+def import_graph(package: Path) -> dict[str, set[str]]:
+    """Module -> the package modules it imports (anywhere in the file, function bodies too:
+    a lazy import closes a cycle as surely as a top-level one)."""
+    import ast
+
+    root = package.parent
+    modules = {}
+    for path in sorted(package.rglob("*.py")):
+        parts = list(path.relative_to(root).with_suffix("").parts)
+        is_pkg = parts[-1] == "__init__"
+        if is_pkg:
+            parts = parts[:-1]
+        modules[".".join(parts)] = (path, is_pkg)
+
+    def resolve(name: str) -> str | None:
+        while name and name not in modules:  # `from .x import function` -> module x
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for mod, (path, is_pkg) in modules.items():
+        here = mod if is_pkg else mod.rpartition(".")[0]
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = here.split(".")
+                    anchor = anchor[:len(anchor) - (node.level - 1)]
+                    base = ".".join(anchor + ([base] if base else []))
+                names = [f"{base}.{a.name}" for a in node.names] + [base]
+            else:
+                continue
+            for name in names:
+                target = resolve(name)
+                if target and target != mod:
+                    deps.add(target)
+        # `from .pipeline import run_build` names the package, `from . import s1_find` a module:
+        # keep the deepest module each import statement names.
+        graph[mod] = {d for d in deps if not any(o.startswith(d + ".") for o in deps)}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle (as a path a -> b -> ... -> a), or [] when there is none."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return []
+
+
+def test_cycle_finder_finds_the_old_build_tables_cycle(tmp_path):
+    """The tree before the pipeline restructure: build imported tables inside derive(), tables
+    imported build at the top (and datapackage did too)."""
+    pkg = tmp_path / "ice287g"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text('"""pkg"""\n')
+    (pkg / "sheets.py").write_text("import re\n")
+    (pkg / "build.py").write_text("from . import sheets\n\ndef derive():\n"
+                                  "    from . import tables as t\n    return t\n")
+    (pkg / "tables.py").write_text("from .build import Builder\nfrom . import sheets as s\n")
+    assert find_cycle(import_graph(pkg)) == ["ice287g.build", "ice287g.tables", "ice287g.build"]
+    (pkg / "build.py").write_text("from . import sheets\n")
+    assert find_cycle(import_graph(pkg)) == []
+
+
+def test_no_import_cycle_in_the_package():
+    graph = import_graph(REPO / "ice287g")
+    assert "ice287g.pipeline.s5_trend" in graph and graph["ice287g.pipeline.build"]
+    cycle = find_cycle(graph)
+    assert not cycle, "import cycle: " + " -> ".join(cycle)
+
+
+def test_records_and_thresholds_import_nothing_of_the_pipeline():
+    graph = import_graph(REPO / "ice287g")
+    for bottom in ("ice287g.pipeline.records", "ice287g.pipeline.thresholds"):
+        assert not {d for d in graph[bottom] if d.startswith("ice287g.")}, bottom
+
+
+def test_ruff_finds_nothing():
+    import subprocess
+    import sys
+
+    ruff = Path(sys.executable).with_name("ruff")
+    paths = [p for p in ("ice287g", "tests", "benchmarks", "scripts", "tools") if (REPO / p).is_dir()]
+    r = subprocess.run([str(ruff), "check", "--no-cache", *paths], cwd=REPO, capture_output=True,
+                       text=True)
+    assert r.returncode == 0, f"ruff ({' '.join(paths)}):\n{r.stdout}{r.stderr}"

@@ -12,7 +12,7 @@ import pytest
 from ice287g import load
 from ice287g.pipeline import SheetError, build, s1_find, s2_read, s3_clean
 from ice287g.pipeline.cache import default_cache_dir
-from sheetfactory import (PART_HEADER, PART_ROWS, PEND_HEADER, PEND_ROWS, run_cli,
+from sheetfactory import (PART_HEADER, PART_ROWS, PEND_HEADER, run_cli,
                           series_archive, small_archive, snapshot_dir, write_xlsx)
 
 
@@ -555,3 +555,67 @@ def test_progress_bar_on_a_terminal(archive, tmp_path):
     os.close(leader)
     assert proc.returncode == 0
     assert b"reading sheets" in text and b"4/4" in text
+
+
+# ------------------------------------------------------------------------- one of each thing
+
+
+def test_run_encoder_and_decoder_are_inverse():
+    """encode_runs (the build) and expand_runs (load, analysis, QA) on random presence."""
+    import random
+
+    from ice287g.pipeline.s6_derive import encode_runs, expand_runs
+
+    rng = random.Random(287)
+    for trial in range(50):
+        order = [f"p{k}" for k in range(rng.randint(1, 12))]
+        ids = [f"A{k:02d}" for k in range(rng.randint(1, 6))]
+        listings = [(p, a) for p in order for a in ids if rng.random() < 0.6]
+        runs = encode_runs(listings, order, "agreement_id")
+        # A run is never followed by one of the same id that starts right after it ends.
+        ends = {(r["agreement_id"], order.index(r["last_publication"])) for r in runs}
+        assert not any((r["agreement_id"], order.index(r["first_publication"]) - 1) in ends
+                       for r in runs), trial
+        import pandas as pd
+
+        frame = pd.DataFrame(runs, columns=["agreement_id", "first_publication",
+                                            "last_publication", "n_publications"])
+        long = expand_runs(frame, order, "agreement_id")
+        expected = sorted(listings, key=lambda pa: (order.index(pa[0]), pa[1]))
+        assert list(zip(long["publication"], long["agreement_id"])) == expected, trial
+
+
+def test_run_decoder_refuses_inconsistent_runs():
+    import pandas as pd
+
+    from ice287g.pipeline.s6_derive import expand_runs
+
+    runs = pd.DataFrame({"agreement_id": ["A1"], "first_publication": ["p1"],
+                         "last_publication": ["p2"], "n_publications": [3]})
+    with pytest.raises(ValueError, match="n_publications disagrees.*A1"):
+        expand_runs(runs, ["p1", "p2", "p3"])
+    with pytest.raises(ValueError, match="p9"):
+        expand_runs(runs.assign(last_publication="p9"), ["p1", "p2"])
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Monroe County Sheriff\u2019s Office", "monroe county sheriff's office"),
+    ("  Key West  Police\u00a0Department ", "KEY WEST POLICE DEPARTMENT"),
+    ("Prince George\u2018s County", "Prince George's County"),
+])
+def test_one_agency_normaliser_for_pipeline_and_book(a, b):
+    from ice287g import analysis
+
+    assert s3_clean.normalise_agency(a) == s3_clean.normalise_agency(b)
+    assert analysis.normalise_name(a) == analysis.normalise_name(b)  # the same rule
+    assert s3_clean.normalise_agency("Sheriff's Office") != s3_clean.normalise_agency("Sheriffs Office")
+
+
+def test_book_lists_support_types_in_the_pipelines_order():
+    from ice287g import analysis
+    from ice287g.pipeline import thresholds
+
+    # analysis once had its own order (Task Force before Warrant): charts and the snapshot
+    # count columns disagreed.
+    assert tuple(analysis.SUPPORT_TYPES) == thresholds.SUPPORT_TYPES
+    assert tuple(analysis.AGENCY_TYPES) == thresholds.AGENCY_TYPES

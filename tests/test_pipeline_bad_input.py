@@ -459,8 +459,7 @@ def test_formula_like_text_is_flagged_with_file_and_row(archive, tmp_path):
 
 def test_password_protected_workbook(archive, good_out, tmp_path):
     """Reported as encrypted (it was only 'not an xlsx')."""
-    msoffcrypto = pytest.importorskip("msoffcrypto", reason="msoffcrypto-tool (requirements-dev.txt) encrypts the test workbook")
-    from msoffcrypto.format.ooxml import OOXMLFile
+    from msoffcrypto.format.ooxml import OOXMLFile  # msoffcrypto-tool, pinned in requirements-dev.txt
 
     plain = write_xlsx(tmp_path / "plain.xlsx", PART_HEADER, PART_ROWS)
     target = archive / CAP2 / "participatingAgencies05202025pm.xlsx"

@@ -13,7 +13,7 @@ from .s2_read import read_sheet
 from .s3_clean import RAW_CONTENT, RAW, RowStore, is_whitespace_changed, squash
 from . import s5_trend
 from .s5_trend import Exclusion
-from .s6_derive import ListTables, fmt_ts
+from .s6_derive import ListTables, expand_runs, fmt_ts
 from .thresholds import STALE_MIN_BACK, STAMP_CONTRADICTION_SHARE
 
 
@@ -70,11 +70,9 @@ def run_checks(records: list[FileRecord], store: RowStore, part: list[Publicatio
 
 
 def qa_runs(t: ListTables, pubs: list[Publication], qa: QA, label: str) -> None:
-    """The stored runs, expanded by the one decoder (``load.expand_runs``), give back exactly
-    the long-form listings."""
+    """The stored runs, expanded by the one decoder (``s6_derive.expand_runs``), give back
+    exactly the long-form listings."""
     import pandas as pd
-
-    from ..load import expand_runs
 
     order = [p.id for p in pubs]
     runs = pd.DataFrame(t.runs, columns=[t.id_col, "first_publication", "last_publication",
