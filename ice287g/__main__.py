@@ -139,6 +139,9 @@ def _diff(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     text = change.to_markdown()
+    if change.changed and not change.substantive:
+        print(f"note: only input files differ ({', '.join(change.qa_changes['check'])}): the new "
+              "files carry lists the data already has", file=sys.stderr)
     print(text, end="" if text.endswith("\n") else "\n")
     if args.output:
         args.output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")

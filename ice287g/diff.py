@@ -40,6 +40,13 @@ EDITABLE = ("state", "agency", "agency_type", "county", "support_type", "signed"
 REQUIRED = ("datapackage.json", "snapshots.csv", "agreements.csv", "listings.csv",
             "pending_snapshots.csv", "qa.csv")
 NO_CHANGE = "no change"
+#: QA checks that only count input files: when nothing but their counts differ, the new files
+#: carry lists the data already has (ICE re-saving an unchanged workbook), which is no change.
+FILE_ONLY_CHECKS = frozenset({
+    "input_files", "byte_identical_copies", "every_file_accounted",
+    "same_list_many_files_participating", "same_list_many_files_pending",
+    "archives_overlap_participating", "archives_overlap_pending",
+})
 
 
 class DiffError(Exception):
@@ -115,6 +122,20 @@ class Change:
             or len(self.joined) or len(self.left) or len(self.edited)
             or len(self.publications_added) or len(self.publications_gone)
             or len(self.qa_changes))
+
+    @property
+    def substantive(self) -> bool:
+        """Whether a list, a publication or a QA finding changed: not merely new input files
+        carrying lists the data already has (only :data:`FILE_ONLY_CHECKS` counts differ)."""
+        qa = self.qa_changes
+        qa_findings = qa[~(qa["check"].isin(FILE_ONLY_CHECKS)
+                           & (qa["status_before"] == qa["status_after"]))]
+        return bool(
+            self.old_pub[PUB] != self.new_pub[PUB]
+            or self.old_pub["content_id"] != self.new_pub["content_id"]
+            or len(self.joined) or len(self.left) or len(self.edited)
+            or len(self.publications_added) or len(self.publications_gone)
+            or len(qa_findings))
 
     @property
     def n_before(self) -> int:
@@ -467,8 +488,9 @@ SECTION_NOTES = {
 
 
 def to_markdown(change: Change, *, heading: str = "#") -> str:
-    """The Markdown change summary (``no change`` when nothing changed)."""
-    if not change.changed:
+    """The Markdown change summary (``no change`` when nothing changed, or only input files
+    carrying lists the data already has were added: see :attr:`Change.substantive`)."""
+    if not change.substantive:
         return NO_CHANGE
     t = display_tables(change)
     h2 = heading + "#"

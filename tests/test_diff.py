@@ -183,3 +183,25 @@ def test_recent_and_describe_series():
     assert (d["first_label"], d["last_label"], d["n_no_change"]) == ("b", "d", 0)
     with pytest.raises(diff.DiffError):
         diff.describe_series(ser.iloc[:0])
+
+
+def test_a_resaved_workbook_carrying_a_known_list_is_no_change(folders, tmp_path):
+    """ICE re-saves an unchanged pending list (other bytes, same rows): files.csv gains a row
+    and file-count checks change, but no list did: "no change", and a note says why."""
+    _, new = folders
+    archive = tmp_path / "archive"
+    root = new.parent / "archive"
+    for f in root.rglob("*.xlsx"):
+        dest = archive / f.relative_to(root)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(f.read_bytes())
+    write_xlsx(archive / "sheets_20250521_151500" / "pendingAgencies05192025pm.xlsx",
+               PEND_HEADER, PEND_ROWS[1:], sheet="Pending")
+    again = build(archive, tmp_path / "again", tmp_path / "cache")
+    change = diff.diff_folders(new, again)
+    assert change.changed and not change.substantive
+    assert set(change.qa_changes["check"]) <= diff.FILE_ONLY_CHECKS
+    assert "input_files" in set(change.qa_changes["check"])
+    r = run_cli("diff", str(new), str(again), "--exit-code")
+    assert (r.returncode, r.stdout) == (0, "no change\n")
+    assert "note: only input files differ (" in r.stderr
