@@ -427,15 +427,33 @@ def display_tables(change: Change) -> dict[str, pd.DataFrame]:
         }),
         "publications_added": _pubs_display(change.publications_added),
         "publications_gone": _pubs_display(change.publications_gone),
-        "qa_changes": pd.DataFrame({
-            "Check": change.qa_changes["check"].to_numpy(),
-            "Status": [a if a == b else f"{a} → {b}" for a, b in
-                       zip(change.qa_changes["status_before"], change.qa_changes["status_after"])],
-            "Count before": [_count(v) for v in change.qa_changes["count_before"]],
-            "Count after": [_count(v) for v in change.qa_changes["count_after"]],
-            "Detail": [_short(d) for d in change.qa_changes["detail"]],
-        }),
+        "qa_changes": _qa_display(qa_findings(change.qa_changes)),
     }
+
+
+def qa_findings(qa: pd.DataFrame) -> pd.DataFrame:
+    """QA changes a reviewer must read: new or gone checks, a changed status, and changed
+    counts of ``info`` checks (anomalies and how they were handled). Passing checks that
+    merely counted more items are left to :func:`qa_passes_recounted`."""
+    recount = (qa["status_before"] == "pass") & (qa["status_after"] == "pass")
+    return qa[~recount].reset_index(drop=True)
+
+
+def qa_passes_recounted(qa: pd.DataFrame) -> list[str]:
+    """Checks that passed before and after, with another count (more items checked)."""
+    recount = (qa["status_before"] == "pass") & (qa["status_after"] == "pass")
+    return qa.loc[recount, "check"].tolist()
+
+
+def _qa_display(qa: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Check": qa["check"].to_numpy(),
+        "Status": [a if a == b else f"{a} → {b}" for a, b in
+                   zip(qa["status_before"], qa["status_after"])],
+        "Count before": [_count(v) for v in qa["count_before"]],
+        "Count after": [_count(v) for v in qa["count_after"]],
+        "Detail": [_short(d) for d in qa["detail"]],
+    })
 
 
 def _count(v) -> str:
@@ -483,7 +501,8 @@ SECTION_NOTES = {
               "(same state and support type; *Rule* names the rule that matched).",
     "publications_gone": "Publications of the old folder that the new build no longer has "
                          "(review before merging).",
-    "qa_changes": "Checks of `qa.csv` that are new, gone, or have another status or count.",
+    "qa_changes": "Checks of `qa.csv` that are new or gone, have another status, or report "
+                  "another count of an anomaly (info).",
 }
 
 
@@ -506,6 +525,10 @@ def to_markdown(change: Change, *, heading: str = "#") -> str:
         if key in SECTION_NOTES:
             out += [SECTION_NOTES[key], ""]
         out += [_md_table(frame) if len(frame) else empty, ""]
+    passes = qa_passes_recounted(change.qa_changes)
+    if passes:
+        out += [f"{len(passes):,} passing QA checks counted other numbers of items and still "
+                f"pass: {', '.join(f'`{c}`' for c in passes)}.", ""]
     return "\n".join(out).rstrip() + "\n"
 
 

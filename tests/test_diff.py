@@ -76,6 +76,10 @@ def test_diff_names_every_change(folders):
     assert "| pending | 2025-05-19 pm | pendingAgencies05192025pm.xlsx | 1 | yes |" in pubs
     # Two input files before, four after.
     assert "| input_files | info | 2 | 4 |" in qa
+    # passing checks that only counted more items are summarised, not tabled
+    assert "| agreement_ids_unique |" not in qa
+    recount = md.split("passing QA checks counted other numbers of items and still pass: ")[1]
+    assert "`agreement_ids_unique`" in recount.splitlines()[0]
     assert "Publications no longer in the data" not in md
 
 
