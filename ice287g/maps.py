@@ -1,0 +1,419 @@
+"""Maps of the agreements: states and counties of the latest list, Florida, before and after.
+
+Shapes: data/shapes/us-counties-albers.json, made by tools/shapes/make_us_atlas.py from the npm
+package us-atlas 3.0.1 (ISC), itself the U.S. Census Bureau's 2017 cartographic boundaries
+(public domain), already projected (Albers equal-area, Alaska and Hawaii as insets) to a
+975 x 610 px frame with y pointing down. Nothing is fetched when the book builds or is read.
+The territories with agreements (Guam, the Northern Mariana Islands...) have no shape there;
+every map says in its footer which agreements it could not draw.
+
+Counts come from the presence rows of one publication (:func:`ice287g.analysis.on_publication`):
+by state, or by county where ICE's COUNTY column (on lists from 2025 on) names one that matches
+a Census county of the same state (:func:`match_counties`, which folds "County"/"Parish"
+suffixes, ICE's typos such as "Conty", "St."/"Saint", case, accents and punctuation, and
+places a misspelt name on the one county of its state spelt almost alike).
+
+Drawing goes through the book's chart style (:mod:`ice287g.charts`): a sequential, colour-blind
+safe palette (ColorBrewer Blues, one hue light to dark) in classes with a legend, a title that
+states the finding, a source line, and alt text built from the same numbers (:func:`describe`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.collections import PathCollection
+from matplotlib.patches import Patch
+from matplotlib.path import Path as MplPath
+
+from . import charts
+
+SHAPES_FORMAT = "ice287g-shapes/1"
+#: ColorBrewer "Blues" (sequential, single hue: readable with every colour-vision deficiency
+#: and in greyscale), lightest to darkest; "none" is a neutral light grey.
+BLUES = ["#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"]
+NONE_COLOR = "#f0f0f0"
+EDGE_COLOR = "#ffffff"
+STATE_EDGE = "#4d4d4d"
+HIGHLIGHT = charts.PALETTE["vermillion"]
+#: Class edges: a value v falls in the class of the largest edge <= v (0 is "none").
+STATE_EDGES = [1, 10, 25, 50, 100, 200]
+COUNTY_EDGES = [1, 2, 3, 5, 10]
+MONROE_FL = "12087"
+FLORIDA = "12"
+SOURCE = ("Source: ICE 287(g) participating-agency lists; shapes: U.S. Census Bureau "
+          "cartographic boundaries (2017) via us-atlas; analysis: 287(g) in Key West.")
+
+
+# --------------------------------------------------------------------------- shapes
+@dataclass
+class Shapes:
+    """Decoded shapes: ``states`` and ``counties`` are frames with ``fips``, ``name`` and
+    ``path`` (a matplotlib compound Path of all the shape's rings); counties also ``state``
+    (the state's two-digit FIPS code)."""
+
+    states: pd.DataFrame
+    counties: pd.DataFrame
+    frame: tuple[float, float]
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(x0, y0, x1, y1) around every state (Alaska's inset reaches left of x = 0)."""
+        return _bounds(self.states["path"])
+
+    def state_fips(self) -> dict[str, str]:
+        return dict(zip(self.states["name"], self.states["fips"]))
+
+
+def default_path() -> Path:
+    from . import config
+
+    return config.DATA_DIR / "shapes" / "us-counties-albers.json"
+
+
+def _decode_arcs(arcs: list, grid: float) -> list[np.ndarray]:
+    return [np.cumsum(np.asarray(a, dtype=np.float64), axis=0) * grid for a in arcs]
+
+
+def _ring(indexes: list[int], arcs: list[np.ndarray]) -> np.ndarray:
+    parts = []
+    for k, i in enumerate(indexes):
+        pts = arcs[i] if i >= 0 else arcs[~i][::-1]
+        parts.append(pts if k == 0 else pts[1:])
+    return np.vstack(parts)
+
+
+def _path(polygons: list, arcs: list[np.ndarray]) -> MplPath:
+    verts, codes = [], []
+    for polygon in polygons:
+        for ring in polygon:
+            pts = _ring(ring, arcs)
+            verts.append(pts)
+            c = np.full(len(pts), MplPath.LINETO, dtype=np.uint8)
+            c[0] = MplPath.MOVETO
+            c[-1] = MplPath.CLOSEPOLY
+            codes.append(c)
+    return MplPath(np.vstack(verts), np.concatenate(codes))
+
+
+@lru_cache(maxsize=4)
+def load_shapes(path: Path | str | None = None) -> Shapes:
+    """Read and decode the committed shapes (cached)."""
+    path = Path(path) if path is not None else default_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: the map shapes are missing (see data/shapes/README.md)")
+    if data.get("format") != SHAPES_FORMAT:
+        raise ValueError(f"{path}: not an {SHAPES_FORMAT} file (tools/shapes/make_us_atlas.py)")
+    arcs = _decode_arcs(data["arcs"], float(data["grid"]))
+
+    def frame(rows, county: bool):
+        out = pd.DataFrame({"fips": [r[0] for r in rows], "name": [r[1] for r in rows],
+                            "path": [_path(r[2], arcs) for r in rows]})
+        if county:
+            out["state"] = out["fips"].str[:2]
+        return out
+
+    return Shapes(states=frame(data["states"], False), counties=frame(data["counties"], True),
+                  frame=tuple(data["frame"]))
+
+
+# --------------------------------------------------------------------------- matching
+_SUFFIX = re.compile(r"\s+(county|conty|countey|cnty|parish|borough|census area|"
+                     r"city and borough|municipality|municipio)$")
+
+
+def fold_county(name: str) -> str:
+    """A county name folded for matching: no accents, case, punctuation or type suffix;
+    "St."/"Ste." and "Saint"/"Sainte" written alike. ``"St. Lucie County"`` -> ``"saint lucie"``."""
+    text = unicodedata.normalize("NFD", str(name))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = re.sub(r"[’'`.]", "", text)
+    text = re.sub(r"[^a-z0-9]+", " ", text).strip()
+    text = _SUFFIX.sub("", text)
+    text = re.sub(r"^ste\b", "sainte", text)
+    text = re.sub(r"^st\b", "saint", text)
+    return text.replace(" ", "")
+
+
+def match_counties(rows: pd.DataFrame, shapes: Shapes, *, fuzzy: bool = True) -> pd.Series:
+    """The Census county FIPS code of each row's (``state``, ``county``), or "" when the row
+    names no county or one that matches no Census county of its state.
+
+    When a state has a county and an independent city of the same name (Baltimore, St. Louis,
+    Richmond in Virginia...), ICE's "X City" goes to the city (FIPS 5xx) and anything else to
+    the county. With ``fuzzy``, a name that matches no county exactly goes to the one county of
+    its state spelt almost alike (ICE's "Pulaksi County" is Pulaski), see :func:`_closest`.
+    """
+    state_fips = shapes.state_fips()
+    index: dict[tuple[str, str], list[str]] = {}
+    for fips, name, st in zip(shapes.counties["fips"], shapes.counties["name"],
+                              shapes.counties["state"]):
+        index.setdefault((st, fold_county(name)), []).append(fips)
+    out = []
+    for state, county in zip(rows["state"], rows["county"]):
+        st = state_fips.get(state, "")
+        raw = str(county or "").strip()
+        if not st or not raw:
+            out.append("")
+            continue
+        is_city = bool(re.search(r"\bcity$", raw, re.I)) and not raw.lower().endswith("county")
+        key = fold_county(raw)
+        found = index.get((st, key)) or (index.get((st, key.removesuffix("city")))
+                                         if is_city else None) or []
+        if len(found) > 1:
+            cities = [f for f in found if int(f[2:]) >= 500]
+            others = [f for f in found if int(f[2:]) < 500]
+            found = (cities if is_city else others) or found
+        if not found and fuzzy:
+            found = _closest(key, [k for (s_, k) in index if s_ == st])
+            found = index[(st, found)] if found else []
+        out.append(sorted(found)[0] if found else "")
+    return pd.Series(out, index=rows.index, name="county_fips", dtype=object)
+
+
+#: How alike (difflib ratio) a misspelt county must be to a Census county of its state.
+FUZZY_RATIO = 0.85
+
+
+def _closest(key: str, candidates: list[str]) -> str | None:
+    """The one candidate at least FUZZY_RATIO alike to ``key`` and clearly the best (a tie
+    between two names leaves the row unplaced rather than guess)."""
+    import difflib
+
+    scored = sorted(((difflib.SequenceMatcher(None, key, c).ratio(), c) for c in candidates),
+                    reverse=True)
+    if not scored or scored[0][0] < FUZZY_RATIO:
+        return None
+    if len(scored) > 1 and scored[1][0] >= scored[0][0] - 0.02:
+        return None
+    return scored[0][1]
+
+
+# --------------------------------------------------------------------------- counts
+def state_counts(rows: pd.DataFrame, shapes: Shapes) -> tuple[pd.Series, pd.Series]:
+    """Agreements per state FIPS code (every state of the shapes, 0 when none), and the counts
+    of the rows' states that have no shape (territories), by name."""
+    fips = shapes.state_fips()
+    by_name = rows.groupby("state").size()
+    drawn = pd.Series({f: int(by_name.get(n, 0)) for n, f in fips.items()}, name="n").sort_index()
+    missing = by_name[~by_name.index.isin(list(fips))].sort_values(ascending=False)
+    return drawn, missing
+
+
+def county_counts(rows: pd.DataFrame, shapes: Shapes) -> tuple[pd.Series, pd.DataFrame]:
+    """Agreements per county FIPS code (counties with at least one), and the rows that could
+    not be placed on a county (blank or unmatched county, or a territory)."""
+    fips = match_counties(rows, shapes)
+    placed = fips[fips != ""]
+    counts = placed.groupby(placed).size().rename("n").sort_index()
+    return counts, rows[fips == ""]
+
+
+# --------------------------------------------------------------------------- classes
+def class_labels(edges: list[int]) -> list[str]:
+    """``[1, 10, 25]`` -> ``["1–9", "10–24", "25 or more"]`` (a class of one value: ``"1"``)."""
+    labels = []
+    for i, lo in enumerate(edges):
+        if i == len(edges) - 1:
+            labels.append(f"{lo:,} or more")
+        else:
+            hi = edges[i + 1] - 1
+            labels.append(f"{lo:,}" if hi == lo else f"{lo:,}–{hi:,}")
+    return labels
+
+
+def classify(values, edges: list[int]) -> np.ndarray:
+    """Class index of each value: -1 for 0 (none), else the index of the largest edge <= v."""
+    v = np.asarray(values, dtype=float)
+    idx = np.searchsorted(np.asarray(edges, dtype=float), v, side="right") - 1
+    return np.where(v <= 0, -1, idx)
+
+
+def class_colors(n: int) -> list[str]:
+    """``n`` colours of :data:`BLUES`, spread from light to dark."""
+    if n > len(BLUES):
+        raise ValueError(f"at most {len(BLUES)} classes")
+    picks = np.round(np.linspace(0, len(BLUES) - 1, n)).astype(int)
+    return [BLUES[i] for i in picks]
+
+
+def colors_for(values, edges: list[int]) -> list[str]:
+    palette = class_colors(len(edges))
+    return [NONE_COLOR if c < 0 else palette[c] for c in classify(values, edges)]
+
+
+# --------------------------------------------------------------------------- drawing
+def _draw(ax, paths, colors, *, edge=EDGE_COLOR, lw=0.3, zorder=1):
+    coll = PathCollection(list(paths), facecolors=colors, edgecolors=edge, linewidths=lw,
+                          zorder=zorder)
+    ax.add_collection(coll)
+    return coll
+
+
+def _frame(ax, bounds):
+    x0, y0, x1, y1 = bounds
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y1, y0)  # screen coordinates: y grows downwards
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+
+
+def _bounds(paths, pad: float = 4.0):
+    ext = np.array([p.get_extents().bounds for p in paths])  # x, y, w, h
+    return (ext[:, 0].min() - pad, ext[:, 1].min() - pad,
+            (ext[:, 0] + ext[:, 2]).max() + pad, (ext[:, 1] + ext[:, 3]).max() + pad)
+
+
+def _legend(fig, edges, title, *, y=0.13, ncol=4):
+    palette = class_colors(len(edges))
+    handles = [Patch(facecolor=NONE_COLOR, edgecolor="#999999", label="None")]
+    handles += [Patch(facecolor=c, edgecolor="none", label=lab)
+                for c, lab in zip(palette, class_labels(edges))]
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, y), ncol=ncol,
+               fontsize=10, title=title, title_fontsize=10.5, frameon=False,
+               handlelength=1.4, columnspacing=1.0)
+
+
+def _titles(fig, title: str, footer: str, *, wrap: int = 58):
+    fig.text(0.02, 0.985, "\n".join(textwrap.wrap(title, wrap)), ha="left", va="top",
+             fontsize=13.5, fontweight="bold")
+    fig.text(0.02, 0.012, "\n".join(textwrap.wrap(footer, 92)), ha="left", va="bottom",
+             fontsize=9, color="#444444")
+
+
+def footer(missing: str = "") -> str:
+    return f"{missing} {SOURCE}".strip()
+
+
+def state_map(shapes: Shapes, counts: pd.Series, *, title: str, note: str = "",
+              edges: list[int] = STATE_EDGES, legend_title: str = "Agreements"):
+    """Choropleth of the states (``counts`` by state FIPS code)."""
+    with charts.styled():
+        fig = plt.figure(figsize=(6.4, 5.2))
+        ax = fig.add_axes([0.01, 0.24, 0.98, 0.62])
+        values = shapes.states["fips"].map(counts).fillna(0)
+        _draw(ax, shapes.states["path"], colors_for(values, edges), edge=STATE_EDGE, lw=0.4)
+        _frame(ax, shapes.bounds)
+        _legend(fig, edges, legend_title, y=0.245)
+        _titles(fig, title, footer(note))
+    return fig
+
+
+def county_map(shapes: Shapes, counts: pd.Series, *, title: str, note: str = "",
+               edges: list[int] = COUNTY_EDGES, state: str | None = None,
+               highlight: str | None = None, highlight_label: str = "",
+               legend_title: str = "Agreements in the county"):
+    """Choropleth of counties (``counts`` by county FIPS code) with state borders on top; one
+    state only when ``state`` (a FIPS code) is given; ``highlight`` outlines one county."""
+    counties = shapes.counties if state is None else shapes.counties[shapes.counties["state"] == state]
+    states = shapes.states if state is None else shapes.states[shapes.states["fips"] == state]
+    with charts.styled():
+        fig = plt.figure(figsize=(6.4, 5.6 if state else 5.2))
+        ax = fig.add_axes([0.01, 0.25, 0.98, 0.60])
+        values = counties["fips"].map(counts).fillna(0)
+        _draw(ax, counties["path"], colors_for(values, edges),
+              edge="#ffffff" if state is None else "#bdbdbd", lw=0.15 if state is None else 0.5)
+        _draw(ax, states["path"], ["none"] * len(states), edge=STATE_EDGE,
+              lw=0.5 if state is None else 0.9, zorder=2)
+        if highlight is not None:
+            target = counties[counties["fips"] == highlight]
+            if target.empty:
+                raise ValueError(f"no county {highlight} to highlight")
+            _draw(ax, target["path"], ["none"], edge=HIGHLIGHT, lw=2.2, zorder=3)
+            if highlight_label:
+                x0, y0, w, h = target["path"].iloc[0].get_extents().bounds
+                ax.annotate(highlight_label, xy=(x0 + w * 0.55, y0 + h * 0.4),
+                            xytext=(x0 - 0.02 * (shapes.frame[0]), y0 + h * 0.1),
+                            textcoords="data", ha="right", va="center", fontsize=10.5,
+                            color=HIGHLIGHT, fontweight="bold",
+                            arrowprops=dict(arrowstyle="-", color=HIGHLIGHT, lw=1.2))
+        _frame(ax, shapes.bounds if state is None else _bounds(states["path"]))
+        _legend(fig, edges, legend_title, y=0.255, ncol=3 if state else 4)
+        _titles(fig, title, footer(note))
+    return fig
+
+
+def before_after_map(shapes: Shapes, before: pd.Series, after: pd.Series, *, title: str,
+                     labels: tuple[str, str], note: str = "", edges: list[int] = STATE_EDGES):
+    """Two state maps, one above the other (a phone's column), with the same classes."""
+    with charts.styled():
+        fig = plt.figure(figsize=(6.4, 8.6))
+        for k, (counts, label) in enumerate([(before, labels[0]), (after, labels[1])]):
+            ax = fig.add_axes([0.01, 0.55 - 0.345 * k, 0.98, 0.31])
+            values = shapes.states["fips"].map(counts).fillna(0)
+            _draw(ax, shapes.states["path"], colors_for(values, edges), edge=STATE_EDGE, lw=0.4)
+            _frame(ax, shapes.bounds)
+            ax.set_title(label, loc="left", fontsize=11.5, fontweight="bold", pad=2)
+        _legend(fig, edges, "Agreements in the state", y=0.195)
+        _titles(fig, title, footer(note))
+    return fig
+
+
+# --------------------------------------------------------------------------- words
+def _names(shapes: Shapes, counts: pd.Series, level: str = "states") -> pd.Series:
+    table = shapes.states if level == "states" else shapes.counties
+    names = dict(zip(table["fips"], table["name"]))
+    return pd.Series({names.get(f, f): int(v) for f, v in counts.items()})
+
+
+def top_text(named: pd.Series, n: int = 3) -> str:
+    """``"Texas (403), Florida (352) and Louisiana (100)"`` (ties by name)."""
+    top = named[named > 0].rename_axis("k").reset_index(name="v").sort_values(
+        ["v", "k"], ascending=[False, True]).head(n)
+    parts = [f"{k} ({v:,})" for k, v in zip(top["k"], top["v"])]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def missing_text(missing: pd.Series) -> str:
+    """Footer note naming the agreements a state map cannot draw (territories)."""
+    if missing.empty:
+        return ""
+    parts = [f"{name} ({int(n):,})" for name, n in missing.items()]
+    return "Not drawn (no shape): " + ", ".join(parts) + "."
+
+
+def describe(kind: str, shapes: Shapes, counts: pd.Series, *, when: str, extra: str = "") -> str:
+    """Alt text stating what a map shows, from the numbers it draws."""
+    if kind == "states":
+        named = _names(shapes, counts.reindex(shapes.states["fips"], fill_value=0))
+        n_with = int((named > 0).sum())
+        text = (f"Map of the 50 states and the District of Columbia shaded by the number of "
+                f"287(g) agreements on ICE's list of {when}: {n_with} have at least one, "
+                f"{len(named) - n_with} have none. Most: {top_text(named)}.")
+    else:
+        n_with = int((counts > 0).sum())
+        text = (f"Map of U.S. counties shaded by the number of 287(g) agreements on ICE's "
+                f"list of {when} that name the county: {n_with:,} counties have at least one.")
+    return f"{text} {extra}".strip()
+
+
+def show(fig, alt: str, *, dpi: float = 100, colors: int = 128) -> None:
+    """Display a finished map in a notebook as an ``<img>`` with its alt text (a plain
+    matplotlib output would get its file name as alt text) and close it."""
+    from IPython.display import HTML, display
+
+    display(HTML(charts.img_tag(fig, alt, dpi=dpi, colors=colors)))
+
+
+def day(ts) -> str:
+    """``"May 18, 2026"``."""
+    ts = pd.Timestamp(ts)
+    return f"{ts:%B} {ts.day}, {ts.year}"
+
+
+def counties_by_state(shapes: Shapes, by_county: pd.Series) -> pd.Series:
+    """How many counties of each state (by name) have at least one agreement."""
+    names = dict(zip(shapes.states["fips"], shapes.states["name"]))
+    with_one = by_county[by_county > 0]
+    return with_one.groupby(with_one.index.str[:2]).size().rename(index=names)

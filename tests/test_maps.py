@@ -1,0 +1,227 @@
+"""The maps (ice287g.maps): committed shapes, county matching, counts, classes and drawing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from conftest import REPO  # noqa: E402
+from ice287g import charts, maps  # noqa: E402
+
+SHAPES = REPO / "data" / "shapes" / "us-counties-albers.json"
+
+
+@pytest.fixture(scope="module")
+def shapes() -> maps.Shapes:
+    return maps.load_shapes(SHAPES)
+
+
+# ------------------------------------------------------------------------- the shapes file
+def test_shapes_file_names_its_source_and_licence():
+    data = json.loads(SHAPES.read_text(encoding="utf-8"))
+    assert data["format"] == maps.SHAPES_FORMAT
+    src = data["source"]
+    assert "us-atlas 3.0.1" in src["package"] and "ISC" in src["package"]
+    assert "Census" in src["data"] and "public domain" in src["data"]
+    assert len(src["sha256"]) == 64
+    readme = (SHAPES.parent / "README.md").read_text(encoding="utf-8")
+    assert src["sha256"] in readme or "sha256" in readme
+    assert "ISC" in readme and "public domain" in readme
+    assert SHAPES.stat().st_size < 600_000
+
+
+def test_every_state_and_county_is_there(shapes):
+    assert len(shapes.states) == 51  # 50 states and DC
+    assert shapes.states["fips"].is_unique and shapes.counties["fips"].is_unique
+    assert len(shapes.counties) == 3142
+    fl = shapes.counties[shapes.counties["state"] == "12"]
+    assert len(fl) == 67
+    assert shapes.counties.set_index("fips").at[maps.MONROE_FL, "name"] == "Monroe"
+    assert shapes.state_fips()["Florida"] == "12" and shapes.state_fips()["Ohio"] == "39"
+
+
+def test_shapes_sit_in_the_frame_and_florida_is_southeast(shapes):
+    x0, y0, x1, y1 = shapes.bounds
+    # us-atlas's frame is 975 x 610 px; Alaska's inset pokes about 58 px out at the left.
+    assert -70 < x0 < 0 and 0 < y0 < 20 and 950 < x1 < 975 and 600 < y1 < 615
+    ak = shapes.states.set_index("name").at["Alaska", "path"].get_extents()
+    assert ak.x0 == pytest.approx(x0 + 4, abs=0.5)
+    fl = shapes.states.set_index("name").at["Florida", "path"].get_extents()
+    wa = shapes.states.set_index("name").at["Washington", "path"].get_extents()
+    # Screen coordinates: Florida is right of and below Washington state.
+    assert fl.x0 > wa.x1 and fl.y0 > wa.y1
+    # Monroe County lies inside Florida's box, at its bottom (the Keys).
+    monroe = shapes.counties.set_index("fips").at[maps.MONROE_FL, "path"].get_extents()
+    assert fl.x0 <= monroe.x0 and monroe.x1 <= fl.x1 + 0.5 and monroe.y1 >= fl.y1 - 3
+
+
+def test_decoding_follows_topojson_arcs():
+    arcs = maps._decode_arcs([[[10, 0], [5, 0], [0, 5]], [[15, 5], [-15, -5]]], 0.5)
+    assert arcs[0].tolist() == [[5.0, 0.0], [7.5, 0.0], [7.5, 2.5]]
+    # ring 0 then arc 1; ~0 is arc 0 reversed
+    assert maps._ring([0, 1], arcs).tolist() == [[5, 0], [7.5, 0], [7.5, 2.5], [0, 0]]
+    assert maps._ring([~0], arcs).tolist() == [[7.5, 2.5], [7.5, 0], [5, 0]]
+
+
+# ------------------------------------------------------------------------- matching
+@pytest.mark.parametrize("raw, folded", [
+    ("Monroe County", "monroe"), ("St. Lucie County", "saintlucie"), ("Saint Lucie", "saintlucie"),
+    ("East Baton Rouge Parish", "eastbatonrouge"), ("Lake Conty", "lake"),
+    ("Custer Countey", "custer"), ("Doña Ana County", "donaana"), ("Prince George's", "princegeorges"),
+    ("Miami-Dade County", "miamidade"),
+])
+def test_fold_county(raw, folded):
+    assert maps.fold_county(raw) == folded
+
+
+def test_match_counties_by_name_typo_city_and_blank(shapes):
+    rows = pd.DataFrame({
+        "state": ["Florida", "Florida", "Arkansas", "Maryland", "Maryland", "Florida", "Guam",
+                  "Texas", "Florida"],
+        "county": ["Monroe County", "St. Luice County", "Pulaksi County", "Baltimore County",
+                   "Baltimore City", "", "Kattan District", "Nowhere County", "Miami-Dade County"],
+    })
+    got = maps.match_counties(rows, shapes).tolist()
+    assert got == ["12087", "12111", "05119", "24005", "24510", "", "", "", "12086"]
+    exact = maps.match_counties(rows, shapes, fuzzy=False).tolist()
+    assert exact[1] == "" and exact[2] == ""  # the typos need the fuzzy step
+
+
+def test_fuzzy_match_refuses_a_close_call():
+    assert maps._closest("lake", ["lake", "lee"]) == "lake"
+    assert maps._closest("zzz", ["lake", "lee"]) is None
+    assert maps._closest("fulton", ["fultan", "fulten"]) is None  # two equally close
+
+
+def test_counts_by_state_and_county(shapes):
+    rows = pd.DataFrame({"state": ["Florida", "Florida", "Texas", "Guam", "Florida"],
+                         "county": ["Monroe County", "Monroe County", "Harris County", "",
+                                    ""]})
+    by_state, missing = maps.state_counts(rows, shapes)
+    assert by_state["12"] == 3 and by_state["48"] == 1 and by_state["39"] == 0
+    assert len(by_state) == 51 and missing.to_dict() == {"Guam": 1}
+    by_county, unplaced = maps.county_counts(rows, shapes)
+    assert by_county.to_dict() == {"12087": 2, "48201": 1}
+    assert len(unplaced) == 2
+
+
+def test_latest_list_places_most_agreements_on_a_county(shapes):
+    from ice287g import analysis as an
+
+    ds = an.dataset()
+    latest = ds.latest_rows()
+    by_county, unplaced = maps.county_counts(latest, shapes)
+    named = latest["county"].str.strip() != ""
+    # Of the rows that name a county, at most 1% stay unplaced.
+    assert (unplaced["county"].str.strip() != "").sum() <= 0.01 * named.sum()
+    assert by_county.sum() + len(unplaced) == len(latest)
+
+
+# ------------------------------------------------------------------------- classes
+def test_classes_and_labels():
+    assert maps.class_labels([1, 10, 25]) == ["1–9", "10–24", "25 or more"]
+    assert maps.class_labels([1, 2, 3, 5]) == ["1", "2", "3–4", "5 or more"]
+    assert maps.classify([0, 1, 9, 10, 24, 25, 1000], [1, 10, 25]).tolist() == [-1, 0, 0, 1, 1, 2, 2]
+    colors = maps.colors_for([0, 1, 300], maps.STATE_EDGES)
+    assert colors[0] == maps.NONE_COLOR and colors[1] == maps.BLUES[0] and colors[2] == maps.BLUES[-1]
+
+
+def test_palette_is_sequential_light_to_dark():
+    def luminance(hex_):
+        r, g, b = (int(hex_[i:i + 2], 16) / 255 for i in (1, 3, 5))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    lum = [luminance(c) for c in maps.class_colors(6)]
+    assert lum == sorted(lum, reverse=True) and len(set(lum)) == 6
+    assert luminance(maps.NONE_COLOR) > lum[0]
+
+
+def test_words_come_from_the_numbers(shapes):
+    counts = pd.Series({"48": 5, "12": 7, "39": 5})
+    named = maps._names(shapes, counts)
+    assert maps.top_text(named) == "Florida (7), Ohio (5) and Texas (5)"
+    assert maps.missing_text(pd.Series({"Guam": 1})) == "Not drawn (no shape): Guam (1)."
+    alt = maps.describe("states", shapes, counts, when="May 18, 2026")
+    assert "3 have at least one, 48 have none" in alt and "Florida (7)" in alt
+
+
+# ------------------------------------------------------------------------- drawing
+def _texts(fig):
+    return [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text()]
+
+
+def test_maps_draw_with_title_legend_source_and_stay_in_the_image(shapes):
+    counts = pd.Series({"12": 300, "48": 40})
+    by_county = pd.Series({maps.MONROE_FL: 2, "12086": 12})
+    figs = [maps.state_map(shapes, counts, title="Florida leads", note="Not drawn: Guam (1)."),
+            maps.county_map(shapes, by_county, title="Counties"),
+            maps.county_map(shapes, by_county, title="Florida's counties", state=maps.FLORIDA,
+                            highlight=maps.MONROE_FL, highlight_label="Monroe County"),
+            maps.before_after_map(shapes, counts, counts, title="Before and after",
+                                  labels=("Before", "After"))]
+    for fig in figs:
+        texts = _texts(fig)
+        assert any("Source: ICE" in t.replace("\n", " ") for t in texts)
+        assert "None" in texts  # the legend's no-agreement class
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for text in fig.findobj(matplotlib.text.Text):
+            if not (text.get_visible() and text.get_text()):
+                continue
+            box = text.get_window_extent(renderer)
+            assert box.x0 >= -1 and box.y0 >= -1 and box.x1 <= fig.bbox.width + 1 \
+                and box.y1 <= fig.bbox.height + 1, f"{text.get_text()!r} leaves the image"
+        data = charts.png_bytes(fig, dpi=100, colors=128)
+        assert len(data) < charts.MAX_IMAGE_BYTES
+        plt.close(fig)
+
+
+def test_florida_map_outlines_monroe_in_the_highlight_colour(shapes):
+    fig = maps.county_map(shapes, pd.Series({maps.MONROE_FL: 1}), title="Florida",
+                          state=maps.FLORIDA, highlight=maps.MONROE_FL)
+    ax = fig.axes[0]
+    edges = [tuple(np.round(c.get_edgecolor()[0], 3)) for c in ax.collections]
+    assert tuple(np.round(matplotlib.colors.to_rgba(maps.HIGHLIGHT), 3)) in edges
+    # Zoomed to Florida: the view spans far less than the national 975 px frame.
+    assert abs(ax.get_xlim()[1] - ax.get_xlim()[0]) < 300
+    plt.close(fig)
+    with pytest.raises(ValueError, match="no county 99999"):
+        maps.county_map(shapes, pd.Series(dtype=int), title="x", state=maps.FLORIDA,
+                        highlight="99999")
+
+
+def test_a_missing_shapes_file_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="map shapes are missing"):
+        maps.load_shapes(tmp_path / "nope.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "other"}')
+    with pytest.raises(ValueError, match="not an ice287g-shapes/1 file"):
+        maps.load_shapes(bad)
+
+
+def test_shapes_tool_reproduces_the_committed_file_when_the_source_is_at_hand():
+    """tools/shapes/make_us_atlas.py turns us-atlas's file into the committed one, byte for
+    byte (only when that file is unpacked at /tmp/package, as its README says, or named by
+    ICE287G_US_ATLAS)."""
+    import sys
+    from pathlib import Path
+
+    import os
+
+    src = Path(os.environ.get("ICE287G_US_ATLAS", "/tmp/package/counties-albers-10m.json"))
+    committed = json.loads(SHAPES.read_text(encoding="utf-8"))
+    if not src.is_file() or hashlib.sha256(src.read_bytes()).hexdigest() != committed["source"]["sha256"]:
+        pytest.skip("us-atlas 3.0.1's counties-albers-10m.json is not unpacked at /tmp/package")
+    sys.path.insert(0, str(REPO / "tools" / "shapes"))
+    import make_us_atlas
+
+    made = make_us_atlas.make(src)
+    assert json.dumps(made, separators=(",", ":"), ensure_ascii=False) + "\n" == SHAPES.read_text(encoding="utf-8")
