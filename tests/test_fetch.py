@@ -93,6 +93,9 @@ def make_handler(site: Site):
                     "Content-Disposition": 'attachment; filename="participatingAgencies06012026pm.xlsx"'})
             if path == "/current/participatingAgenciesLatest.xlsx":
                 return self._send(200, part, xlsx)
+            if path == "/sneaky/participatingAgencies.xlsx":
+                return self._send(200, part, xlsx, {
+                    "Content-Disposition": 'attachment; filename="../../participatingAgencies06022026am.xlsx"'})
             return super().do_GET()
     return Handler
 
@@ -114,6 +117,7 @@ def server(tmp_path):
         "flaky.html": page("/flaky/participatingAgencies05162025am.xlsx", pend),
         "disposition.html": page("/current/participatingAgencies.xlsx", pend),
         "unstamped.html": page("/current/participatingAgenciesLatest.xlsx", pend),
+        "sneaky.html": page("/sneaky/participatingAgencies.xlsx", pend),
         "only-participating.html": page("/" + PART),
         "nolinks.html": "<p>nothing here</p>",
         # the participating sheet is fine, the pending one fails: nothing may be kept
@@ -291,3 +295,25 @@ def test_known_must_be_a_files_csv(server, tmp_path):
     r = fetch_cli(base, "287g", tmp_path / "d", "--known", str(tmp_path / "nope.csv"))
     assert r.returncode == 1 and "nope.csv: no such files.csv" in r.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_a_server_file_name_cannot_leave_the_capture_folder(server, tmp_path):
+    base, _, _ = server
+    dest = tmp_path / "downloads"
+    r = fetch_cli(base, "sneaky.html", dest)
+    assert r.returncode == 0, r.stderr
+    (capture,) = dest.iterdir()
+    assert sorted(p.name for p in capture.iterdir()) == [
+        "participatingAgencies06022026am.xlsx", "pendingAgencies05152025am.xlsx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["downloads", "site"]
+    assert not (tmp_path.parent / "participatingAgencies06022026am.xlsx").exists()
+
+
+def test_an_unrecognised_name_is_kept_only_when_asked(server, tmp_path):
+    """For a reviewer inspecting a new naming form (data/README.md, 'Reviewing an anomaly')."""
+    base, _, _ = server
+    dest = tmp_path / "downloads"
+    r = fetch_cli(base, "unstamped.html", dest, "--allow-unrecognised-names")
+    assert r.returncode == 0, r.stderr
+    (capture,) = dest.iterdir()
+    assert "participatingAgenciesLatest.xlsx" in {p.name for p in capture.iterdir()}
