@@ -4,7 +4,8 @@
 - gives every page's footer the URL of the corrections policy (the `corrections` label);
 - fails the build (a warning, and the book builds with -W) when a page would load a script from
   another site: nothing may come from a public CDN (e.g. MathJax, if math ever slips in);
-- removes an ARIA role that docutils puts on bibliography lists (see _fix_citation_list_role);
+- removes an ARIA role that docutils puts on bibliography lists (see _fix_citation_list_role)
+  and the label that hides the words of myst-nb's "Show code cell source" toggle;
 - writes the *Find an agency* page's data (``_static/lookup/agreements.json``) from
   data/processed/ with ice287g.lookup when an HTML build finishes, and adds that page's own
   script and stylesheet (assets/lookup/) to it alone;
@@ -138,6 +139,16 @@ def _fix_citation_list_role(app, pagename, templatename, context, doctree):
         context["body"] = body.replace(' role="doc-biblioentry"', "")
 
 
+def _fix_code_toggle_label(app, pagename, templatename, context, doctree):
+    """myst-nb's "Show code cell source" toggle (a hide-input cell's <summary>) carries
+    aria-label="Toggle hidden content", which hides its visible words from screen readers and
+    voice control (axe: label-content-name-mismatch, serious). Drop the label: the summary is
+    then named by the words it shows."""
+    body = context.get("body")
+    if body and '<summary aria-label="Toggle hidden content">' in body:
+        context["body"] = body.replace('<summary aria-label="Toggle hidden content">', "<summary>")
+
+
 def _no_third_party_scripts(app, pagename, templatename, context, doctree):
     """Warn about, and drop, any script a page would load from another site."""
     scripts = context.get("script_files")
@@ -209,6 +220,7 @@ def setup(app):
     app.add_directive("data-downloads", DataDownloads)
     app.connect("html-page-context", _page_context)
     app.connect("html-page-context", _fix_citation_list_role)
+    app.connect("html-page-context", _fix_code_toggle_label)
     app.connect("html-page-context", _lookup_assets)
     app.connect("build-finished", _write_lookup_data)
     # After sphinx.ext.mathjax (priority 500) has added its script.
