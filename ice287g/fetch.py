@@ -39,6 +39,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from email.message import Message
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
@@ -205,7 +206,7 @@ def check_workbook(data: bytes, headers: Message, url: str) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
             bad = zf.testzip()
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
         raise FetchError(f"{url}: the workbook is truncated or corrupt ({exc})") from None
     if bad is not None:
         raise FetchError(f"{url}: the workbook is corrupt (member {bad} fails its CRC)")

@@ -321,3 +321,28 @@ def test_an_unrecognised_name_is_kept_only_when_asked(server, tmp_path):
     assert r.returncode == 0, r.stderr
     (capture,) = dest.iterdir()
     assert "participatingAgenciesLatest.xlsx" in {p.name for p in capture.iterdir()}
+
+
+def test_check_workbook_refuses_a_zip_that_is_no_workbook_and_a_corrupt_one(tmp_path):
+    import io
+    import zipfile
+    from email.message import Message
+
+    from ice287g.fetch import FetchError, check_workbook
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("readme.txt", "not a workbook")
+    with pytest.raises(FetchError, match="no xl/ part"):
+        check_workbook(buf.getvalue(), Message(), "http://127.0.0.1/x.xlsx")
+
+    good = (tmp_path / "w.xlsx")
+    write_xlsx(good, PART_HEADER, PART_ROWS)
+    data = bytearray(good.read_bytes())
+    check_workbook(bytes(data), Message(), "http://127.0.0.1/w.xlsx")  # a real workbook passes
+    # flip bytes inside the first member's compressed data: its CRC no longer matches
+    start = 30 + int.from_bytes(data[26:28], "little") + int.from_bytes(data[28:30], "little")
+    for i in range(start, start + 8):
+        data[i] ^= 0xFF
+    with pytest.raises(FetchError, match="corrupt"):
+        check_workbook(bytes(data), Message(), "http://127.0.0.1/w.xlsx")
