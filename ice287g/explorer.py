@@ -37,7 +37,7 @@ FIGSIZE = (4.8, 2.6)
 DPI = 90
 #: Palette sizes: one line and grey axes need few colours; several lines need more so that
 #: the Okabe-Ito line colours survive quantisation distinct.
-COLORS_ONE_LINE = 8
+COLORS_ONE_LINE = 6
 COLORS_LINES = 24
 #: Colour of a single total line.
 TOTAL_COLOR = charts.PALETTE["blue"]
@@ -49,7 +49,8 @@ def _fmt_date(ts) -> str:
 
 
 def _table_html(frame: pd.DataFrame, caption: str) -> str:
-    body = frame.to_html(index=False, border=0, escape=True, na_rep="")
+    # No whitespace between tags: 45 state views' tables add up in the widget state.
+    body = re.sub(r">\s+<", "><", frame.to_html(index=False, border=0, escape=True, na_rep=""))
     # Words wrap only between words (the book wraps long strings anywhere), smaller type so
     # four count columns fit a phone; a caption names the table for screen readers.
     table_tag = ('<table class="dataframe ice287g-explorer-table" '

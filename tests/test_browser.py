@@ -257,3 +257,76 @@ def test_page_has_a_favicon_and_a_language(built_book, page_path):
     assert (page.parent / urlsplit(icon["href"]).path).resolve().is_file(), f"{page_path}: {icon['href']} is missing"
     assert soup.html.get("lang") == "en", f"{page_path} does not declare its language"
     assert soup.title and soup.title.get_text(strip=True), f"{page_path} has no <title>"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reader mode, every state in the explorer, the maps, the landing page's way to the lookup.
+
+CODE_STATE_JS = """
+() => Array.from(document.querySelectorAll('article div.cell')).filter(c => c.querySelector('.cell_input'))
+  .map(c => ({visible: c.querySelector('.cell_input').checkVisibility(),
+              toggle: (c.querySelector('details.above-input > summary') || {}).innerText || ''}))
+"""
+
+
+@pytest.mark.parametrize("doc", NOTEBOOK_DOCS)
+def test_data_pages_open_with_code_collapsed_behind_a_visible_control(book_server, chromium_browser, doc):
+    page, _record = open_page(chromium_browser, book_server.base + f"{doc}.html", viewport=PHONE)
+    try:
+        cells = page.evaluate(CODE_STATE_JS)
+        assert cells, f"{doc}.html shows no code cell at all"
+        shown = [c for c in cells if c["visible"]]
+        assert not shown, f"{doc}.html opens with {len(shown)} code cells expanded"
+        assert all("Show code cell source" in c["toggle"] for c in cells), cells
+        # The control works: a click shows that cell's code.
+        summary = page.locator("article details.above-input > summary").first
+        assert summary.is_visible()
+        summary.click()
+        assert page.locator("article details.above-input").first.locator(".cell_input").is_visible()
+    finally:
+        close_page(page)
+
+
+def test_the_explorer_offers_every_state(book_server, chromium_browser):
+    import csv
+
+    with (REPO / "data" / "processed" / "agreements.csv").open(newline="", encoding="utf-8") as fh:
+        states = sorted({r["state"] for r in csv.DictReader(fh) if r["state"]})
+    page, record = open_page(chromium_browser, book_server.base + f"{EXPLORER}.html", viewport=PHONE)
+    try:
+        select = page.locator(".jupyter-widgets select").first
+        # The widget manager writes option labels with non-breaking spaces.
+        options = [o.replace("\xa0", " ") for o in select.locator("option").all_inner_texts()]
+        assert options[0] == "All states" and options[1:] == states
+        assert "Ohio" in options
+        ohio = select.locator("option").nth(options.index("Ohio")).get_attribute("value")
+        select.select_option(ohio)
+        page.wait_for_timeout(300)
+        article = page.locator("article").first.element_handle()
+        visible = page.evaluate(VISIBLE_VIEW_JS, article)
+        assert "Ohio: " in visible and "agreement" in visible
+        assert "img:Line chart of 287(g) agreements in Ohio" in visible
+        assert not record.problems(), "\n".join(record.problems())
+    finally:
+        close_page(page)
+
+
+def test_maps_render_with_alt_text_stating_the_finding(phone_visits):
+    record, images, _overflow = phone_visits("chapters/maps.html")
+    maps_ = [img for img in images if (img["alt"] or "").startswith(("Map of", "Two maps of"))]
+    assert len(maps_) >= 4, [img["alt"][:60] for img in images]
+    for img in maps_:
+        assert img["complete"] and img["width"] >= 500, img["src"][:60]
+        assert re.search(r"\d", img["alt"]), f"the alt text states no number: {img['alt']}"
+    alts = " ".join(img["alt"] for img in maps_)
+    assert "Florida" in alts and "Monroe County" in alts and "January 20, 2025" in alts
+    assert not record.problems()
+
+
+def test_landing_page_links_to_find_an_agency(built_book):
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((built_book / "index.html").read_text(encoding="utf-8"), "html.parser")
+    article = soup.select_one("article")
+    hrefs = [a.get("href", "") for a in article.select("a")]
+    assert any(h.split("#")[0] == "chapters/find-an-agency.html" for h in hrefs), hrefs
