@@ -85,5 +85,37 @@ def built_book(tmp_path_factory) -> Path:
     return copy / "_build" / "html"
 
 
+#: Tests measured at 5 s or more each on the 2-core machine (they run notebooks in kernels or
+#: a whole fetch-build-diff round), marked ``slow`` here so the fast loop stays under a
+#: minute; their owners may move the mark into the test file.
+SLOW_TESTS = {
+    "tests/test_notebooks.py::test_notebook_runs_in_a_fresh_kernel_within_budget",
+    "tests/test_update_e2e.py::test_a_new_list_is_fetched_built_and_its_changes_named",
+    "tests/test_curated.py::test_bibtex_parses_and_keeps_every_title_and_outlet",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark tests by what they need, so the fast loop is one flag:
+    ``pytest -m "not slow and not book and not browser"`` (the pure-Python tests).
+
+    - ``book``: uses a built copy of the book (the ``built_book`` fixture, directly or through
+      the local server);
+    - ``browser``: drives chromium (``chromium_browser`` / ``book_server``), hence also ``book``.
+    - ``slow``: the tests of ``SLOW_TESTS``.
+    Markers set by hand (``slow``, ``needs_raw``) stay as they are.
+    """
+    for item in items:
+        if item.nodeid.split("[", 1)[0] in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
+        needs = set(getattr(item, "fixturenames", ()))
+        if needs & {"built_book", "book_server"}:
+            item.add_marker(pytest.mark.book)
+        if needs & {"chromium_browser", "book_server"}:
+            item.add_marker(pytest.mark.browser)
+        if item.get_closest_marker("browser") is not None and item.get_closest_marker("book") is None:
+            item.add_marker(pytest.mark.book)  # every browser test looks at the built book
+
+
 # One local server and one chromium for the whole session (test_browser.py, test_a11y.py).
 from book_browser import book_server, chromium_browser  # noqa: E402,F401

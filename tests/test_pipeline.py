@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import shutil
 
@@ -101,7 +102,8 @@ def test_build_outputs_and_counts(built):
 
 
 def test_fixture_build_validates_with_frictionless(built):
-    frictionless = pytest.importorskip("frictionless")
+    import frictionless
+
     report = frictionless.validate(str(built / "datapackage.json"))
     assert report.valid, [(t.name, e.message) for t in report.tasks for e in t.errors][:10]
 
@@ -198,8 +200,10 @@ def test_agreement_ids_are_content_derived_and_stable(tmp_path):
         assert run_cli("build", "--sheets", str(folder), "--out", str(out), cache=tmp_path / "c").returncode == 0
         ids.append({r["agreement_id"] for r in rows_of(out / "agreements.csv")})
     assert ids[0] < ids[1] and len(ids[1] - ids[0]) == 1
+    # The documented id: A + 11 hex digits of SHA-256 over state code, normalised agency,
+    # support type and signed date, joined by the unit separator.
     key = "\x1f".join(["FL", "key west police department", "task force model", "2025-03-19"])
-    assert s3_clean.short_hash("A", key) in ids[0]
+    assert "A" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:11] in ids[0]
 
 
 def test_reissued_name_is_two_publications_and_copies_are_one(tmp_path):
@@ -473,10 +477,12 @@ def test_calamine_and_openpyxl_read_generated_sheets_identically(archive):
         assert (a.columns, a.rows, a.blank_rows) == (b.columns, b.rows, b.blank_rows), path.name
 
 
+@pytest.mark.slow
 @pytest.mark.needs_raw
 def test_calamine_and_openpyxl_read_every_raw_sheet_identically(raw_sheets):
     paths = sorted(raw_sheets.rglob("*.xlsx"))
-    assert len(paths) == 64
+    kinds = {p.name.startswith("pending") for p in paths}
+    assert kinds == {True, False}, "the capture archive should hold both lists"
     for path in paths:
         kind = "pending" if path.name.startswith("pending") else "participating"
         a = s2_read.read_sheet(path, kind, engine="calamine")
@@ -485,6 +491,7 @@ def test_calamine_and_openpyxl_read_every_raw_sheet_identically(raw_sheets):
             (b.columns, b.rows, b.blank_rows, b.extra_sheets), path
 
 
+@pytest.mark.slow
 @pytest.mark.needs_raw
 def test_calamine_and_openpyxl_agree_on_a_sample_of_the_history_archive():
     from conftest import RAW_HISTORY
@@ -524,8 +531,8 @@ def test_no_progress_bar_when_not_a_terminal(archive, tmp_path):
 
 
 def test_progress_bar_on_a_terminal(archive, tmp_path):
-    pty = pytest.importorskip("pty")
     import os
+    import pty
     import subprocess
     import sys
 

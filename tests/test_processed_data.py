@@ -16,7 +16,8 @@ PROCESSED = REPO / "data" / "processed"
 
 
 def test_datapackage_validates_with_frictionless():
-    frictionless = pytest.importorskip("frictionless")
+    import frictionless
+
     report = frictionless.validate(str(PROCESSED / "datapackage.json"))
     errors = [(t.name, e.message) for t in report.tasks for e in t.errors][:10]
     assert report.valid, errors
@@ -132,9 +133,34 @@ def test_tables_agree_with_each_other():
     assert (seen["first_seen"] <= seen["last_seen"]).all()
 
 
-def test_placeholder_columns_kept_for_the_notebooks():
-    header = (PROCESSED / "snapshots.csv").read_text().split("\n", 1)[0].split(",")
-    assert {"published_at", "n_agreements", "file", "sha256", "captured_at"} <= set(header)
+def test_trend_exclusions_follow_the_documented_rules():
+    """The documented trend rules (data/README.md, "Trend rules"), re-implemented here from
+    snapshots.csv alone (counts, content ids, notes), give exactly the trend_excluded lists."""
+    snaps = load.snapshots()
+    notes = snaps["qa_note"]
+    first = (notes.str.contains("wrong columns") | notes.str.contains("stamp contradicted"))
+    kept = snaps[~first].reset_index(drop=True)
+    counts = kept["n_agreements"].tolist()
+    collapsed = set()
+    for i, n in enumerate(counts):
+        window = counts[max(0, i - 3):i] + counts[i + 1:i + 4]
+        if len(window) >= 2 and n < 0.5 * float(pd.Series(window).median()):
+            collapsed.add(kept.loc[i, "publication"])
+    stale, seen, last = set(), [], {}
+    for pub, cid in zip(kept["publication"], kept["content_id"]):
+        if pub in collapsed:
+            continue
+        i = len(seen)
+        if i and cid != seen[-1] and cid in last and i - last[cid] >= 3:
+            stale.add(pub)
+            continue
+        last[cid] = i
+        seen.append(cid)
+    expected = set(snaps.loc[first, "publication"]) | collapsed | stale
+    assert set(snaps.loc[snaps["trend_excluded"], "publication"]) == expected
+    assert all("count collapsed" in notes[snaps["publication"] == p].iloc[0] for p in collapsed)
+    assert all("stale list" in notes[snaps["publication"] == p].iloc[0] for p in stale)
+    assert stale, "the archive's known stale list (04212025am) is no longer found"
 
 
 def test_processed_data_is_compact_and_unix_text():
