@@ -59,6 +59,8 @@ RAW_CONTENT = tuple(c for c in COLUMNS if c != "MOA")
 
 def squash(text: str) -> str:
     """Trim and collapse whitespace (including non-breaking spaces)."""
+    if text.isprintable() and "  " not in text:  # only single ASCII spaces: nothing to collapse
+        return text.strip()
     return _SPACE.sub(" ", text.replace("\xa0", " ")).strip()
 
 

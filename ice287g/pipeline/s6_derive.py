@@ -77,9 +77,7 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
         mk = id(ids)
         if mk not in stats_memo:
             support = Counter(rows[i].support_type for i in ids)
-            by_aid: dict[str, int] = {}
-            for i in ids:
-                by_aid[aid_of[i]] = i  # the last row of each id on the sheet
+            by_aid = dict(zip(map(aid_of.__getitem__, ids), ids))  # the last row of each id
             pairs_memo[mk] = sorted(by_aid.items())
             stats = {
                 n_col: len(ids), nd_col: len(by_aid),
@@ -113,37 +111,52 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
             for i in ids:
                 raw_ids[aid_of[i]].add(i)
         trend_pub = not p.trend_excluded
-        for aid, i in pairs_memo[mk]:  # sorted by id: listings come out in publication, id order
-            rep_row[aid] = i  # the latest usable publication wins
-            t.listings.append((p.id, aid))
-            if trend_pub:
-                if aid not in first:
-                    first[aid] = p
-                last[aid] = p
-                count[aid] += 1
+        pairs = pairs_memo[mk]  # sorted by id: listings come out in publication, id order
+        aids = [aid for aid, _ in pairs]
+        rep_row.update(pairs)  # the latest usable publication wins
+        pid = p.id
+        t.listings.extend([(pid, aid) for aid in aids])
+        if trend_pub:
+            first.update({aid: p for aid in aids if aid not in first})
+            last.update(dict.fromkeys(aids, p))
+            count.update(aids)
         if p is t.latest:
             in_latest.update(aid for aid, _ in pairs_memo[mk])
 
+    ts_of: dict[str, str] = {}  # publication id -> published_at as written (formatted once)
     for aid in sorted(raw_ids):
         r = rows[rep_row[aid]]
-        flags = set()
-        raws = {f: set() for f in RAW_FIELDS}
-        types, counties = set(), set()
-        for i in raw_ids[aid]:
-            c = rows[i]
-            if c.flags:
-                flags.update(c.flags.split(";"))
-            for f in RAW_FIELDS:
-                if getattr(c, f):
-                    raws[f].add(getattr(c, f))
-            if c.agency_type:
-                types.add(c.agency_type)
-            if c.county:
-                counties.add(c.county.casefold())
+        members = raw_ids[aid]
+        if len(members) == 1:  # most agreements: one raw form (the same values as below)
+            c = rows[next(iter(members))]
+            flags = set(c.flags.split(";")) if c.flags else set()
+            raw_text = {f: getattr(c, f) for f in RAW_FIELDS}
+            vary = False
+        else:
+            flags = set()
+            raws = {f: set() for f in RAW_FIELDS}
+            types, counties = set(), set()
+            for i in members:
+                c = rows[i]
+                if c.flags:
+                    flags.update(c.flags.split(";"))
+                for f in RAW_FIELDS:
+                    v = getattr(c, f)
+                    if v:
+                        raws[f].add(v)
+                if c.agency_type:
+                    types.add(c.agency_type)
+                if c.county:
+                    counties.add(c.county.casefold())
+            raw_text = {f: " | ".join(sorted(raws[f])) for f in RAW_FIELDS}
+            vary = len(types) > 1 or len(counties) > 1  # blanks (older sheets) do not count
         if not participating:
             flags = {f for f in flags if not f.startswith("signed_")}
         fp, lp = first.get(aid), last.get(aid)
-        if len(types) > 1 or len(counties) > 1:  # blanks (older sheets) do not count
+        for p in (fp, lp):
+            if p is not None and p.id not in ts_of:
+                ts_of[p.id] = fmt_ts(p.published_at)
+        if vary:
             flags.add("attributes_vary")
         if fp is None:
             flags.add("only_in_excluded_publications")
@@ -153,10 +166,10 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
         t.entities.append({
             t.id_col: aid, "state": r.state, "state_code": r.state_code, "agency": r.agency,
             "agency_type": r.agency_type, "county": r.county, "support_type": r.support_type,
-            "signed": r.signed, **{f: " | ".join(sorted(raws[f])) for f in RAW_FIELDS},
+            "signed": r.signed, **raw_text,
             "flags": ";".join(sorted(flags)),
-            "first_seen": fmt_ts(fp.published_at) if fp else "",
-            "last_seen": fmt_ts(lp.published_at) if lp else "",
+            "first_seen": ts_of[fp.id] if fp else "",
+            "last_seen": ts_of[lp.id] if lp else "",
             "first_publication": fp.id if fp else "", "last_publication": lp.id if lp else "",
             "n_snapshots": count[aid], "listed_in_latest": aid in in_latest,
         })

@@ -312,15 +312,16 @@ def qa_values(store: RowStore, pubs: list[Publication], qa: QA, prefix: str = ""
 def first_locations(pubs: list[Publication]) -> dict[int, tuple[int, str]]:
     """Row id -> (order, "<file> row <n>") of its first appearance (publication order)."""
     where: dict[int, tuple[int, str]] = {}
+    done: set[int] = set()
     for p in pubs:
         for r in p.files:
-            if r.parsed is None:
+            if r.parsed is None or id(r.row_ids) in done:
                 continue
-            nums = r.parsed.row_numbers
+            done.add(id(r.row_ids))
+            nums, path = r.parsed.row_numbers, r.sf.relpath
             for k, i in enumerate(r.row_ids):
                 if i not in where:
-                    row = f" row {nums[k]}" if k < len(nums) else ""
-                    where[i] = (len(where), f"{r.sf.relpath}{row}")
+                    where[i] = (len(where), f"{path} row {nums[k]}" if k < len(nums) else path)
     return where
 
 
@@ -343,21 +344,24 @@ def qa_formula_like(records: list[FileRecord], store: RowStore, qa: QA) -> None:
     """Cells that would start a formula in a spreadsheet program, by file, row and column.
     They are kept as ICE wrote them (never silently changed): the CSVs are data, to be opened
     as text (see data/README.md)."""
-    content = [c for c in RAW_CONTENT]
+    cols = [(c, RAW[c]) for c in RAW_CONTENT]
+    first = frozenset(FORMULA_START)
+    flagged: dict[int, list[str]] = {}  # distinct row -> its formula-like columns
+    for i, raw in enumerate(store.raw_rows):
+        for col, k in cols:
+            v = raw[k]
+            if v and v[0] in first and is_formula_like(v):
+                flagged.setdefault(i, []).append(col)
     found = []
-    seen: set[tuple[str, int]] = set()
-    for r in records:
-        if r.parsed is None or r.copy_of:
+    for r in records:  # each flagged row where it first appears
+        if not flagged or r.parsed is None or r.copy_of:
             continue
-        nums = r.parsed.row_numbers
+        nums, path = r.parsed.row_numbers, r.sf.relpath
         for k, i in enumerate(r.row_ids):
-            raw = store.raw_rows[i]
-            for col in content:
-                v = raw[RAW[col]]
-                if v and is_formula_like(v.strip()) and (i, RAW[col]) not in seen:
-                    row = nums[k] if k < len(nums) else "?"
-                    found.append(f"{r.sf.relpath} row {row} {col}: {v[:40]!r}")
-                    seen.add((i, RAW[col]))
+            if i in flagged:
+                row = nums[k] if k < len(nums) else "?"
+                found.extend(f"{path} row {row} {col}: {store.raw_rows[i][RAW[col]][:40]!r}"
+                             for col in flagged.pop(i))
     qa.add("formula_like_text", "info", len(found),
            "cells starting with =, +, -, @, tab or CR (a spreadsheet program could run them as a "
            "formula): kept as ICE wrote them, never changed; open the CSVs as text"

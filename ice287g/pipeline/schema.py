@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import operator
 
 from .s3_clean import STATES
 from .thresholds import AGENCY_TYPES, ICE_287G_URL, SUPPORT_TYPES
@@ -299,9 +300,10 @@ def csv_text(path: str, rows: list[dict]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
+    get = (lambda row, c=cols[0]: (row[c],)) if len(cols) == 1 else operator.itemgetter(*cols)
     for row in rows:
-        try:
-            w.writerow([_cell(row[c]) for c in cols])
+        try:  # most cells are text: written as they are, the rest through _cell
+            w.writerow([v if v.__class__ is str else _cell(v) for v in get(row)])
         except KeyError as exc:
             raise KeyError(f"a row of {path} has no value for the column {exc.args[0]!r}") from None
     return buf.getvalue()
