@@ -80,7 +80,7 @@ def test_citation_agrees_with_the_book():
 
 # --- GitHub Pages workflow ------------------------------------------------------------------
 
-def test_pages_workflow_builds_and_deploys_on_push_to_main():
+def test_pages_workflow_tests_builds_and_deploys_on_push_to_main():
     wf = yaml.safe_load((REPO / ".github" / "workflows" / "pages.yml").read_text())
     # PyYAML reads the bare key `on` as True (YAML 1.1).
     triggers = wf.get("on", wf.get(True))
@@ -100,6 +100,14 @@ def test_pages_workflow_builds_and_deploys_on_push_to_main():
     # Steps run in order: the upload comes after the build.
     assert uses.index(upload["uses"]) > next(i for i, s in enumerate(steps) if "build-book.sh" in s.get("run", ""))
     assert deploy["needs"] == "build"
+    # The tests run first: the build (hence the deploy) needs the job that runs them all.
+    test = wf["jobs"][build["needs"]]
+    test_runs = [s.get("run", "") for s in test["steps"]]
+    assert any(r.strip() == "bash scripts/run-tests.sh" for r in test_runs), test_runs
+    assert (REPO / "scripts" / "run-tests.sh").is_file()
+    assert any(s.get("uses", "").startswith("actions/checkout@") for s in test["steps"])
+    test_setup = next(s for s in test["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
+    assert str(test_setup["with"]["python-version"]) == runtime
     assert deploy["environment"]["name"] == "github-pages"
     assert any(s.get("uses", "").startswith("actions/deploy-pages@") for s in deploy["steps"])
     for job in wf["jobs"].values():
