@@ -704,6 +704,69 @@ def listing_spells(agency_rows: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def day_text(ts) -> str:
+    """A date as the chapters write it: ``March 5, 2025`` (no leading zero)."""
+    ts = pd.Timestamp(ts)
+    return f"{ts:%B} {ts.day}, {ts.year}"
+
+
+def listing_status(presence_: pd.DataFrame, pubs: pd.DataFrame, agreements_: pd.DataFrame,
+                   agency: str, state: str) -> dict:
+    """Where one agency stands on ICE's lists: ever listed, when first and last, on the latest.
+
+    The agency's agreements are found as :func:`agency_agreements` finds them (name and state
+    normalised); only trend publications count (``presence_``). Keys: ``n_agreements``
+    (distinct agreements of the agency on any trend publication), ``first_listed`` and
+    ``last_listed`` (``published_at`` of the first and last publication listing any of them,
+    None if never listed), ``on_latest`` (bool: listed on :func:`latest_publication`),
+    ``signed_latest`` (sorted signing dates ICE gives for the agreements on the latest list;
+    blank or unreadable dates left out) and ``signed_all`` (the same for every listed
+    agreement).
+    """
+    _require(presence_, [PUB, WHEN, AID], "presence")
+    _require(agreements_, [AID, "signed"], "agreements")
+    ids = set(agency_agreements(agreements_, agency, state)[AID])
+    seen = presence_[presence_[AID].isin(ids)]
+    latest = latest_publication(pubs)
+    on_latest = set(seen.loc[seen[PUB] == latest, AID])
+    when = pd.to_datetime(seen[WHEN])
+    signed = pd.to_datetime(agreements_.set_index(AID)["signed"], errors="coerce")
+
+    def dates(which):
+        return sorted(d for d in signed.reindex(sorted(which)).dropna().unique())
+
+    return {
+        "n_agreements": int(seen[AID].nunique()),
+        "first_listed": when.min() if len(when) else None,
+        "last_listed": when.max() if len(when) else None,
+        "on_latest": bool(on_latest),
+        "signed_latest": dates(on_latest),
+        "signed_all": dates(set(seen[AID])),
+    }
+
+
+def listing_status_text(status: dict) -> str:
+    """:func:`listing_status` as the words a chapter pastes after an agency's name.
+
+    ``"is on none of ICE's lists in this book's archive"``;
+    ``"is on ICE's lists from July 15, 2025 on, including the latest, with an agreement ICE
+    dates May 16, 2025"``; ``"was on ICE's lists from April 3, 2025 to July 1, 2025, and is
+    not on the latest"``.
+    """
+    if not status["n_agreements"]:
+        return "is on none of ICE's lists in this book's archive"
+    first = day_text(status["first_listed"])
+    if not status["on_latest"]:
+        return (f"was on ICE's lists from {first} to {day_text(status['last_listed'])}, "
+                "and is not on the latest")
+    signed = status["signed_latest"]
+    text = f"is on ICE's lists from {first} on, including the latest"
+    if signed:
+        noun = "an agreement" if len(signed) == 1 else "agreements"
+        text += f", with {noun} ICE dates {' and '.join(day_text(d) for d in signed)}"
+    return text
+
+
 # --------------------------------------------------------------------------- helpers
 def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]

@@ -486,6 +486,45 @@ def test_listing_facts_by_hand():
         an.listing_facts(never, signed="2025-03-10")
 
 
+def test_listing_status_by_hand():
+    # a6 is on the trend-excluded list p3 only, so its agency counts as never listed.
+    agreements = pd.concat([AGREEMENTS, pd.DataFrame({
+        "agreement_id": ["a6"], "state": ["Florida"], "agency": ["Orlando Police Department"],
+        "agency_type": ["Municipality"], "support_type": ["Task Force Model"],
+        "signed": ["2025-03-26"]})], ignore_index=True)
+    listings = pd.concat([LISTINGS, pd.DataFrame({"publication": ["p3"], "agreement_id": ["a6"]})],
+                         ignore_index=True)
+    pres = an.presence(listings, agreements, PUBS)
+
+    def status(agency, state="Florida"):
+        return an.listing_status(pres, PUBS, agreements, agency, state)
+
+    kw = status("KEY WEST police department")
+    assert kw == {"n_agreements": 1, "first_listed": pd.Timestamp("2025-05-01"),
+                  "last_listed": pd.Timestamp("2025-05-15"), "on_latest": True,
+                  "signed_latest": [pd.Timestamp("2025-03-01")],
+                  "signed_all": [pd.Timestamp("2025-03-01")]}
+    assert an.listing_status_text(kw) == ("is on ICE's lists from May 1, 2025 on, including the "
+                                          "latest, with an agreement ICE dates March 1, 2025")
+    monroe = status("Monroe County Sheriff’s Office")  # curly apostrophe folded
+    assert monroe["n_agreements"] == 2
+    assert an.listing_status_text(monroe).endswith(
+        "with agreements ICE dates June 1, 2019 and February 20, 2025")
+    harris = status("Harris County Sheriff's Office", "Texas")
+    assert (harris["on_latest"], harris["signed_all"]) == (False, [])
+    assert an.listing_status_text(harris) == (
+        "was on ICE's lists from May 1, 2025 to May 8, 2025, and is not on the latest")
+    # a blank signing date is left out, not printed as a date
+    blank = agreements.assign(signed=agreements["signed"].where(agreements["agreement_id"] != "a5", ""))
+    cobb = an.listing_status(pres, PUBS, blank, "Cobb County Sheriff's Office", "Georgia")
+    assert cobb["signed_latest"] == [] and cobb["on_latest"]
+    assert an.listing_status_text(cobb) == "is on ICE's lists from May 15, 2025 on, including the latest"
+    for never in (status("Orlando Police Department"), status("South Miami Police Department"),
+                  status("Key West Police Department", "Texas")):
+        assert never["n_agreements"] == 0 and never["first_listed"] is None and not never["on_latest"]
+        assert an.listing_status_text(never) == "is on none of ICE's lists in this book's archive"
+
+
 # --------------------------------------------------------------------------- curated meetings
 VOTES = pd.DataFrame({
     "meeting_date": ["2025-07-08", "2025-07-08", "2025-06-30", "2025-03-17"],
