@@ -327,6 +327,15 @@ def test_the_key_west_chapter_has_a_dated_after_july_8_section():
     assert re.search(r"last researched on \w+ \d{1,2}, \d{4}", section), "the section is not dated"
     # Numbers from ICE's lists are glued from the key-west-list notebook, never typed.
     assert "{glue:text}`key-west-list.ipynb::kw_n_listed_after_vote" in section
+    # The department's agreement(s) and the other cities' police departments on ICE's lists:
+    # signing date, count ever listed, the latest list's date, each department's status.
+    for key in ("key-west-list.ipynb::kw_signed_latest:s", "key-west-list.ipynb::kw_n_agreements_ever",
+                "what-changed.ipynb::latest_list_date:s", "key-west-list.ipynb::status_miami_pd:s",
+                "key-west-list.ipynb::status_fort_myers_pd:s", "key-west-list.ipynb::status_orlando_pd:s",
+                "key-west-list.ipynb::status_south_miami_pd:s"):
+        assert "{glue:text}`" + key in section, f"the After July 8 section does not paste {key}"
+    # No ICE signing or listing date typed by hand ("ICE dates March 5, 2025").
+    assert not re.search(r"ICE dates [A-Z][a-z]+ \d", section)
     assert not re.search(r"\b\d+ of the \d+ lists\b", section)
     # Where nothing was found the section says what was looked for.
     assert "searched" in section or "searches" in section
