@@ -482,3 +482,38 @@ def test_a_real_full_disk(tmp_path):
     got = json.loads(r.stdout)
     assert "No space left on device" in got["result"], got
     assert got["after"] == got["before"] == {"a.csv": "old"} and got["beside"] == ["out"]
+
+
+@MOUNTS
+def test_the_build_command_writes_into_a_mount_point_out(tmp_path):
+    """The probe of the issue: `python -m ice287g build --out <a mount point>` could never
+    build (cross-device rename). It builds, and a second run with a changed archive switches
+    it again, leaving nothing inside but the outputs."""
+    from sheetfactory import small_archive
+
+    arch = small_archive(tmp_path / "archive")
+    vol = tmp_path / "vol"
+    py = textwrap.dedent(f"""
+        import os, sys, json
+        from ice287g.__main__ import main
+        os.environ["ICE287G_CACHE_DIR"] = "{tmp_path / 'cache'}"
+        codes = [main(["build", "--sheets", "{arch}", "--out", "{vol}"])]
+        first = sorted(os.listdir("{vol}"))
+        codes.append(main(["build", "--sheets", "{arch}", "--sheets", "{tmp_path / 'more'}", "--out", "{vol}"]))
+        print(json.dumps({{"codes": codes, "first": first, "after": sorted(os.listdir("{vol}")),
+                          "ismount": os.path.ismount("{vol}"),
+                          "second": "participatingAgencies05212025pm.xlsx" in open("{vol}/files.csv").read()}}))
+    """)
+    from sheetfactory import PART_HEADER, PART_ROWS, write_xlsx
+
+    write_xlsx(tmp_path / "more" / "sheets_20250522_151740" / "participatingAgencies05212025pm.xlsx",
+               PART_HEADER, PART_ROWS)
+    r = _in_namespace(tmp_path, "size=8m", py)
+    assert r.returncode == 0, r.stderr
+    import json
+
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    outputs = sorted(["agreements.csv", "datapackage.json", "files.csv", "listings.csv", "pending.csv",
+                      "pending_listings.csv", "pending_snapshots.csv", "qa.csv", "snapshots.csv"])
+    assert got["ismount"] and got["codes"] == [0, 0], r.stderr
+    assert got["first"] == outputs and got["after"] == outputs and got["second"]
