@@ -11,6 +11,8 @@ One job per module:
 - ``story``    -- the curated, cited tables and the bibliography.
 - ``charts``   -- the book's matplotlib style and chart helpers.
 - ``explorer`` -- the widgets of the explorer page.
+- ``lookup``   -- the data of the "Find an agency" page.
+- ``maps``     -- the state and county maps.
 - ``glue``     -- gluing values into the prose (myst-nb).
 - ``fetch``    -- download the sheets currently linked from ICE's page.
 - ``diff``     -- what changed between the latest lists of two processed folders.

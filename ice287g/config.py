@@ -33,6 +33,9 @@ REPO_ROOT = find_repo_root()
 
 DATA_DIR = REPO_ROOT / "data"
 PROCESSED_DIR = DATA_DIR / "processed"
+#: Reviewed decisions the pipeline reads: fixes.csv (value repairs), file_reviews.csv
+#: (whole files excluded).
+REVIEWED_DIR = DATA_DIR / "reviewed"
 
 #: ``../shared`` beside the project: read-only material every developer and CI has,
 #: but a newcomer's clone does not.

@@ -266,3 +266,27 @@ def test_ruff_finds_nothing():
     r = subprocess.run([str(ruff), "check", "--no-cache", *paths], cwd=REPO, capture_output=True,
                        text=True)
     assert r.returncode == 0, f"ruff ({' '.join(paths)}):\n{r.stdout}{r.stderr}"
+
+
+def test_docstrings_and_readme_name_every_module():
+    """The package docstring names every top-level module, the pipeline's docstring every
+    stage module (in data-flow order), and the README's layout table every file of both."""
+    import ast
+
+    pkg = REPO / "ice287g"
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Repository layout"):]
+    layout = layout[:layout.index("\n## ", 5)]
+    for folder in (pkg, pkg / "pipeline"):
+        doc = ast.get_docstring(ast.parse((folder / "__init__.py").read_text(encoding="utf-8")))
+        modules = sorted(p.stem for p in folder.glob("*.py") if p.stem != "__init__")
+        if folder == pkg:
+            modules.append("pipeline")
+        for mod in modules:
+            assert f"``{mod}``" in doc, f"{folder.relative_to(REPO)}/__init__.py does not name {mod}"
+            if mod != "__main__" or folder == pkg:
+                assert re.search(rf"`(ice287g/)?{re.escape(mod)}(\.py|/)?`", layout) or \
+                    f"{mod}.py" in layout, f"README's layout table does not name {mod}"
+    stages = [line.split("``")[1] for line in ast.get_docstring(ast.parse(
+        (pkg / "pipeline" / "__init__.py").read_text())).splitlines() if re.match(r"- ``s\d_", line)]
+    assert stages == sorted(stages) and stages[0] == "s1_find" and len(stages) == 8, stages

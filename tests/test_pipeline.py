@@ -140,9 +140,11 @@ def test_state_names_and_codes(raw, expect):
 
 
 def test_fixes_table_is_keyed_on_raw_values():
-    fixes = s3_clean.load_fixes()
-    assert fixes[("state", "utahj")].fixed == "UTAH"
-    for (field, raw), fix in fixes.items():
+    from conftest import REPO
+
+    fixes = s3_clean.load_fixes(REPO / "data" / "reviewed" / "fixes.csv")
+    assert fixes.get("state", "  utahJ ").fixed == "UTAH"  # spacing and case of the raw ignored
+    for (field, raw), fix in fixes.by_key.items():
         assert field in {"state", "type", "support_type", "signed"}
         assert fix.reason.strip(), f"fix {field}={raw!r} has no reason"
         if field == "support_type":
@@ -425,9 +427,9 @@ def test_each_rule_decides_without_changing_the_publications(tmp_path):
     from ice287g.pipeline.cache import SheetCache
 
     arch = series_archive(tmp_path / "a", [100, 100, 10, 100, 100, 100])
-    records = s1_find.find_files([arch])
+    records = s1_find.find_files([arch], reviews={})
     s2_read.read_all(records, SheetCache(None))
-    store = s3_clean.clean_records(records)
+    store = s3_clean.clean_records(records, s3_clean.NO_FIXES)
     s4_group.check_stamps(records, store)
     pubs = s4_group.group(records, "participating")
     first = s5_trend.decide(pubs, "participating")
@@ -626,3 +628,58 @@ def test_book_lists_support_types_in_the_pipelines_order():
     # count columns disagreed.
     assert tuple(analysis.SUPPORT_TYPES) == thresholds.SUPPORT_TYPES
     assert tuple(analysis.AGENCY_TYPES) == thresholds.AGENCY_TYPES
+
+
+# ------------------------------------------------------------------------- the reviewed tables
+
+
+def test_reviewed_tables_validate_and_are_what_the_build_reads():
+    import frictionless
+
+    from conftest import REPO
+    from ice287g import config
+
+    assert config.REVIEWED_DIR == REPO / "data" / "reviewed"
+    report = frictionless.validate(str(REPO / "data" / "reviewed" / "datapackage.json"))
+    assert report.valid, [(t.name, e.message) for t in report.tasks for e in t.errors][:10]
+    assert not (REPO / "ice287g" / "data").exists(), "the reviewed tables live in data/reviewed/"
+
+
+@pytest.mark.parametrize("name, text, needle", [
+    ("fixes.csv", "field,raw,fixed,reason\ncolour,UTAHJ,UTAH,typo\n", "fixes.csv, row 2: unknown field 'colour'"),
+    ("fixes.csv", "field,raw,fixed,reason\nstate,UTAHJ,UTAH,\n", "fixes.csv, row 2: a fix needs a reason"),
+    ("fixes.csv", "field,raw,fixed,reason\nstate,UTAHJ,UTAH,typo\nstate,utahj ,UTAH,again\n",
+     "fixes.csv, row 3: the state value 'utahj ' is fixed twice"),
+    ("fixes.csv", "field,raw,fixed,reason\nsupport_type,TFM,Task Force,short\n",
+     "fixes.csv, row 2: 'Task Force' is not a canonical support_type"),
+    ("fixes.csv", "field;raw;fixed;reason\n", "fixes.csv, row 1: the header must be field,raw,fixed,reason"),
+    ("file_reviews.csv", "sha256,file,action,reason\n" + "a" * 64 + ",x.xlsx,keep,looks fine\n",
+     "file_reviews.csv, row 2: each decision needs a file, the action 'exclude' and a reason"),
+])
+def test_a_malformed_reviewed_table_stops_the_build_naming_file_and_row(archive, tmp_path, name, text, needle):
+    from conftest import REPO
+    from ice287g.pipeline import run_build
+
+    reviewed = tmp_path / "reviewed"
+    shutil.copytree(REPO / "data" / "reviewed", reviewed)
+    (reviewed / name).write_text(text, encoding="utf-8")
+    with pytest.raises(SheetError) as err:
+        run_build([archive], tmp_path / "out", reviewed_dir=reviewed)
+    assert needle in str(err.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_reviewed_fix_is_applied_and_reported(archive, tmp_path):
+    from conftest import REPO
+    from ice287g.pipeline import derive
+
+    reviewed = tmp_path / "reviewed"
+    shutil.copytree(REPO / "data" / "reviewed", reviewed)
+    without = derive([archive], reviewed_dir=reviewed)
+    weber = [a for a in without["tables"]["agreements.csv"] if a["agency"].startswith("Weber")]
+    assert weber[0]["state_code"] == "UT"  # UTAHJ, fixed by the committed table
+    (reviewed / "fixes.csv").write_text("field,raw,fixed,reason\n", encoding="utf-8")
+    bare = derive([archive], reviewed_dir=reviewed)
+    weber = [a for a in bare["tables"]["agreements.csv"] if a["agency"].startswith("Weber")]
+    assert (weber[0]["state_code"], weber[0]["state"]) == ("", "UTAHJ")
+    assert "state_unknown" in weber[0]["flags"]

@@ -16,7 +16,7 @@ from conftest import REPO
 
 CFF_SCHEMA = REPO / "tests" / "schemas" / "citation-cff-1.2.0.schema.json"
 CFF_SCHEMA_SHA256 = "0b8d22140da702d766df318dcff3a91af2f39521298dcf36d76315fd99cc169b"
-DATA_FOLDERS = ("data/processed", "data/curated")
+DATA_FOLDERS = ("data/processed", "data/reviewed", "data/curated")
 
 
 def config() -> dict:

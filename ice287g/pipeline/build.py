@@ -12,14 +12,22 @@ from .s8_write import write_outputs
 
 
 def derive(archives: list[Path], cache_dir: Path | None = None, progress: bool = False,
-           engine: str = "calamine") -> dict:
-    """Run stages 1-7 on the archives. Returns ``{"texts": {file name: file text},
-    "tables": {file name: rows}, "qa": qa rows, "exclusions": {list: [Exclusion]},
-    "cache": SheetCache}``; raises ``SheetError`` on bad input."""
+           engine: str = "calamine", reviewed_dir: Path | None = None) -> dict:
+    """Run stages 1-7 on the archives, with the reviewed decisions of ``reviewed_dir``
+    (default ``config.REVIEWED_DIR``, i.e. ``data/reviewed/``). Returns ``{"texts": {file
+    name: file text}, "tables": {file name: rows}, "qa": qa rows, "exclusions": {list:
+    [Exclusion]}, "cache": SheetCache}``; raises ``SheetError`` on bad input."""
+    if reviewed_dir is None:
+        from .. import config
+
+        reviewed_dir = config.REVIEWED_DIR
+    reviewed_dir = Path(reviewed_dir)
+    reviews = s1_find.load_file_reviews(reviewed_dir / "file_reviews.csv")
+    fixes = s3_clean.load_fixes(reviewed_dir / "fixes.csv")
     cache = SheetCache(cache_dir)
-    records = s1_find.find_files(archives)
+    records = s1_find.find_files(archives, reviews)
     s2_read.read_all(records, cache, engine=engine, progress=progress)
-    store = s3_clean.clean_records(records)
+    store = s3_clean.clean_records(records, fixes)
     s4_group.check_stamps(records, store)
     pubs, exclusions = {}, {}
     for list_name in ("participating", "pending"):
@@ -48,10 +56,12 @@ def derive(archives: list[Path], cache_dir: Path | None = None, progress: bool =
 
 
 def run_build(archives: list[Path], out: Path, cache_dir: Path | None = None,
-              progress: bool = False, engine: str = "calamine") -> dict:
+              progress: bool = False, engine: str = "calamine",
+              reviewed_dir: Path | None = None) -> dict:
     """Build every output into ``out``; return ``derive``'s result. Raise ``SheetError`` on
     bad input and ``BuildError`` when a QA check failed (then nothing is written)."""
-    result = derive(archives, cache_dir=cache_dir, progress=progress, engine=engine)
+    result = derive(archives, cache_dir=cache_dir, progress=progress, engine=engine,
+                    reviewed_dir=reviewed_dir)
     failed = [r for r in result["qa"] if r["status"] == "fail"]
     if failed:
         lines = "\n".join(f"  {r['name']}: {r['detail']}" for r in failed)

@@ -22,7 +22,6 @@ import datetime as dt
 import hashlib
 import os
 import re
-from functools import lru_cache
 from pathlib import Path
 
 from .records import BuildError, FileRecord, SheetError, SheetFile, SheetName
@@ -218,17 +217,33 @@ def find_sheets(archives: list[Path], skipped: list[SheetFile] | None = None) ->
     return found
 
 
-@lru_cache(maxsize=1)
-def load_file_reviews() -> dict[str, dict]:
-    """Reviewed decisions about whole files, keyed on the file's SHA-256."""
-    from importlib import resources
-
-    text = resources.files("ice287g").joinpath("data/file_reviews.csv").read_text(encoding="utf-8")
-    return {row["sha256"]: row for row in csv.DictReader(text.splitlines())}
+REVIEW_COLUMNS = ("sha256", "file", "action", "reason")
 
 
-def find_files(archives: list[Path]) -> list[FileRecord]:
-    """One ``FileRecord`` per file of the archives: hashed, named, reviewed, copies marked.
+def load_file_reviews(path: Path) -> dict[str, dict]:
+    """Reviewed decisions about whole files (``data/reviewed/file_reviews.csv``), keyed on the
+    file's SHA-256. Raises ``SheetError`` naming the file (and row) when it is malformed."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SheetError(path, f"cannot read the reviewed file decisions ({exc.strerror or exc})") from None
+    reader = csv.DictReader(text.splitlines())
+    if tuple(reader.fieldnames or ()) != REVIEW_COLUMNS:
+        raise SheetError(path, f"the header must be {','.join(REVIEW_COLUMNS)}", row=1)
+    out = {}
+    for n, row in enumerate(reader, start=2):
+        if row["action"] != "exclude" or not row["reason"].strip() or not row["file"].strip():
+            raise SheetError(path, "each decision needs a file, the action 'exclude' and a reason", row=n)
+        if row["sha256"] in out:
+            raise SheetError(path, f"SHA-256 {row['sha256']} is reviewed twice", row=n)
+        out[row["sha256"]] = row
+    return out
+
+
+def find_files(archives: list[Path], reviews: dict[str, dict]) -> list[FileRecord]:
+    """One ``FileRecord`` per file of the archives: hashed, named, reviewed (``reviews``:
+    ``load_file_reviews``), copies marked.
 
     Files are ordered by archive folder name and path, so outputs do not depend on the
     order (or the spelling) of the ``--sheets`` arguments.
@@ -245,7 +260,6 @@ def find_files(archives: list[Path]) -> list[FileRecord]:
     # Excel lock files are listed too (excluded by rule), so files.csv and QA show them.
     locks = {id(sf) for sf in lock_files}
     files = sorted(files + lock_files, key=lambda f: (f.label or f.archive.name, f.relpath, str(f.archive)))
-    reviews = load_file_reviews()
     records = []
     first_by_sha: dict[str, FileRecord] = {}
     for sf in files:

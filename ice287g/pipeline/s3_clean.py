@@ -6,8 +6,8 @@ Cleaning never drops a row and never changes a value silently:
 - state names are matched case-insensitively to a canonical name and USPS code;
 - agency types and support types are matched case-insensitively to ICE's canonical labels;
 - SIGNED becomes an ISO date when it is one (``YYYY-MM-DD`` or ``M/D/YYYY``);
-- anything else is either repaired by a row of the reviewed fixes table (``fixes.csv``,
-  keyed on the wrong raw value) and flagged ``<field>_fixed``, or left as it is and flagged
+- anything else is either repaired by a row of the reviewed fixes table
+  (``data/reviewed/fixes.csv``, keyed on the wrong raw value) and flagged ``<field>_fixed``, or left as it is and flagged
   (``state_unknown``, ``signed_unparsable`` ...). Where a value was changed beyond whitespace
   and letter case, the raw value is kept in a ``*_raw`` column.
 
@@ -24,9 +24,10 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import NamedTuple
 
-from .records import FileRecord
+from .records import FileRecord, SheetError
 from .thresholds import (AGENCY_TYPES, COLUMNS, FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR,
                          MISSING, SUPPORT_TYPES)
 
@@ -84,25 +85,53 @@ class Fix:
     reason: str
 
 
-@lru_cache(maxsize=1)
-def load_fixes() -> dict[tuple[str, str], Fix]:
+@dataclass(frozen=True, eq=False)  # hashed by identity: the clean_* caches key on it
+class Fixes:
     """The reviewed fixes table, keyed on (field, whitespace-squashed casefolded raw value)."""
-    from importlib import resources
 
-    text = resources.files("ice287g").joinpath("data/fixes.csv").read_text(encoding="utf-8")
-    fixes = {}
-    for row in csv.DictReader(text.splitlines()):
+    by_key: dict[tuple[str, str], Fix]
+
+    def get(self, field: str, value: str) -> Fix | None:
+        return self.by_key.get((field, squash(value).casefold()))
+
+
+#: No reviewed fixes (values are only matched to canonical labels).
+NO_FIXES = Fixes({})
+FIX_COLUMNS = ("field", "raw", "fixed", "reason")
+FIX_FIELDS = ("state", "type", "support_type", "signed")
+
+
+def load_fixes(path: Path) -> Fixes:
+    """Read the reviewed fixes table (``data/reviewed/fixes.csv``). Raises ``SheetError``
+    naming the file and row when it is malformed (unknown field, no reason, a raw value
+    fixed twice, a fix to a label that is not canonical)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SheetError(path, f"cannot read the reviewed fixes table ({exc.strerror or exc})") from None
+    reader = csv.DictReader(text.splitlines())
+    if tuple(reader.fieldnames or ()) != FIX_COLUMNS:
+        raise SheetError(path, f"the header must be {','.join(FIX_COLUMNS)}", row=1)
+    by_key: dict[tuple[str, str], Fix] = {}
+    for n, row in enumerate(reader, start=2):
         fix = Fix(row["field"], row["raw"], row["fixed"], row["reason"])
-        fixes[(fix.field, squash(fix.raw).casefold())] = fix
-    return fixes
-
-
-def _fix(field: str, value: str) -> Fix | None:
-    return load_fixes().get((field, squash(value).casefold()))
+        if fix.field not in FIX_FIELDS:
+            raise SheetError(path, f"unknown field {fix.field!r} (known: {', '.join(FIX_FIELDS)})", row=n)
+        if not fix.reason.strip():
+            raise SheetError(path, "a fix needs a reason", row=n)
+        canon = {"type": AGENCY_TYPES, "support_type": SUPPORT_TYPES}.get(fix.field)
+        if canon is not None and fix.fixed not in canon:
+            raise SheetError(path, f"{fix.fixed!r} is not a canonical {fix.field} ({', '.join(canon)})", row=n)
+        key = (fix.field, squash(fix.raw).casefold())
+        if key in by_key:
+            raise SheetError(path, f"the {fix.field} value {fix.raw!r} is fixed twice", row=n)
+        by_key[key] = fix
+    return Fixes(by_key)
 
 
 @lru_cache(maxsize=None)
-def clean_state(raw: str) -> tuple[str, str, str, tuple[str, ...]]:
+def clean_state(raw: str, fixes: Fixes = NO_FIXES) -> tuple[str, str, str, tuple[str, ...]]:
     """-> (state name, USPS code, raw kept if changed, flags)."""
     value = squash(raw)
     if value.upper() in MISSING:
@@ -110,7 +139,7 @@ def clean_state(raw: str) -> tuple[str, str, str, tuple[str, ...]]:
     flags: tuple[str, ...] = ()
     key = value.upper()
     if key not in STATES:
-        fix = _fix("state", value)
+        fix = fixes.get("state", value)
         if fix is not None and squash(fix.fixed).upper() in STATES:
             key, flags = squash(fix.fixed).upper(), ("state_fixed",)
         else:
@@ -119,7 +148,7 @@ def clean_state(raw: str) -> tuple[str, str, str, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=None)
-def clean_label(field: str, raw: str) -> tuple[str, str, tuple[str, ...]]:
+def clean_label(field: str, raw: str, fixes: Fixes = NO_FIXES) -> tuple[str, str, tuple[str, ...]]:
     """Agency type or support type -> (canonical label, raw kept if changed, flags)."""
     canon = AGENCY_TYPES if field == "type" else SUPPORT_TYPES
     value = squash(raw)
@@ -128,7 +157,7 @@ def clean_label(field: str, raw: str) -> tuple[str, str, tuple[str, ...]]:
     for label in canon:
         if value.casefold() == label.casefold():
             return label, "", ()
-    fix = _fix(field, value)
+    fix = fixes.get(field, value)
     if fix is not None and fix.fixed in canon:
         return fix.fixed, raw, (f"{field}_fixed",)
     return value, raw, (f"{field}_unknown",)
@@ -158,7 +187,7 @@ def _iso(year: int, month: int, day: int) -> str | None:
 
 
 @lru_cache(maxsize=None)
-def clean_signed(raw: str) -> tuple[str, str, tuple[str, ...]]:
+def clean_signed(raw: str, fixes: Fixes = NO_FIXES) -> tuple[str, str, tuple[str, ...]]:
     """SIGNED -> (ISO date or "", raw kept if changed, flags).
 
     An impossible date (year before 1996 or after 2100, or unparsable text) is repaired only
@@ -182,7 +211,7 @@ def clean_signed(raw: str) -> tuple[str, str, tuple[str, ...]]:
         flags.append("signed_year_impossible")
     else:
         return iso, "" if iso == value else raw, ()
-    fix = _fix("signed", value)
+    fix = fixes.get("signed", value)
     if fix is not None:
         return fix.fixed, raw, (*flags, "signed_fixed")
     return "", raw, tuple(flags)
@@ -222,7 +251,7 @@ CONTENT_FIELDS = ("state", "state_code", "agency", "agency_type", "county", "sup
 RAW_FIELDS = ("state_raw", "agency_raw", "agency_type_raw", "support_type_raw", "signed_raw")
 
 
-def clean_row(raw: tuple[str, ...]) -> CleanRow:
+def clean_row(raw: tuple[str, ...], fixes: Fixes = NO_FIXES) -> CleanRow:
     """Clean one raw row (``thresholds.COLUMNS`` order).
 
     ``agreement_key`` identifies the agreement across sheets: state, agency (compared as in
@@ -231,12 +260,12 @@ def clean_row(raw: tuple[str, ...]) -> CleanRow:
     their typos.
     """
     raw_type, raw_signed = raw[RAW["TYPE"]], raw[RAW["SIGNED"]]
-    state, code, state_raw, f1 = clean_state(raw[RAW["STATE"]])
+    state, code, state_raw, f1 = clean_state(raw[RAW["STATE"]], fixes)
     agency, agency_raw, f2 = clean_agency(raw[RAW["LAW ENFORCEMENT AGENCY"]])
-    typ, typ_raw, f3 = clean_label("type", raw_type) if squash(raw_type) else ("", "", ())
+    typ, typ_raw, f3 = clean_label("type", raw_type, fixes) if squash(raw_type) else ("", "", ())
     county = clean_county(raw[RAW["COUNTY"]])
-    support, support_raw, f4 = clean_label("support_type", raw[RAW["SUPPORT TYPE"]])
-    signed, signed_raw, f5 = clean_signed(raw_signed)
+    support, support_raw, f4 = clean_label("support_type", raw[RAW["SUPPORT TYPE"]], fixes)
+    signed, signed_raw, f5 = clean_signed(raw_signed, fixes)
     f3 = tuple(f.replace("type_", "agency_type_") for f in f3)
     flags = ";".join(sorted({*f1, *f2, *f3, *f4, *f5}))
     key = "\x1f".join([code or state.upper(), normalise_agency(agency), support.casefold(),
@@ -252,8 +281,9 @@ def is_whitespace_changed(raw: str) -> bool:
 
 @dataclass
 class RowStore:
-    """Every distinct raw row (MOA left out) once, with its cleaned form."""
+    """Every distinct raw row (MOA left out) once, with its cleaned form (by ``fixes``)."""
 
+    fixes: Fixes = NO_FIXES
     raw_rows: list[tuple[str, ...]] = field(default_factory=list)
     clean_rows: list[CleanRow] = field(default_factory=list)
     content_text: list[str] = field(default_factory=list)  # the row's CONTENT_FIELDS joined
@@ -270,7 +300,7 @@ class RowStore:
             if i is None:
                 i = self.index[key] = len(self.raw_rows)
                 self.raw_rows.append(key)
-                c = clean_row(key)
+                c = clean_row(key, self.fixes)
                 self.clean_rows.append(c)
                 self.content_text.append("\x1f".join(getattr(c, f) for f in CONTENT_FIELDS))
                 self.signed_date.append(dt.date.fromisoformat(c.signed) if c.signed else None)
@@ -283,12 +313,13 @@ class RowStore:
         return "C" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
-def clean_records(records: list[FileRecord]) -> RowStore:
-    """Fill ``row_ids`` and ``content_id`` of every read record; return the row store.
+def clean_records(records: list[FileRecord], fixes: Fixes) -> RowStore:
+    """Fill ``row_ids`` and ``content_id`` of every read record (cleaned with the reviewed
+    ``fixes``); return the row store.
 
     Records sharing one ``ParsedSheet`` (byte-identical files) share one ``row_ids`` list.
     """
-    store = RowStore()
+    store = RowStore(fixes)
     ids_of: dict[int, list[int]] = {}
     cid_of: dict[int, str] = {}
     for rec in records:

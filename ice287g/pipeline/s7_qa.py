@@ -103,7 +103,7 @@ def qa_inputs(records: list[FileRecord], store: RowStore, part: list[Publication
     for p in pend + part:
         content_of.setdefault(p.rep.content_id, p.id)
     qa.add("excluded_files", "info", len(excl),
-           "files excluded by a reviewed decision (ice287g/data/file_reviews.csv), never silently: "
+           "files excluded by a reviewed decision (data/reviewed/file_reviews.csv), never silently: "
            + _examples([f"{r.sf.relpath}: {r.review['reason']}" for r in excl], 4))
     # Reviewed undated files: does each one's list equal a dated publication?
     found = []
