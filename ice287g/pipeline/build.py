@@ -9,6 +9,7 @@ from . import s1_find, s2_read, s3_clean, s4_group, s5_trend, s6_derive, s7_qa, 
 from .cache import SheetCache
 from .records import BuildError
 from .s8_write import write_outputs
+from .thresholds import LISTS
 
 
 def derive(archives: list[Path], cache_dir: Path | None = None, progress: bool = False,
@@ -30,7 +31,7 @@ def derive(archives: list[Path], cache_dir: Path | None = None, progress: bool =
     store = s3_clean.clean_records(records, fixes)
     s4_group.check_stamps(records, store)
     pubs, exclusions = {}, {}
-    for list_name in ("participating", "pending"):
+    for list_name in LISTS:
         pubs[list_name] = s4_group.group(records, list_name)
         exclusions[list_name] = s5_trend.decide(pubs[list_name], list_name)
         s5_trend.apply(pubs[list_name], exclusions[list_name],

@@ -242,8 +242,6 @@ class CleanRow(NamedTuple):
     agreement_key: str
 
 
-#: Columns of a cleaned row, in order.
-CLEAN_FIELDS = CleanRow._fields
 #: The cleaned values that make a row's content (raw values, flags and key left out).
 CONTENT_FIELDS = ("state", "state_code", "agency", "agency_type", "county", "support_type",
                   "signed", "addendum")
