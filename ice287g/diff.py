@@ -38,7 +38,8 @@ ATTRS = ("state", "state_code", "agency", "agency_type", "county", "support_type
 EDITABLE = ("state", "agency", "agency_type", "county", "support_type", "signed")
 #: Files a processed folder must hold for a comparison.
 REQUIRED = ("datapackage.json", "snapshots.csv", "agreements.csv", "listings.csv",
-            "pending_snapshots.csv", "qa.csv")
+            "pending_snapshots.csv", "pending.csv", "pending_listings.csv", "qa.csv")
+PID = "pending_id"
 NO_CHANGE = "no change"
 #: QA checks that only count input files: when nothing but their counts differ, the new files
 #: carry lists the data already has (ICE re-saving an unchanged workbook), which is no change.
@@ -60,8 +61,14 @@ class Side:
 
     folder: Path | None
     ds: an.Dataset
-    pending: pd.DataFrame
+    pending: pd.DataFrame           # pending_snapshots.csv
     qa: pd.DataFrame
+    requests: pd.DataFrame = field(default_factory=pd.DataFrame)          # pending.csv
+    request_listings: pd.DataFrame = field(default_factory=pd.DataFrame)  # long form
+
+    def request_ids_on(self, key) -> set:
+        rows = self.request_listings
+        return set(rows.loc[rows[PUB] == key, PID]) if len(rows) else set()
 
     @property
     def trend(self) -> pd.DataFrame:
@@ -89,11 +96,14 @@ def load_side(folder: Path | str | None = None) -> Side:
         ds = an.dataset(path)
         pending = load.pending_snapshots(path)
         qa = load.qa(path)
+        requests = load.pending(path)
+        request_listings = load.pending_listings(path)
     except (KeyError, ValueError) as exc:
         raise DiffError(f"{path or 'data/processed'}: cannot be read: {exc}") from None
     if an.trend_publications(ds.pubs).empty:
         raise DiffError(f"{path or 'data/processed'}: snapshots.csv has no trend publication")
-    return Side(folder=path, ds=ds, pending=pending, qa=qa)
+    return Side(folder=path, ds=ds, pending=pending, qa=qa, requests=requests,
+                request_listings=request_listings)
 
 
 # --------------------------------------------------------------------------- the result
@@ -109,6 +119,8 @@ class Change:
     edited: pd.DataFrame          # old row -> new row that ICE edited
     publications_added: pd.DataFrame
     publications_gone: pd.DataFrame
+    requests_joined: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REQ_COLS))
+    requests_left: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REQ_COLS))
     qa_changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["check", "status_before", "status_after", "count_before", "count_after",
                  "detail"]))
@@ -121,6 +133,7 @@ class Change:
             or self.old_pub["content_id"] != self.new_pub["content_id"]
             or len(self.joined) or len(self.left) or len(self.edited)
             or len(self.publications_added) or len(self.publications_gone)
+            or len(self.requests_joined) or len(self.requests_left)
             or len(self.qa_changes))
 
     @property
@@ -135,6 +148,7 @@ class Change:
             or self.old_pub["content_id"] != self.new_pub["content_id"]
             or len(self.joined) or len(self.left) or len(self.edited)
             or len(self.publications_added) or len(self.publications_gone)
+            or len(self.requests_joined) or len(self.requests_left)
             or len(qa_findings))
 
     @property
@@ -216,9 +230,13 @@ def compare(old: Side, new: Side, *, old_key=None, new_key=None, qa: bool = True
     }, index=["Agreements on the latest list", "In Florida"])
     p_old = _pending_latest(old.pending, upto=after)
     p_new = _pending_latest(new.pending)
+    req_joined = req_left = pd.DataFrame(columns=REQ_COLS)
     if p_old is not None and p_new is not None:
         counts.loc["Pending requests on the latest pending list"] = [
             int(p_old["n_requests"]), int(p_new["n_requests"])]
+        r_old, r_new = old.request_ids_on(p_old[PUB]), new.request_ids_on(p_new[PUB])
+        req_joined = _requests(r_new - r_old, new, old, new_ids)
+        req_left = _requests(r_old - r_new, new, old, new_ids)
 
     if after is None:
         pubs_added = _pubs_not_in(new, old)
@@ -228,8 +246,33 @@ def compare(old: Side, new: Side, *, old_key=None, new_key=None, qa: bool = True
         pubs_gone = _pubs_not_in(old, old)  # empty: one folder
     return Change(old_pub=old_pub, new_pub=new_pub, counts=counts, joined=joined, left=left,
                   edited=edited, publications_added=pubs_added, publications_gone=pubs_gone,
+                  requests_joined=req_joined, requests_left=req_left,
                   qa_changes=_qa_changes(old.qa, new.qa) if qa else Change.__dataclass_fields__[
                       "qa_changes"].default_factory())
+
+
+REQ_COLS = [PID, "state", "agency", "support_type", "signed_agreement_listed"]
+
+
+def _requests(ids: set, *sides_and_listed) -> pd.DataFrame:
+    """Pending requests ``ids`` (from the first side that has each), with whether the signed
+    agreement of the same state, agency and support type is on the new latest list."""
+    *sides, listed = sides_and_listed
+    parts, seen = [], set()
+    for side in sides:
+        table = side.requests
+        if table.empty:
+            continue
+        rows = table[table[PID].isin(set(ids) - seen)]
+        seen |= set(rows[PID])
+        parts.append(rows)
+    if not parts:
+        return pd.DataFrame(columns=REQ_COLS)
+    out = pd.concat(parts, ignore_index=True)
+    aid = out["agreement_id"] if "agreement_id" in out.columns else pd.Series("", index=out.index)
+    out = out.assign(signed_agreement_listed=aid.isin(listed) & (aid != ""))
+    return out[REQ_COLS].sort_values(["state", "agency", "support_type"], kind="stable") \
+        .reset_index(drop=True)
 
 
 def _florida(side: Side, key, ids: set) -> int:
@@ -425,6 +468,8 @@ def display_tables(change: Change) -> dict[str, pd.DataFrame]:
             "What changed": change.edited["what_changed"].to_numpy(),
             "Rule": change.edited["rule"].to_numpy(),
         }),
+        "requests_joined": _requests_display(change.requests_joined),
+        "requests_left": _requests_display(change.requests_left, with_signed=True),
         "publications_added": _pubs_display(change.publications_added),
         "publications_gone": _pubs_display(change.publications_gone),
         "qa_changes": _qa_display(qa_findings(change.qa_changes)),
@@ -454,6 +499,18 @@ def _qa_display(qa: pd.DataFrame) -> pd.DataFrame:
         "Count after": [_count(v) for v in qa["count_after"]],
         "Detail": [_short(d) for d in qa["detail"]],
     })
+
+
+def _requests_display(frame: pd.DataFrame, with_signed: bool = False) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "State": frame["state"].to_numpy(),
+        "Agency": frame["agency"].to_numpy(),
+        "Support type": frame["support_type"].to_numpy(),
+    })
+    if with_signed:
+        out["Signed agreement on the latest list"] = [
+            "yes" if v else "no" for v in frame["signed_agreement_listed"]]
+    return out
 
 
 def _count(v) -> str:
@@ -491,6 +548,8 @@ SECTIONS = [
     ("joined", "Agreements that joined", "None."),
     ("left", "Agreements that left", "None."),
     ("edited", "Rows ICE edited", "None."),
+    ("requests_joined", "Pending requests that joined the pending list", None),
+    ("requests_left", "Pending requests that left the pending list", None),
     ("publications_added", "Publications added", "None."),
     ("publications_gone", "Publications no longer in the data", None),
     ("qa_changes", "QA checks new or changed", None),
@@ -499,6 +558,9 @@ SECTION_NOTES = {
     "edited": "An agreement removed and one added on the same list that "
               "`ice287g.analysis.match_changed_records` pairs as the same row edited by ICE "
               "(same state and support type; *Rule* names the rule that matched).",
+    "requests_left": "A request that left the pending list was either signed (its agreement, "
+                     "same state, agency and support type, is on the latest list) or is no "
+                     "longer listed at all.",
     "publications_gone": "Publications of the old folder that the new build no longer has "
                          "(review before merging).",
     "qa_changes": "Checks of `qa.csv` that are new or gone, have another status, or report "

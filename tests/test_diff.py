@@ -41,7 +41,8 @@ def folders(tmp_path_factory):
     old = build(archive, root / "old", root / "cache")
     cap2 = archive / "sheets_20250520_151813"
     write_xlsx(cap2 / "participatingAgencies05192025pm.xlsx", PART_HEADER, NEW_ROWS)
-    write_xlsx(cap2 / "pendingAgencies05192025pm.xlsx", PEND_HEADER, PEND_ROWS[1:])
+    # Cobb County's request leaves the pending list: it was signed (it joins the list above)
+    write_xlsx(cap2 / "pendingAgencies05192025pm.xlsx", PEND_HEADER, PEND_ROWS[:1])
     new = build(archive, root / "new", root / "cache")
     return old, new
 
@@ -81,6 +82,10 @@ def test_diff_names_every_change(folders):
     recount = md.split("passing QA checks counted other numbers of items and still pass: ")[1]
     assert "`agreement_ids_unique`" in recount.splitlines()[0]
     assert "Publications no longer in the data" not in md
+    req = next(s for s in sections if s.startswith("Pending requests that left"))
+    assert req.startswith("Pending requests that left the pending list (1)")
+    assert "| Georgia | Cobb County Sheriff's Office | Warrant Service Officer | yes |" in req
+    assert "Pending requests that joined" not in md
 
 
 def test_no_change_prints_no_change_and_exits_0(folders):
@@ -108,6 +113,9 @@ def test_reversed_diff_swaps_joined_and_left(folders):
     assert list(change.publications_gone["file"]) == ["participatingAgencies05192025pm.xlsx",
                                                       "pendingAgencies05192025pm.xlsx"]
     assert (change.n_before, change.n_after) == (8, 7)
+    # reversed, Cobb's request comes back, and its agreement is not on the (old) latest list
+    assert change.requests_joined["agency"].tolist() == ["Cobb County Sheriff's Office"]
+    assert change.requests_left.empty
 
 
 def test_latest_change_of_one_folder_matches_the_folder_diff(folders):
@@ -200,7 +208,7 @@ def test_a_resaved_workbook_carrying_a_known_list_is_no_change(folders, tmp_path
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(f.read_bytes())
     write_xlsx(archive / "sheets_20250521_151500" / "pendingAgencies05192025pm.xlsx",
-               PEND_HEADER, PEND_ROWS[1:], sheet="Pending")
+               PEND_HEADER, PEND_ROWS[:1], sheet="Pending")
     again = build(archive, tmp_path / "again", tmp_path / "cache")
     change = diff.diff_folders(new, again)
     assert change.changed and not change.substantive
