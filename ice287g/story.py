@@ -12,8 +12,8 @@ records the passage of one source that supports one fact. This module
   citation rules across tables (every source id known, every source cited by some row or by a
   ``{cite}`` role in ``chapters/*.md``), real calendar days, ``date`` agreeing with
   ``date_precision``, and the evidence cross-checks (every evidence source known and openable,
-  every key a claim, event, action, roll-call vote or chapter section, every Key West roll-call
-  row backed by a passage naming the member),
+  every key a claim, event, action, roll-call vote or chapter section, every roll-call
+  row backed by a passage naming the member, or reporting a unanimous vote),
 - writes the BibTeX file the book's bibliography is built from (:func:`bibtex`,
   :func:`write_bibtex`), and
 - shapes the tables the story notebook glues into the chapters (:func:`roll_call`,
@@ -251,8 +251,9 @@ def _value_problems(name: str, df: pd.DataFrame, res: dict, where: str) -> list[
 
 def _evidence_problems(tables: dict[str, pd.DataFrame], root: Path | None) -> list[str]:
     """Cross-checks of evidence.csv: every source id known and openable, every key resolving
-    to a claim, event, action, roll-call vote or chapter section, and every Key West roll-call
-    row backed, for each source it cites, by a passage of that source naming the member."""
+    to a claim, event, action, roll-call vote or chapter section, and every roll-call
+    row (Key West, Fort Myers, Miami) backed, for each source it cites, by a passage of that
+    source naming the member (or, at an all-yes meeting, reporting a unanimous vote)."""
     ev = tables["evidence"]
     where = "data/curated/evidence.csv"
     sources = tables["sources"].set_index("source_id")
@@ -276,21 +277,41 @@ def _evidence_problems(tables: dict[str, pd.DataFrame], root: Path | None) -> li
         elif key not in keys:
             out.append(f"{label}: key {key!r} is not a claim_id, event_id, action_id or "
                        "chapter section (chapters/<chapter>.md#<heading slug>)")
-    # Roll calls: a member's vote is only as good as a passage that names the member.
+    # Roll calls: a member's vote is only as good as a passage that names the member, or, for
+    # a meeting at which every listed member voted yes, a passage reporting a unanimous vote
+    # ("unanimously", "7-0", "7 to 0") by at least as many members as the rows list.
     named = defaultdict(list)
     for row in ev.to_dict("records"):
         named[(row["key"], row["source_id"])].append(row["passage"])
+    meetings = defaultdict(list)
+    for row in votes.to_dict("records"):
+        meetings[(row["meeting_date"], row["jurisdiction"])].append(row["vote"])
     for i, row in enumerate(votes.to_dict("records"), start=1):
-        if row["jurisdiction"] != "Key West":
-            continue
         key = f"votes:{row['meeting_date']}:{slug(row['member'])}"
         surname = row["member"].split()[-1]
+        cast = meetings[(row["meeting_date"], row["jurisdiction"])]
+        all_yes = all(v == "yes" for v in cast)
         for sid in split_ids(row["source_ids"]):
-            if not any(surname in p for p in named.get((key, sid), [])):
-                out.append(f"data/curated/votes.csv row {i} ({row['member']}, {row['meeting_date']}): "
-                           f"cites {sid!r}, but evidence.csv has no passage of it for key {key!r} "
-                           f"that names {surname}")
+            passages = named.get((key, sid), [])
+            if any(surname in p for p in passages):
+                continue
+            if all_yes and any(_reports_unanimous(p, len(cast)) for p in passages):
+                continue
+            out.append(f"data/curated/votes.csv row {i} ({row['member']}, {row['meeting_date']}): "
+                       f"cites {sid!r}, but evidence.csv has no passage of it for key {key!r} "
+                       f"that names {surname}" + (" or reports a unanimous vote" if all_yes else ""))
     return out
+
+
+_UNANIMOUS_COUNT = re.compile(r"\b(\d+)(?:-| to )0\b")
+
+
+def _reports_unanimous(passage: str, n_members: int) -> bool:
+    """True if the passage reports a unanimous vote: the word, or a count ``N-0`` / ``N to 0``
+    with N at least ``n_members`` (a 5-0 report cannot back six yes votes)."""
+    if "unanimous" in passage.lower():
+        return True
+    return any(int(m.group(1)) >= n_members for m in _UNANIMOUS_COUNT.finditer(passage))
 
 
 def problems(root: Path | None = None, tables: dict[str, pd.DataFrame] | None = None) -> list[str]:

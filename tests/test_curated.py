@@ -196,16 +196,20 @@ def test_malformed_url_fails(fake_repo, bad_url):
     ("sources", "accessed", "2026-02-30", 0),
     ("events", "date", "2025-6-30", 0),
     ("events", "date", "June 2025", 0),
-    # A Fort Myers row: a Key West roll-call row also has evidence rows keyed by its date,
-    # which a changed date would (rightly) orphan too.
+    # A Fort Myers row: every roll-call row also has evidence rows keyed by its date, which a
+    # changed date (rightly) orphans too: the evidence rows lose their vote and the vote its
+    # passages.
     ("votes", "meeting_date", "2025-06-31", 14),
     ("local_actions", "date", "2025-00-10", 0),
 ])
 def test_malformed_date_fails(fake_repo, table, column, bad, index):
     edit(fake_repo, table, index, **{column: bad})
     found = story.problems(fake_repo)
-    assert found and all(f"data/curated/{table}.csv row {index + 1}" in p and repr(bad) in p
-                         for p in found), found
+    about_row = [p for p in found if f"data/curated/{table}.csv row {index + 1}" in p]
+    assert any(repr(bad) in p for p in about_row), found
+    orphaned = [p for p in found if p not in about_row]
+    assert all(table == "votes" and "no row of votes.csv has that meeting date" in p
+               for p in orphaned), found
     # Frictionless (the schema's date type and ISO pattern) rejects every one of them too.
     assert any(table in e for e in frictionless_errors(fake_repo)), f"frictionless accepted {bad!r}"
 
@@ -377,6 +381,41 @@ def test_a_roll_call_row_citing_a_source_that_does_not_name_the_member_fails(fak
     msg = only_problem(fake_repo, f"data/curated/votes.csv row {i + 1}", "mnt-2025-07-ag-threatens-kw",
                        "names Henriquez")
     assert "votes:2025-06-30:danise-henriquez" in msg
+
+
+def test_fort_myers_and_miami_roll_calls_are_checked_like_key_wests(fake_repo):
+    # Issue 11: the Fort Myers and Miami rows were not linked to passages. WGCU's story of the
+    # March 17 tie names no member, so a row citing it must fail.
+    fields, rows = read_rows(fake_repo / "data" / "curated" / "votes.csv")
+    i = next(n for n, r in enumerate(rows) if r["member"] == "Diana Giraldo"
+             and r["meeting_date"] == "2025-03-17")
+    edit(fake_repo, "votes", i, source_ids=rows[i]["source_ids"] + ";wgcu-2025-03-18-fort-myers-split")
+    only_problem(fake_repo, f"votes.csv row {i + 1}", "wgcu-2025-03-18-fort-myers-split",
+                 "votes:2025-03-17:diana-giraldo", "names Giraldo")
+    edit(fake_repo, "votes", i, source_ids=rows[i]["source_ids"])
+    j = next(n for n, r in enumerate(rows) if r["member"] == "Christine King")
+    edit(fake_repo, "votes", j, source_ids=rows[j]["source_ids"] + ";wusf-2025-09-03-miami-police")
+    only_problem(fake_repo, f"votes.csv row {j + 1}", "wusf-2025-09-03-miami-police", "names King")
+
+
+def test_a_unanimous_report_backs_every_yes_vote_only_if_its_count_covers_them(fake_repo):
+    # The March 21 rows rest on "unanimously" (The News-Press) and "a 7 to 0 vote" (Fox 4), which
+    # name no member. A count smaller than the rows listed, or a split meeting, backs nothing.
+    path = fake_repo / "data" / "curated" / "evidence.csv"
+    fields, rows = read_rows(path)
+    fox = [r for r in rows if r["key"].startswith("votes:2025-03-21:")
+           and r["source_id"] == "fox4-2025-03-21-fort-myers-7-0"]
+    assert len(fox) == 6 and all("7 to 0" in r["passage"] for r in fox)
+    assert story.problems(fake_repo) == []
+    for r in fox:
+        r["passage"] = r["passage"].replace("7 to 0", "5 to 0")
+    write_rows(path, fields, rows)
+    found = story.problems(fake_repo)
+    assert len(found) == 6 and all("fox4-2025-03-21-fort-myers-7-0" in p and "unanimous" in p
+                                   for p in found), found
+    assert story._reports_unanimous("voted 6-0 to approve", 6)
+    assert not story._reports_unanimous("voted 6-1 to approve", 6)
+    assert not story._reports_unanimous("a 3-0 committee vote", 6)
 
 
 def test_a_source_no_reader_can_open_cannot_carry_evidence(fake_repo):
