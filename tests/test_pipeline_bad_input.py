@@ -470,8 +470,6 @@ def test_password_protected_workbook(archive, good_out, tmp_path):
 
 
 def test_old_xls_workbook_named_xlsx(archive, good_out, tmp_path):
-    import olefile  # noqa: F401  (installed with msoffcrypto-tool; here only to name the format)
-
     target = archive / CAP2 / "participatingAgencies05202025pm.xlsx"
     # A minimal OLE2 header as Excel 97-2003 writes it (no encryption streams).
     target.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "Workbook".encode("utf-16-le"))
