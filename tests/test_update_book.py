@@ -14,7 +14,7 @@ import pytest
 from conftest import REPO
 
 PROCESSED = REPO / "data" / "processed"
-DATA_CHAPTERS = ("national-growth", "where", "key-west-list", "churn", "what-changed")
+DATA_CHAPTERS = ("national-growth", "where", "key-west-list", "churn", "explorer", "what-changed")
 
 
 class _Text(HTMLParser):
