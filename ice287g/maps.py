@@ -266,6 +266,8 @@ def _frame(ax, bounds):
     ax.set_xlim(x0, x1)
     ax.set_ylim(y1, y0)  # screen coordinates: y grows downwards
     ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
     ax.set_axis_off()
 
 
@@ -281,15 +283,15 @@ def _legend(fig, edges, title, *, y=0.13, ncol=4):
     handles += [Patch(facecolor=c, edgecolor="none", label=lab)
                 for c, lab in zip(palette, class_labels(edges))]
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, y), ncol=ncol,
-               fontsize=10, title=title, title_fontsize=10.5, frameon=False,
+               fontsize=11, title=title, title_fontsize=11.5, frameon=False,
                handlelength=1.4, columnspacing=1.0)
 
 
-def _titles(fig, title: str, footer: str, *, wrap: int = 58):
+def _titles(fig, title: str, footer: str, *, wrap: int = 48):
     fig.text(0.02, 0.985, "\n".join(textwrap.wrap(title, wrap)), ha="left", va="top",
-             fontsize=13.5, fontweight="bold")
-    fig.text(0.02, 0.012, "\n".join(textwrap.wrap(footer, 92)), ha="left", va="bottom",
-             fontsize=9, color="#444444")
+             fontsize=14, fontweight="bold")
+    fig.text(0.02, 0.012, "\n".join(textwrap.wrap(footer, 72)), ha="left", va="bottom",
+             fontsize=9.5, color="#444444")
 
 
 def footer(missing: str = "") -> str:
@@ -300,8 +302,8 @@ def state_map(shapes: Shapes, counts: pd.Series, *, title: str, note: str = "",
               edges: list[int] = STATE_EDGES, legend_title: str = "Agreements"):
     """Choropleth of the states (``counts`` by state FIPS code)."""
     with charts.styled():
-        fig = plt.figure(figsize=(6.4, 5.2))
-        ax = fig.add_axes([0.01, 0.24, 0.98, 0.62])
+        fig = plt.figure(figsize=(5.6, 4.9))
+        ax = fig.add_axes([0.01, 0.26, 0.98, 0.58])
         values = shapes.states["fips"].map(counts).fillna(0)
         _draw(ax, shapes.states["path"], colors_for(values, edges), edge=STATE_EDGE, lw=0.4)
         _frame(ax, shapes.bounds)
@@ -319,8 +321,8 @@ def county_map(shapes: Shapes, counts: pd.Series, *, title: str, note: str = "",
     counties = shapes.counties if state is None else shapes.counties[shapes.counties["state"] == state]
     states = shapes.states if state is None else shapes.states[shapes.states["fips"] == state]
     with charts.styled():
-        fig = plt.figure(figsize=(6.4, 5.6 if state else 5.2))
-        ax = fig.add_axes([0.01, 0.25, 0.98, 0.60])
+        fig = plt.figure(figsize=(5.6, 5.2 if state else 4.9))
+        ax = fig.add_axes([0.01, 0.27, 0.98, 0.57])
         values = counties["fips"].map(counts).fillna(0)
         _draw(ax, counties["path"], colors_for(values, edges),
               edge="#ffffff" if state is None else "#bdbdbd", lw=0.15 if state is None else 0.5)
@@ -348,14 +350,14 @@ def before_after_map(shapes: Shapes, before: pd.Series, after: pd.Series, *, tit
                      labels: tuple[str, str], note: str = "", edges: list[int] = STATE_EDGES):
     """Two state maps, one above the other (a phone's column), with the same classes."""
     with charts.styled():
-        fig = plt.figure(figsize=(6.4, 8.6))
+        fig = plt.figure(figsize=(5.6, 9.2))
         for k, (counts, label) in enumerate([(before, labels[0]), (after, labels[1])]):
-            ax = fig.add_axes([0.01, 0.55 - 0.345 * k, 0.98, 0.31])
+            ax = fig.add_axes([0.01, 0.555 - 0.375 * k, 0.98, 0.342])
             values = shapes.states["fips"].map(counts).fillna(0)
             _draw(ax, shapes.states["path"], colors_for(values, edges), edge=STATE_EDGE, lw=0.4)
             _frame(ax, shapes.bounds)
             ax.set_title(label, loc="left", fontsize=11.5, fontweight="bold", pad=2)
-        _legend(fig, edges, "Agreements in the state", y=0.195)
+        _legend(fig, edges, "Agreements in the state", y=0.178)
         _titles(fig, title, footer(note))
     return fig
 
