@@ -75,13 +75,15 @@ def qa_runs(t: ListTables, pubs: list[Publication], qa: QA, label: str) -> None:
     import pandas as pd
 
     order = [p.id for p in pubs]
-    runs = pd.DataFrame(t.runs, columns=[t.id_col, "first_publication", "last_publication",
-                                         "n_publications"])
+    cols = [t.id_col, "first_publication", "last_publication", "n_publications"]
+    runs = pd.DataFrame({c: [r[c] for r in t.runs] for c in cols}, columns=cols)
     bad = []
     try:
         long = expand_runs(runs, order, t.id_col)
-        expanded = list(zip(long["publication"], long[t.id_col]))
-        if len(expanded) != len(t.listings) or set(expanded) != set(t.listings):
+        expanded = list(zip(long["publication"].tolist(), long[t.id_col].tolist()))
+        # Both come in publication, then id order: equal lists need no set comparison.
+        if expanded != t.listings and (len(expanded) != len(t.listings)
+                                       or set(expanded) != set(t.listings)):
             bad.append("runs differ from listings")
     except ValueError as exc:
         bad.append(str(exc))
