@@ -186,10 +186,12 @@ def slug(text: str) -> str:
 
 
 def chapter_sections(root: Path | None = None) -> set[str]:
-    """Every ``<chapter>#<section slug>`` of ``chapters/*.md`` (and ``<chapter>`` alone)."""
+    """Every ``<chapter>#<section slug>`` of ``chapters/*.md`` and of the landing page
+    ``index.md`` (as ``index#<slug>``), and each ``<chapter>`` alone."""
     base = Path(root) if root is not None else config.REPO_ROOT
     keys: set[str] = set()
-    for md in sorted((base / "chapters").glob("*.md")):
+    pages = sorted((base / "chapters").glob("*.md")) + [p for p in [base / "index.md"] if p.is_file()]
+    for md in pages:
         keys.add(md.stem)
         text = re.sub(r"^(```|~~~).*?^\1", "", md.read_text(encoding="utf-8"), flags=re.M | re.S)
         keys.update(f"{md.stem}#{slug(h)}" for h in _HEADING.findall(text))

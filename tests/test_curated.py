@@ -27,11 +27,12 @@ CURATED = REPO / "data" / "curated"
 # --------------------------------------------------------------------------- helpers
 @pytest.fixture()
 def fake_repo(tmp_path: Path) -> Path:
-    """A copy of data/curated/ and chapters/*.md: enough for ice287g.story to run on."""
+    """A copy of data/curated/, chapters/*.md and index.md: enough for ice287g.story to run on."""
     shutil.copytree(CURATED, tmp_path / "data" / "curated")
     (tmp_path / "chapters").mkdir()
     for md in (REPO / "chapters").glob("*.md"):
         shutil.copy2(md, tmp_path / "chapters" / md.name)
+    shutil.copy2(REPO / "index.md", tmp_path / "index.md")  # evidence keys index#<section> too
     return tmp_path
 
 
