@@ -36,6 +36,10 @@ CDN_HOSTS = ("cdn.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com", "ajax.goog
 
 _executed: dict[str, tuple[nbformat.NotebookNode, dict]] = {}
 
+#: Tests that execute notebooks (a kernel each, 10-40 s apiece on a shared 2-core machine)
+#: run in the full suite, not in the fast loop (`-m "not slow and not book and not browser"`).
+runs_notebooks = pytest.mark.slow
+
 #: Appended to the test's in-memory copy of each notebook: the kernel's own CPU seconds
 #: (kernel start included). CPU time, unlike wall time, does not grow when other jobs share
 #: the machine, so the 10 s budget is tested on it; benchmarks/notebooks.py reports wall time.
@@ -136,6 +140,7 @@ def test_glue_reference_parser():
                                      ("story-tables.ipynb", "t")]
 
 
+@runs_notebooks
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs_in_a_fresh_kernel_within_budget(name):
     nb, t = execute(name)
@@ -146,6 +151,7 @@ def test_notebook_runs_in_a_fresh_kernel_within_budget(name):
         f"wall {t['wall']:.1f} s)")
 
 
+@runs_notebooks
 def test_every_pasted_glue_key_is_glued_by_its_notebook():
     problems, n_refs = [], 0
     for path, text in documents_with_glue():
@@ -165,6 +171,7 @@ def test_every_pasted_glue_key_is_glued_by_its_notebook():
     assert not problems, "\n".join(problems)
 
 
+@runs_notebooks
 def test_agency_count_matches_an_independent_recount():
     """Issue 11: the latest list's agreements are held by 1,551 agencies, not 1,557 (six Texas
     sheriff's offices are spelled with a straight and a curly apostrophe). Recounted here from
@@ -201,6 +208,7 @@ def paste_counts(nb_name: str, key: str) -> tuple[int, int]:
     return total, plain
 
 
+@runs_notebooks
 @pytest.mark.parametrize("name", [n for n in NOTEBOOKS if n != "story-tables.ipynb"])
 def test_glued_values_are_numbers_or_figures(name):
     """Numbers are glued as numbers. The one exception is a short string (a date, a name from
@@ -265,6 +273,7 @@ def check_views(state: dict) -> int:
     return n
 
 
+@runs_notebooks
 def test_explorer_state_links_dropdowns_to_stacks_client_side():
     nb, _ = execute("explorer.ipynb")
     state = widget_state(nb)
