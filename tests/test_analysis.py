@@ -1,7 +1,9 @@
 """Unit tests of ice287g.analysis on small frames built here (not on the project's data).
 
 Expected values are worked out by hand from the toy lists below, or checked against a
-brute-force set computation on random lists, never copied from the code's own output.
+brute-force set computation on random lists, never copied from the code's own output. The name
+pairs of the edited-row matching are real spellings from ICE's lists; one test at the end runs
+the churn matching on the committed data for the nine edited rows issue 11 found.
 """
 
 from __future__ import annotations
