@@ -251,16 +251,9 @@ KNOWN_GAPS: set[tuple[str, str]] = {
     ('beyond-florida#the-neighbours', 'solis-2025-07-newsletter'),
     ('what-is-287g#counts-reported-along-the-way', 'centersquare-2025-05-31-40-states'),
     ('what-is-287g#how-an-agreement-ends', 'lawinsider-287g-moa-termination'),
-    ('what-is-287g#how-an-agreement-is-made', 'crs-if11898-2021'),
     ('what-is-287g#how-an-agreement-is-made', 'ice-287g-page-earlier'),
-    ('what-is-287g#how-the-program-grew-stopped-and-restarted', 'dhs-florida-rdstf-mou-2003'),
     ('what-is-287g#how-the-program-grew-stopped-and-restarted', 'fr-eo-14159-2025'),
-    ('what-is-287g#how-the-program-grew-stopped-and-restarted', 'wlrn-2025-02-24-task-force'),
-    ('what-is-287g#the-law', 'crs-if11898-2021'),
-    ('what-is-287g#the-law', 'gigafact-2025-06-06-287g-voluntary'),
     ('what-is-287g#the-three-models', 'crs-if11898-2021'),
-    ('what-is-287g#the-three-models', 'wlrn-2025-02-24-task-force'),
-    ('what-is-287g#what-287g-is', 'crs-if11898-2021'),
 }
 
 
