@@ -363,7 +363,9 @@ def before_after_map(shapes: Shapes, before: pd.Series, after: pd.Series, *, tit
 
 
 # --------------------------------------------------------------------------- words
-def _names(shapes: Shapes, counts: pd.Series, level: str = "states") -> pd.Series:
+def named_counts(shapes: Shapes, counts: pd.Series, level: str = "states") -> pd.Series:
+    """``counts`` by FIPS code re-keyed by state (or county) name (county names repeat across
+    states: re-key the counties of one state only)."""
     table = shapes.states if level == "states" else shapes.counties
     names = dict(zip(table["fips"], table["name"]))
     return pd.Series({names.get(f, f): int(v) for f, v in counts.items()})
@@ -388,7 +390,7 @@ def missing_text(missing: pd.Series) -> str:
 def describe(kind: str, shapes: Shapes, counts: pd.Series, *, when: str, extra: str = "") -> str:
     """Alt text stating what a map shows, from the numbers it draws."""
     if kind == "states":
-        named = _names(shapes, counts.reindex(shapes.states["fips"], fill_value=0))
+        named = named_counts(shapes, counts.reindex(shapes.states["fips"], fill_value=0))
         n_with = int((named > 0).sum())
         text = (f"Map of the 50 states and the District of Columbia shaded by the number of "
                 f"287(g) agreements on ICE's list of {when}: {n_with} have at least one, "

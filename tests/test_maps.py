@@ -146,7 +146,7 @@ def test_palette_is_sequential_light_to_dark():
 
 def test_words_come_from_the_numbers(shapes):
     counts = pd.Series({"48": 5, "12": 7, "39": 5})
-    named = maps._names(shapes, counts)
+    named = maps.named_counts(shapes, counts)
     assert maps.top_text(named) == "Florida (7), Ohio (5) and Texas (5)"
     assert maps.missing_text(pd.Series({"Guam": 1})) == "Not drawn (no shape): Guam (1)."
     alt = maps.describe("states", shapes, counts, when="May 18, 2026")
