@@ -11,6 +11,7 @@ Shape (``FORMAT``)::
     {"format": "ice287g-lookup/1",
      "pubs": ["2021-01-13", ..., "2026-05-18 am"],     # trend publications, in time order
      "states": [...], "agency_types": [...], "support_types": [...],   # lookup tables
+     "states_without": ["California", ...],   # states (and DC) with no agreement ever listed
      "columns": ["id", "agency", "state", "county", "agency_type", "support_type",
                  "signed", "spells"],
      "rows": [["A00eaa464b1f", "Autauga County Sheriff's Office", 0, "Autauga County",
@@ -80,6 +81,14 @@ def spells(presence_: pd.DataFrame, pubs: pd.DataFrame) -> dict[str, list[int]]:
     return out
 
 
+def states_without(states: list[str]) -> list[str]:
+    """The 50 states and DC (the map shapes' names) that have no agreement in ``states``, so
+    the page can say so when a reader types one."""
+    from . import maps
+
+    return sorted(set(maps.load_shapes().states["name"]) - set(states))
+
+
 def _index(values: pd.Series, table: list[str]) -> list[int]:
     where = {v: i for i, v in enumerate(table)}
     return [where.get(v, -1) for v in values]
@@ -110,6 +119,7 @@ def payload(ds: an.Dataset) -> dict:
                   "Key West, from ICE's published lists of participating agencies",
         "pubs": [publication_label(r) for r in order.to_dict("records")],
         "states": states,
+        "states_without": states_without(states),
         "agency_types": agency_types,
         "support_types": support_types,
         "columns": COLUMNS,

@@ -78,6 +78,8 @@ def test_payload_rows_tables_and_labels():
     assert data["format"] == lookup.FORMAT and data["columns"] == lookup.COLUMNS
     assert data["pubs"] == ["2021-01-13", "2025-05-16 am", "2025-05-20 pm", "2025-05-22 am"]
     assert data["states"] == ["Florida", "Ohio"]
+    assert "Texas" in data["states_without"] and "Ohio" not in data["states_without"]
+    assert len(data["states_without"]) == 51 - 2
     assert data["agency_types"] == ["County", "Municipality"]
     assert data["support_types"] == ["Jail Enforcement Model", "Task Force Model"]
     by_id = {r[0]: dict(zip(data["columns"], r)) for r in data["rows"]}
@@ -250,6 +252,18 @@ def test_matching_folds_case_accents_and_apostrophes(lookup_page):
     box.fill("no agency is called this")
     assert page.locator("#lookup-body tr").count() == 0
     assert page.locator("#lookup-count").inner_text().startswith("No agreement matches")
+
+
+@pytest.mark.browser
+def test_a_state_without_any_agreement_is_named_as_such(lookup_page):
+    listed = {r["state"] for r in csv_rows("agreements.csv")}
+    without = sorted({"California", "Oregon", "Illinois", "Vermont"} - listed)
+    assert without, "every sample state has an agreement now: pick others"
+    page, _ = lookup_page()
+    page.get_by_label("Agency, county or state").fill(without[0].lower())
+    assert page.locator("#lookup-body tr").count() == 0
+    assert page.locator("#lookup-count").inner_text() == (
+        f"ICE's lists in this book's archive show no agreement in {without[0]}.")
 
 
 @pytest.mark.browser

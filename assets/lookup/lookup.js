@@ -126,7 +126,12 @@
       " (" + (n - left).toLocaleString("en-US") + " still listed, " +
       left.toLocaleString("en-US") + " left the list)";
     if (n > shown) msg += "; showing the first " + shown.toLocaleString("en-US");
-    count.textContent = n ? msg + "." : (q ? "No agreement matches \u201c" + q + "\u201d." : "No agreement.");
+    var none = q ? "No agreement matches \u201c" + q + "\u201d." : "No agreement.";
+    var folded = fold(q);
+    (D.states_without || []).forEach(function (st) {
+      if (fold(st) === folded) none = "ICE's lists in this book's archive show no agreement in " + st + ".";
+    });
+    count.textContent = n ? msg + "." : none;
     more.hidden = n <= shown;
     more.textContent = "Show all " + n.toLocaleString("en-US") + " matching agreements";
   }
