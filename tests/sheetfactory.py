@@ -65,18 +65,23 @@ def small_archive(root: Path, extra_part_rows: list[list] | None = None) -> Path
     return root
 
 
+#: Commands run_cli runs in this process.
+IN_PROCESS = {("build",), ("fetch",), ("diff",)}
+
+
 def run_cli(*args: str, cache: Path | None = None, **kw) -> subprocess.CompletedProcess:
     """``python -m ice287g ARGS``: the exit code, stdout and stderr.
 
-    ``build`` runs in this process (``ice287g.__main__.main``, about 4x faster than a fresh
-    interpreter, which keeps the fast test loop fast); an exception escaping ``main`` counts as
-    a crash (exit 1, traceback on stderr) as it would in a subprocess. Every other command,
-    any extra ``subprocess.run`` keyword, or ``ICE287G_TEST_SUBPROCESS=1`` uses a subprocess.
+    ``build``, ``fetch`` and ``diff`` run in this process (``ice287g.__main__.main``, about 4x
+    faster than a fresh interpreter, which keeps the fast test loop fast); an exception
+    escaping ``main`` counts as a crash (exit 1, traceback on stderr) as it would in a
+    subprocess. Any other command, any extra ``subprocess.run`` keyword, or
+    ``ICE287G_TEST_SUBPROCESS=1`` uses a subprocess.
     """
     env = {**os.environ, "ICE287G_ROOT": str(REPO)}
     if cache is not None:
         env["ICE287G_CACHE_DIR"] = str(cache)
-    if args[:1] != ("build",) or kw or os.environ.get("ICE287G_TEST_SUBPROCESS") == "1":
+    if args[:1] not in IN_PROCESS or kw or os.environ.get("ICE287G_TEST_SUBPROCESS") == "1":
         return subprocess.run([sys.executable, "-m", "ice287g", *args], capture_output=True,
                               text=True, env=env, cwd=REPO, **kw)
     return _run_in_process(list(args), env)
