@@ -16,8 +16,8 @@ def derive(archives: list[Path], cache_dir: Path | None = None, progress: bool =
            engine: str = "calamine", reviewed_dir: Path | None = None) -> dict:
     """Run stages 1-7 on the archives, with the reviewed decisions of ``reviewed_dir``
     (default ``config.REVIEWED_DIR``, i.e. ``data/reviewed/``). Returns ``{"texts": {file
-    name: file text}, "tables": {file name: rows}, "qa": qa rows, "exclusions": {list:
-    [Exclusion]}, "cache": SheetCache}``; raises ``SheetError`` on bad input."""
+    name: file text}, "tables": {file name: rows}, "qa": qa rows, "cache": SheetCache}``;
+    raises ``SheetError`` on bad input."""
     if reviewed_dir is None:
         from .. import config
 
@@ -53,7 +53,7 @@ def derive(archives: list[Path], cache_dir: Path | None = None, progress: bool =
     }
     texts = {name: schema.csv_text(name, rows) for name, rows in tables.items()}
     texts["datapackage.json"] = json.dumps(schema.datapackage(), indent=2, ensure_ascii=False) + "\n"
-    return {"texts": texts, "tables": tables, "qa": qa, "exclusions": exclusions, "cache": cache}
+    return {"texts": texts, "tables": tables, "qa": qa, "cache": cache}
 
 
 def run_build(archives: list[Path], out: Path, cache_dir: Path | None = None,
