@@ -209,17 +209,20 @@ def test_a_missing_shapes_file_is_a_clear_error(tmp_path):
 
 def test_shapes_tool_reproduces_the_committed_file_when_the_source_is_at_hand():
     """tools/shapes/make_us_atlas.py turns us-atlas's file into the committed one, byte for
-    byte (only when that file is unpacked at /tmp/package, as its README says, or named by
-    ICE287G_US_ATLAS)."""
+    byte. us-atlas is pinned in package.json, so ``npm ci`` (scripts/setup.sh --dev, hence every
+    test run) puts the source at node_modules/us-atlas/; ICE287G_US_ATLAS names another copy."""
     import sys
     from pathlib import Path
 
     import os
 
-    src = Path(os.environ.get("ICE287G_US_ATLAS", "/tmp/package/counties-albers-10m.json"))
+    src = Path(os.environ.get("ICE287G_US_ATLAS",
+                              REPO / "node_modules" / "us-atlas" / "counties-albers-10m.json"))
     committed = json.loads(SHAPES.read_text(encoding="utf-8"))
-    if not src.is_file() or hashlib.sha256(src.read_bytes()).hexdigest() != committed["source"]["sha256"]:
-        pytest.skip("us-atlas 3.0.1's counties-albers-10m.json is not unpacked at /tmp/package")
+    if not src.is_file():
+        pytest.skip(f"us-atlas is not installed at {src} (run npm ci, as scripts/setup.sh --dev does)")
+    assert hashlib.sha256(src.read_bytes()).hexdigest() == committed["source"]["sha256"], \
+        f"{src} is not the us-atlas 3.0.1 file the committed shapes were made from"
     sys.path.insert(0, str(REPO / "tools" / "shapes"))
     import make_us_atlas
 

@@ -1,8 +1,8 @@
 """Make the book's compact map shapes from the npm package us-atlas (ISC licence; the shapes are
 the U.S. Census Bureau's 2017 cartographic boundary files, public domain).
 
-    cd /tmp && npm pack us-atlas@3.0.1 && tar xzf us-atlas-3.0.1.tgz
-    .venv/bin/python tools/shapes/make_us_atlas.py /tmp/package/counties-albers-10m.json
+    npm ci    # us-atlas 3.0.1 is pinned in package.json / package-lock.json
+    .venv/bin/python tools/shapes/make_us_atlas.py node_modules/us-atlas/counties-albers-10m.json
 
 writes data/shapes/us-counties-albers.json. The input is a TopoJSON topology of the counties,
 states and nation, already projected (d3.geoAlbersUsa, Alaska and Hawaii as insets) to a
