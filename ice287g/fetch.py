@@ -45,6 +45,8 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlparse
 
+from .pipeline.thresholds import LISTS
+
 USER_AGENT = "ice287g (287(g) in Key West; +https://github.com/keywest287g/287g-in-key-west)"
 #: Seconds per socket operation and (times 3) for a whole response.
 TIMEOUT = 60.0
@@ -55,7 +57,6 @@ BACKOFF = 2.0
 BACKOFF_MAX = 60.0
 #: Refuse responses larger than this (ICE's workbooks are well under 1 MB).
 MAX_BYTES = 50_000_000
-LISTS = ("participating", "pending")
 CHECK_COLUMNS = ["checked_at", "url", "outcome", "capture", "files", "sha256"]
 
 
