@@ -125,16 +125,19 @@ class Change:
         columns=["check", "status_before", "status_after", "count_before", "count_after",
                  "detail"]))
 
-    @property
-    def changed(self) -> bool:
-        """Whether anything differs at all."""
+    def _lists_changed(self) -> bool:
+        """Whether the latest list, any agreement, request or publication differs."""
         return bool(
             self.old_pub[PUB] != self.new_pub[PUB]
             or self.old_pub["content_id"] != self.new_pub["content_id"]
             or len(self.joined) or len(self.left) or len(self.edited)
             or len(self.publications_added) or len(self.publications_gone)
-            or len(self.requests_joined) or len(self.requests_left)
-            or len(self.qa_changes))
+            or len(self.requests_joined) or len(self.requests_left))
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything differs at all."""
+        return self._lists_changed() or bool(len(self.qa_changes))
 
     @property
     def substantive(self) -> bool:
@@ -143,13 +146,7 @@ class Change:
         qa = self.qa_changes
         qa_findings = qa[~(qa["check"].isin(FILE_ONLY_CHECKS)
                            & (qa["status_before"] == qa["status_after"]))]
-        return bool(
-            self.old_pub[PUB] != self.new_pub[PUB]
-            or self.old_pub["content_id"] != self.new_pub["content_id"]
-            or len(self.joined) or len(self.left) or len(self.edited)
-            or len(self.publications_added) or len(self.publications_gone)
-            or len(self.requests_joined) or len(self.requests_left)
-            or len(qa_findings))
+        return self._lists_changed() or bool(len(qa_findings))
 
     @property
     def n_before(self) -> int:
