@@ -13,7 +13,7 @@ import pytest
 from ice287g import load
 from ice287g.pipeline import SheetError, build, s1_find, s2_read, s3_clean
 from ice287g.pipeline.cache import default_cache_dir
-from sheetfactory import (PART_HEADER, PART_ROWS, PEND_HEADER, run_cli,
+from sheetfactory import (PART_HEADER, PART_ROWS, PEND_HEADER, PEND_ROWS, run_cli,
                           series_archive, small_archive, snapshot_dir, write_xlsx)
 
 
@@ -47,7 +47,7 @@ def built(archive, tmp_path):
     ("participatingAgencies06112025pm copy.xlsx", ("participating", "ice_stamp", "2025-06-11T12:00:00", "pm", "copy")),
     ("participatingAgencies04232026.xlsx", ("participating", "ice_stamp", "2026-04-23T00:00:00", "", "")),
     ("participatingAgencies090022025am.xlsx", ("participating", "ice_stamp", "2025-09-02T00:00:00", "am", "")),
-    ("ParticipatingEntities-20210113002027.xlsx", ("participating", "archive_capture", "2021-01-13T00:20:27", "", "")),
+    ("ParticipatingEntities-20250601002027.xlsx", ("participating", "archive_capture", "2025-06-01T00:20:27", "", "")),
     ("pendingAgencies-20250221214937.xlsx", ("pending", "archive_capture", "2025-02-21T21:49:37", "", "")),
 ])
 def test_every_naming_form_parses(name, expect):
@@ -274,6 +274,53 @@ def test_archive_capture_of_an_ice_publication_is_the_same_publication(tmp_path)
         ("20250306am", "3", "2025-03-06T17:49:37", "2025-03-07T09:00:00"),
         ("c20250308T090000", "1", "2025-03-08T09:00:00", "2025-03-08T09:00:00")]
     assert {f["form"] for f in rows_of(out / "files.csv")} == {"ice_file", "archive_workbook"}
+
+
+def test_last_captured_is_the_last_capture_of_the_last_list_listing_it(tmp_path):
+    """issue 11: last_seen is the date of the last list that carried an agreement (its first
+    capture); last_captured is the last capture of that list, the last time it was seen."""
+    arch = tmp_path / "a"
+    # The archive captured one unchanged list three times, then a list without the last row.
+    for ts in ("20250601002027", "20250701120000", "20250808132105"):
+        write_xlsx(arch / f"ParticipatingEntities-{ts}.xlsx", PART_HEADER, PART_ROWS)
+    write_xlsx(arch / "ParticipatingEntities-20250915080000.xlsx", PART_HEADER, PART_ROWS[:-1])
+    out = tmp_path / "out"
+    r = run_cli("build", "--sheets", str(arch), "--out", str(out), cache=tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    snaps = rows_of(out / "snapshots.csv")
+    assert [(s["publication"], s["n_files"], s["trend_excluded"]) for s in snaps] == [
+        ("c20250601T002027", "3", "false"), ("c20250915T080000", "1", "false")]
+    agr = rows_of(out / "agreements.csv")
+    header = list(agr[0])
+    assert header[header.index("last_seen") + 1] == "last_captured"
+    gone = [a for a in agr if a["listed_in_latest"] == "false"]
+    assert [a["agency"] for a in gone] == ["Etowah County Sheriff's Office"]
+    assert (gone[0]["last_publication"], gone[0]["last_seen"], gone[0]["last_captured"]) == (
+        "c20250601T002027", "2025-06-01T00:20:27", "2025-08-08T13:21:05")
+    kept = [a for a in agr if a["listed_in_latest"] == "true"]
+    assert len(kept) == len(agr) - 1
+    assert {(a["last_seen"], a["last_captured"]) for a in kept} == {
+        ("2025-09-15T08:00:00", "2025-09-15T08:00:00")}
+    qa = {q["name"]: q["status"] for q in rows_of(out / "qa.csv")}
+    assert qa["last_captured_is_last_publications_last_capture_agreements"] == "pass"
+    assert qa["last_captured_not_before_last_seen_agreements"] == "pass"
+    assert str(load.agreements(out)["last_captured"].dtype).startswith("datetime64")
+
+
+def test_last_captured_falls_back_to_published_at_without_a_capture_time(tmp_path):
+    """An ICE-named file outside a capture folder has no capture time: last_captured is the
+    list's published_at (ICE's stamp), for agreements and pending requests alike."""
+    arch = tmp_path / "a"
+    write_xlsx(arch / "participatingAgencies05162025am.xlsx", PART_HEADER, PART_ROWS)
+    write_xlsx(arch / "pendingAgencies05162025am.xlsx", PEND_HEADER, PEND_ROWS)
+    out = tmp_path / "out"
+    r = run_cli("build", "--sheets", str(arch), "--out", str(out), cache=tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    assert [s["last_captured_at"] for s in rows_of(out / "snapshots.csv")] == [""]
+    for name in ("agreements.csv", "pending.csv"):
+        rows = rows_of(out / name)
+        assert rows and {(a["last_seen"], a["last_captured"]) for a in rows} == {
+            ("2025-05-16T00:00:00", "2025-05-16T00:00:00")}, name
 
 
 # ------------------------------------------------------------------------- stamps and trend

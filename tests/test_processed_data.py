@@ -133,6 +133,29 @@ def test_tables_agree_with_each_other():
     assert (seen["first_seen"] <= seen["last_seen"]).all()
 
 
+def test_last_captured_is_the_last_capture_of_the_last_publication():
+    """issue 11: last_seen is the date of the last list carrying an agreement; last_captured
+    the last capture of that list (snapshots' last_captured_at, else published_at)."""
+    snaps = load.snapshots().set_index("publication")
+    for entities, snapshots in ((load.agreements(), snaps),
+                                (load.pending(), load.pending_snapshots().set_index("publication"))):
+        seen = entities[entities["last_publication"] != ""]
+        last = snapshots.loc[seen["last_publication"]]
+        want = last["last_captured_at"].fillna(last["published_at"]).to_numpy()
+        assert (seen["last_captured"].to_numpy() == want).all()
+        assert (seen["last_seen"].to_numpy() == last["published_at"].to_numpy()).all()
+        assert (seen["last_captured"] >= seen["last_seen"] - pd.Timedelta(days=1)).all()
+    # The finding: Ouachita Parish's Jail Enforcement agreement was last on the list first
+    # captured 2022-03-05, and still on it when that list was last captured, 2022-08-08.
+    agr = load.agreements()
+    row = agr[(agr["agency"] == "Ouachita Parish Sheriff's Office")
+              & (agr["support_type"] == "Jail Enforcement Model")].squeeze()
+    assert row["last_publication"] == "c20220305T091122"
+    assert row["last_seen"] == pd.Timestamp("2022-03-05T09:11:22")
+    assert row["last_captured"].date().isoformat() == "2022-08-08"
+    assert not row["listed_in_latest"]
+
+
 def test_trend_exclusions_follow_the_documented_rules():
     """The documented trend rules (data/README.md, "Trend rules"), re-implemented here from
     snapshots.csv alone (counts, content ids, notes), give exactly the trend_excluded lists."""

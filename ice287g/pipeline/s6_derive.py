@@ -18,6 +18,13 @@ def fmt_ts(value: dt.datetime | None) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S") if value else ""
 
 
+def last_capture(p: Publication) -> str:
+    """The last time a list was seen: the last capture (download or Internet Archive capture)
+    of a file carrying publication ``p``, or its ``published_at`` when no file of it has a
+    capture time (ICE-named files from folders without one)."""
+    return fmt_ts(p.last_captured_at or p.published_at)
+
+
 @dataclass
 class ListTables:
     """The tables of one list (participating or pending)."""
@@ -170,6 +177,7 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
             "flags": ";".join(sorted(flags)),
             "first_seen": ts_of[fp.id] if fp else "",
             "last_seen": ts_of[lp.id] if lp else "",
+            "last_captured": last_capture(lp) if lp else "",
             "first_publication": fp.id if fp else "", "last_publication": lp.id if lp else "",
             "n_snapshots": count[aid], "listed_in_latest": aid in in_latest,
         })

@@ -6,6 +6,7 @@ ICE's sheets and how it was handled.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 
 from .records import FileRecord, Publication, SheetError
@@ -14,7 +15,7 @@ from .s3_clean import RAW_CONTENT, RAW, RowStore, is_whitespace_changed, squash
 from . import s5_trend
 from .s5_trend import Exclusion
 from .s6_derive import ListTables, expand_runs, fmt_ts
-from .thresholds import STALE_MIN_BACK, STAMP_CONTRADICTION_SHARE
+from .thresholds import STALE_MIN_BACK, STAMP_AFTER_CAPTURE_DAYS, STAMP_CONTRADICTION_SHARE
 
 
 def _examples(items, n: int = 8) -> str:
@@ -402,6 +403,24 @@ def qa_outputs(t: ListTables, pubs: list[Publication], qa: QA, label: str) -> No
            if e["first_seen"] and e["last_seen"] and e["first_seen"] > e["last_seen"]]
     qa.check(f"first_seen_not_after_last_seen_{label}", len(t.entities), bad,
              "first_seen <= last_seen for every id")
+    snap_of = {s["publication"]: s for s in t.snapshots}
+    bad = []
+    for e in t.entities:
+        snap = snap_of.get(e["last_publication"])
+        want = (snap["last_captured_at"] or snap["published_at"]) if snap else ""
+        if e["last_captured"] != want:
+            bad.append(f"{e[t.id_col]} ({e['last_captured'] or 'blank'} vs {want or 'blank'})")
+    qa.check(f"last_captured_is_last_publications_last_capture_{label}", len(t.entities), bad,
+             "last_captured is the last_captured_at (else published_at) of the snapshot row "
+             "of last_publication")
+    slack = dt.timedelta(days=STAMP_AFTER_CAPTURE_DAYS)
+    bad = [e[t.id_col] for e in t.entities if e["last_seen"] and e["last_captured"] and
+           dt.datetime.fromisoformat(e["last_captured"]).date() + slack <
+           dt.datetime.fromisoformat(e["last_seen"]).date()]
+    qa.check(f"last_captured_not_before_last_seen_{label}", len(t.entities), bad,
+             f"last_captured is at most {STAMP_AFTER_CAPTURE_DAYS} day(s) before last_seen's "
+             "date for every id (ICE's stamps are US dates; a later stamp is contradicted and "
+             "out of the trend)")
     latest = t.latest
     n_latest = sum(1 for e in t.entities if e["listed_in_latest"])
     expect = len({aid for pid, aid in t.listings if latest and pid == latest.id})

@@ -142,7 +142,13 @@ def _entity_fields(participating: bool) -> list[dict]:
     fields += [
         _f("flags", "string", "Cleaning flags, ; separated (see data/README.md)."),
         _f("first_seen", "datetime", "published_at of the first trend publication listing it."),
-        _f("last_seen", "datetime", "published_at of the last trend publication listing it."),
+        _f("last_seen", "datetime", "published_at of the last trend publication listing it "
+           "(that list's date: ICE's stamp or the first capture of it), not the last time it was "
+           "seen; see last_captured."),
+        _f("last_captured", "datetime", "The last time it was seen on a list: last_captured_at "
+           "of that last trend publication (the last download or capture of a file carrying "
+           "it), or its published_at when none of its files has a capture time. Never more "
+           "than a day before last_seen (ICE's stamps are US dates)."),
         _f("first_publication", "string", "Key of that first publication."),
         _f("last_publication", "string", "Key of that last publication."),
         _f("n_snapshots", "integer", "Trend publications listing it.", True, minimum=0),
