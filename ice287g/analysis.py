@@ -851,7 +851,9 @@ def removal_table(removed: pd.DataFrame, agreements_: pd.DataFrame) -> pd.DataFr
 
 
 def agency_table(agreements_: pd.DataFrame, agencies: Iterable[str], state: str) -> pd.DataFrame:
-    """The agreements of the named agencies in one state, ready to show."""
+    """The agreements of the named agencies in one state, ready to show. "Last on a list" is
+    the date of the last list carrying it (``last_seen``); "Last seen" the last time that list
+    was captured with it (``last_captured``, a date), which can be months later."""
     rows = pd.concat([agency_agreements(agreements_, a, state) for a in agencies])
     rows = rows[~rows.index.duplicated()].sort_values(["agency", "support_type", "signed"],
                                                        kind="stable")
@@ -863,6 +865,8 @@ def agency_table(agreements_: pd.DataFrame, agencies: Iterable[str], state: str)
     for col, label in [("first_seen", "First on a list"), ("last_seen", "Last on a list")]:
         if col in rows.columns:
             out[label] = _stamp(rows[col])
+    if "last_captured" in rows.columns:  # the last sighting: the last capture of that last list
+        out["Last seen"] = _day(rows["last_captured"]).to_numpy()
     if "n_snapshots" in rows.columns:
         out["Publications listing it"] = pd.to_numeric(rows["n_snapshots"]).to_numpy()
     return out
@@ -943,9 +947,11 @@ def left_with_kind(gone: pd.DataFrame, removed: pd.DataFrame) -> pd.DataFrame:
 
 
 def left_table(gone: pd.DataFrame) -> pd.DataFrame:
-    """Agreements that left the list (:func:`left_the_list` rows), ready to show."""
+    """Agreements that left the list (:func:`left_the_list` rows), ready to show. "Last
+    listed" is the date of the last list carrying it; "Last seen" (when the rows carry
+    agreements.csv's ``last_captured``) the last capture of that list, the last sighting."""
     rows = gone.sort_values(["last_listed", "state", "agency"], kind="stable")
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "State": rows["state"].to_numpy(),
         "Agency": rows["agency"].to_numpy(),
         "Support type": rows["support_type"].to_numpy(),
@@ -953,3 +959,6 @@ def left_table(gone: pd.DataFrame) -> pd.DataFrame:
         "First listed": _stamp(rows["first_listed"]),
         "Last listed": _stamp(rows["last_listed"]),
     })
+    if "last_captured" in rows.columns:
+        out["Last seen"] = _day(rows["last_captured"]).to_numpy()
+    return out

@@ -8,8 +8,9 @@ so it is never committed twice and always matches the processed files.
 
 Shape (``FORMAT``)::
 
-    {"format": "ice287g-lookup/1",
+    {"format": "ice287g-lookup/2",
      "pubs": ["2021-01-13", ..., "2026-05-18 am"],     # trend publications, in time order
+     "seen": ["2021-01-13", ..., "2026-05-18"],        # the last capture of each, a date
      "states": [...], "agency_types": [...], "support_types": [...],   # lookup tables
      "states_without": ["California", ...],   # states (and DC) with no agreement ever listed
      "columns": ["id", "agency", "state", "county", "agency_type", "support_type",
@@ -22,6 +23,10 @@ Shape (``FORMAT``)::
 trend publications that listed the agreement (``[a, b, c, d]``: listed on ``pubs[a..b]`` and
 ``pubs[c..d]``, missing in between). The first list it appeared on is ``pubs[spells[0]]``,
 the last ``pubs[spells[-1]]``; it is on the latest list when ``spells[-1] == len(pubs) - 1``.
+``seen[i]`` is the date of the last capture of publication ``i`` (snapshots.csv's
+``last_captured_at``, else its ``published_at``): ``seen[spells[-1]]`` is the last time the
+agreement was seen listed, agreements.csv's ``last_captured`` (the archive often captured one
+unchanged list for months, so it can be long after the list's own date, ``last_seen``).
 Trend publications are those of :func:`ice287g.analysis.trend_publications` (mis-stamped or
 partial lists are left out, as in every chart of the book).
 """
@@ -38,7 +43,7 @@ import pandas as pd
 
 from . import analysis as an
 
-FORMAT = "ice287g-lookup/1"
+FORMAT = "ice287g-lookup/2"
 COLUMNS = ["id", "agency", "state", "county", "agency_type", "support_type", "signed", "spells"]
 #: The page's budget is 1 MB with its HTML and script; the data must leave room for them.
 MAX_BYTES = 700_000
@@ -56,6 +61,15 @@ def publication_label(row) -> str:
     if "-" in key and key.rsplit("-", 1)[1].isdigit():
         label += f" ({key.rsplit('-', 1)[1]})"
     return label
+
+
+def last_capture_days(order: pd.DataFrame) -> list[str]:
+    """The date (``YYYY-MM-DD``) of each publication's last capture, ``last_captured_at``
+    (blank or absent: its ``published_at``), in the order given."""
+    when = pd.to_datetime(order[an.WHEN])
+    if "last_captured_at" in order.columns:
+        when = pd.to_datetime(order["last_captured_at"]).fillna(when)
+    return [f"{t:%Y-%m-%d}" for t in when]
 
 
 def spells(presence_: pd.DataFrame, pubs: pd.DataFrame) -> dict[str, list[int]]:
@@ -118,6 +132,7 @@ def payload(ds: an.Dataset) -> dict:
         "source": "data/processed (agreements.csv, listings.csv, snapshots.csv) of 287(g) in "
                   "Key West, from ICE's published lists of participating agencies",
         "pubs": [publication_label(r) for r in order.to_dict("records")],
+        "seen": last_capture_days(order),
         "states": states,
         "states_without": states_without(states),
         "agency_types": agency_types,

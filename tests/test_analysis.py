@@ -449,6 +449,25 @@ def test_agency_agreements_matches_names_like_agency_presence():
     assert len(table) == 3
 
 
+def test_agency_table_shows_the_last_list_and_the_last_sighting():
+    """issue 11: "Last on a list" is the last list's date (last_seen), "Last seen" its last
+    capture (last_captured), months later for a list the archive kept capturing."""
+    agreements = pd.DataFrame({
+        "agreement_id": ["o1", "o2"], "state": ["Louisiana"] * 2,
+        "agency": ["Ouachita Parish Sheriff's Office"] * 2,
+        "support_type": ["Jail Enforcement Model", "Task Force Model"],
+        "signed": pd.to_datetime(["2020-06-08", "2025-12-10"]),
+        "first_seen": pd.to_datetime(["2021-01-13 00:20:27", "2025-12-10 00:00:00"]),
+        "last_seen": pd.to_datetime(["2022-03-05 09:11:22", "2026-05-18 00:00:00"]),
+        "last_captured": pd.to_datetime(["2022-08-08 13:21:05", "2026-05-18 00:00:00"]),
+    })
+    table = an.agency_table(agreements, ["Ouachita Parish Sheriff's Office"], "Louisiana")
+    assert list(table.columns) == ["Agency", "Support type", "Signed (per ICE)",
+                                   "First on a list", "Last on a list", "Last seen"]
+    assert table["Last on a list"].str[:10].tolist() == ["2022-03-05", "2026-05-18"]
+    assert table["Last seen"].tolist() == ["2022-08-08", "2026-05-18"]
+
+
 # --------------------------------------------------------------------------- change over time
 def test_change_over_a_year_takes_the_value_at_or_before_a_year_ago():
     idx = pd.to_datetime(["2024-01-10", "2024-05-18", "2024-09-01", "2025-05-01", "2025-05-18"])
@@ -574,3 +593,17 @@ def test_issue_11_edited_rows_are_not_counted_as_agreements_that_left():
     assert sorted(rows["agency"]) == sorted(names)
     assert (rows["kind"] == "record changed").all(), rows[["agency", "kind"]].to_string()
     assert set(rows["replaced_by"]) <= latest
+
+
+def test_left_table_shows_ouachitas_last_sighting_beside_its_last_list():
+    """issue 11: the churn chapter's table of agreements that left gives the last list's
+    date and the last time that list was captured with the agreement on it."""
+    ds = an.dataset()
+    gone = an.left_the_list(ds.agreements, ds.presence, ds.pubs)
+    table = an.left_table(gone)
+    row = table[(table["Agency"] == "Ouachita Parish Sheriff's Office")
+                & (table["Support type"] == "Jail Enforcement Model")]
+    assert len(row) == 1
+    assert row["Last listed"].iloc[0].startswith("2022-03-05")
+    assert row["Last seen"].iloc[0] == "2022-08-08"
+    assert list(table.columns)[-2:] == ["Last listed", "Last seen"]

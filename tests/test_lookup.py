@@ -93,6 +93,15 @@ def test_payload_rows_tables_and_labels():
     assert [r[0] for r in data["rows"]] == ["A1", "A3", "A2"]
 
 
+def test_seen_is_each_lists_last_capture_else_its_date():
+    ds = toy()
+    assert lookup.payload(ds)["seen"] == ["2021-01-13", "2025-05-16", "2025-05-20", "2025-05-22"]
+    # The archive captured c1 until August; p2 has no capture time (its stamp stands).
+    ds.pubs["last_captured_at"] = pd.to_datetime(
+        ["2021-08-08 13:21:05", "2025-05-17 02:00:00", None, None, "2025-05-23 09:00:00"])
+    assert lookup.payload(ds)["seen"] == ["2021-08-08", "2025-05-17", "2025-05-20", "2025-05-23"]
+
+
 def test_publication_label_names_a_reissued_stamp():
     row = {"publication": "20250716pm-2", "published_at": pd.Timestamp("2025-07-16 12:00"),
            "stamp_provenance": "ice_stamp", "part_of_day": "pm"}
@@ -135,7 +144,8 @@ def test_every_agreement_is_in_the_lookup_once(data):
 
 
 def test_lookup_agrees_with_the_pipeline_on_first_last_and_latest(data):
-    """First/last list and 'still listed' from the lookup's spells equal agreements.csv's."""
+    """First/last list, last seen and 'still listed' from the lookup's spells equal
+    agreements.csv's."""
     snaps = {r["publication"]: r for r in csv_rows("snapshots.csv")}
     trend = [r for r in csv_rows("snapshots.csv") if r["trend_excluded"] == "false"]
     assert len(data["pubs"]) == len(trend)
@@ -145,6 +155,7 @@ def test_lookup_agrees_with_the_pipeline_on_first_last_and_latest(data):
         first, last = data["pubs"][spells[0]], data["pubs"][spells[-1]]
         assert first[:10] == row["first_seen"][:10], row["agreement_id"]
         assert last[:10] == row["last_seen"][:10], row["agreement_id"]
+        assert data["seen"][spells[-1]] == row["last_captured"][:10], row["agreement_id"]
         assert first[:10] == snaps[row["first_publication"]]["published_at"][:10]
         listed = spells[-1] == len(data["pubs"]) - 1
         assert listed == (row["listed_in_latest"] == "true"), row["agreement_id"]
@@ -220,7 +231,7 @@ def test_typing_an_agency_on_the_latest_list_shows_its_row_and_dates(lookup_page
     assert row["Agency type"] == kw["agency_type"] and row["Support type"] == kw["support_type"]
     assert row["Signed (per ICE)"] == kw["signed"]
     assert row["First on a list"].startswith(kw["first_seen"][:10])
-    assert row["Last on a list"].startswith(kw["last_seen"][:10])
+    assert row["Last seen"].startswith(kw["last_captured"][:10])
     assert row["Status"] == "Still listed"
     assert page.locator("#lookup-count").inner_text().startswith("1 agreement match")
     assert "?q=key+west+police" in page.url
@@ -235,8 +246,29 @@ def test_typing_an_agency_that_left_shows_when_it_left(lookup_page):
     page.get_by_label("Agency, county or state").fill(gone["agency"].upper())
     rows = [r for r in row_texts(page) if r["State"] == gone["state"]]
     assert len(rows) == 1, rows
-    assert rows[0]["Last on a list"].startswith(gone["last_seen"][:10])
-    assert rows[0]["Status"].startswith("Left: not on the list of " + snaps[after]["published_at"][:10])
+    assert rows[0]["Last seen"].startswith(gone["last_captured"][:10])
+    if gone["last_captured"][:10] != gone["last_seen"][:10]:
+        assert f"(list of {gone['last_seen'][:10]}" in rows[0]["Last seen"]
+    assert rows[0]["Status"].startswith(f"Left: last seen {gone['last_captured'][:10]}, not on "
+                                        f"the list of {snaps[after]['published_at'][:10]}")
+
+
+@pytest.mark.browser
+def test_an_agreement_on_a_list_captured_for_months_shows_its_last_sighting(lookup_page):
+    """issue 11: Ouachita Parish's Jail Enforcement agreement was last on the list first
+    captured 2022-03-05, which the archive captured until 2022-08-08: the page says both."""
+    row = next(r for r in csv_rows("agreements.csv")
+               if r["agency"] == "Ouachita Parish Sheriff's Office"
+               and r["support_type"] == "Jail Enforcement Model")
+    assert (row["last_seen"][:10], row["last_captured"][:10]) == ("2022-03-05", "2022-08-08")
+    page, _ = lookup_page("?id=" + row["agreement_id"])
+    page.get_by_label("Agency, county or state").fill("ouachita parish")
+    rows = [r for r in row_texts(page) if r["Support type"] == "Jail Enforcement Model"]
+    assert len(rows) == 1, rows
+    assert rows[0]["Last seen"] == "2022-08-08 (list of 2022-03-05)"
+    assert rows[0]["Status"].startswith("Left: last seen 2022-08-08, not on the list of ")
+    panel = page.locator("#lookup-history").inner_text()
+    assert "last seen 2022-08-08 (list of 2022-03-05)" in panel
 
 
 @pytest.mark.browser

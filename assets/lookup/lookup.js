@@ -55,6 +55,9 @@
         signed: r[6], spells: sp,
         first: sp.length ? sp[0] : -1, last: sp.length ? sp[sp.length - 1] : -1
       };
+      // The last time it was seen listed: the last capture of the last list carrying it,
+      // often months after that list's own date when the page did not change.
+      row.seen = row.last < 0 ? "" : (data.seen ? data.seen[row.last] : data.pubs[row.last].slice(0, 10));
       row.listed = row.last === last;
       row.key = " " + fold(row.agency + " " + row.county + " " + row.state);
       return row;
@@ -69,7 +72,7 @@
     support: function (r) { return r.support + "\u0000" + r.agency.toLowerCase(); },
     signed: function (r) { return (r.signed || "9999") + "\u0000" + r.agency.toLowerCase(); },
     first: function (r) { return r.first; },
-    last: function (r) { return r.last; },
+    last: function (r) { return (r.seen || "0000") + "\u0000" + ("00000" + (r.last + 1)).slice(-6); },
     status: function (r) { return (r.listed ? "0" : "1") + "\u0000" + r.agency.toLowerCase(); }
   };
 
@@ -93,10 +96,18 @@
 
   function pub(i) { return i >= 0 ? D.pubs[i] : ""; }
 
+  // "2022-08-08 (list of 2022-03-05)": the last sighting, and the list it was on when that
+  // list's date is another day; just the list ("2026-05-18 am") when they agree.
+  function lastSeen(r) {
+    if (r.last < 0) return "";
+    var p = pub(r.last);
+    return r.seen && r.seen !== p.slice(0, 10) ? r.seen + " (list of " + p + ")" : p;
+  }
+
   function statusText(r) {
     if (r.listed) return "Still listed";
     if (r.last < 0) return "Not on a counted list";
-    return "Left: not on the list of " + pub(r.last + 1);
+    return "Left: last seen " + r.seen + ", not on the list of " + pub(r.last + 1);
   }
 
   function rowHtml(r) {
@@ -109,7 +120,7 @@
       "<td data-label=\"Support type\">" + esc(r.support) + "</td>" +
       "<td data-label=\"Signed (per ICE)\">" + esc(r.signed) + "</td>" +
       "<td data-label=\"First on a list\">" + esc(pub(r.first)) + "</td>" +
-      "<td data-label=\"Last on a list\">" + esc(pub(r.last)) + "</td>" +
+      "<td data-label=\"Last seen\">" + esc(lastSeen(r)) + "</td>" +
       "<td data-label=\"Status\" class=\"" + (r.listed ? "lookup-listed" : "lookup-left") + "\">" +
       esc(statusText(r)) + "</td></tr>";
   }
@@ -195,7 +206,7 @@
       (r.signed ? " \u00b7 signed " + esc(r.signed) + " (per ICE)" : "") + "</p>" +
       "<p><strong>" + esc(statusText(r)) + ".</strong> On " + nListed + " of the " + total +
       " lists of the archive, from " + esc(D.pubs[0]) + " to " + esc(D.pubs[total - 1]) +
-      "; first on " + esc(pub(r.first)) + ", last on " + esc(pub(r.last)) +
+      "; first on " + esc(pub(r.first)) + ", last seen " + esc(lastSeen(r)) +
       (gaps ? "; missing from " + gaps + (gaps === 1 ? " stretch" : " stretches") + " of lists in between" : "") + ".</p>" +
       "<div class=\"lookup-bar\" aria-hidden=\"true\">" + bars.join("") + "</div>" +
       "<div class=\"lookup-bar-axis\" aria-hidden=\"true\"><span>" + esc(D.pubs[0].slice(0, 4)) +
