@@ -864,7 +864,7 @@ def agency_table(agreements_: pd.DataFrame, agencies: Iterable[str], state: str)
     })
     for col, label in [("first_seen", "First on a list"), ("last_seen", "Last on a list")]:
         if col in rows.columns:
-            out[label] = _stamp(rows[col])
+            out[label] = _stamp(rows[col]).to_numpy()  # by position: rows keeps its index
     if "last_captured" in rows.columns:  # the last sighting: the last capture of that last list
         out["Last seen"] = _day(rows["last_captured"]).to_numpy()
     if "n_snapshots" in rows.columns:

@@ -461,9 +461,11 @@ def test_agency_table_shows_the_last_list_and_the_last_sighting():
         "last_seen": pd.to_datetime(["2022-03-05 09:11:22", "2026-05-18 00:00:00"]),
         "last_captured": pd.to_datetime(["2022-08-08 13:21:05", "2026-05-18 00:00:00"]),
     })
+    agreements.index = [1040, 1041]  # as a slice of agreements.csv keeps: values go by position
     table = an.agency_table(agreements, ["Ouachita Parish Sheriff's Office"], "Louisiana")
     assert list(table.columns) == ["Agency", "Support type", "Signed (per ICE)",
                                    "First on a list", "Last on a list", "Last seen"]
+    assert table["First on a list"].tolist() == ["2021-01-13 am", "2025-12-10 am"]
     assert table["Last on a list"].str[:10].tolist() == ["2022-03-05", "2026-05-18"]
     assert table["Last seen"].tolist() == ["2022-08-08", "2026-05-18"]
 
