@@ -277,21 +277,39 @@ def _bounds(paths, pad: float = 4.0):
             (ext[:, 0] + ext[:, 2]).max() + pad, (ext[:, 1] + ext[:, 3]).max() + pad)
 
 
-def _legend(fig, edges, title, *, y=0.13, ncol=4):
+#: Figure-height gap kept between the stacked parts of a map (footer, legend, map, title).
+_GAP = 0.012
+
+
+def _top(artist, fig, renderer) -> float:
+    """The top of an artist's drawn box, in figure-height fractions."""
+    return artist.get_window_extent(renderer).y1 / fig.bbox.height
+
+
+def _layout(fig, axes, edges, legend_title: str, title: str, footer: str, *, ncol: int = 4,
+            wrap: int = 48) -> None:
+    """Title at the top; from the bottom up the footer (source line), then the legend, then
+    the map(s). Measured, not guessed: a longer footer pushes the legend and the maps up
+    instead of drawing over them. ``axes`` are the maps, top to bottom; the lowest one is
+    shortened when the legend needs the room (the others keep their place)."""
+    fig.text(0.02, 0.985, "\n".join(textwrap.wrap(title, wrap)), ha="left", va="top",
+             fontsize=14, fontweight="bold")
+    foot = fig.text(0.02, _GAP, "\n".join(textwrap.wrap(footer, 72)), ha="left", va="bottom",
+                    fontsize=9.5, color="#444444")
+    renderer = fig.canvas.get_renderer()
     palette = class_colors(len(edges))
     handles = [Patch(facecolor=NONE_COLOR, edgecolor="#999999", label="None")]
     handles += [Patch(facecolor=c, edgecolor="none", label=lab)
                 for c, lab in zip(palette, class_labels(edges))]
-    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, y), ncol=ncol,
-               fontsize=11, title=title, title_fontsize=11.5, frameon=False,
-               handlelength=1.4, columnspacing=1.0)
-
-
-def _titles(fig, title: str, footer: str, *, wrap: int = 48):
-    fig.text(0.02, 0.985, "\n".join(textwrap.wrap(title, wrap)), ha="left", va="top",
-             fontsize=14, fontweight="bold")
-    fig.text(0.02, 0.012, "\n".join(textwrap.wrap(footer, 72)), ha="left", va="bottom",
-             fontsize=9.5, color="#444444")
+    legend = fig.legend(handles=handles, loc="lower center",
+                        bbox_to_anchor=(0.5, _top(foot, fig, renderer) + _GAP / 2), ncol=ncol,
+                        fontsize=11, title=legend_title, title_fontsize=11.5, frameon=False,
+                        handlelength=1.4, columnspacing=1.0, borderaxespad=0.0)
+    floor = _top(legend, fig, renderer) + _GAP
+    lowest = axes[-1]
+    x0, y0, w, h = lowest.get_position().bounds
+    if y0 < floor:
+        lowest.set_position([x0, floor, w, y0 + h - floor])
 
 
 def footer(missing: str = "") -> str:
@@ -307,8 +325,7 @@ def state_map(shapes: Shapes, counts: pd.Series, *, title: str, note: str = "",
         values = shapes.states["fips"].map(counts).fillna(0)
         _draw(ax, shapes.states["path"], colors_for(values, edges), edge=STATE_EDGE, lw=0.4)
         _frame(ax, shapes.bounds)
-        _legend(fig, edges, legend_title, y=0.245)
-        _titles(fig, title, footer(note))
+        _layout(fig, [ax], edges, legend_title, title, footer(note))
     return fig
 
 
@@ -341,8 +358,7 @@ def county_map(shapes: Shapes, counts: pd.Series, *, title: str, note: str = "",
                             color=HIGHLIGHT, fontweight="bold",
                             arrowprops=dict(arrowstyle="-", color=HIGHLIGHT, lw=1.2))
         _frame(ax, shapes.bounds if state is None else _bounds(states["path"]))
-        _legend(fig, edges, legend_title, y=0.255, ncol=3 if state else 4)
-        _titles(fig, title, footer(note))
+        _layout(fig, [ax], edges, legend_title, title, footer(note), ncol=3 if state else 4)
     return fig
 
 
@@ -357,8 +373,7 @@ def before_after_map(shapes: Shapes, before: pd.Series, after: pd.Series, *, tit
             _draw(ax, shapes.states["path"], colors_for(values, edges), edge=STATE_EDGE, lw=0.4)
             _frame(ax, shapes.bounds)
             ax.set_title(label, loc="left", fontsize=11.5, fontweight="bold", pad=2)
-        _legend(fig, edges, "Agreements in the state", y=0.178)
-        _titles(fig, title, footer(note))
+        _layout(fig, fig.axes, edges, "Agreements in the state", title, footer(note))
     return fig
 
 

@@ -179,9 +179,40 @@ def test_maps_draw_with_title_legend_source_and_stay_in_the_image(shapes):
             box = text.get_window_extent(renderer)
             assert box.x0 >= -1 and box.y0 >= -1 and box.x1 <= fig.bbox.width + 1 \
                 and box.y1 <= fig.bbox.height + 1, f"{text.get_text()!r} leaves the image"
+        assert_parts_do_not_overlap(fig, renderer)
         data = charts.png_bytes(fig, dpi=100, colors=128)
         assert len(data) < charts.MAX_IMAGE_BYTES
         plt.close(fig)
+
+
+def assert_parts_do_not_overlap(fig, renderer):
+    """Title, maps (with their own titles), legend and source line each keep their own band:
+    a legend drawn over the source line (as at 390 px with a three-line footer) fails."""
+    texts = [t for t in fig.texts if t.get_text()]
+    title = max(texts, key=lambda t: t.get_position()[1])
+    footer = min(texts, key=lambda t: t.get_position()[1])
+    assert "Source: ICE" in footer.get_text().replace("\n", " ")
+    parts = {"title": title.get_window_extent(renderer),
+             "source line": footer.get_window_extent(renderer),
+             "legend": fig.legends[0].get_window_extent(renderer)}
+    for k, ax in enumerate(fig.axes):
+        parts[f"map {k}"] = ax.get_window_extent(renderer)
+        if ax.get_title(loc="left"):
+            parts[f"map {k} label"] = ax._left_title.get_window_extent(renderer)
+    names = list(parts)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if a.split(" label")[0] == b.split(" label")[0]:
+                continue  # a map and its own label
+            assert not parts[a].overlaps(parts[b]), f"the {a} overlaps the {b}"
+
+
+def test_a_long_source_line_pushes_the_legend_up_instead_of_under_it(shapes):
+    note = "Not drawn (no shape): Northern Mariana Islands (2), Guam (1). " * 3
+    fig = maps.state_map(shapes, pd.Series({"12": 300}), title="Florida leads", note=note)
+    fig.canvas.draw()
+    assert_parts_do_not_overlap(fig, fig.canvas.get_renderer())
+    plt.close(fig)
 
 
 def test_florida_map_outlines_monroe_in_the_highlight_colour(shapes):
