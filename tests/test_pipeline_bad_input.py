@@ -502,9 +502,17 @@ def test_out_is_a_file(archive, tmp_path):
                                        (errno.EACCES, "Permission denied"),
                                        (errno.EROFS, "Read-only file system")])
 def test_os_errors_while_writing(archive, good_out, tmp_path, monkeypatch, capsys, err, text):
-    """The CLI turns each OS error into one line and leaves --out byte-identical."""
+    """The CLI turns each OS error into one line and leaves --out byte-identical.
+
+    The new build must differ from --out, or the writer rightly skips an identical output and
+    never writes: the archive gains one agreement (without it the test passed or failed with
+    the clock, since workbooks written in the same second are byte-identical)."""
     from ice287g import __main__ as cli
     from ice287g.pipeline import s8_write
+
+    small_archive(archive, extra_part_rows=[
+        ["TEXAS", "Lubbock County Sheriff's Office", "County", "Lubbock County",
+         "Jail Enforcement Model", dt.datetime(2025, 5, 17), "link"]])
 
     def fail(path, data):
         raise OSError(err, text, str(path))
