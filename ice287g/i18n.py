@@ -1,0 +1,205 @@
+"""The book's languages: which one is in use, how it writes dates and numbers, and its words.
+
+This is the one place that decides how each edition formats a date or a number and where every
+reader-facing string produced by code (chart titles, axis labels, legends, source lines, alt
+text, table headers, widget captions, glued sentences) is translated. The analysis is never
+copied per language: notebooks call the same functions, and the words come from here.
+
+- The language in use is ``ICE287G_LANG`` (``en`` or ``es``; the Spanish build sets it for its
+  notebook kernels) unless :func:`set_language` changes it, e.g. in a notebook:
+  ``from ice287g import i18n; i18n.set_language("es")``.
+- :func:`tr` translates an English text (a ``str.format`` template) into the language in use.
+  The Spanish words are in ``ice287g/locale/es/*.json`` (one file per area of the book, each a
+  JSON object mapping the exact English template to its Spanish template, with the same
+  ``{placeholders}``). English is the key, so the English edition needs no catalogue and a
+  missing Spanish entry is an error, never a silent fallback to English.
+- :func:`format_date`, :func:`format_month`, :func:`format_int`, :func:`format_number` and
+  :func:`format_percent` format values the way each edition's readers expect ("July 8, 2025" /
+  "8 de julio de 2025"). Spanish numbers follow the ``es_US`` convention of U.S.
+  Spanish-language newsrooms (comma for thousands, point for decimals: "1,551", "12.5"), so a
+  glued number reads the same in both editions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import string
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+
+#: The book's languages, English first (the source language).
+LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = "en"
+
+#: How each language writes dates and numbers: the only place these are decided.
+FORMATS: dict[str, dict[str, Any]] = {
+    "en": {
+        "months": ["January", "February", "March", "April", "May", "June", "July", "August",
+                   "September", "October", "November", "December"],
+        "months_short": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                         "Nov", "Dec"],
+        "date": "{month} {day}, {year}",          # July 8, 2025
+        "date_no_year": "{month} {day}",          # July 8
+        "month_year": "{month} {year}",           # July 2025
+        "thousands": ",",
+        "decimal": ".",
+        "percent": "{number}%",                  # 12.5%
+    },
+    "es": {
+        "months": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+                   "septiembre", "octubre", "noviembre", "diciembre"],
+        "months_short": ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct",
+                         "nov", "dic"],
+        "date": "{day} de {month} de {year}",     # 8 de julio de 2025
+        "date_no_year": "{day} de {month}",       # 8 de julio
+        "month_year": "{month} de {year}",        # julio de 2025
+        "thousands": ",",
+        "decimal": ".",
+        "percent": "{number}%",                  # 12.5% (es_US, as U.S. newsrooms write it)
+    },
+}
+
+_language: str | None = None
+
+
+class TranslationError(KeyError):
+    """A text has no translation in the language in use (names the text and the catalogue)."""
+
+    def __str__(self) -> str:  # KeyError's str() adds quotes around the message
+        return str(self.args[0])
+
+
+def _check(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}: the book's languages are "
+                         f"{', '.join(LANGUAGES)} (ice287g.i18n.LANGUAGES)")
+    return lang
+
+
+def language() -> str:
+    """The language in use: :func:`set_language`'s, else ``ICE287G_LANG``, else English."""
+    if _language is not None:
+        return _language
+    return _check(os.environ.get("ICE287G_LANG", "").strip() or DEFAULT_LANGUAGE)
+
+
+def set_language(lang: str | None) -> None:
+    """Use ``lang`` from now on in this process (``None``: back to ``ICE287G_LANG``)."""
+    global _language
+    _language = None if lang is None else _check(lang)
+
+
+def _lang(lang: str | None) -> str:
+    return language() if lang is None else _check(lang)
+
+
+@lru_cache(maxsize=None)
+def catalogue(lang: str) -> dict[str, str]:
+    """Every Spanish (or other) text, merged from ``ice287g/locale/<lang>/*.json``.
+
+    A file that is not a JSON object of strings, a text given twice with different
+    translations, or a translation whose ``{placeholders}`` differ from its English text is
+    an error naming the file and the text.
+    """
+    _check(lang)
+    if lang == DEFAULT_LANGUAGE:
+        return {}
+    folder = resources.files("ice287g") / "locale" / lang
+    merged: dict[str, str] = {}
+    where: dict[str, str] = {}
+    files = sorted((p for p in folder.iterdir() if p.name.endswith(".json")),
+                   key=lambda p: p.name) if folder.is_dir() else []
+    for path in files:
+        name = f"ice287g/locale/{lang}/{path.name}"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ValueError(f"{name}: not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{name}: must be a JSON object mapping English to {lang} texts")
+        for english, translated in data.items():
+            if not isinstance(translated, str) or not translated.strip():
+                raise ValueError(f"{name}: the translation of {english!r} is empty or not a "
+                                 "string")
+            if placeholders(english) != placeholders(translated):
+                raise ValueError(
+                    f"{name}: the translation of {english!r} has placeholders "
+                    f"{sorted(placeholders(translated))}, the English has "
+                    f"{sorted(placeholders(english))}")
+            if english in merged and merged[english] != translated:
+                raise ValueError(f"{name}: {english!r} is translated differently in "
+                                 f"{where[english]}")
+            merged[english] = translated
+            where[english] = name
+    return merged
+
+
+def placeholders(template: str) -> set[str]:
+    """The ``{name}`` fields of a ``str.format`` template."""
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+def tr(text: str, /, lang: str | None = None, **values: Any) -> str:
+    """``text`` (an English ``str.format`` template) in the language in use, filled in.
+
+    In Spanish a text with no entry in the catalogue raises :class:`TranslationError` (the
+    Spanish build then fails on that cell), so no English string reaches a Spanish page.
+    """
+    lang = _lang(lang)
+    template = text
+    if lang != DEFAULT_LANGUAGE:
+        try:
+            template = catalogue(lang)[text]
+        except KeyError:
+            raise TranslationError(
+                f"no {lang} translation for {text!r}: add it to a file in "
+                f"ice287g/locale/{lang}/") from None
+    return template.format(**values) if values else template
+
+
+def _ts(value) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    if pd.isna(ts):
+        raise ValueError(f"cannot format a missing date ({value!r})")
+    return ts
+
+
+def format_date(value, lang: str | None = None, *, year: bool = True) -> str:
+    """"July 8, 2025" / "8 de julio de 2025" (``year=False``: "July 8" / "8 de julio")."""
+    fmt = FORMATS[_lang(lang)]
+    ts = _ts(value)
+    pattern = fmt["date"] if year else fmt["date_no_year"]
+    return pattern.format(month=fmt["months"][ts.month - 1], day=ts.day, year=ts.year)
+
+
+def format_month(value, lang: str | None = None, *, short: bool = False,
+                 year: bool = True) -> str:
+    """"July 2025" / "julio de 2025"; ``short``: "Jul" / "jul" (no year)."""
+    fmt = FORMATS[_lang(lang)]
+    ts = _ts(value)
+    if short:
+        return fmt["months_short"][ts.month - 1]
+    name = fmt["months"][ts.month - 1]
+    return fmt["month_year"].format(month=name, year=ts.year) if year else name
+
+
+def format_number(value: float, decimals: int = 0, lang: str | None = None) -> str:
+    """A number with the language's thousands separator and decimal mark."""
+    fmt = FORMATS[_lang(lang)]
+    text = f"{value:,.{decimals}f}"
+    return text.translate(str.maketrans({",": fmt["thousands"], ".": fmt["decimal"]}))
+
+
+def format_int(value: int, lang: str | None = None) -> str:
+    """An integer with the language's thousands separator: "1,551"."""
+    return format_number(int(value), 0, lang)
+
+
+def format_percent(value: float, decimals: int = 0, lang: str | None = None) -> str:
+    """``value`` (already a percentage, e.g. 12.5) as "12.5%"."""
+    fmt = FORMATS[_lang(lang)]
+    return fmt["percent"].format(number=format_number(value, decimals, lang))
