@@ -1,0 +1,164 @@
+"""The book's editions: build the Spanish edition, and keep its translation files current.
+
+English is built by ``jupyter-book build .`` into ``_build/html`` as always. The Spanish
+edition is the same sources (the same Markdown chapters, the same notebooks, run again with
+``ICE287G_LANG=es`` so that every chart, table and glued value comes out in Spanish from the
+same code) built by Sphinx with ``language = "es"``: its prose comes from the gettext catalogues
+in ``locales/es/LC_MESSAGES/<page>.po``, one per page. It lands in ``_build/html/es``.
+
+    python tools/editions.py build es [-W] [--keep-going]   # the Spanish edition
+    python tools/editions.py extract                        # refresh locales/es/*.po
+
+``extract`` reads every page's translatable text (Sphinx's gettext builder, notebooks not
+executed) and updates each ``.po``: new English paragraphs are added untranslated, vanished
+ones are dropped, translations of unchanged paragraphs are kept. A changed English paragraph
+therefore shows up as an untranslated entry, which ``tests/test_translations.py`` reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Every edition but English: its language code, where it is built, and the settings that
+#: differ from ``_config.yml``. The English edition is the book as ``_config.yml`` describes it.
+EDITIONS = {
+    "es": {
+        "outdir": "_build/html/es",
+        "doctrees": "_build/.doctrees-es",
+        "jupyter_cache": "_build/.jupyter_cache-es",
+        "config": {
+            "language": "es",
+            "html_title": "287(g) en Key West",
+            "project": "287(g) en Key West",
+        },
+    },
+}
+
+LOCALES = ROOT / "locales"
+
+
+def build(lang: str, *, warningiserror: bool = False, keep_going: bool = False,
+          quiet: bool = False) -> int:
+    """Build edition ``lang`` into its folder; 0 when Sphinx succeeded."""
+    from jupyter_book.sphinx import build_sphinx
+
+    edition = EDITIONS[lang]
+    os.environ["ICE287G_LANG"] = lang  # notebook kernels inherit it
+    overrides = {
+        "external_toc_path": "_toc.yml",
+        "latex_individualpages": False,
+        # Its own execution cache: the cache is keyed on the notebook's code, which is the
+        # same in every edition, and would otherwise hand Spanish pages the English outputs.
+        "nb_execution_cache_path": str(ROOT / edition["jupyter_cache"]),
+        **edition["config"],
+    }
+    result = build_sphinx(
+        ROOT, ROOT / edition["outdir"], noconfig=True, path_config=str(ROOT / "_config.yml"),
+        confoverrides=overrides, doctreedir=ROOT / edition["doctrees"],
+        warningiserror=warningiserror, keep_going=keep_going, quiet=quiet)
+    return 0 if result == 0 else 1
+
+
+def _gettext(outdir: Path) -> None:
+    """Sphinx's gettext builder over the book (notebooks read, not executed)."""
+    from jupyter_book.sphinx import build_sphinx
+
+    result = build_sphinx(
+        ROOT, outdir, noconfig=True, path_config=str(ROOT / "_config.yml"),
+        confoverrides={"external_toc_path": "_toc.yml", "latex_individualpages": False,
+                       "nb_execution_mode": "off", "gettext_compact": False,
+                       "gettext_location": False, "gettext_uuid": False},
+        doctreedir=outdir / ".doctrees", builder="gettext", quiet=True,
+        really_quiet=True)  # glue references cannot resolve: nothing was executed
+    if result != 0:
+        raise SystemExit(f"error: the gettext build failed ({result!r})")
+
+
+def update_catalogue(template_path: Path, po_path: Path, lang: str) -> tuple[int, int]:
+    """Update ``po_path`` from ``template_path``; (entries, untranslated)."""
+    from babel.messages.pofile import read_po, write_po
+
+    with template_path.open("rb") as f:
+        template = read_po(f, ignore_obsolete=True)
+    if po_path.exists():
+        with po_path.open("rb") as f:
+            catalogue = read_po(f, locale=lang, ignore_obsolete=True)
+        catalogue.update(template, no_fuzzy_matching=True, update_header_comment=False)
+        # Keep the file to what is current: no obsolete (#~) entries.
+        catalogue.obsolete.clear()
+    else:
+        catalogue = template
+        catalogue.locale = lang
+    catalogue.project = "287(g) in Key West"
+    catalogue.version = "1"
+    catalogue.fuzzy = False
+    catalogue.header_comment = (
+        f"# The {lang} translation of {po_path.relative_to(LOCALES / lang / 'LC_MESSAGES')}: "
+        "one entry per paragraph, heading or table cell of the English page.\n"
+        "# Keep every {role}`...` exactly as in the English (glue keys, citations, links).\n"
+        "# Updated by `python tools/editions.py extract`; see locales/README.md.")
+    buffer = io.BytesIO()
+    write_po(buffer, catalogue, width=0, no_location=True, omit_header=False,
+             ignore_obsolete=True)
+    text = buffer.getvalue()
+    # The creation and revision dates change on every run; keep the file stable.
+    lines = [line for line in text.split(b"\n")
+             if not line.startswith((b'"POT-Creation-Date:', b'"PO-Revision-Date:'))]
+    text = b"\n".join(lines)
+    po_path.parent.mkdir(parents=True, exist_ok=True)
+    if not po_path.exists() or po_path.read_bytes() != text:
+        po_path.write_bytes(text)
+    entries = [m for m in catalogue if m.id]
+    return len(entries), sum(1 for m in entries if not m.string)
+
+
+def extract(langs: list[str]) -> None:
+    with tempfile.TemporaryDirectory(prefix="ice287g-gettext-") as tmp:
+        outdir = Path(tmp) / "gettext"
+        _gettext(outdir)
+        templates = sorted(outdir.rglob("*.pot"))
+        for lang in langs:
+            folder = LOCALES / lang / "LC_MESSAGES"
+            wanted = set()
+            for template in templates:
+                rel = template.relative_to(outdir).with_suffix(".po")
+                wanted.add(rel)
+                n, missing = update_catalogue(template, folder / rel, lang)
+                print(f"{lang}/{rel}: {n} entries, {missing} untranslated")
+            for po in sorted(folder.rglob("*.po")) if folder.is_dir() else []:
+                if po.relative_to(folder) not in wanted:
+                    print(f"{lang}/{po.relative_to(folder)}: no such page any more, removed")
+                    po.unlink()
+            for mo in folder.rglob("*.mo") if folder.is_dir() else []:
+                mo.unlink()  # compiled by Sphinx at build time; never committed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build one edition (not English) into its folder")
+    b.add_argument("lang", choices=sorted(EDITIONS))
+    b.add_argument("-W", dest="warningiserror", action="store_true")
+    b.add_argument("--keep-going", action="store_true")
+    b.add_argument("-q", "--quiet", action="store_true")
+    e = sub.add_parser("extract", help="update locales/<lang>/LC_MESSAGES/*.po")
+    e.add_argument("langs", nargs="*", default=sorted(EDITIONS))
+    args = parser.parse_args(argv)
+    os.chdir(ROOT)
+    if args.command == "build":
+        return build(args.lang, warningiserror=args.warningiserror,
+                     keep_going=args.keep_going, quiet=args.quiet)
+    extract(args.langs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
