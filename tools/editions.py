@@ -120,7 +120,9 @@ def update_catalogue(template_path: Path, po_path: Path, lang: str) -> tuple[int
     return len(entries), sum(1 for m in entries if not m.string)
 
 
-def extract(langs: list[str]) -> None:
+def extract(langs: list[str], only: list[str] | None = None) -> None:
+    """Update the catalogues (``only``: just these pages, e.g. ``chapters/glossary``; others
+    are left untouched, so translators working on other pages are not disturbed)."""
     with tempfile.TemporaryDirectory(prefix="ice287g-gettext-") as tmp:
         outdir = Path(tmp) / "gettext"
         _gettext(outdir)
@@ -131,9 +133,11 @@ def extract(langs: list[str]) -> None:
             for template in templates:
                 rel = template.relative_to(outdir).with_suffix(".po")
                 wanted.add(rel)
+                if only and rel.with_suffix("").as_posix() not in only:
+                    continue
                 n, missing = update_catalogue(template, folder / rel, lang)
                 print(f"{lang}/{rel}: {n} entries, {missing} untranslated")
-            for po in sorted(folder.rglob("*.po")) if folder.is_dir() else []:
+            for po in sorted(folder.rglob("*.po")) if folder.is_dir() and not only else []:
                 if po.relative_to(folder) not in wanted:
                     print(f"{lang}/{po.relative_to(folder)}: no such page any more, removed")
                     po.unlink()
@@ -151,12 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("-q", "--quiet", action="store_true")
     e = sub.add_parser("extract", help="update locales/<lang>/LC_MESSAGES/*.po")
     e.add_argument("langs", nargs="*", default=sorted(EDITIONS))
+    e.add_argument("--only", nargs="+", metavar="PAGE",
+                   help="only these pages' catalogues (e.g. chapters/glossary)")
     args = parser.parse_args(argv)
     os.chdir(ROOT)
     if args.command == "build":
         return build(args.lang, warningiserror=args.warningiserror,
                      keep_going=args.keep_going, quiet=args.quiet)
-    extract(args.langs)
+    extract(args.langs, args.only)
     return 0
 
 
