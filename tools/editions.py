@@ -82,8 +82,9 @@ def _gettext(outdir: Path) -> None:
         raise SystemExit(f"error: the gettext build failed ({result!r})")
 
 
-def update_catalogue(template_path: Path, po_path: Path, lang: str) -> tuple[int, int]:
-    """Update ``po_path`` from ``template_path``; (entries, untranslated)."""
+def update_catalogue(template_path: Path, po_path: Path, lang: str, *,
+                     locales: Path = LOCALES) -> tuple[int, int]:
+    """Update ``po_path`` (under ``locales``) from ``template_path``; (entries, untranslated)."""
     from babel.messages.pofile import read_po, write_po
 
     with template_path.open("rb") as f:
@@ -101,7 +102,7 @@ def update_catalogue(template_path: Path, po_path: Path, lang: str) -> tuple[int
     catalogue.version = "1"
     catalogue.fuzzy = False
     catalogue.header_comment = (
-        f"# The {lang} translation of {po_path.relative_to(LOCALES / lang / 'LC_MESSAGES')}: "
+        f"# The {lang} translation of {po_path.relative_to(locales / lang / 'LC_MESSAGES')}: "
         "one entry per paragraph, heading or table cell of the English page.\n"
         "# Keep every {role}`...` exactly as in the English (glue keys, citations, links).\n"
         "# Updated by `python tools/editions.py extract`; see locales/README.md.")
