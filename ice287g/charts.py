@@ -5,14 +5,21 @@ carries a source line (:func:`finish` refuses a chart without them). Colours com
 Ito's colour-blind-safe palette, with one fixed colour per support type so a reader learns them
 once. Figures leave a notebook in one of two ways, both with real alt text:
 
-- in the book, through :func:`show` (which displays and glues a compact PNG; the alt text is
-  written in the cell's ``mystnb.image.alt`` metadata or in the ``{glue:figure}`` directive's
-  ``:alt:`` option that pastes it), and
+- in the book, through :func:`show` (which displays and glues a compact PNG carrying its alt
+  text in the output's metadata, ``{"image/png": {"alt": ...}}``, so the alt text comes from
+  code and can be Spanish), and
 - inside widgets, through :func:`img_tag`, an ``<img alt="..." src="data:image/png;base64,...">``
   string for an ``ipywidgets.HTML`` (widget images cannot otherwise carry alt text).
 
-Every PNG goes through :func:`png_bytes`, which shrinks it to a 256-colour palette and refuses
-anything over :data:`MAX_IMAGE_BYTES`.
+Every PNG goes through :func:`png_bytes`, which shrinks it to a 256-colour palette, refuses
+anything over :data:`MAX_IMAGE_BYTES` and writes the chart's words into the file (text chunks
+``Title``, ``Description`` = alt text, and ``ice287g:texts``, a JSON list of every text drawn),
+so a test can prove that no Spanish chart carries English text (:func:`png_texts` reads them).
+
+Every word the helpers write themselves (source line, default axis labels, legends, date tick
+labels) goes through :func:`ice287g.i18n.tr` and the i18n date formats, so the same call makes
+the English or the Spanish chart (``ICE287G_LANG``); the Spanish words are in
+``ice287g/locale/es/charts.json``.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
+import re
 import textwrap
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -29,6 +38,9 @@ import matplotlib.dates as mdates
 import numpy as np
 import matplotlib.pyplot as plt
 import pandas as pd
+
+from . import i18n
+from .i18n import tr
 
 #: Okabe & Ito's colour-blind-safe palette, by name.
 PALETTE = {
@@ -63,7 +75,20 @@ EVENT_COLOR = "#444444"
 HIGHLIGHT_COLOR = PALETTE["vermillion"]
 CONTEXT_COLOR = "#8c8c8c"
 
+#: The source line of charts drawn from ICE's lists, in English (the key of its translation:
+#: :func:`source_ice` gives it in the language in use, and the helpers' default ``source``).
 SOURCE_ICE = "Source: ICE 287(g) participating-agency lists; analysis: 287(g) in Key West."
+
+
+def source_ice(lang: str | None = None) -> str:
+    """:data:`SOURCE_ICE` in the language in use."""
+    return tr(SOURCE_ICE, lang)
+
+
+def _source(source: str | None) -> str:
+    """A chart's source line: the default (``None``) or :data:`SOURCE_ICE` passed as is come
+    out in the language in use; any other text is the caller's (already translated)."""
+    return source_ice() if source is None or source == SOURCE_ICE else source
 
 #: Largest PNG the book publishes, in bytes (issue 5: each image at most 200 KB).
 MAX_IMAGE_BYTES = 200_000
@@ -90,6 +115,15 @@ def styled():
         yield
 
 
+def category_label(category) -> str:
+    """A support type or agency type (ICE's English words, the keys of the colours) in the
+    language in use, for legends and bar labels; any other value as it is (a name)."""
+    text = str(category)
+    if text in SUPPORT_TYPE_COLORS or text in AGENCY_TYPE_COLORS:
+        return tr(text)
+    return text
+
+
 def color_for(category: str, mapping: dict[str, str] | None = None) -> str:
     """The fixed colour of a support type or agency type (grey for anything else)."""
     for table in ([mapping] if mapping else []) + [SUPPORT_TYPE_COLORS, AGENCY_TYPE_COLORS]:
@@ -98,7 +132,7 @@ def color_for(category: str, mapping: dict[str, str] | None = None) -> str:
     return CONTEXT_COLOR
 
 
-def finish(fig, ax, *, title: str, xlabel: str, ylabel: str, source: str = SOURCE_ICE,
+def finish(fig, ax, *, title: str, xlabel: str, ylabel: str, source: str | None = None,
            note: str | None = None, footer_y: float | None = None,
            title_wrap: int = TITLE_WRAP):
     """Give a chart its finding-stating title, axis labels and source line.
@@ -108,11 +142,14 @@ def finish(fig, ax, *, title: str, xlabel: str, ylabel: str, source: str = SOURC
     they fit the figure width on a phone. The footer goes just below the axes' tick labels
     and axis label, or, for a figure with a fixed layout, at figure height ``footer_y``
     (anchored at its bottom; skipping the measurement makes many small charts faster).
+    ``source`` defaults to :data:`SOURCE_ICE` in the language in use.
     """
+    source = _source(source)
     if not (title and title.strip()) or not (xlabel and xlabel.strip()) \
             or not (ylabel and ylabel.strip()) or not (source and source.strip()):
         raise ValueError("every chart needs a title, both axis labels and a source line")
     ax.set_title("\n".join(textwrap.wrap(title, title_wrap)))
+    set_title_text(fig, title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     footer = "\n".join(textwrap.wrap(source, SOURCE_WRAP))
@@ -130,8 +167,52 @@ def finish(fig, ax, *, title: str, xlabel: str, ylabel: str, source: str = SOURC
     return fig
 
 
+class _Months:
+    """Month names written by i18n, not by ``strftime`` (which prints English ones).
+
+    Date formats here use ``%b`` as usual; :meth:`wrap` turns it into a marked month number
+    that :meth:`names` replaces with the language's short month name (``Jun`` / ``jun``).
+    """
+
+    MARK = re.compile("\x01(\\d\\d)\x02")
+
+    @staticmethod
+    def wrap(fmt: str) -> str:
+        return fmt.replace("%b", "\x01%m\x02")
+
+    @classmethod
+    def names(cls, text: str) -> str:
+        return cls.MARK.sub(lambda m: i18n.format_month(pd.Timestamp(2000, int(m.group(1)), 1),
+                                                        short=True), text)
+
+
+class ConciseDateFormatter(mdates.ConciseDateFormatter):
+    """matplotlib's concise date ticks with the month names of the language in use."""
+
+    def __init__(self, locator, **kwargs):
+        super().__init__(locator, **kwargs)
+        self.formats = [_Months.wrap(f) for f in self.formats]
+        self.zero_formats = [_Months.wrap(f) for f in self.zero_formats]
+        self.offset_formats = [_Months.wrap(f) for f in self.offset_formats]
+
+    def format_ticks(self, values):
+        labels = [_Months.names(t) for t in super().format_ticks(values)]
+        self._offset_string = _Months.names(self._offset_string)
+        return labels
+
+    def __call__(self, x, pos=None):
+        return _Months.names(super().__call__(x, pos))
+
+
+def _day_tick(x, _pos=None) -> str:
+    ts = pd.Timestamp(mdates.num2date(x).replace(tzinfo=None))
+    return tr("{month} {day}\n{year}", month=i18n.format_month(ts, short=True), day=ts.day,
+              year=ts.year)
+
+
 def date_axis(ax, *, span_days: int | None = None) -> None:
-    """Readable date ticks: months (``Jun 2025``) for short spans, years for long ones."""
+    """Readable date ticks: months (``Jun 2025``) for short spans, years for long ones; month
+    names in the language in use (:mod:`ice287g.i18n`)."""
     if span_days is None:
         lo, hi = ax.get_xlim()
         span_days = int(hi - lo)
@@ -141,11 +222,11 @@ def date_axis(ax, *, span_days: int | None = None) -> None:
     elif span_days > 120:
         locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
         ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     else:
         ax.xaxis.set_major_locator(mdates.MonthLocator())
         ax.xaxis.set_minor_locator(mdates.WeekdayLocator(byweekday=mdates.MO))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %-d\n%Y"))
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(_day_tick))
 
 
 def mark_date(ax, date, label: str, *, y: float = 0.97, ha: str = "left",
@@ -163,15 +244,75 @@ def mark_date(ax, date, label: str, *, y: float = 0.97, ha: str = "left",
             bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1.0))
 
 
-def png_bytes(fig, *, dpi: float | None = None, colors: int = 256,
+def set_title_text(fig, title: str) -> None:
+    """Record ``fig``'s title (unwrapped) for the PNG's ``Title`` chunk; :func:`finish` does
+    it, a figure titled another way (the maps' ``fig.text``) calls it."""
+    fig._ice287g_title = " ".join(str(title).split())
+
+
+def title_text(fig) -> str:
+    """The title recorded by :func:`set_title_text`, else the suptitle, else the first axes
+    title (line breaks of wrapping undone); "" when the figure has none."""
+    recorded = getattr(fig, "_ice287g_title", None)
+    if recorded:
+        return recorded
+    if getattr(fig, "_suptitle", None) is not None and fig._suptitle.get_text().strip():
+        return " ".join(fig._suptitle.get_text().split())
+    for ax in fig.axes:
+        for loc in ("center", "left", "right"):
+            text = ax.get_title(loc=loc)
+            if text.strip():
+                return " ".join(text.split())
+    return ""
+
+
+def figure_texts(fig) -> list[str]:
+    """Every text drawn on ``fig`` (call after it is drawn, so tick labels are set): title,
+    suptitle, axis labels, tick labels, offset texts, legend entries and title, annotations,
+    figure texts; visible and non-empty, in drawing-tree order, each once."""
+    from matplotlib.text import Text
+
+    hidden = _undrawn_texts(fig)
+    seen: dict[str, None] = {}
+    for artist in fig.findobj(Text):
+        text = artist.get_text()
+        if artist.get_visible() and text.strip() and id(artist) not in hidden:
+            seen.setdefault(text, None)
+    return list(seen)
+
+
+def _undrawn_texts(fig) -> set[int]:
+    """Ids of the Text artists matplotlib keeps but does not draw: tick labels of ticks
+    outside the view, and the axis texts of axes switched off or hidden."""
+    hidden: set[int] = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            off = not ax.axison or not axis.get_visible()
+            lo, hi = sorted(axis.get_view_interval())
+            tol = (hi - lo) * 1e-9
+            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:
+                loc = tick.get_loc()
+                if off or loc is None or not (lo - tol <= loc <= hi + tol):
+                    hidden.update((id(tick.label1), id(tick.label2)))
+            if off:
+                hidden.update((id(axis.label), id(axis.offsetText)))
+    return hidden
+
+
+def png_bytes(fig, *, alt: str | None = None, dpi: float | None = None, colors: int = 256,
               max_bytes: int = MAX_IMAGE_BYTES, tight: bool = True) -> bytes:
     """Render ``fig`` to a compact PNG (palette-quantised) and check its size.
 
     ``tight`` crops to the drawn content (an extra layout pass; pass ``False`` for figures
     laid out with fixed margins). Raises ``ValueError`` when the PNG would exceed
     ``max_bytes``: shrink the figure or its dpi rather than publish a heavy image.
+
+    The PNG carries the chart's words as text chunks: ``Title`` (:func:`title_text`),
+    ``Description`` (``alt``, when given) and ``ice287g:texts`` (:func:`figure_texts` as a
+    JSON list); read them back with :func:`png_texts`.
     """
     from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
 
     if tight:
         raw = io.BytesIO()
@@ -188,8 +329,17 @@ def png_bytes(fig, *, dpi: float | None = None, colors: int = 256,
                                  fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
     if colors:
         image = image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    info = PngInfo()
+    title = title_text(fig)
+    if title:
+        info.add_text("Title", title)
+    if alt is not None:
+        info.add_text("Description", check_alt(alt))
+    # ASCII JSON: a plain tEXt chunk whatever the language (PIL writes iTXt for the others
+    # when they are not Latin-1)
+    info.add_text("ice287g:texts", json.dumps(figure_texts(fig), ensure_ascii=True))
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG", optimize=True, pnginfo=info)
     data = out.getvalue()
     if len(data) > max_bytes:
         raise ValueError(
@@ -197,6 +347,18 @@ def png_bytes(fig, *, dpi: float | None = None, colors: int = 256,
             "make the figure smaller or lower its dpi"
         )
     return data
+
+
+def png_texts(data: bytes) -> dict:
+    """The text chunks :func:`png_bytes` wrote: ``{"Title": ..., "Description": ...,
+    "texts": [...]}`` (keys absent when the PNG has none)."""
+    from PIL import Image
+
+    chunks = dict(Image.open(io.BytesIO(data)).text)
+    out = {k: chunks[k] for k in ("Title", "Description") if k in chunks}
+    if "ice287g:texts" in chunks:
+        out["texts"] = json.loads(chunks["ice287g:texts"])
+    return out
 
 
 def check_alt(alt: str) -> str:
@@ -215,7 +377,7 @@ def img_tag(fig, alt: str, *, dpi: float | None = 100, colors: int = 128,
     text, an HTML ``<img>`` can. The figure is closed afterwards unless ``close=False``.
     """
     text = check_alt(alt)
-    data = png_bytes(fig, dpi=dpi, colors=colors, max_bytes=max_bytes, tight=tight)
+    data = png_bytes(fig, alt=text, dpi=dpi, colors=colors, max_bytes=max_bytes, tight=tight)
     if close:
         plt.close(fig)
     b64 = base64.b64encode(data).decode("ascii")
@@ -224,22 +386,24 @@ def img_tag(fig, alt: str, *, dpi: float | None = 100, colors: int = 128,
             'style="max-width:100%;height:auto;display:block">')
 
 
-def show(fig, *, name: str | None = None, display: bool = True,
+def show(fig, *, alt: str, name: str | None = None, display: bool = True,
          dpi: float | None = None) -> None:
     """Publish a finished chart from a notebook: display it and/or glue it under ``name``.
 
+    ``alt`` (required, checked by :func:`check_alt`) is the chart's alt text, written in the
+    output's metadata (``{"image/png": {"alt": alt}}``, which the book's extension hands to
+    myst-nb) and in the PNG (``Description``), so it comes from code and follows the language.
     The figure is rendered once through :func:`png_bytes` (so the size limit applies) and
-    closed, so the notebook's inline backend does not show it a second time. Give the cell
-    ``mystnb: image: alt:`` metadata when ``display`` is true; paste a glued figure with
-    ``{glue:figure}`` and its ``:alt:`` option. Returns nothing (so a cell ending with it
-    shows no stray value).
+    closed, so the notebook's inline backend does not show it a second time. Returns nothing
+    (so a cell ending with it shows no stray value).
     """
     from IPython.display import Image
     from IPython.display import display as ipy_display
 
-    data = png_bytes(fig, dpi=dpi)
+    text = check_alt(alt)
+    data = png_bytes(fig, alt=text, dpi=dpi)
     plt.close(fig)
-    image = Image(data=data, format="png")
+    image = Image(data=data, format="png", metadata={"alt": text})
     if name:
         from .glue import glue
 
@@ -254,9 +418,9 @@ def _span_days(index) -> int:
 
 
 def lines_chart(frame: pd.DataFrame, *, title: str, ylabel: str,
-                xlabel: str = "ICE publication date", colors: dict[str, str] | None = None,
+                xlabel: str | None = None, colors: dict[str, str] | None = None,
                 marks: list[tuple] | None = None, note: str | None = None,
-                source: str = SOURCE_ICE, stacked: bool = False, step: bool = False,
+                source: str | None = None, stacked: bool = False, step: bool = False,
                 ylim_bottom: float | None = 0, legend_loc: str = "upper left",
                 dashed: Iterable[str] = ()):
     """One line (or stacked band) per column of a time-indexed frame, with date marks.
@@ -267,16 +431,18 @@ def lines_chart(frame: pd.DataFrame, *, title: str, ylabel: str,
     series that would otherwise hide behind one it runs close to).
     """
     dashed = set(dashed)
+    xlabel = tr("ICE publication date") if xlabel is None else xlabel
     fig, ax = plt.subplots()
     cols = list(frame.columns)
     many = len(frame) > 45
     if stacked:
-        ax.stackplot(frame.index, *[frame[c].to_numpy() for c in cols], labels=cols,
+        ax.stackplot(frame.index, *[frame[c].to_numpy() for c in cols],
+                     labels=[category_label(c) for c in cols],
                      colors=[color_for(c, colors) for c in cols], alpha=0.9,
                      step="post" if step else None)
     else:
         for col in cols:
-            kw = dict(label=str(col), color=color_for(col, colors))
+            kw = dict(label=category_label(col), color=color_for(col, colors))
             if col in dashed:
                 kw.update(linestyle=(0, (4, 2)), linewidth=1.6, zorder=3)
             if step:
@@ -305,7 +471,7 @@ def lines_chart(frame: pd.DataFrame, *, title: str, ylabel: str,
 
 
 def barh_chart(values: pd.Series, *, title: str, xlabel: str, ylabel: str,
-               highlight: Iterable[str] = (), source: str = SOURCE_ICE, note: str | None = None,
+               highlight: Iterable[str] = (), source: str | None = None, note: str | None = None,
                fmt: str = "{:,.0f}"):
     """Horizontal bars, largest on top, values written at the bar ends; ``highlight``ed
     categories in the highlight colour, the rest in blue (a rest/other row in grey)."""
@@ -315,7 +481,7 @@ def barh_chart(values: pd.Series, *, title: str, xlabel: str, ylabel: str,
     colors = [HIGHLIGHT_COLOR if k in hl else
               (CONTEXT_COLOR if str(k).lower().startswith("all other") else PALETTE["blue"])
               for k in values.index]
-    ax.barh([str(k) for k in values.index], values.to_numpy(), color=colors)
+    ax.barh([category_label(k) for k in values.index], values.to_numpy(), color=colors)
     for i, v in enumerate(values.to_numpy()):
         ax.text(v, i, " " + fmt.format(v), va="center", ha="left", fontsize=11.5)
     ax.set_xlim(0, float(values.max()) * 1.15)
@@ -326,7 +492,7 @@ def barh_chart(values: pd.Series, *, title: str, xlabel: str, ylabel: str,
 
 
 def presence_chart(rows: dict[str, pd.DataFrame], *, title: str, marks: list[tuple] | None = None,
-                   source: str = SOURCE_ICE, note: str | None = None):
+                   source: str | None = None, note: str | None = None):
     """One row of dots per agency: a filled dot on each ICE publication that listed it, an
     open one where it was missing. ``rows`` maps a label to :func:`analysis.agency_presence`
     output (``published_at``, ``listed``)."""
@@ -341,7 +507,7 @@ def presence_chart(rows: dict[str, pd.DataFrame], *, title: str, marks: list[tup
         on = frame[frame["listed"]]
         off = frame[~frame["listed"]]
         ax.scatter(on["published_at"], [y] * len(on), s=46, color=colors[i % 4], zorder=3,
-                   label=f"{label}: listed")
+                   label=tr("{label}: listed", label=label))
         if len(off):
             ax.scatter(off["published_at"], [y] * len(off), s=46, facecolors="white",
                        edgecolors=colors[i % 4], linewidths=1.6, zorder=3)
@@ -359,12 +525,12 @@ def presence_chart(rows: dict[str, pd.DataFrame], *, title: str, marks: list[tup
         y = mark[2] if len(mark) > 2 else 0.98 - 0.1 * k
         if lo - margin <= when <= hi + margin:
             mark_date(ax, when, label, y=y, ha="right" if when > lo + (hi - lo) * 0.5 else "left")
-    finish(fig, ax, title=title, xlabel="ICE publication date", ylabel="Agency on ICE's list",
-           source=source, note=note)
+    finish(fig, ax, title=title, xlabel=tr("ICE publication date"),
+           ylabel=tr("Agency on ICE's list"), source=source, note=note)
     return fig
 
 
-def churn_chart(frame: pd.DataFrame, *, title: str, ylabel: str, source: str = SOURCE_ICE,
+def churn_chart(frame: pd.DataFrame, *, title: str, ylabel: str, source: str | None = None,
                 note: str | None = None, marks: list[tuple] | None = None):
     """Agreements added (bars up) and removed (bars down), one pair per row of ``frame``
     (a time index with ``added`` and ``removed`` columns, e.g. per month)."""
@@ -374,14 +540,14 @@ def churn_chart(frame: pd.DataFrame, *, title: str, ylabel: str, source: str = S
             if len(dates) > 1 else np.array([30.0]))
     width = max(0.8, float(np.median(gaps)) * 0.8)
     ax.bar(dates, frame["added"], width=width, color=PALETTE["blue"], align="edge",
-           label="Added (above zero)")
+           label=tr("Added (above zero)"))
     ax.bar(dates, -frame["removed"], width=width, color=PALETTE["vermillion"], align="edge",
-           label="Removed (below zero)")
+           label=tr("Removed (below zero)"))
     ax.axhline(0, color="#555555", linewidth=1)
     hi = max(float(frame["added"].max() or 1), 1.0)
     lo = max(float(frame["removed"].max() or 1), 1.0)
     ax.set_ylim(-lo * 1.3, hi * 1.45)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{abs(v):,.0f}"))
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: i18n.format_number(abs(v))))
     span = _span_days(dates)
     date_axis(ax, span_days=span)
     for mark in marks or []:
@@ -392,6 +558,6 @@ def churn_chart(frame: pd.DataFrame, *, title: str, ylabel: str, source: str = S
                       ha="right" if when > dates.min() + (dates.max() - dates.min()) * 0.6
                       else "left")
     ax.legend(loc="upper left")
-    finish(fig, ax, title=title, xlabel="ICE publication date", ylabel=ylabel, source=source,
-           note=note)
+    finish(fig, ax, title=title, xlabel=tr("ICE publication date"), ylabel=ylabel,
+           source=source, note=note)
     return fig
