@@ -9,6 +9,15 @@
 - writes the *Find an agency* page's data (``_static/lookup/agreements.json``) from
   data/processed/ with ice287g.lookup when an HTML build finishes, and adds that page's own
   script and stylesheet (assets/lookup/) to it alone;
+- the editions (issue 14): every page of each edition links to the same page of the other
+  (a visible switch in the article header, ``edition_switch`` in the template context, and
+  ``<link rel="alternate" hreflang>`` in the head); English is built at the root of
+  ``_build/html``, Spanish under ``es/`` (tools/editions.py);
+- the ``tq`` role (translated quotation) that the Spanish catalogues use for a quotation
+  translated from English: it adds the quotation marks and a visible "trad." mark;
+- lets a notebook's code give a chart's alt text: an image output's metadata
+  ``{"image/png": {"alt": "..."}}`` becomes the ``<img alt>`` (myst-nb itself takes alt text
+  only from cell metadata, which cannot change with the language);
 - provides the ``data-downloads`` directive used by chapters/downloads.md, which links every file
   of data/processed/ and data/curated/ with Sphinx download links, so the files are copied into
   the build and the links work offline and on GitHub Pages.
@@ -214,7 +223,81 @@ def _write_lookup_data(app, exception):
         logger.warning("the Find an agency data could not be written: %s", err)
 
 
+#: Where each edition's pages are, relative to the English root; its name in its own language.
+EDITIONS = {"en": ("", "English"), "es": ("es/", "Español")}
+DEFAULT_EDITION = "en"
+
+
+def edition_of(app) -> str:
+    lang = (app.config.language or DEFAULT_EDITION).split("_")[0]
+    return lang if lang in EDITIONS else DEFAULT_EDITION
+
+
+def counterpart_href(pagename: str, from_lang: str, to_lang: str) -> str:
+    """Relative URL from ``pagename`` of edition ``from_lang`` to the same page of ``to_lang``."""
+    up = "../" * pagename.count("/") + "../" * EDITIONS[from_lang][0].count("/")
+    return f"{up}{EDITIONS[to_lang][0]}{pagename}.html"
+
+
+def _edition_links(app, pagename, templatename, context, doctree):
+    """The language switch and the hreflang links of every page."""
+    lang = edition_of(app)
+    links = []
+    for other, (_, label) in EDITIONS.items():
+        links.append({"lang": other, "label": label, "current": other == lang,
+                      "href": counterpart_href(pagename, lang, other)})
+    context["edition_switch"] = [link for link in links if not link["current"]]
+    tags = [f'<link rel="alternate" hreflang="{link["lang"]}" href="{link["href"]}">'
+            for link in links]
+    tags.append(f'<link rel="alternate" hreflang="x-default" '
+                f'href="{counterpart_href(pagename, lang, DEFAULT_EDITION)}">')
+    context["metatags"] = context.get("metatags", "") + "\n".join(tags) + "\n"
+
+
+#: The translated-quotation mark, in the edition's language (the role is used in Spanish).
+TQ_MARK = {"es": ("trad.", "Traducción de este libro; el original, en inglés, está en la "
+                  "edición en inglés"),
+           "en": ("trans.", "Translated by this book; the original is in the other edition")}
+
+
+def translated_quote_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """``{tq}`texto``: “texto” with a "trad." mark (a quotation translated from English)."""
+    env = getattr(inliner.document.settings, "env", None)
+    lang = edition_of(env.app) if env is not None else DEFAULT_EDITION
+    mark, explanation = TQ_MARK.get(lang, TQ_MARK["en"])
+    quote = nodes.inline(rawtext, "", classes=["translated-quote"])
+    quote += nodes.Text(f"“{text}”")
+    sup = nodes.superscript("", "", classes=["tq-mark"])
+    sup += nodes.abbreviation(mark, mark, explanation=explanation)
+    quote += sup
+    return [quote], []
+
+
+def _alt_from_output_metadata():
+    """Let an image output's metadata carry its alt text (see the module docstring)."""
+    from myst_nb.core.render import NbElementRenderer
+
+    original = NbElementRenderer.render_image
+    if getattr(original, "_book_alt", False):
+        return
+
+    def render_image(self, data):
+        result = original(self, data)
+        alt = (data.output_metadata or {}).get(data.mime_type, {}).get("alt")
+        if alt:
+            for node in result:
+                if isinstance(node, nodes.image):
+                    node["alt"] = str(alt)
+        return result
+
+    render_image._book_alt = True
+    NbElementRenderer.render_image = render_image
+
+
 def setup(app):
+    _alt_from_output_metadata()
+    app.add_role("tq", translated_quote_role)
+    app.connect("html-page-context", _edition_links)
     app.connect("config-inited", _repository_substitutions)
     app.add_css_file("book/custom.css")
     app.add_directive("data-downloads", DataDownloads)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
