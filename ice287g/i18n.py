@@ -203,3 +203,37 @@ def format_percent(value: float, decimals: int = 0, lang: str | None = None) -> 
     """``value`` (already a percentage, e.g. 12.5) as "12.5%"."""
     fmt = FORMATS[_lang(lang)]
     return fmt["percent"].format(number=format_number(value, decimals, lang))
+
+
+#: U.S. state (and territory) names that U.S. Spanish-language media write in Spanish; every
+#: other name is the same in both languages (Texas, Florida, Virginia, Guam...).
+STATE_NAMES: dict[str, dict[str, str]] = {
+    "es": {
+        "North Carolina": "Carolina del Norte",
+        "South Carolina": "Carolina del Sur",
+        "North Dakota": "Dakota del Norte",
+        "South Dakota": "Dakota del Sur",
+        "New York": "Nueva York",
+        "New Jersey": "Nueva Jersey",
+        "New Mexico": "Nuevo México",
+        "New Hampshire": "Nuevo Hampshire",
+        "Pennsylvania": "Pensilvania",
+        "Louisiana": "Luisiana",
+        "Mississippi": "Misisipi",
+        "West Virginia": "Virginia Occidental",
+        "Hawaii": "Hawái",
+        "District of Columbia": "Distrito de Columbia",
+        "Northern Mariana Islands": "Islas Marianas del Norte",
+        "U.S. Virgin Islands": "Islas Vírgenes de EE. UU.",
+        "Virgin Islands": "Islas Vírgenes de EE. UU.",
+        "American Samoa": "Samoa Estadounidense",
+    },
+}
+
+
+def state_name(name: str, lang: str | None = None) -> str:
+    """A U.S. state's (or territory's) name as the language writes it in charts and prose-like
+    text: "North Carolina" -> "Carolina del Norte" in Spanish; unchanged in English and for
+    names the same in both. Data tables and downloads keep ICE's names instead."""
+    lang = _lang(lang)
+    return STATE_NAMES.get(lang, {}).get(str(name), str(name))
