@@ -53,6 +53,18 @@ def toc_files(root: Path = REPO) -> list[str]:
     return found
 
 
+#: Where each edition sits in a build (English at the root), as tools/editions.py builds them.
+EDITION_PREFIXES = {"en": "", "es": "es/"}
+
+
+def edition_pages(langs=tuple(EDITION_PREFIXES)) -> list[str]:
+    """Every page of the book in each edition: the _toc.yml pages plus Sphinx's search and
+    index pages, as paths relative to the build's root ("chapters/votes.html",
+    "es/chapters/votes.html")."""
+    base = [f"{doc}.html" for doc in toc_files()] + ["search.html", "genindex.html"]
+    return [EDITION_PREFIXES[lang] + page for lang in langs for page in base]
+
+
 @pytest.fixture(scope="session")
 def raw_sheets() -> Path:
     if not RAW_SHEETS.is_dir():
@@ -62,7 +74,8 @@ def raw_sheets() -> Path:
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> Path:
-    """Build a clean temporary copy of the book with -W --keep-going; return its html dir.
+    """Build a clean temporary copy of the book, both editions, with -W --keep-going, as
+    scripts/build-book.sh does; return its html dir (English; Spanish in its ``es/``).
 
     Set ICE287G_BUILT_HTML to an existing build to reuse it while iterating locally.
     """
@@ -82,6 +95,13 @@ def built_book(tmp_path_factory) -> Path:
     )
     log = result.stdout[-6000:] + result.stderr[-6000:]
     assert result.returncode == 0, f"the clean build failed:\n{log}"
+    # The Spanish edition, into _build/html/es, as scripts/build-book.sh builds it.
+    result = subprocess.run(
+        [sys.executable, str(copy / "tools" / "editions.py"), "build", "es", "-W",
+         "--keep-going"], capture_output=True, text=True, env=env,
+    )
+    log = result.stdout[-6000:] + result.stderr[-6000:]
+    assert result.returncode == 0, f"the clean build of the Spanish edition failed:\n{log}"
     return copy / "_build" / "html"
 
 

@@ -13,12 +13,13 @@ import json
 import pytest
 
 from book_browser import DESKTOP, PHONE, close_page, open_page
-from conftest import REPO, toc_files
+from conftest import REPO, edition_pages
 
 pytestmark = pytest.mark.browser
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-PAGES = [f"{doc}.html" for doc in toc_files()] + ["search.html", "genindex.html"]
+#: Every page of both editions (English, then Spanish under es/).
+PAGES = edition_pages()
 BLOCKING = {"serious", "critical"}
 
 

@@ -14,11 +14,12 @@ import pytest
 import yaml
 
 from book_browser import DESKTOP, PHONE, book_pages, close_page, open_page
-from conftest import REPO, toc_files
+from conftest import REPO, edition_pages, toc_files
 
 pytestmark = pytest.mark.browser
 
-PAGES = [f"{doc}.html" for doc in toc_files()] + ["search.html", "genindex.html"]
+#: Every page of both editions (English, then Spanish under es/).
+PAGES = edition_pages()
 NOTEBOOK_DOCS = [doc for doc in toc_files() if (REPO / f"{doc}.ipynb").is_file()]
 EXPLORER = "chapters/explorer"
 KEY_WEST_CHAPTER = "chapters/key-west"

@@ -12,14 +12,15 @@ import sys
 
 import pytest
 
-from conftest import REPO, toc_files
+from conftest import REPO, edition_pages
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import page_weight  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-PAGES = [f"{doc}.html" for doc in toc_files()] + ["search.html", "genindex.html"]
+#: Every page of both editions (English, then Spanish under es/).
+PAGES = edition_pages()
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,8 @@ EDITIONS = {
         "outdir": "_build/html/es",
         "doctrees": "_build/.doctrees-es",
         "jupyter_cache": "_build/.jupyter_cache-es",
+        # Executed notebooks and their glue data (English: _build/jupyter_execute).
+        "jupyter_execute": "_build/jupyter_execute-es",
         "config": {
             "language": "es",
             "html_title": "287(g) en Key West",
@@ -47,10 +49,16 @@ LOCALES = ROOT / "locales"
 def build(lang: str, *, warningiserror: bool = False, keep_going: bool = False,
           quiet: bool = False) -> int:
     """Build edition ``lang`` into its folder; 0 when Sphinx succeeded."""
+    import myst_nb.sphinx_ext
     from jupyter_book.sphinx import build_sphinx
 
     edition = EDITIONS[lang]
     os.environ["ICE287G_LANG"] = lang  # notebook kernels inherit it
+    # myst-nb writes executed notebooks and glue data to <outdir>/../jupyter_execute, a name
+    # it does not let a setting change: for _build/html/es that is inside the English
+    # edition's published folder. Point it at the edition's own folder (an absolute path:
+    # myst-nb joins it to the outdir's parent, which then has no effect).
+    myst_nb.sphinx_ext.OUTPUT_FOLDER = str(ROOT / edition["jupyter_execute"])
     overrides = {
         "external_toc_path": "_toc.yml",
         "latex_individualpages": False,
