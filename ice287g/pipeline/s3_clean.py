@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import operator
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -56,6 +57,13 @@ RAW = {name: i for i, name in enumerate(COLUMNS)}
 #: The raw columns that carry a row's content (the MOA link is capture-specific: archived
 #: captures hold capture-specific links there).
 RAW_CONTENT = tuple(c for c in COLUMNS if c != "MOA")
+_STATE, _AGENCY, _TYPE, _COUNTY, _SUPPORT, _SIGNED, _MOA, _ADDENDUM = (
+    RAW[c] for c in ("STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE",
+                     "SIGNED", "MOA", "ADDENDUM"))
+#: A raw row's cells without its MOA link: the key rows are interned on.
+_content_key = operator.itemgetter(*(RAW[c] for c in RAW_CONTENT))
+#: The raw columns whose stray whitespace ``qa.csv``'s whitespace_trimmed row counts.
+WHITESPACE_COLUMNS = tuple(RAW[c] for c in RAW_CONTENT if c != "ADDENDUM")
 
 
 def squash(text: str) -> str:
@@ -249,6 +257,19 @@ CONTENT_FIELDS = ("state", "state_code", "agency", "agency_type", "county", "sup
 RAW_FIELDS = ("state_raw", "agency_raw", "agency_type_raw", "support_type_raw", "signed_raw")
 
 
+@lru_cache(maxsize=None)
+def _clean_type(raw: str, fixes: Fixes = NO_FIXES) -> tuple[str, str, tuple[str, ...]]:
+    """The TYPE cell as ``clean_row`` treats it: blank (older sheets) is no type and no flag."""
+    if not squash(raw):
+        return "", "", ()
+    typ, typ_raw, flags = clean_label("type", raw, fixes)
+    return typ, typ_raw, tuple(f.replace("type_", "agency_type_") for f in flags)
+
+
+#: ``squash`` memoised, for the columns with few distinct values (SIGNED, ADDENDUM).
+_squash_few = lru_cache(maxsize=1 << 16)(squash)
+
+
 def clean_row(raw: tuple[str, ...], fixes: Fixes = NO_FIXES) -> CleanRow:
     """Clean one raw row (``thresholds.COLUMNS`` order).
 
@@ -257,57 +278,101 @@ def clean_row(raw: tuple[str, ...], fixes: Fixes = NO_FIXES) -> CleanRow:
     attributes, not part of the key: the oldest lists have neither column, and ICE corrects
     their typos.
     """
-    raw_type, raw_signed = raw[RAW["TYPE"]], raw[RAW["SIGNED"]]
-    state, code, state_raw, f1 = clean_state(raw[RAW["STATE"]], fixes)
-    agency, agency_raw, f2 = clean_agency(raw[RAW["LAW ENFORCEMENT AGENCY"]])
-    typ, typ_raw, f3 = clean_label("type", raw_type, fixes) if squash(raw_type) else ("", "", ())
-    county = clean_county(raw[RAW["COUNTY"]])
-    support, support_raw, f4 = clean_label("support_type", raw[RAW["SUPPORT TYPE"]], fixes)
+    return _clean_row(raw, fixes)[0]
+
+
+_new_tuple = tuple.__new__  # CleanRow from a tuple of its 15 fields, without NamedTuple's __new__
+
+
+def _clean_row(raw: tuple[str, ...], fixes: Fixes) -> tuple[CleanRow, str]:
+    """``clean_row`` and the row's agency as ``normalise_agency`` gives it."""
+    raw_signed = raw[_SIGNED]
+    state, code, state_raw, f1 = clean_state(raw[_STATE], fixes)
+    agency, agency_raw, f2 = clean_agency(raw[_AGENCY])
+    typ, typ_raw, f3 = _clean_type(raw[_TYPE], fixes)
+    county = clean_county(raw[_COUNTY])
+    support, support_raw, f4 = clean_label("support_type", raw[_SUPPORT], fixes)
     signed, signed_raw, f5 = clean_signed(raw_signed, fixes)
-    f3 = tuple(f.replace("type_", "agency_type_") for f in f3)
-    flags = ";".join(sorted({*f1, *f2, *f3, *f4, *f5}))
-    key = "\x1f".join([code or state.upper(), normalise_agency(agency), support.casefold(),
-                       signed or squash(raw_signed)])
-    return CleanRow(state, code, agency, typ, county, support, signed,
-                    squash(raw[RAW["ADDENDUM"]]), state_raw, agency_raw, typ_raw, support_raw,
-                    signed_raw, flags, key)
+    flags = ";".join(sorted({*f1, *f2, *f3, *f4, *f5})) if f1 or f2 or f3 or f4 or f5 else ""
+    norm = normalise_agency(agency)
+    key = "\x1f".join([code or state.upper(), norm, support.casefold(),
+                       signed or _squash_few(raw_signed)])
+    return _new_tuple(CleanRow, (state, code, agency, typ, county, support, signed,
+                                 _squash_few(raw[_ADDENDUM]), state_raw, agency_raw, typ_raw,
+                                 support_raw, signed_raw, flags, key)), norm
 
 
 def is_whitespace_changed(raw: str) -> bool:
     return raw != squash(raw)
 
 
+def _row_whitespace_changed(row: tuple[str, ...]) -> bool:
+    """Whether ``squash`` changes any ``WHITESPACE_COLUMNS`` cell of a raw row.
+
+    Fast path: when the cells joined by "|" (a character none of them holds) are printable
+    with no double space, so is each cell, and as printable text's only whitespace is the ASCII
+    space, ``squash`` changes a cell only by stripping a space at its start or end; otherwise
+    every cell is checked."""
+    cells = [row[k] for k in WHITESPACE_COLUMNS]
+    text = "|".join(cells)
+    if text.isprintable() and "  " not in text and text.count("|") == len(cells) - 1:
+        return text[:1] == " " or text[-1:] == " " or " |" in text or "| " in text
+    return any(c != squash(c) for c in cells)
+
+
+@lru_cache(maxsize=1 << 16)
+def _iso_date(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+#: Number of leading CleanRow fields that make its content (``CONTENT_FIELDS``).
+_N_CONTENT = len(CONTENT_FIELDS)
+assert CleanRow._fields[:_N_CONTENT] == CONTENT_FIELDS
+
+
 @dataclass
 class RowStore:
-    """Every distinct raw row (MOA left out) once, with its cleaned form (by ``fixes``)."""
+    """Every distinct raw row (MOA left out) once, with its cleaned form (by ``fixes``).
+
+    Beside each cleaned row: its content text (``CONTENT_FIELDS`` joined), SIGNED as a date,
+    its agency as ``normalise_agency`` compares it, and whether a content cell carries stray
+    whitespace."""
 
     fixes: Fixes = NO_FIXES
     raw_rows: list[tuple[str, ...]] = field(default_factory=list)
     clean_rows: list[CleanRow] = field(default_factory=list)
     content_text: list[str] = field(default_factory=list)  # the row's CONTENT_FIELDS joined
     signed_date: list[dt.date | None] = field(default_factory=list)
+    agency_norm: list[str] = field(default_factory=list)  # normalise_agency(clean agency)
+    whitespace_changed: list[bool] = field(default_factory=list)
     index: dict[tuple[str, ...], int] = field(default_factory=dict)
 
     def add(self, rows: list[tuple[str, ...]]) -> list[int]:
         """Intern (and clean, when new) each row; return their indices."""
-        moa = RAW["MOA"]
-        out = []
-        for row in rows:
-            key = row[:moa] + ("",) + row[moa + 1:]
-            i = self.index.get(key)
-            if i is None:
-                i = self.index[key] = len(self.raw_rows)
-                self.raw_rows.append(key)
-                c = clean_row(key, self.fixes)
-                self.clean_rows.append(c)
-                self.content_text.append("\x1f".join(getattr(c, f) for f in CONTENT_FIELDS))
-                self.signed_date.append(dt.date.fromisoformat(c.signed) if c.signed else None)
-            out.append(i)
+        index = self.index
+        keys = list(map(_content_key, rows))  # each row with its MOA cell blanked
+        out = list(map(index.get, keys))
+        if None in out:  # new rows: clean each once (a row repeated in ``rows`` included)
+            fixes, blank = self.fixes, ("",)
+            for k in [k for k, i in enumerate(out) if i is None]:
+                i = index.get(keys[k])
+                if i is None:
+                    i = index[keys[k]] = len(self.raw_rows)
+                    row = rows[k]
+                    key = row[:_MOA] + blank + row[_MOA + 1:]
+                    self.raw_rows.append(key)
+                    c, norm = _clean_row(key, fixes)
+                    self.clean_rows.append(c)
+                    self.content_text.append("\x1f".join(c[:_N_CONTENT]))
+                    self.signed_date.append(_iso_date(c.signed) if c.signed else None)
+                    self.agency_norm.append(norm)
+                    self.whitespace_changed.append(_row_whitespace_changed(key))
+                out[k] = i
         return out
 
     def content_id(self, ids: list[int]) -> str:
         """Hash of a sheet's cleaned rows (order-independent)."""
-        text = "\n".join(sorted(self.content_text[i] for i in ids))
+        text = "\n".join(sorted(map(self.content_text.__getitem__, ids)))
         return "C" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 

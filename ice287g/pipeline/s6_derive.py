@@ -5,6 +5,8 @@ requests), listings stored as runs, and files. Rows are dicts keyed by the colum
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import operator
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -44,17 +46,32 @@ class ListTables:
 
 def assign_ids(pubs: list[Publication], store: RowStore, prefix: str) -> tuple[list[int], dict, list]:
     """(rows used, agreement key -> id, colliding ids) over the usable publications."""
-    used = sorted({i for p in pubs if not p.wrong_columns for i in p.row_ids})
-    keys = sorted({store.clean_rows[i].agreement_key for i in used})
+    used = sorted(set().union(*_distinct_lists(p.row_ids for p in pubs if not p.wrong_columns)))
+    keys = sorted(set(map(_KEY, map(store.clean_rows.__getitem__, used))))
     id_of_key = {k: short_hash(prefix, k) for k in keys}
-    by_id = defaultdict(list)
-    for k, v in id_of_key.items():
-        by_id[v].append(k)
-    return used, id_of_key, [v for v, ks in by_id.items() if len(ks) > 1]
+    return used, id_of_key, [v for v, n in Counter(id_of_key.values()).items() if n > 1]
+
+
+def _distinct_lists(lists) -> list[list[int]]:
+    """Each list object once (byte-identical files share one ``row_ids`` list)."""
+    seen: dict[int, list[int]] = {}
+    for ids in lists:
+        seen.setdefault(id(ids), ids)
+    return list(seen.values())
+
+
+_KEY = operator.attrgetter("agreement_key")
+_SUPPORT = operator.attrgetter("support_type")
+_CODE = operator.attrgetter("state_code")
+_FLAGS = operator.attrgetter("flags")
 
 
 def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> ListTables:
-    """Snapshots, entities and listings of one list's publications (trend flags applied)."""
+    """Snapshots, entities and listings of one list's publications (trend flags applied).
+
+    Linear in the rows: each distinct sheet content (``row_ids`` list) is counted once, with
+    C-level passes (``map``, ``Counter``, ``dict.fromkeys``) wherever a loop would be per row.
+    """
     participating = list_name == "participating"
     t = ListTables(list_name, "agreement_id" if participating else "pending_id")
     t.used_rows, t.id_of_key, t.collisions = assign_ids(pubs, store, "A" if participating else "P")
@@ -62,19 +79,22 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
     t.trend = [p for p in pubs if not p.wrong_columns and not p.trend_excluded]
     t.latest = t.trend[-1] if t.trend else None
 
-    first: dict[str, Publication] = {}
-    last: dict[str, Publication] = {}
+    # Per publication, as the entities write it: (id, published_at, last capture, day).
+    info = {id(p): (p.id, fmt_ts(p.published_at), last_capture(p), p.published_at.date())
+            for p in pubs}
+    last: dict[str, tuple] = {}  # id -> info of the last trend publication listing it
     count: Counter = Counter()
-    rep_row: dict[str, int] = {}
-    raw_ids: dict[str, set] = defaultdict(set)
+    rep_row: dict[str, int] = {}  # id -> its row on the latest usable publication listing it
+    one_row: dict[str, int] = {}  # id -> the first raw form seen (usable publications) ...
+    more_rows: dict[str, set] = {}  # ... and every form, for the ids with more than one
     in_latest: set = set()
-    stats_memo: dict[int, dict] = {}
-    pairs_memo: dict[int, list] = {}
+    memo: dict[int, tuple] = {}  # id(row_ids) -> (stats, id per row, last row per id, ids)
     seen_content: set[int] = set()
-    every = sorted({i for p in pubs for i in p.row_ids})
-    aid_of = {i: t.id_of_key.get(rows[i].agreement_key, "") for i in every}
-    agency_of = {i: (rows[i].state_code or rows[i].state, normalise_agency(rows[i].agency))
-                 for i in every}
+    trend_ids: list[tuple[tuple, list[str]]] = []
+    every = set().union(*_distinct_lists(p.row_ids for p in pubs))
+    id_of_key, norm = t.id_of_key, store.agency_norm
+    aid_of = {i: id_of_key.get(rows[i].agreement_key, "") for i in every}
+    agency_of = {i: (rows[i].state_code or rows[i].state, norm[i]) for i in every}
     signed = store.signed_date
     n_col, nd_col = ("n_agreements", "n_distinct_agreements") if participating else \
         ("n_requests", "n_distinct_requests")
@@ -82,19 +102,22 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
     for p in pubs:
         ids = p.row_ids
         mk = id(ids)
-        if mk not in stats_memo:
-            support = Counter(rows[i].support_type for i in ids)
-            by_aid = dict(zip(map(aid_of.__getitem__, ids), ids))  # the last row of each id
-            pairs_memo[mk] = sorted(by_aid.items())
+        if mk not in memo:
+            sel = list(map(rows.__getitem__, ids))
+            row_aids = list(map(aid_of.__getitem__, ids))
+            by_aid = dict(zip(row_aids, ids))  # the last row of each id
+            support = Counter(map(_SUPPORT, sel))
             stats = {
                 n_col: len(ids), nd_col: len(by_aid),
-                "n_agencies": len({agency_of[i] for i in ids}),
-                "n_florida": sum(1 for i in ids if rows[i].state_code == "FL"),
+                "n_agencies": len(set(map(agency_of.__getitem__, ids))),
+                "n_florida": list(map(_CODE, sel)).count("FL"),
                 **{col: support.get(label, 0) for label, col in SUPPORT_COLUMNS.items()},
                 "n_support_type_other": len(ids) - sum(support.get(s, 0) for s in SUPPORT_COLUMNS),
-                "n_flagged_rows": sum(1 for i in ids if rows[i].flags),
+                "n_flagged_rows": len(ids) - list(map(_FLAGS, sel)).count(""),
             }
-            stats_memo[mk] = stats
+            # sorted by id: listings come out in publication, id order
+            memo[mk] = (stats, row_aids, by_aid, sorted(by_aid))
+        stats, row_aids, by_aid, aids = memo[mk]
         rep = p.rep
         snap = {
             "publication": p.id, "published_at": fmt_ts(p.published_at),
@@ -102,51 +125,53 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
             "part_of_day": p.part_of_day, "revision": p.revision,
             "captured_at": fmt_ts(p.captured_at), "last_captured_at": fmt_ts(p.last_captured_at),
             "file": rep.sf.path.name, "sha256": rep.sf.sha256, "n_files": len(p.files),
-            "content_id": rep.content_id, **stats_memo[mk],
+            "content_id": rep.content_id, **stats,
             "columns": "|".join(rep.parsed.columns), "stamp_corrected": p.stamp_corrected,
             "trend_excluded": p.trend_excluded, "qa_note": "; ".join(p.notes),
         }
         if participating:
             day = p.published_at.date()
             snap["n_signed_after_publication"] = sum(
-                1 for i in ids if signed[i] is not None and signed[i] > day)
+                1 for d in map(signed.__getitem__, ids) if d is not None and d > day)
         t.snapshots.append(snap)
         if p.wrong_columns:
             continue
         if mk not in seen_content:  # every row of a sheet's content counts once
             seen_content.add(mk)
-            for i in ids:
-                raw_ids[aid_of[i]].add(i)
-        trend_pub = not p.trend_excluded
-        pairs = pairs_memo[mk]  # sorted by id: listings come out in publication, id order
-        aids = [aid for aid, _ in pairs]
-        rep_row.update(pairs)  # the latest usable publication wins
-        pid = p.id
-        t.listings.extend([(pid, aid) for aid in aids])
-        if trend_pub:
-            first.update({aid: p for aid in aids if aid not in first})
-            last.update(dict.fromkeys(aids, p))
+            setdefault = one_row.setdefault
+            for aid, i in zip(row_aids, ids):
+                j = setdefault(aid, i)
+                if j != i:
+                    more_rows.setdefault(aid, {j}).add(i)
+        rep_row.update(by_aid)  # the latest usable publication wins
+        t.listings.extend(zip(itertools.repeat(p.id), aids))
+        if not p.trend_excluded:
+            trend_ids.append((info[id(p)], aids))
+            last.update(dict.fromkeys(aids, info[id(p)]))
             count.update(aids)
         if p is t.latest:
-            in_latest.update(aid for aid, _ in pairs_memo[mk])
+            in_latest.update(aids)
+    first: dict[str, tuple] = {}  # id -> info of the earliest trend publication listing it
+    for pinfo, aids in reversed(trend_ids):
+        first.update(dict.fromkeys(aids, pinfo))
 
-    ts_of: dict[str, str] = {}  # publication id -> published_at as written (formatted once)
-    for aid in sorted(raw_ids):
-        r = rows[rep_row[aid]]
-        members = raw_ids[aid]
-        if len(members) == 1:  # most agreements: one raw form (the same values as below)
-            c = rows[next(iter(members))]
-            flags = set(c.flags.split(";")) if c.flags else set()
-            raw_text = {f: getattr(c, f) for f in RAW_FIELDS}
+    none = ("", "", "", None)  # no trend publication
+    keyed = []  # (sort key, entity)
+    for aid, k in rep_row.items():
+        r = rows[k]
+        members = more_rows.get(aid)
+        raw_text = None
+        if members is None:  # most agreements: one raw form (the same values as below)
+            flags = r.flags.split(";") if r.flags else []
             vary = False
         else:
-            flags = set()
+            flags = []
             raws = {f: set() for f in RAW_FIELDS}
             types, counties = set(), set()
             for i in members:
                 c = rows[i]
                 if c.flags:
-                    flags.update(c.flags.split(";"))
+                    flags.extend(c.flags.split(";"))
                 for f in RAW_FIELDS:
                     v = getattr(c, f)
                     if v:
@@ -157,35 +182,39 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
                     counties.add(c.county.casefold())
             raw_text = {f: " | ".join(sorted(raws[f])) for f in RAW_FIELDS}
             vary = len(types) > 1 or len(counties) > 1  # blanks (older sheets) do not count
-        if not participating:
-            flags = {f for f in flags if not f.startswith("signed_")}
-        fp, lp = first.get(aid), last.get(aid)
-        for p in (fp, lp):
-            if p is not None and p.id not in ts_of:
-                ts_of[p.id] = fmt_ts(p.published_at)
+        if not participating and flags:
+            flags = [f for f in flags if not f.startswith("signed_")]
+        fp, lp = first.get(aid, none), last.get(aid, none)
         if vary:
-            flags.add("attributes_vary")
-        if fp is None:
-            flags.add("only_in_excluded_publications")
-        if participating and r.signed and fp is not None and \
-                dt.date.fromisoformat(r.signed) > fp.published_at.date():
-            flags.add("signed_after_first_seen")
-        t.entities.append({
+            flags.append("attributes_vary")
+        if fp is none:
+            flags.append("only_in_excluded_publications")
+        elif participating and r.signed and signed[k] > fp[3]:
+            flags.append("signed_after_first_seen")
+        e = {
             t.id_col: aid, "state": r.state, "state_code": r.state_code, "agency": r.agency,
             "agency_type": r.agency_type, "county": r.county, "support_type": r.support_type,
-            "signed": r.signed, **raw_text,
-            "flags": ";".join(sorted(flags)),
-            "first_seen": ts_of[fp.id] if fp else "",
-            "last_seen": ts_of[lp.id] if lp else "",
-            "last_captured": last_capture(lp) if lp else "",
-            "first_publication": fp.id if fp else "", "last_publication": lp.id if lp else "",
+            "signed": r.signed, "state_raw": r.state_raw, "agency_raw": r.agency_raw,
+            "agency_type_raw": r.agency_type_raw, "support_type_raw": r.support_type_raw,
+            "signed_raw": r.signed_raw,
+            "flags": ";".join(sorted(set(flags))) if flags else "",
+            "first_seen": fp[1], "last_seen": lp[1], "last_captured": lp[2],
+            "first_publication": fp[0], "last_publication": lp[0],
             "n_snapshots": count[aid], "listed_in_latest": aid in in_latest,
-        })
-    # Order: state, agency, support type, signed, id.
-    t.entities.sort(key=lambda e: (e["state"], e["agency"].casefold(), e["support_type"],
-                                   e["signed"] if participating else "", e[t.id_col]))
+        }
+        if raw_text is not None:
+            e.update(raw_text)
+        keyed.append(((r.state, r.agency.casefold(), r.support_type,
+                       r.signed if participating else "", aid), e))
+    # Order: state, agency, support type, signed, id (unique: a total order).
+    keyed.sort(key=_FIRST)
+    t.entities = [e for _, e in keyed]
     t.runs = encode_runs(t.listings, [p.id for p in pubs], t.id_col)
     return t
+
+
+_FIRST = operator.itemgetter(0)
+_SECOND = operator.itemgetter(1)
 
 
 def link_pending(part: ListTables, pend: ListTables) -> None:
@@ -202,22 +231,35 @@ def link_pending(part: ListTables, pend: ListTables) -> None:
 
 def encode_runs(listings: list[tuple[str, str]], order: list[str], id_col: str) -> list[dict]:
     """THE run encoder: long-form (publication, id) pairs as runs of consecutive publications
-    of ``order`` (its inverse is ``expand_runs``)."""
+    of ``order`` (its inverse is ``expand_runs``). Rows come out by id, then run start.
+
+    Walks ``order`` once with set operations: at each publication the ids not on it close
+    their run and the ids new on it open one, so the Python-level work is per run, not per
+    pair (a list of 100,000 ids on many consecutive publications is one set difference each).
+    """
     pos = {pid: k for k, pid in enumerate(order)}
-    by_id = defaultdict(list)
-    for pid, eid in listings:
-        by_id[eid].append(pos[pid])
-    out = []
-    for eid in sorted(by_id):
-        ks = sorted(set(by_id[eid]))
-        start = prev = ks[0]
-        for k in ks[1:] + [None]:
-            if k is None or k != prev + 1:
-                out.append({id_col: eid, "first_publication": order[start],
-                            "last_publication": order[prev], "n_publications": prev - start + 1})
-                start = k
-            prev = k
-    return out
+    on: dict[str, set] = {}  # publication -> the ids listed on it
+    for pid, pairs in itertools.groupby(listings, key=_FIRST):
+        if pid not in pos:
+            raise KeyError(pid)
+        on.setdefault(pid, set()).update(map(_SECOND, pairs))
+    runs: list[tuple[str, int, int]] = []  # (id, first position, last position)
+    open_: dict[str, int] = {}  # id -> position its current run started at
+    for k, pid in enumerate(order):
+        ids = on.get(pid, ())
+        if open_:
+            ended = open_.keys() - ids
+            if ended:
+                runs.extend((eid, open_.pop(eid), k - 1) for eid in ended)
+        if ids:
+            new = ids - open_.keys()
+            if new:
+                open_.update(dict.fromkeys(new, k))
+    end = len(order) - 1
+    runs.extend((eid, start, end) for eid, start in open_.items())
+    runs.sort()
+    return [{id_col: eid, "first_publication": order[a], "last_publication": order[b],
+             "n_publications": b - a + 1} for eid, a, b in runs]
 
 
 def expand_runs(runs, order: list[str], id_col: str = "agreement_id", *,
@@ -237,11 +279,14 @@ def expand_runs(runs, order: list[str], id_col: str = "agreement_id", *,
     if missing:
         raise ValueError(f"runs lack the column(s) {', '.join(missing)}")
     pos = {key: i for i, key in enumerate(order)}
-    unknown = (set(runs[start]) | set(runs[end])) - set(pos)
+    # As object arrays: iterating a pandas string column element by element is slow.
+    starts = runs[start].to_numpy(dtype=object)
+    ends = runs[end].to_numpy(dtype=object)
+    unknown = (set(starts) | set(ends)) - pos.keys()
     if unknown:
         raise ValueError(f"runs name publications missing from the order: {sorted(unknown)[:5]}")
-    first = runs[start].map(pos).to_numpy(dtype="int64")
-    last = runs[end].map(pos).to_numpy(dtype="int64")
+    first = np.fromiter(map(pos.__getitem__, starts), dtype="int64", count=len(starts))
+    last = np.fromiter(map(pos.__getitem__, ends), dtype="int64", count=len(ends))
     if (last < first).any():
         bad = runs.loc[last < first, id_col].tolist()
         raise ValueError(f"runs end before they start for {id_col} {bad[:5]}")
@@ -253,10 +298,16 @@ def expand_runs(runs, order: list[str], id_col: str = "agreement_id", *,
                              f"{runs.loc[wrong, id_col].tolist()[:5]}")
     offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     index = np.repeat(first, lengths) + offsets
+    ids = runs[id_col].to_numpy(dtype=object)
     out = pd.DataFrame({"publication": np.asarray(order, dtype=object)[index],
-                        id_col: np.repeat(runs[id_col].to_numpy(dtype=object), lengths)})
-    out["_o"] = index
-    out = out.sort_values(["_o", id_col], kind="stable").drop(columns="_o").reset_index(drop=True)
+                        id_col: np.repeat(ids, lengths)})
+    if runs[id_col].is_monotonic_increasing:
+        # Runs by id (as encode_runs writes them): a stable sort on the position alone keeps
+        # each position's rows in id order, the order sorting on (position, id) gives.
+        out = out.take(np.argsort(index, kind="stable")).reset_index(drop=True)
+    else:
+        out["_o"] = index
+        out = out.sort_values(["_o", id_col], kind="stable").drop(columns="_o").reset_index(drop=True)
     return out.astype({"publication": "str", id_col: "str"})
 
 

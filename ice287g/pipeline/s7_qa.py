@@ -7,11 +7,13 @@ ICE's sheets and how it was handled.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import operator
 from collections import Counter, defaultdict
 
 from .records import FileRecord, Publication, SheetError
 from .s2_read import read_sheet
-from .s3_clean import RAW_CONTENT, RAW, RowStore, is_whitespace_changed, squash
+from .s3_clean import RAW_CONTENT, RAW, RowStore, squash
 from . import s5_trend
 from .s5_trend import Exclusion
 from .s6_derive import ListTables, expand_runs, fmt_ts
@@ -266,11 +268,13 @@ FLAG_HANDLING = {
 
 def qa_values(store: RowStore, pubs: list[Publication], qa: QA, prefix: str = "") -> None:
     rows = store.clean_rows
-    occurrences = Counter(i for p in pubs if not p.wrong_columns for i in p.row_ids)
+    occurrences = Counter(itertools.chain.from_iterable(
+        p.row_ids for p in pubs if not p.wrong_columns))
     flag_rows = defaultdict(Counter)
     for i, n in occurrences.items():
-        for f in rows[i].flags.split(";") if rows[i].flags else ():
-            flag_rows[f][i] += n
+        if rows[i].flags:
+            for f in rows[i].flags.split(";"):
+                flag_rows[f][i] += n
     how = FLAG_HANDLING
     if prefix:  # pending lists: no SIGNED column
         how = {k: v for k, v in how.items() if not k.startswith("signed")}
@@ -288,13 +292,14 @@ def qa_values(store: RowStore, pubs: list[Publication], qa: QA, prefix: str = ""
                + (": " + _examples(examples, 10) if examples else ""))
     if prefix:
         return
-    content_cols = [RAW[c] for c in RAW_CONTENT if c != "ADDENDUM"]
-    ws = sum(n for i, n in occurrences.items() if any(
-        is_whitespace_changed(store.raw_rows[i][k]) for k in content_cols))
+    # store.whitespace_changed: some STATE ... SIGNED cell (ADDENDUM left out) of the row is
+    # changed by squash (worked out once per distinct row when it was interned)
+    ws = sum(map(occurrences.__getitem__, filter(store.whitespace_changed.__getitem__, occurrences)))
     qa.add("whitespace_trimmed", "info", ws,
            "rows (summed over publications) with at least one cell trimmed of stray whitespace")
     signed = store.signed_date
-    after = [(p.id, sum(1 for i in p.row_ids if signed[i] and signed[i] > p.published_at.date()))
+    after = [(p.id, sum(1 for d in map(signed.__getitem__, p.row_ids)
+                        if d and d > p.published_at.date()))
              for p in pubs if not p.wrong_columns]
     after = [(pid, n) for pid, n in after if n]
     qa.add("signed_after_publication", "info", sum(n for _, n in after),
@@ -304,9 +309,10 @@ def qa_values(store: RowStore, pubs: list[Publication], qa: QA, prefix: str = ""
     # A fix must agree with the rest of the series: the fixed signed date is never after the
     # first publication listing the row.
     bad = []
+    fixed = {i for i, c in enumerate(rows) if "signed_fixed" in c.flags}  # any publication
     for p in pubs:
-        for i in p.row_ids:
-            if "signed_fixed" in rows[i].flags and signed[i] and signed[i] > p.published_at.date():
+        for i in fixed.intersection(p.row_ids) if fixed else ():
+            if signed[i] and signed[i] > p.published_at.date():
                 bad.append(f"{p.id}: {rows[i].agency} {rows[i].signed}")
     qa.check("fixed_dates_plausible", len(flag_rows.get("signed_fixed", ())), sorted(set(bad)),
              "every signed date repaired by the fixes table is on or before the publication listing it")
@@ -392,7 +398,7 @@ def qa_outputs(t: ListTables, pubs: list[Publication], qa: QA, label: str) -> No
     bad = [[pid, eid] for pid, eid in t.listings if pid not in ids or eid not in entity_ids]
     qa.check(f"listings_reference_known_ids_{label}", len(t.listings), bad[:10],
              "every listing names a known publication and a known id")
-    per_pub = Counter(pid for pid, _ in t.listings)
+    per_pub = Counter(map(operator.itemgetter(0), t.listings))
     nd_col = "n_distinct_agreements" if t.list == "participating" else "n_distinct_requests"
     wrong = {p.id for p in pubs if p.wrong_columns}
     bad = [s["publication"] for s in t.snapshots
@@ -414,9 +420,11 @@ def qa_outputs(t: ListTables, pubs: list[Publication], qa: QA, label: str) -> No
              "last_captured is the last_captured_at (else published_at) of the snapshot row "
              "of last_publication")
     slack = dt.timedelta(days=STAMP_AFTER_CAPTURE_DAYS)
-    bad = [e[t.id_col] for e in t.entities if e["last_seen"] and e["last_captured"] and
-           dt.datetime.fromisoformat(e["last_captured"]).date() + slack <
-           dt.datetime.fromisoformat(e["last_seen"]).date()]
+    pairs = {(e["last_seen"], e["last_captured"]) for e in t.entities}  # few distinct pairs
+    late = {(seen, cap) for seen, cap in pairs if seen and cap and
+            dt.datetime.fromisoformat(cap).date() + slack < dt.datetime.fromisoformat(seen).date()}
+    bad = [e[t.id_col] for e in t.entities if (e["last_seen"], e["last_captured"]) in late] \
+        if late else []
     qa.check(f"last_captured_not_before_last_seen_{label}", len(t.entities), bad,
              f"last_captured is at most {STAMP_AFTER_CAPTURE_DAYS} day(s) before last_seen's "
              "date for every id (ICE's stamps are US dates; a later stamp is contradicted and "
