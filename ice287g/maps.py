@@ -16,6 +16,10 @@ places a misspelt name on the one county of its state spelt almost alike).
 Drawing goes through the book's chart style (:mod:`ice287g.charts`): a sequential, colour-blind
 safe palette (ColorBrewer Blues, one hue light to dark) in classes with a legend, a title that
 states the finding, a source line, and alt text built from the same numbers (:func:`describe`).
+
+Every word a map carries (legend, source line, footer notes, alt text, dates, state names) goes
+through :mod:`ice287g.i18n`, so the same calls draw the English or the Spanish map
+(``ICE287G_LANG``); the Spanish words are in ``ice287g/locale/es/maps.json``.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from matplotlib.collections import PathCollection
 from matplotlib.patches import Patch
 from matplotlib.path import Path as MplPath
 
-from . import charts
+from . import charts, i18n
+from .i18n import tr
 
 SHAPES_FORMAT = "ice287g-shapes/1"
 #: ColorBrewer "Blues" (sequential, single hue: readable with every colour-vision deficiency
@@ -50,6 +55,8 @@ STATE_EDGES = [1, 10, 25, 50, 100, 200]
 COUNTY_EDGES = [1, 2, 3, 5, 10]
 MONROE_FL = "12087"
 FLORIDA = "12"
+#: The maps' source line in English (the key of its translation; :func:`footer` writes it in
+#: the language in use).
 SOURCE = ("Source: ICE 287(g) participating-agency lists; shapes: U.S. Census Bureau "
           "cartographic boundaries (2017) via us-atlas; analysis: 287(g) in Key West.")
 
@@ -222,14 +229,16 @@ def county_counts(rows: pd.DataFrame, shapes: Shapes) -> tuple[pd.Series, pd.Dat
 
 # --------------------------------------------------------------------------- classes
 def class_labels(edges: list[int]) -> list[str]:
-    """``[1, 10, 25]`` -> ``["1–9", "10–24", "25 or more"]`` (a class of one value: ``"1"``)."""
+    """``[1, 10, 25]`` -> ``["1–9", "10–24", "25 or more"]`` (a class of one value: ``"1"``);
+    in the language in use ("25 o más")."""
     labels = []
+    fmt = i18n.format_int
     for i, lo in enumerate(edges):
         if i == len(edges) - 1:
-            labels.append(f"{lo:,} or more")
+            labels.append(tr("{n} or more", n=fmt(lo)))
         else:
             hi = edges[i + 1] - 1
-            labels.append(f"{lo:,}" if hi == lo else f"{lo:,}–{hi:,}")
+            labels.append(fmt(lo) if hi == lo else f"{fmt(lo)}–{fmt(hi)}")
     return labels
 
 
@@ -294,11 +303,12 @@ def _layout(fig, axes, edges, legend_title: str, title: str, footer: str, *, nco
     shortened when the legend needs the room (the others keep their place)."""
     fig.text(0.02, 0.985, "\n".join(textwrap.wrap(title, wrap)), ha="left", va="top",
              fontsize=14, fontweight="bold")
+    charts.set_title_text(fig, title)
     foot = fig.text(0.02, _GAP, "\n".join(textwrap.wrap(footer, 72)), ha="left", va="bottom",
                     fontsize=9.5, color="#444444")
     renderer = fig.canvas.get_renderer()
     palette = class_colors(len(edges))
-    handles = [Patch(facecolor=NONE_COLOR, edgecolor="#999999", label="None")]
+    handles = [Patch(facecolor=NONE_COLOR, edgecolor="#999999", label=tr("None"))]
     handles += [Patch(facecolor=c, edgecolor="none", label=lab)
                 for c, lab in zip(palette, class_labels(edges))]
     legend = fig.legend(handles=handles, loc="lower center",
@@ -313,12 +323,16 @@ def _layout(fig, axes, edges, legend_title: str, title: str, footer: str, *, nco
 
 
 def footer(missing: str = "") -> str:
-    return f"{missing} {SOURCE}".strip()
+    """A map's footer: a note (e.g. :func:`missing_text`), then the source line, in the
+    language in use."""
+    return f"{missing} {tr(SOURCE)}".strip()
 
 
 def state_map(shapes: Shapes, counts: pd.Series, *, title: str, note: str = "",
-              edges: list[int] = STATE_EDGES, legend_title: str = "Agreements"):
-    """Choropleth of the states (``counts`` by state FIPS code)."""
+              edges: list[int] = STATE_EDGES, legend_title: str | None = None):
+    """Choropleth of the states (``counts`` by state FIPS code); the legend's title defaults to
+    "Agreements" in the language in use."""
+    legend_title = tr("Agreements") if legend_title is None else legend_title
     with charts.styled():
         fig = plt.figure(figsize=(5.6, 4.9))
         ax = fig.add_axes([0.01, 0.26, 0.98, 0.58])
@@ -332,9 +346,11 @@ def state_map(shapes: Shapes, counts: pd.Series, *, title: str, note: str = "",
 def county_map(shapes: Shapes, counts: pd.Series, *, title: str, note: str = "",
                edges: list[int] = COUNTY_EDGES, state: str | None = None,
                highlight: str | None = None, highlight_label: str = "",
-               legend_title: str = "Agreements in the county"):
+               legend_title: str | None = None):
     """Choropleth of counties (``counts`` by county FIPS code) with state borders on top; one
-    state only when ``state`` (a FIPS code) is given; ``highlight`` outlines one county."""
+    state only when ``state`` (a FIPS code) is given; ``highlight`` outlines one county. The
+    legend's title defaults to "Agreements in the county" in the language in use."""
+    legend_title = tr("Agreements in the county") if legend_title is None else legend_title
     counties = shapes.counties if state is None else shapes.counties[shapes.counties["state"] == state]
     states = shapes.states if state is None else shapes.states[shapes.states["fips"] == state]
     with charts.styled():
@@ -362,44 +378,78 @@ def county_map(shapes: Shapes, counts: pd.Series, *, title: str, note: str = "",
     return fig
 
 
+#: Characters per line of a before/after panel's label (11.5 pt bold on a 5.6 in figure).
+PANEL_WRAP = 60
+
+
 def before_after_map(shapes: Shapes, before: pd.Series, after: pd.Series, *, title: str,
                      labels: tuple[str, str], note: str = "", edges: list[int] = STATE_EDGES):
-    """Two state maps, one above the other (a phone's column), with the same classes."""
+    """Two state maps, one above the other (a phone's column), with the same classes. A
+    label longer than the figure's width (:data:`PANEL_WRAP` characters), or with a line
+    break of its own, takes two lines and its map is shortened by the extra line."""
     with charts.styled():
         fig = plt.figure(figsize=(5.6, 9.2))
         for k, (counts, label) in enumerate([(before, labels[0]), (after, labels[1])]):
-            ax = fig.add_axes([0.01, 0.555 - 0.375 * k, 0.98, 0.342])
+            lines = [line for part in label.split("\n") for line in textwrap.wrap(part, PANEL_WRAP)]
+            label = "\n".join(lines)
+            ax = fig.add_axes([0.01, 0.555 - 0.375 * k, 0.98, 0.342 - 0.022 * (len(lines) - 1)])
             values = shapes.states["fips"].map(counts).fillna(0)
             _draw(ax, shapes.states["path"], colors_for(values, edges), edge=STATE_EDGE, lw=0.4)
             _frame(ax, shapes.bounds)
             ax.set_title(label, loc="left", fontsize=11.5, fontweight="bold", pad=2)
-        _layout(fig, fig.axes, edges, "Agreements in the state", title, footer(note))
+        _layout(fig, fig.axes, edges, tr("Agreements in the state"), title, footer(note))
     return fig
 
 
 # --------------------------------------------------------------------------- words
 def named_counts(shapes: Shapes, counts: pd.Series, level: str = "states") -> pd.Series:
     """``counts`` by FIPS code re-keyed by state (or county) name (county names repeat across
-    states: re-key the counties of one state only)."""
+    states: re-key the counties of one state only). State names are written as the language
+    in use writes them (:func:`ice287g.i18n.state_name`: "Luisiana" in Spanish); these are for
+    titles and alt text, not data tables."""
     table = shapes.states if level == "states" else shapes.counties
     names = dict(zip(table["fips"], table["name"]))
+    if level == "states":
+        names = {f: i18n.state_name(n) for f, n in names.items()}
     return pd.Series({names.get(f, f): int(v) for f, v in counts.items()})
+
+
+def listing(parts: list[str]) -> str:
+    """``["a", "b", "c"]`` -> ``"a, b and c"`` ("a, b y c" in Spanish)."""
+    if len(parts) <= 1:
+        return "".join(parts)
+    text = tr("{items} and {last}", items=", ".join(parts[:-1]), last=parts[-1])
+    if i18n.language() == "es" and _I_SOUND.match(parts[-1]) \
+            and text.endswith(" y " + parts[-1]):
+        # Spanish writes "e", not "y", before an /i/ sound: "Texas, Florida e Indiana"
+        text = text.removesuffix(" y " + parts[-1]) + " e " + parts[-1]
+    return text
+
+
+#: A Spanish word starting with the sound /i/ ("Indiana", "Illinois", "Hidalgo"; not
+#: "Iowa", "hielo" or "Hialeah", where i/hi is followed by a vowel).
+_I_SOUND = re.compile(r"(?i)h?[ií](?![aeiouáéíóú])")
 
 
 def top_text(named: pd.Series, n: int = 3) -> str:
     """``"Texas (403), Florida (352) and Louisiana (100)"`` (ties by name)."""
     top = named[named > 0].rename_axis("k").reset_index(name="v").sort_values(
         ["v", "k"], ascending=[False, True]).head(n)
-    parts = [f"{k} ({v:,})" for k, v in zip(top["k"], top["v"])]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return listing([f"{k} ({i18n.format_int(v)})" for k, v in zip(top["k"], top["v"])])
 
 
-def missing_text(missing: pd.Series) -> str:
-    """Footer note naming the agreements a state map cannot draw (territories)."""
+def missing_text(missing: pd.Series, *, list_name: str | None = None) -> str:
+    """Footer note naming the agreements a state map cannot draw (territories), "" when none;
+    ``list_name`` names the list they are on, for a map of two lists (e.g. "latest list",
+    already in the language in use)."""
     if missing.empty:
         return ""
-    parts = [f"{name} ({int(n):,})" for name, n in missing.items()]
-    return "Not drawn (no shape): " + ", ".join(parts) + "."
+    places = ", ".join(f"{i18n.state_name(name)} ({i18n.format_int(int(n))})"
+                       for name, n in missing.items())
+    if list_name:
+        return tr("Not drawn (no shape), {list_name}: {places}.", list_name=list_name,
+                  places=places)
+    return tr("Not drawn (no shape): {places}.", places=places)
 
 
 def describe(kind: str, shapes: Shapes, counts: pd.Series, *, when: str, extra: str = "") -> str:
@@ -407,14 +457,54 @@ def describe(kind: str, shapes: Shapes, counts: pd.Series, *, when: str, extra: 
     if kind == "states":
         named = named_counts(shapes, counts.reindex(shapes.states["fips"], fill_value=0))
         n_with = int((named > 0).sum())
-        text = (f"Map of the 50 states and the District of Columbia shaded by the number of "
-                f"287(g) agreements on ICE's list of {when}: {n_with} have at least one, "
-                f"{len(named) - n_with} have none. Most: {top_text(named)}.")
+        text = tr("Map of the 50 states and the District of Columbia shaded by the number of "
+                  "287(g) agreements on ICE's list of {when}: {n_with} have at least one, "
+                  "{n_none} have none. Most: {top}.", when=when, n_with=n_with,
+                  n_none=len(named) - n_with, top=top_text(named))
     else:
         n_with = int((counts > 0).sum())
-        text = (f"Map of U.S. counties shaded by the number of 287(g) agreements on ICE's "
-                f"list of {when} that name the county: {n_with:,} counties have at least one.")
+        text = tr("Map of U.S. counties shaded by the number of 287(g) agreements on ICE's "
+                  "list of {when} that name the county: {n_with} counties have at least one.",
+                  when=when, n_with=i18n.format_int(n_with))
     return f"{text} {extra}".strip()
+
+
+def describe_florida(shapes: Shapes, fl_counts: pd.Series, *, when: str) -> str:
+    """Alt text of the map of Florida's counties (``fl_counts``: every Florida county's
+    count by FIPS code) with Monroe County outlined."""
+    n_with = int((fl_counts > 0).sum())
+    return tr("Map of Florida's {n_all} counties shaded by the number of 287(g) agreements on "
+              "ICE's list of {when} that name the county: {n_with} have at least one; most: "
+              "{top}. Monroe County, at the southern tip with the Florida Keys and Key West, "
+              "is outlined and has {n_monroe}.", n_all=len(fl_counts), when=when,
+              n_with=n_with, top=top_text(named_counts(shapes, fl_counts, level="counties")),
+              n_monroe=int(fl_counts.get(MONROE_FL, 0)))
+
+
+def florida_title(fl_counts: pd.Series) -> str:
+    """Title of the map of Florida's counties, from the counts it draws."""
+    n_with, n_all = int((fl_counts > 0).sum()), len(fl_counts)
+    if n_with == n_all:
+        return tr("Every Florida county has an agreement on ICE's latest list")
+    return tr("{n_with} of Florida's {n_all} counties have an agreement on ICE's latest list",
+              n_with=n_with, n_all=n_all)
+
+
+def monroe_label(fl_counts: pd.Series) -> str:
+    """The label beside Monroe County's outline: its name, Key West and its count."""
+    return tr("Monroe County\n(Key West): {n}", n=int(fl_counts.get(MONROE_FL, 0)))
+
+
+def describe_before_after(shapes: Shapes, before: pd.Series, after: pd.Series, *,
+                          before_when: str, after_when: str, cutoff: str) -> str:
+    """Alt text of :func:`before_after_map` (``cutoff``: the date the first map is before)."""
+    return tr("Two maps of the states, one above the other, shaded by the number of 287(g) "
+              "agreements. On ICE's last list before {cutoff} ({before_when}) {n_before} "
+              "states have at least one, most in {top_before}; on the latest ({after_when}) "
+              "{n_after} do, most in {top_after}.", cutoff=cutoff, before_when=before_when,
+              n_before=int((before > 0).sum()), top_before=top_text(named_counts(shapes, before)),
+              after_when=after_when, n_after=int((after > 0).sum()),
+              top_after=top_text(named_counts(shapes, after)))
 
 
 def show(fig, alt: str, *, dpi: float = 100, colors: int = 128) -> None:
@@ -426,13 +516,13 @@ def show(fig, alt: str, *, dpi: float = 100, colors: int = 128) -> None:
 
 
 def day(ts) -> str:
-    """``"May 18, 2026"``."""
-    ts = pd.Timestamp(ts)
-    return f"{ts:%B} {ts.day}, {ts.year}"
+    """``"May 18, 2026"`` / ``"18 de mayo de 2026"`` (:func:`ice287g.i18n.format_date`)."""
+    return i18n.format_date(ts)
 
 
 def counties_by_state(shapes: Shapes, by_county: pd.Series) -> pd.Series:
-    """How many counties of each state (by name) have at least one agreement."""
-    names = dict(zip(shapes.states["fips"], shapes.states["name"]))
+    """How many counties of each state (by name, as :func:`named_counts` writes it) have at
+    least one agreement."""
+    names = {f: i18n.state_name(n) for f, n in zip(shapes.states["fips"], shapes.states["name"])}
     with_one = by_county[by_county > 0]
     return with_one.groupby(with_one.index.str[:2]).size().rename(index=names)
