@@ -1,0 +1,220 @@
+"""The two editions of the built book (issue 14): English at the root, Spanish under es/.
+
+Every English page has its Spanish page and each links to the other (the visible switch and
+hreflang); the Spanish pages say lang="es" and have their own search index; every value glued
+in English is glued in Spanish too, with the same numbers; and no Spanish chart carries English
+text, judged from the words each chart's PNG records (ice287g.charts.png_texts) and from alt text.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import EDITION_PREFIXES, REPO, edition_pages
+
+pytestmark = pytest.mark.book
+
+EN_PAGES = edition_pages(["en"])
+ES = EDITION_PREFIXES["es"]
+
+
+class _Page(HTMLParser):
+    """The bits of a page these tests read."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.lang = None
+        self.alternates: dict[str, str] = {}
+        self.switch: list[tuple[str, str, str]] = []  # (hreflang, href, text)
+        self.images: list[tuple[str, str | None]] = []  # (src, alt)
+        self._in_switch: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = a.get("lang")
+        elif tag == "link" and a.get("rel") == "alternate" and a.get("hreflang"):
+            self.alternates[a["hreflang"]] = a.get("href", "")
+        elif tag == "a" and "edition-switch" in (a.get("class") or "").split():
+            self._in_switch = {"lang": a.get("hreflang"), "href": a.get("href"), "text": ""}
+        elif tag == "img":
+            self.images.append((a.get("src", ""), a.get("alt")))
+
+    def handle_data(self, data):
+        if self._in_switch is not None:
+            self._in_switch["text"] += data
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._in_switch is not None:
+            s = self._in_switch
+            self.switch.append((s["lang"], s["href"], s["text"].strip()))
+            self._in_switch = None
+
+
+def parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def resolve(page_path: Path, href: str) -> Path:
+    return (page_path.parent / href.split("#")[0]).resolve()
+
+
+# ------------------------------------------------------------------------- pages and links
+@pytest.mark.parametrize("page", EN_PAGES)
+def test_every_page_has_its_counterpart_and_both_link_to_each_other(built_book, page):
+    en_path, es_path = built_book / page, built_book / (ES + page)
+    assert en_path.is_file(), f"{page} is missing from the English build"
+    assert es_path.is_file(), f"{page} has no Spanish page ({ES}{page})"
+    en, es = parse(en_path), parse(es_path)
+    assert en.lang == "en" and es.lang == "es", (en.lang, es.lang)
+    for this, path, other, other_path, other_lang in (
+            (en, en_path, es, es_path, "es"), (es, es_path, en, en_path, "en")):
+        switches = [s for s in this.switch if s[0] == other_lang]
+        assert len(switches) == 1, f"{path}: expected one switch to {other_lang}: {this.switch}"
+        lang, href, text = switches[0]
+        assert resolve(path, href) == other_path.resolve(), f"{path}: switch goes to {href}"
+        assert text == {"es": "Español", "en": "English"}[other_lang]
+        for hreflang, target in (("en", en_path), ("es", es_path), ("x-default", en_path)):
+            assert hreflang in this.alternates, f"{path}: no hreflang={hreflang} link"
+            assert resolve(path, this.alternates[hreflang]) == target.resolve()
+
+
+def test_the_spanish_edition_has_only_the_english_pages(built_book):
+    from book_browser import book_pages
+
+    es_pages = sorted(p[len(ES):] for p in book_pages(built_book) if p.startswith(ES))
+    assert es_pages == sorted(EN_PAGES)
+
+
+def test_the_spanish_edition_has_its_own_spanish_search_index(built_book):
+    en_index = (built_book / "searchindex.js").read_text(encoding="utf-8")
+    es_index = (built_book / ES / "searchindex.js").read_text(encoding="utf-8")
+    assert es_index != en_index
+    # Page titles in the index are the Spanish ones, and Spanish words are indexed.
+    assert '"titles"' in es_index
+    titles = json.loads(re.search(r'"titles":\s*(\[.*?\])', es_index).group(1))
+    en_titles = json.loads(re.search(r'"titles":\s*(\[.*?\])', en_index).group(1))
+    assert len(titles) == len(en_titles)
+    assert sum(t != e for t, e in zip(sorted(titles), sorted(en_titles))) >= len(titles) // 2
+    options = (built_book / ES / "_static" / "documentation_options.js").read_text()
+    assert re.search(r"LANGUAGE:\s*'es'", options), options[:400]
+    for word in ("votación", "acuerdo"):
+        assert f'"{word}' in es_index or word in es_index, f"{word!r} not in the Spanish index"
+
+
+def test_translated_quotations_are_marked_on_the_page(built_book):
+    html = (built_book / ES / "chapters" / "key-west.html").read_text(encoding="utf-8")
+    marks = re.findall(r'<span class="translated-quote">“[^”]+”<sup class="tq-mark">'
+                       r'<abbr title="[^"]+">trad\.</abbr></sup></span>', html)
+    assert marks, "no translated quotation marked on the Spanish Key West chapter"
+
+
+# --------------------------------------------------------------------------------- glue
+def glue_data(folder: Path) -> dict[str, dict]:
+    out = {}
+    for path in sorted(folder.rglob("*.glue.json")):
+        out[path.relative_to(folder).as_posix()] = json.loads(path.read_text(encoding="utf-8"))
+    return out
+
+
+def plain(entry: dict):
+    data = entry.get("data", {})
+    text = data.get("text/plain")
+    try:
+        return json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return text
+
+
+def test_every_glued_key_is_glued_in_spanish_with_the_same_numbers(built_book):
+    en = glue_data(built_book.parent / "jupyter_execute")
+    es = glue_data(built_book.parent / "jupyter_execute-es")
+    assert en, "no glue data in the English build"
+    assert sorted(en) == sorted(es), "notebooks glued in one edition only"
+    different_numbers, missing = [], []
+    for notebook, keys in en.items():
+        for key, entry in keys.items():
+            if key not in es[notebook]:
+                missing.append(f"{notebook}::{key}")
+                continue
+            a, b = plain(entry), plain(es[notebook][key])
+            if isinstance(a, (int, float)) and not isinstance(a, bool):
+                if a != b:
+                    different_numbers.append(f"{notebook}::{key}: {a!r} vs {b!r}")
+    assert not missing, f"glued in English only: {missing}"
+    assert not different_numbers, f"numbers that differ between editions: {different_numbers}"
+
+
+# ---------------------------------------------------------------------- charts and alt text
+def png_files_of(page_path: Path) -> list[tuple[bytes, str | None]]:
+    """(PNG bytes, alt) of every PNG a page shows: <img> files and data: URIs (widgets)."""
+    page = parse(page_path)
+    out = []
+    for src, alt in page.images:
+        if src.startswith("data:image/png;base64,"):
+            out.append((base64.b64decode(src.split(",", 1)[1]), alt))
+        elif src.endswith(".png"):
+            out.append((resolve(page_path, src).read_bytes(), alt))
+    # Images inside the widget state (the explorer's views) are not <img> tags of the page.
+    text = page_path.read_text(encoding="utf-8")
+    for match in re.finditer(r'<img[^>]*?alt=\\?"([^"\\]*)\\?"[^>]*?src=\\?"data:image/png;base64,'
+                             r"([A-Za-z0-9+/=]+)", text):
+        out.append((base64.b64decode(match.group(2)), match.group(1)))
+    return out
+
+
+def names_kept_in_both_languages() -> set[str]:
+    """Data values that are names (agencies, ICE's state names) and words that are the same
+    in both languages by design; a chart text made only of these is not untranslated."""
+    names = {"ICE", "287(g)", "Key West", "Florida", "Texas", "Monroe County"}
+    for table in ("agreements.csv", "pending.csv"):
+        path = REPO / "data" / "processed" / table
+        if path.exists():
+            with path.open(encoding="utf-8", newline="") as f:
+                for row in csv.DictReader(f):
+                    names.update(v for k, v in row.items() if k in {"agency", "state"} and v)
+    return names
+
+
+WORD = re.compile(r"[A-Za-zÁÉÍÓÚÑáéíóúñü]{3,}")
+
+
+@pytest.mark.parametrize("page", [p for p in EN_PAGES if p.startswith("chapters/")])
+def test_no_spanish_chart_carries_english_text_or_alt_text(built_book, page):
+    from ice287g.charts import png_texts
+
+    en_images = png_files_of(built_book / page)
+    es_images = png_files_of(built_book / (ES + page))
+    assert len(es_images) == len(en_images), "the editions show different numbers of images"
+    if not en_images:
+        return
+    en_texts, en_alts = set(), set()
+    for data, alt in en_images:
+        info = png_texts(data)
+        en_texts.update(info.get("texts", []))
+        en_alts.add(alt)
+    names = names_kept_in_both_languages()
+    problems = []
+    for data, alt in es_images:
+        info = png_texts(data)
+        assert "texts" in info, f"{ES}{page}: a chart without recorded texts (not from png_bytes)"
+        if not alt or not alt.strip():
+            problems.append("an image without alt text")
+        elif alt in en_alts:
+            problems.append(f"English alt text: {alt[:80]!r}")
+        if info.get("Description") and info["Description"] in en_alts:
+            problems.append(f"English description: {info['Description'][:80]!r}")
+        for text in info["texts"]:
+            if text in en_texts and WORD.search(text) and text not in names \
+                    and not all(w in names or w.upper() == w for w in WORD.findall(text)):
+                problems.append(f"English chart text: {text!r}")
+    assert not problems, f"{ES}{page}:\n" + "\n".join(sorted(set(problems))[:30])
