@@ -165,9 +165,12 @@ def test_explorer_controls_change_the_view_without_a_kernel(book_server, chromiu
 # ---------------------------------------------------------------------------------------------
 # The book's own search page.
 
-def test_search_finds_the_key_west_chapter(book_server, chromium_browser):
-    """As a reader does it: the search box on the home page, then the book's search page."""
-    page, record = open_page(chromium_browser, book_server.base + "index.html", viewport=DESKTOP)
+@pytest.mark.parametrize("edition", ["", "es/"], ids=["en", "es"])
+def test_search_finds_the_key_west_chapter(book_server, chromium_browser, edition):
+    """As a reader does it: the search box on the home page, then the book's search page (each
+    edition searches its own index)."""
+    page, record = open_page(chromium_browser, book_server.base + edition + "index.html",
+                             viewport=DESKTOP)
     try:
         page.locator(".search-button-field:visible").first.click()
         box = page.locator("#pst-search-dialog input[name=q]")
@@ -180,6 +183,7 @@ def test_search_finds_the_key_west_chapter(book_server, chromium_browser):
         )
         paths = [urlsplit(h).path for h in hrefs]
         assert f"{KEY_WEST_CHAPTER}.html" in paths, f"results for 'Key West': {paths}"
+        assert page.url.startswith(book_server.base + edition + "search.html"), page.url
         assert not record.problems(), "\n".join(record.problems())
     finally:
         close_page(page)
@@ -242,7 +246,8 @@ def test_footer_states_licence_and_links_to_corrections(built_book, page_path):
     # A MyST label renders as the section's id or as a <span id> at the start of the section.
     sections = [anchor] if anchor.name == "section" else [anchor.find_parent("section"), anchor.find_next("section")]
     headings = [s.find(re.compile("^h[1-6]$")) for s in sections if s is not None]
-    assert any(h and "correction" in h.get_text().lower() for h in headings), (
+    assert any(h and ("correction" in h.get_text().lower() or "correcci" in h.get_text().lower())
+               for h in headings), (
         f"{report['href']} does not lead to a corrections section"
     )
 
@@ -256,7 +261,8 @@ def test_page_has_a_favicon_and_a_language(built_book, page_path):
     icon = soup.select_one('link[rel~="icon"]')
     assert icon is not None, f"{page_path} names no favicon (browsers then request /favicon.ico: a 404)"
     assert (page.parent / urlsplit(icon["href"]).path).resolve().is_file(), f"{page_path}: {icon['href']} is missing"
-    assert soup.html.get("lang") == "en", f"{page_path} does not declare its language"
+    lang = "es" if page_path.startswith("es/") else "en"
+    assert soup.html.get("lang") == lang, f"{page_path} does not declare its language ({lang})"
     assert soup.title and soup.title.get_text(strip=True), f"{page_path} has no <title>"
 
 
