@@ -14,7 +14,11 @@ Everything here works on three tidy frames (the loaders in :mod:`ice287g.load` r
     attributes and the publication's ``published_at`` joined on (see :func:`presence`).
 
 No function here reads files or draws; each returns a DataFrame or a number, so it can be
-tested on small frames built by hand (``tests/test_analysis.py``).
+tested on small frames built by hand (``tests/test_analysis.py``). The display helpers (the
+``*_table`` functions, :func:`day_text`, :func:`listing_status_text`, :func:`meetings`' label)
+write their headers, words and dates in the language in use (:mod:`ice287g.i18n`); agency and
+state names stay as ICE wrote them, ICE's support types are translated with the glossary
+(:func:`support_type_label`). The computations do not depend on the language.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import i18n
+from .i18n import tr
 from .pipeline import thresholds
 from .pipeline.s3_clean import STATES
 from .pipeline.s3_clean import normalise_agency as agency_key
@@ -704,10 +710,42 @@ def listing_spells(agency_rows: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def day_text(ts) -> str:
-    """A date as the chapters write it: ``March 5, 2025`` (no leading zero)."""
-    ts = pd.Timestamp(ts)
-    return f"{ts:%B} {ts.day}, {ts.year}"
+def day_text(ts, lang: str | None = None) -> str:
+    """A date as the chapters write it: ``March 5, 2025`` / ``5 de marzo de 2025``
+    (:func:`ice287g.i18n.format_date`)."""
+    return i18n.format_date(ts, lang)
+
+
+def join_and(items: Iterable[str], lang: str | None = None) -> str:
+    """``a and b`` / ``a y b`` (more items: ``a and b and c``)."""
+    items = list(items)
+    if not items:
+        return ""
+    text = items[0]
+    for item in items[1:]:
+        text = tr("{a} and {b}", lang=lang, a=text, b=item)
+    return text
+
+
+def support_type_label(value, lang: str | None = None, *, in_sentence: bool = False) -> str:
+    """One of ICE's support types as the book shows it: ICE's English name, or its glossary
+    translation ("Task Force Model" -> "Modelo de fuerza de tarea"). ``in_sentence``: the form
+    for running text, where Spanish writes the common noun in lower case ("un acuerdo del
+    modelo de fuerza de tarea") and English keeps ICE's capitals. A value that is not one of
+    the three models (blank, or a raw value the pipeline flagged) is shown as ICE wrote it.
+    """
+    text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    if text not in SUPPORT_TYPES:
+        return text
+    label = tr(text, lang=lang)
+    lang = i18n.language() if lang is None else lang
+    if in_sentence and lang != i18n.DEFAULT_LANGUAGE:
+        label = label[:1].lower() + label[1:]
+    return label
+
+
+def _yes_no(values: Iterable[bool], lang: str | None = None) -> list[str]:
+    return [tr("yes" if bool(v) else "no", lang=lang) for v in values]
 
 
 def listing_status(presence_: pd.DataFrame, pubs: pd.DataFrame, agreements_: pd.DataFrame,
@@ -745,7 +783,7 @@ def listing_status(presence_: pd.DataFrame, pubs: pd.DataFrame, agreements_: pd.
     }
 
 
-def listing_status_text(status: dict) -> str:
+def listing_status_text(status: dict, lang: str | None = None) -> str:
     """:func:`listing_status` as the words a chapter pastes after an agency's name.
 
     ``"is on none of ICE's lists in this book's archive"``;
@@ -754,16 +792,18 @@ def listing_status_text(status: dict) -> str:
     not on the latest"``.
     """
     if not status["n_agreements"]:
-        return "is on none of ICE's lists in this book's archive"
-    first = day_text(status["first_listed"])
+        return tr("is on none of ICE's lists in this book's archive", lang=lang)
+    first = day_text(status["first_listed"], lang)
     if not status["on_latest"]:
-        return (f"was on ICE's lists from {first} to {day_text(status['last_listed'])}, "
-                "and is not on the latest")
+        return tr("was on ICE's lists from {first} to {last}, and is not on the latest",
+                  lang=lang, first=first, last=day_text(status["last_listed"], lang))
     signed = status["signed_latest"]
-    text = f"is on ICE's lists from {first} on, including the latest"
+    text = tr("is on ICE's lists from {first} on, including the latest", lang=lang, first=first)
     if signed:
-        noun = "an agreement" if len(signed) == 1 else "agreements"
-        text += f", with {noun} ICE dates {' and '.join(day_text(d) for d in signed)}"
+        dates = join_and((day_text(d, lang) for d in signed), lang)
+        clause = (", with an agreement ICE dates {dates}" if len(signed) == 1
+                  else ", with agreements ICE dates {dates}")
+        text += tr(clause, lang=lang, dates=dates)
     return text
 
 
@@ -808,7 +848,7 @@ def meetings(votes: pd.DataFrame) -> pd.DataFrame:
         slug = re.sub(r"[^a-z0-9]+", "_", str(place).casefold()).strip("_")
         rows.append({"meeting_date": date, "jurisdiction": place, "body": group["body"].iloc[0],
                      "motion": group["motion"].iloc[0],
-                     "label": f"{group['body'].iloc[0]}, {day:%B} {day.day}, {day.year}",
+                     "label": f"{group['body'].iloc[0]}, {i18n.format_date(day)}",
                      "key": f"roll_{slug}_{day:%Y_%m_%d}"})
     return pd.DataFrame(rows, columns=["meeting_date", "jurisdiction", "body", "motion", "label",
                                        "key"])
@@ -819,70 +859,85 @@ def _day(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series).dt.strftime("%Y-%m-%d").fillna("")
 
 
-def _stamp(series: pd.Series) -> pd.Series:
-    """A publication time as ICE stamps it: the date and am/pm."""
+def _stamp(series: pd.Series, lang: str | None = None) -> pd.Series:
+    """A publication time as ICE stamps it: the date and am/pm (Spanish: a. m. / p. m.)."""
     ts = pd.to_datetime(series)
-    return ts.dt.strftime("%Y-%m-%d ") + np.where(ts.dt.hour < 12, "am", "pm")
+    return ts.dt.strftime("%Y-%m-%d ") + np.where(ts.dt.hour < 12, tr("am", lang=lang),
+                                                  tr("pm", lang=lang))
 
 
-def removal_table(removed: pd.DataFrame, agreements_: pd.DataFrame) -> pd.DataFrame:
+def _labels(values: Iterable, lang: str | None = None) -> list[str]:
+    """Support types (or other cells) of a table, as :func:`support_type_label` shows them."""
+    return [support_type_label(v, lang) for v in values]
+
+
+def removal_table(removed: pd.DataFrame, agreements_: pd.DataFrame,
+                  lang: str | None = None) -> pd.DataFrame:
     """The removals of :func:`match_changed_records`, ready to show: readable column names,
-    dates as text, the replacing row's agency and signing date, and the rule that matched it."""
+    dates as text, the replacing row's agency and signing date, and the rule that matched it
+    (headers, kinds, rules and yes/no in the language in use)."""
     info = agreements_.set_index(AID)
     def replacement(aid: str) -> str:
         if not aid:
             return ""
         signed = info.at[aid, "signed"]
-        when = "" if pd.isna(signed) else f" (signed {pd.Timestamp(signed):%Y-%m-%d})"
-        return f"{info.at[aid, 'agency']}{when}"
+        if pd.isna(signed):
+            return str(info.at[aid, "agency"])
+        return tr("{agency} (signed {date})", lang=lang, agency=info.at[aid, "agency"],
+                  date=f"{pd.Timestamp(signed):%Y-%m-%d}")
+    rules = (removed["match"] if "match" in removed.columns
+             else pd.Series("", index=removed.index))
+    t = lambda text: tr(text, lang=lang)  # noqa: E731
     return pd.DataFrame({
-        "State": removed["state"].to_numpy(),
-        "Agency": removed["agency"].to_numpy(),
-        "Support type": removed["support_type"].to_numpy(),
-        "Signed": _day(removed["signed"]).to_numpy(),
-        "Last listed": _stamp(removed["last_listed"]),
-        "First missing": _stamp(removed["first_missing"]),
-        "Kind": removed["kind"].to_numpy(),
-        "Replaced by": [replacement(a) for a in removed["replaced_by"]],
-        "Matched by": (removed["match"] if "match" in removed.columns
-                       else pd.Series("", index=removed.index)).to_numpy(),
-        "Back later": removed["returned"].map({True: "yes", False: "no"}).to_numpy(),
+        t("State"): removed["state"].to_numpy(),
+        t("Agency"): removed["agency"].to_numpy(),
+        t("Support type"): _labels(removed["support_type"], lang),
+        t("Signed"): _day(removed["signed"]).to_numpy(),
+        t("Last listed"): _stamp(removed["last_listed"], lang),
+        t("First missing"): _stamp(removed["first_missing"], lang),
+        t("Kind"): [t(k) for k in removed["kind"]],
+        t("Replaced by"): [replacement(a) for a in removed["replaced_by"]],
+        t("Matched by"): [t(r) if isinstance(r, str) and r else "" for r in rules],
+        t("Back later"): _yes_no(removed["returned"], lang),
     })
 
 
-def agency_table(agreements_: pd.DataFrame, agencies: Iterable[str], state: str) -> pd.DataFrame:
+def agency_table(agreements_: pd.DataFrame, agencies: Iterable[str], state: str,
+                 lang: str | None = None) -> pd.DataFrame:
     """The agreements of the named agencies in one state, ready to show. "Last on a list" is
     the date of the last list carrying it (``last_seen``); "Last seen" the last time that list
     was captured with it (``last_captured``, a date), which can be months later."""
     rows = pd.concat([agency_agreements(agreements_, a, state) for a in agencies])
     rows = rows[~rows.index.duplicated()].sort_values(["agency", "support_type", "signed"],
                                                        kind="stable")
+    t = lambda text: tr(text, lang=lang)  # noqa: E731
     out = pd.DataFrame({
-        "Agency": rows["agency"].to_numpy(),
-        "Support type": rows["support_type"].to_numpy(),
-        "Signed (per ICE)": _day(rows["signed"]).to_numpy(),
+        t("Agency"): rows["agency"].to_numpy(),
+        t("Support type"): _labels(rows["support_type"], lang),
+        t("Signed (per ICE)"): _day(rows["signed"]).to_numpy(),
     })
     for col, label in [("first_seen", "First on a list"), ("last_seen", "Last on a list")]:
         if col in rows.columns:
-            out[label] = _stamp(rows[col]).to_numpy()  # by position: rows keeps its index
+            out[t(label)] = _stamp(rows[col], lang).to_numpy()  # by position: rows keeps its index
     if "last_captured" in rows.columns:  # the last sighting: the last capture of that last list
-        out["Last seen"] = _day(rows["last_captured"]).to_numpy()
+        out[t("Last seen")] = _day(rows["last_captured"]).to_numpy()
     if "n_snapshots" in rows.columns:
-        out["Publications listing it"] = pd.to_numeric(rows["n_snapshots"]).to_numpy()
+        out[t("Publications listing it")] = pd.to_numeric(rows["n_snapshots"]).to_numpy()
     return out
 
 
-def spells_table(named: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def spells_table(named: dict[str, pd.DataFrame], lang: str | None = None) -> pd.DataFrame:
     """:func:`listing_spells` of several agencies (``{name: agency_presence(...)}``), to show."""
+    t = lambda text: tr(text, lang=lang)  # noqa: E731
     parts = []
     for name, frame in named.items():
         sp = listing_spells(frame)
         parts.append(pd.DataFrame({
-            "Agency": name,
-            "On the list": sp["listed"].map({True: "yes", False: "no"}).to_numpy(),
-            "From": _stamp(sp["start"]),
-            "To": _stamp(sp["end"]),
-            "Publications": sp["n_publications"].to_numpy(),
+            t("Agency"): name,
+            t("On the list"): _yes_no(sp["listed"], lang),
+            t("From"): _stamp(sp["start"], lang),
+            t("To"): _stamp(sp["end"], lang),
+            t("Publications"): sp["n_publications"].to_numpy(),
         }))
     return pd.concat(parts, ignore_index=True)
 
@@ -946,19 +1001,20 @@ def left_with_kind(gone: pd.DataFrame, removed: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def left_table(gone: pd.DataFrame) -> pd.DataFrame:
+def left_table(gone: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """Agreements that left the list (:func:`left_the_list` rows), ready to show. "Last
     listed" is the date of the last list carrying it; "Last seen" (when the rows carry
     agreements.csv's ``last_captured``) the last capture of that list, the last sighting."""
     rows = gone.sort_values(["last_listed", "state", "agency"], kind="stable")
+    t = lambda text: tr(text, lang=lang)  # noqa: E731
     out = pd.DataFrame({
-        "State": rows["state"].to_numpy(),
-        "Agency": rows["agency"].to_numpy(),
-        "Support type": rows["support_type"].to_numpy(),
-        "Signed": _day(rows["signed"]).to_numpy(),
-        "First listed": _stamp(rows["first_listed"]),
-        "Last listed": _stamp(rows["last_listed"]),
+        t("State"): rows["state"].to_numpy(),
+        t("Agency"): rows["agency"].to_numpy(),
+        t("Support type"): _labels(rows["support_type"], lang),
+        t("Signed"): _day(rows["signed"]).to_numpy(),
+        t("First listed"): _stamp(rows["first_listed"], lang),
+        t("Last listed"): _stamp(rows["last_listed"], lang),
     })
     if "last_captured" in rows.columns:
-        out["Last seen"] = _day(rows["last_captured"]).to_numpy()
+        out[t("Last seen")] = _day(rows["last_captured"]).to_numpy()
     return out

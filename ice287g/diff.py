@@ -15,6 +15,11 @@ row of ``data/update-checks.csv``, written by ``python -m ice287g fetch --record
 
 Counts follow the book: an agreement is a distinct ``agreement_id`` on a list (a row ICE
 repeats counts once), Florida is ``state_code`` FL.
+
+Language: the tables and sentences the book shows (:func:`display_tables`, :class:`Freshness`,
+:func:`publication_label`, :func:`long_date`) are written in the language in use
+(:mod:`ice287g.i18n`) or the ``lang`` given; the CLI summary (:func:`to_markdown`) and the
+update procedure's messages are always English.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import analysis as an
-from . import load
+from . import i18n, load
+from .i18n import tr
 
 AID = an.AID
 PUB = an.PUB
@@ -160,14 +166,18 @@ class Change:
         return to_markdown(self, heading=heading)
 
 
-def publication_label(row: pd.Series) -> str:
-    """A publication as a reader knows it: ICE's stamp (``2026-05-18 am``) or, for an archive
-    capture, ``captured 2021-01-13 00:20 UTC``."""
+def publication_label(row: pd.Series, lang: str | None = None) -> str:
+    """A publication as a reader knows it: ICE's stamp (``2026-05-18 am``; Spanish
+    ``2026-05-18 a. m.``) or, for an archive capture, ``captured 2021-01-13 00:20 UTC``
+    (``capturada el 2021-01-13 a las 00:20 UTC``)."""
     when = pd.Timestamp(row[WHEN])
     if row.get("stamp_provenance") == "archive_capture":
-        return f"captured {when:%Y-%m-%d %H:%M} UTC"
+        return tr("captured {day} {time} UTC", lang=lang, day=f"{when:%Y-%m-%d}",
+                  time=f"{when:%H:%M}")
     part = row.get("part_of_day") or ""
-    return f"{when:%Y-%m-%d}{' ' + part if part else ''}"
+    if not isinstance(part, str):  # NaN from a frame without the column's value
+        part = ""
+    return f"{when:%Y-%m-%d}{' ' + tr(part, lang=lang) if part else ''}"
 
 
 def _attrs(ids, *tables: pd.DataFrame) -> pd.DataFrame:
@@ -281,26 +291,47 @@ def _florida(side: Side, key, ids: set) -> int:
 
 def _edits(pairs: pd.DataFrame, added: pd.DataFrame) -> pd.DataFrame:
     cols = ["state", "agency_before", "agency_after", "support_type", "what_changed", "rule",
-            "agreement_id_before", "agreement_id_after"]
+            "agreement_id_before", "agreement_id_after", "changes"]
     if pairs.empty:
         return pd.DataFrame(columns=cols)
     new = added.set_index(AID)
     rows = []
     for row in pairs.itertuples(index=False):
         after = new.loc[row.replaced_by]
-        what = []
-        for f in EDITABLE:
-            a, b = _text(getattr(row, f)), _text(after[f])
-            if a != b:
-                what.append(f"{f.replace('_', ' ')}: {a or '(blank)'} → {b or '(blank)'}")
+        changes = [(f, _text(getattr(row, f)), _text(after[f])) for f in EDITABLE
+                   if _text(getattr(row, f)) != _text(after[f])]
         rows.append({"state": row.state, "agency_before": row.agency,
                      "agency_after": after["agency"], "support_type": row.support_type,
-                     "what_changed": "; ".join(what) or "(no visible difference)",
+                     "what_changed": _what_changed(changes, "en"),
                      "rule": _text(getattr(row, "match", "")),
                      "agreement_id_before": row.agreement_id,
-                     "agreement_id_after": row.replaced_by})
+                     "agreement_id_after": row.replaced_by,
+                     "changes": changes})
     return pd.DataFrame(rows, columns=cols).sort_values(["state", "agency_before"],
                                                          kind="stable").reset_index(drop=True)
+
+
+#: How the edited attributes are named in "what changed" (English: the column, spaced).
+FIELD_NAMES = {"state": "state", "agency": "agency", "agency_type": "agency type",
+               "county": "county", "support_type": "support type", "signed": "signed"}
+
+
+def _field_value(field_name: str, value: str, lang: str | None) -> str:
+    if not value:
+        return tr("(blank)", lang=lang)
+    if field_name == "support_type":
+        return an.support_type_label(value, lang)
+    if field_name == "agency_type" and value in an.AGENCY_TYPES:
+        return tr(value, lang=lang)
+    return value
+
+
+def _what_changed(changes, lang: str | None = None) -> str:
+    """``agency: A → B; signed: (blank) → 2025-05-01`` in the language in use."""
+    parts = [tr("{field}: {before} → {after}", lang=lang, field=tr(FIELD_NAMES[f], lang=lang),
+                before=_field_value(f, a, lang), after=_field_value(f, b, lang))
+             for f, a, b in changes]
+    return "; ".join(parts) or tr("(no visible difference)", lang=lang)
 
 
 def _text(value) -> str:
@@ -311,7 +342,8 @@ def _text(value) -> str:
     return str(value)
 
 
-PUB_COLUMNS = ["list", PUB, "published", "file", "rows", "in_trend_lines", "note"]
+PUB_COLUMNS = ["list", PUB, "published", "file", "rows", "in_trend_lines", "note",
+               WHEN, "stamp_provenance", "part_of_day"]
 
 
 def _pub_table(frame: pd.DataFrame, list_name: str) -> pd.DataFrame:
@@ -326,6 +358,11 @@ def _pub_table(frame: pd.DataFrame, list_name: str) -> pd.DataFrame:
         if "trend_excluded" in frame.columns else True,
         "note": frame["qa_note"].to_numpy() if "qa_note" in frame.columns else "",
         "_when": frame[WHEN].to_numpy(),
+        WHEN: frame[WHEN].to_numpy(),
+        "stamp_provenance": frame["stamp_provenance"].to_numpy()
+        if "stamp_provenance" in frame.columns else "",
+        "part_of_day": frame["part_of_day"].fillna("").to_numpy()
+        if "part_of_day" in frame.columns else "",
     })
 
 
@@ -392,11 +429,11 @@ def latest_change(folder: Path | str | None = None, side: Side | None = None) ->
                    after=prev[WHEN])
 
 
-def series(side: Side) -> pd.DataFrame:
+def series(side: Side, lang: str | None = None) -> pd.DataFrame:
     """Agreements added and removed on each trend publication (:func:`analysis.churn`), with
-    each publication's label."""
+    each publication's label (:func:`publication_label`, language in use or ``lang``)."""
     ch = an.churn(side.ds.presence, side.ds.pubs)
-    labels = {r[PUB]: publication_label(r) for _, r in side.ds.pubs.iterrows()}
+    labels = {r[PUB]: publication_label(r, lang) for _, r in side.ds.pubs.iterrows()}
     return ch.assign(label=ch[PUB].map(labels))
 
 
@@ -435,41 +472,50 @@ def describe_series(series_: pd.DataFrame) -> dict:
 
 
 # --------------------------------------------------------------------------- display tables
-def display_tables(change: Change) -> dict[str, pd.DataFrame]:
-    """The change as reader-facing tables (the Markdown summary and the book show these)."""
+def display_tables(change: Change, lang: str | None = None) -> dict[str, pd.DataFrame]:
+    """The change as reader-facing tables (the Markdown summary and the book show these), in
+    the language in use or ``lang``: headers, measures, support types, yes/no, publication
+    labels. Agency and state names stay as ICE wrote them; file names, flags and the
+    pipeline's notes are data and stay as they are."""
+    t = lambda text: tr(text, lang=lang)  # noqa: E731
+
     def agreements(frame, when_col=None):
         return pd.DataFrame({
-            "State": frame["state"].to_numpy(),
-            "Agency": frame["agency"].to_numpy(),
-            "Support type": frame["support_type"].to_numpy(),
-            "Signed": [_text(v) or "(blank)" for v in frame["signed"]],
-            "Flags": [(_text(v) or "").replace(";", "; ") for v in frame["flags"]],
+            t("State"): frame["state"].to_numpy(),
+            t("Agency"): frame["agency"].to_numpy(),
+            t("Support type"): [an.support_type_label(v, lang) for v in frame["support_type"]],
+            t("Signed"): [_text(v) or t("(blank)") for v in frame["signed"]],
+            t("Flags"): [(_text(v) or "").replace(";", "; ") for v in frame["flags"]],
         })
 
     counts = change.counts.copy()
     counts["change"] = counts["after"] - counts["before"]
+    edited = change.edited
+    changes = edited["changes"] if "changes" in edited.columns else [None] * len(edited)
     return {
         "counts": pd.DataFrame({
-            "": counts.index.to_numpy(),
-            "Before": [f"{v:,}" for v in counts["before"]],
-            "After": [f"{v:,}" for v in counts["after"]],
-            "Change": [f"{v:+,}" if v else "0" for v in counts["change"]],
+            "": [t(m) for m in counts.index],
+            t("Before"): [i18n.format_int(v, lang) for v in counts["before"]],
+            t("After"): [i18n.format_int(v, lang) for v in counts["after"]],
+            t("Change"): [("+" if v > 0 else "-") + i18n.format_int(abs(v), lang) if v else "0"
+                          for v in counts["change"]],
         }),
         "joined": agreements(change.joined),
         "left": agreements(change.left),
         "edited": pd.DataFrame({
-            "State": change.edited["state"].to_numpy(),
-            "Before": change.edited["agency_before"].to_numpy(),
-            "After": change.edited["agency_after"].to_numpy(),
-            "Support type": change.edited["support_type"].to_numpy(),
-            "What changed": change.edited["what_changed"].to_numpy(),
-            "Rule": change.edited["rule"].to_numpy(),
+            t("State"): edited["state"].to_numpy(),
+            t("Before"): edited["agency_before"].to_numpy(),
+            t("After"): edited["agency_after"].to_numpy(),
+            t("Support type"): [an.support_type_label(v, lang) for v in edited["support_type"]],
+            t("What changed"): [w if c is None else _what_changed(c, lang)
+                                for w, c in zip(edited["what_changed"], changes)],
+            t("Rule"): [t(r) if r else "" for r in edited["rule"]],
         }),
-        "requests_joined": _requests_display(change.requests_joined),
-        "requests_left": _requests_display(change.requests_left, with_signed=True),
-        "publications_added": _pubs_display(change.publications_added),
-        "publications_gone": _pubs_display(change.publications_gone),
-        "qa_changes": _qa_display(qa_findings(change.qa_changes)),
+        "requests_joined": _requests_display(change.requests_joined, lang=lang),
+        "requests_left": _requests_display(change.requests_left, with_signed=True, lang=lang),
+        "publications_added": _pubs_display(change.publications_added, lang),
+        "publications_gone": _pubs_display(change.publications_gone, lang),
+        "qa_changes": _qa_display(qa_findings(change.qa_changes), lang),
     }
 
 
@@ -487,31 +533,36 @@ def qa_passes_recounted(qa: pd.DataFrame) -> list[str]:
     return qa.loc[recount, "check"].tolist()
 
 
-def _qa_display(qa: pd.DataFrame) -> pd.DataFrame:
+def _qa_display(qa: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """QA changes (the CLI summary shows them; check names, statuses and details are the
+    pipeline's own identifiers and text, kept as they are)."""
+    t = lambda text: tr(text, lang=lang)  # noqa: E731
     return pd.DataFrame({
-        "Check": qa["check"].to_numpy(),
-        "Status": [a if a == b else f"{a} → {b}" for a, b in
-                   zip(qa["status_before"], qa["status_after"])],
-        "Count before": [_count(v) for v in qa["count_before"]],
-        "Count after": [_count(v) for v in qa["count_after"]],
-        "Detail": [_short(d) for d in qa["detail"]],
+        t("Check"): qa["check"].to_numpy(),
+        t("Status"): [a if a == b else f"{a} → {b}" for a, b in
+                      zip(qa["status_before"], qa["status_after"])],
+        t("Count before"): [_count(v, lang) for v in qa["count_before"]],
+        t("Count after"): [_count(v, lang) for v in qa["count_after"]],
+        t("Detail"): [_short(d) for d in qa["detail"]],
     })
 
 
-def _requests_display(frame: pd.DataFrame, with_signed: bool = False) -> pd.DataFrame:
+def _requests_display(frame: pd.DataFrame, with_signed: bool = False,
+                      lang: str | None = None) -> pd.DataFrame:
+    t = lambda text: tr(text, lang=lang)  # noqa: E731
     out = pd.DataFrame({
-        "State": frame["state"].to_numpy(),
-        "Agency": frame["agency"].to_numpy(),
-        "Support type": frame["support_type"].to_numpy(),
+        t("State"): frame["state"].to_numpy(),
+        t("Agency"): frame["agency"].to_numpy(),
+        t("Support type"): [an.support_type_label(v, lang) for v in frame["support_type"]],
     })
     if with_signed:
-        out["Signed agreement on the latest list"] = [
-            "yes" if v else "no" for v in frame["signed_agreement_listed"]]
+        out[t("Signed agreement on the latest list")] = [
+            t("yes") if v else t("no") for v in frame["signed_agreement_listed"]]
     return out
 
 
-def _count(v) -> str:
-    return "" if pd.isna(v) else f"{int(v):,}"
+def _count(v, lang: str | None = None) -> str:
+    return "" if pd.isna(v) else i18n.format_int(int(v), lang)
 
 
 def _short(text: str, limit: int = 240) -> str:
@@ -519,14 +570,17 @@ def _short(text: str, limit: int = 240) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _pubs_display(frame: pd.DataFrame) -> pd.DataFrame:
+def _pubs_display(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    t = lambda text: tr(text, lang=lang)  # noqa: E731
+    labels = ([publication_label(r, lang) for _, r in frame.iterrows()]
+              if WHEN in frame.columns else frame["published"].tolist())
     return pd.DataFrame({
-        "List": frame["list"].to_numpy(),
-        "Publication": frame["published"].to_numpy(),
-        "File": frame["file"].to_numpy(),
-        "Rows": [f"{int(v):,}" for v in frame["rows"]],
-        "In trend lines": ["yes" if v else "no" for v in frame["in_trend_lines"]],
-        "Note": [_short(v) for v in frame["note"]],
+        t("List"): [t(v) for v in frame["list"]],
+        t("Publication"): labels,
+        t("File"): frame["file"].to_numpy(),
+        t("Rows"): [i18n.format_int(int(v), lang) for v in frame["rows"]],
+        t("In trend lines"): [t("yes") if v else t("no") for v in frame["in_trend_lines"]],
+        t("Note"): [_short(v) for v in frame["note"]],
     })
 
 
@@ -570,9 +624,10 @@ def to_markdown(change: Change, *, heading: str = "#") -> str:
     carrying lists the data already has were added: see :attr:`Change.substantive`)."""
     if not change.substantive:
         return NO_CHANGE
-    t = display_tables(change)
+    t = display_tables(change, lang="en")  # the update procedure's summary is English
     h2 = heading + "#"
-    old_l, new_l = publication_label(change.old_pub), publication_label(change.new_pub)
+    old_l = publication_label(change.old_pub, "en")
+    new_l = publication_label(change.new_pub, "en")
     out = [f"{heading} ICE's 287(g) list: {old_l} → {new_l}", "",
            f"Latest list before: `{change.old_pub['file']}` ({old_l}); after: "
            f"`{change.new_pub['file']}` ({new_l}).", "", _md_table(t["counts"]), ""]
@@ -607,26 +662,30 @@ class Freshness:
 
     @property
     def latest_list_text(self) -> str:
+        """The latest list's date, "May 18, 2026" / "18 de mayo de 2026"."""
         return long_date(self.latest_list)
 
     @property
     def checked_clause(self) -> str:
-        """Completes "the data ...": when it was last checked against ICE's page."""
+        """Completes "the data ..." / "los datos ...": when it was last checked against ICE's
+        page (language in use)."""
         if self.last_checked is None:
-            return "has not yet been checked against ICE's page by the book's weekly update"
-        return (f"was last checked against ICE's page on {long_date(self.last_checked)} at "
-                f"{self.last_checked:%H:%M} UTC")
+            return tr("has not yet been checked against ICE's page by the book's weekly update")
+        return tr("was last checked against ICE's page on {date} at {time} UTC",
+                  date=long_date(self.last_checked), time=f"{self.last_checked:%H:%M}")
 
     @property
     def last_checked_text(self) -> str:
         if self.last_checked is None:
-            return "not yet recorded by the update procedure"
-        return f"{long_date(self.last_checked)} ({self.last_checked:%H:%M} UTC)"
+            return tr("not yet recorded by the update procedure")
+        return tr("{date} ({time} UTC)", date=long_date(self.last_checked),
+                  time=f"{self.last_checked:%H:%M}")
 
 
-def long_date(ts) -> str:
-    ts = pd.Timestamp(ts)
-    return f"{ts:%B} {ts.day}, {ts.year}"
+def long_date(ts, lang: str | None = None) -> str:
+    """A date as the book writes it: "July 8, 2025" / "8 de julio de 2025"
+    (:func:`ice287g.i18n.format_date`)."""
+    return i18n.format_date(ts, lang)
 
 
 def read_checks(path: Path | str) -> pd.DataFrame:

@@ -17,7 +17,10 @@ records the passage of one source that supports one fact. This module
 - writes the BibTeX file the book's bibliography is built from (:func:`bibtex`,
   :func:`write_bibtex`), and
 - shapes the tables the story notebook glues into the chapters (:func:`roll_call`,
-  :func:`timeline`, :func:`claims_table`, :func:`local_actions_table`, :func:`style`).
+  :func:`timeline`, :func:`claims_table`, :func:`local_actions_table`, :func:`style`), in the
+  language in use (:mod:`ice287g.i18n`): headers, verdicts, vote words and date-precision
+  notes through ``tr()``, and the curated prose from each English column's Spanish twin
+  (:data:`TRANSLATED`: ``what`` / ``what_es`` ...), a translation of the same cell.
 
 Run ``python -m ice287g.story`` after editing ``sources.csv``: it validates everything and
 rewrites ``references.bib`` (a test fails while the committed file is stale).
@@ -40,12 +43,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config
+from . import config, i18n
+from .i18n import tr
 
 TABLES = ("sources", "events", "votes", "local_actions", "claims", "evidence")
 ID_COLUMN = {"sources": "source_id", "events": "event_id", "local_actions": "action_id",
              "claims": "claim_id"}
 BIB_NAME = "references.bib"
+#: The curated columns of the book's own English prose that the story tables show, by table.
+#: Each has a Spanish twin ``<column>_es`` right after it: a translation of the same cell (same
+#: facts; names, numbers and statute numbers exact), filled exactly where the English is.
+#: ``claims.quote`` is the article's English wording; its twin is a translation, shown marked
+#: as one beside the original.
+TRANSLATED = {"events": ("place", "what", "numbers"), "votes": ("motion", "role"),
+              "local_actions": ("description", "outcome"), "claims": ("quote", "evidence")}
 
 _ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/\S*)?$")
@@ -243,6 +254,16 @@ def _value_problems(name: str, df: pd.DataFrame, res: dict, where: str) -> list[
             if col in ("date", "published") and value and _ISO.match(value) and not valid_iso_date(value):
                 out.append(f"{label}: {col} {value!r} is not a real ISO date "
                            "(YYYY-MM-DD, YYYY-MM or YYYY)")
+        for col in TRANSLATED.get(name, ()):
+            twin = f"{col}_es"
+            if twin not in row:
+                continue  # a missing column is a header problem, reported by load()
+            if row[col].strip() and not row[twin].strip():
+                out.append(f"{label}: {twin} is empty; it must hold the Spanish of {col} "
+                           f"({row[col][:60]!r})")
+            elif row[twin].strip() and not row[col].strip():
+                out.append(f"{label}: {twin} is filled but {col} is empty (the Spanish "
+                           "translates the English cell)")
         if "date_precision" in row and row["date"] and valid_iso_date(row["date"]) \
                 and row["date_precision"] in ("day", "month", "year") \
                 and _precision(row["date"]) != row["date_precision"]:
@@ -475,85 +496,180 @@ def write_bibtex(root: Path | None = None) -> Path:
 
 
 # --------------------------------------------------------------------------- tables for the book
-def source_links(cell: str, sources: pd.DataFrame) -> str:
+#: Vote words and verdicts in the order the tables list them (English: the data's values).
+VOTES = ("yes", "no", "absent", "recused")
+VERDICTS = ("supported", "partly supported", "contradicted", "unverified")
+
+
+def text_column(df: pd.DataFrame, table: str, column: str, lang: str | None = None) -> pd.Series:
+    """``column`` of a curated table in the language in use: the English cells, or their
+    translation in ``<column>_<lang>`` (see :data:`TRANSLATED`).
+
+    A translated table without the twin column, or a row whose English cell has no
+    translation, is a :class:`CuratedDataError` naming the file and the data row (the
+    table's index is load()'s row order), never a silent fallback to English.
+    """
+    lang = i18n.language() if lang is None else lang
+    if lang == i18n.DEFAULT_LANGUAGE:
+        return df[column]
+    twin = f"{column}_{lang}"
+    where = f"data/curated/{table}.csv"
+    if twin not in df.columns:
+        raise CuratedDataError(f"{where} has no {twin} column: the {lang} edition needs the "
+                               f"translation of {column}")
+    missing = df.index[(df[column].str.strip() != "") & (df[twin].str.strip() == "")]
+    if len(missing):
+        rows = ", ".join(str(i + 1) for i in missing[:5])
+        raise CuratedDataError(f"{where} row {rows}: {twin} is empty (no {lang} text for "
+                               f"{column} {df.at[missing[0], column][:60]!r})")
+    return df[twin]
+
+
+def vote_word(vote: str, lang: str | None = None) -> str:
+    """A ``votes.csv`` vote (yes, no, absent, recused) as the tables write it."""
+    if vote not in VOTES:
+        raise ValueError(f"unknown vote {vote!r}; expected one of {', '.join(VOTES)}")
+    return tr(vote, lang=lang)
+
+
+def verdict_word(verdict: str, lang: str | None = None) -> str:
+    """A ``claims.csv`` verdict as the tables write it (Spanish: confirmado, parcialmente
+    confirmado, desmentido, no verificado)."""
+    if verdict not in VERDICTS:
+        raise ValueError(f"unknown verdict {verdict!r}; expected one of {', '.join(VERDICTS)}")
+    return tr(verdict, lang=lang)
+
+
+def _date_label(label: str, lang: str | None = None) -> str:
+    """A citation's date label in the tables: ``n.d.`` (no date) in the language in use."""
+    if label.startswith("n.d."):
+        return tr("n.d.", lang=lang) + label[len("n.d."):]
+    return label
+
+
+def source_links(cell: str, sources: pd.DataFrame, lang: str | None = None) -> str:
     """HTML links for a ``source_ids`` cell: ``<a href=url>Outlet, date</a>; ...``."""
     by_id = sources.set_index("source_id")
     labels = _year_labels(sources)
     parts = []
     for sid in split_ids(cell):
         row = by_id.loc[sid]
-        text = html.escape(f"{row['publisher']}, {labels[sid]}")
+        text = html.escape(f"{row['publisher']}, {_date_label(labels[sid], lang)}")
         parts.append(f'<a href="{html.escape(row["url"], quote=True)}">{text}</a>')
     return "; ".join(parts)
 
 
-def roll_call(votes: pd.DataFrame, meeting_date: str, jurisdiction: str) -> pd.DataFrame:
-    """The roll call of one meeting: Member, Role, Vote (yes first, then no, absent, recused)."""
+def roll_call(votes: pd.DataFrame, meeting_date: str, jurisdiction: str,
+              lang: str | None = None) -> pd.DataFrame:
+    """The roll call of one meeting: Member, Role, Vote (yes first, then no, absent, recused),
+    headers, roles and vote words in the language in use."""
     sel = votes[(votes["meeting_date"] == meeting_date) & (votes["jurisdiction"] == jurisdiction)]
     if sel.empty:
         raise KeyError(f"votes.csv has no roll call for {jurisdiction} on {meeting_date}")
     if sel["motion"].nunique() != 1:
         raise ValueError(f"{jurisdiction} {meeting_date}: more than one motion; pass one meeting's rows")
-    order = {"yes": 0, "no": 1, "absent": 2, "recused": 3}
+    order = {v: i for i, v in enumerate(VOTES)}
     out = sel.assign(_o=sel["vote"].map(order)).sort_values(["_o", "member"], kind="stable")
-    return out[["member", "role", "vote"]].rename(
-        columns={"member": "Member", "role": "Role", "vote": "Vote"}).reset_index(drop=True)
+    return pd.DataFrame({
+        tr("Member", lang=lang): out["member"].to_numpy(),
+        tr("Role", lang=lang): text_column(out, "votes", "role", lang).to_numpy(),
+        tr("Vote", lang=lang): [vote_word(v, lang) for v in out["vote"]],
+    })
 
 
 def tally(votes: pd.DataFrame, meeting_date: str, jurisdiction: str) -> dict[str, int]:
     """Counts of yes/no/absent/recused at one meeting (zeros included)."""
     sel = votes[(votes["meeting_date"] == meeting_date) & (votes["jurisdiction"] == jurisdiction)]
     counts = sel["vote"].value_counts()
-    return {k: int(counts.get(k, 0)) for k in ("yes", "no", "absent", "recused")}
+    return {k: int(counts.get(k, 0)) for k in VOTES}
 
 
-def timeline(events: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+def roll_call_caption(votes: pd.DataFrame, meeting, lang: str | None = None) -> str:
+    """The caption of a roll call: the meeting (``label`` of :func:`analysis.meetings`), its
+    motion in the language in use, and the votes recorded."""
+    sel = votes[(votes["meeting_date"] == meeting.meeting_date)
+                & (votes["jurisdiction"] == meeting.jurisdiction)]
+    motion = text_column(sel, "votes", "motion", lang).iloc[0]
+    counts = tally(votes, meeting.meeting_date, meeting.jurisdiction)
+    return tr("{label}: {motion}. Recorded here: {yes} yes, {no} no, {absent} absent.",
+              lang=lang, label=meeting.label, motion=motion, yes=counts["yes"],
+              no=counts["no"], absent=counts["absent"])
+
+
+def _shown_date(df: pd.DataFrame, lang: str | None) -> list[str]:
+    """ISO dates, with a note where only the month or the year is known."""
+    notes = {"month": "{date} (month)", "year": "{date} (year)"}
+    return [d if p == "day" else tr(notes[p], lang=lang, date=d)
+            for d, p in zip(df["date"], df["date_precision"])]
+
+
+def _by_date(df: pd.DataFrame, id_column: str) -> pd.DataFrame:
+    sort = df["date"].map(lambda d: d + "-00" * (2 - d.count("-")))
+    return df.assign(_sort=sort).sort_values(["_sort", id_column], kind="stable")
+
+
+def timeline(events: pd.DataFrame, sources: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """Events in date order: Date, Place, What happened, Numbers, Sources (HTML links)."""
-    df = events.copy()
-    df["_sort"] = df["date"].map(lambda d: d + "-00" * (2 - d.count("-")))
-    df = df.sort_values(["_sort", "event_id"], kind="stable")
-    shown = df["date"].where(df["date_precision"] == "day", df["date"] + " (" + df["date_precision"] + ")")
+    df = _by_date(events, "event_id")
+    text = lambda col: text_column(df, "events", col, lang).map(html.escape).to_numpy()  # noqa: E731
     return pd.DataFrame({
-        "Date": shown.values,
-        "Place": df["place"].values,
-        "What happened": df["what"].map(html.escape).values,
-        "Numbers": df["numbers"].map(html.escape).values,
-        "Sources": [source_links(c, sources) for c in df["source_ids"]],
+        tr("Date", lang=lang): _shown_date(df, lang),
+        tr("Place", lang=lang): text("place"),
+        tr("What happened", lang=lang): text("what"),
+        tr("Numbers", lang=lang): text("numbers"),
+        tr("Sources", lang=lang): [source_links(c, sources, lang) for c in df["source_ids"]],
     })
 
 
-def claims_table(claims: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
-    """Claims of the article: Claim (quoted), Verdict, Evidence, Sources (HTML links)."""
+def _claim_cell(quote: str, translation: str, lang: str | None) -> str:
+    """The article's words: in English as they are; in another language the translation,
+    marked as one, above the English original (``lang="en"`` for screen readers)."""
+    original = html.escape("“" + quote + "”")
+    if (i18n.language() if lang is None else lang) == i18n.DEFAULT_LANGUAGE:
+        return original
+    return (html.escape(tr("“{quote}” (translation)", lang=lang, quote=translation))
+            + "<br>" + html.escape(tr("Original:", lang=lang))
+            + f' <span lang="en">{original}</span>')
+
+
+def claims_table(claims: pd.DataFrame, sources: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """Claims of the article: Claim (quoted), Verdict, Evidence, Sources (HTML links).
+
+    The quotation is the article's English wording; another language shows its translation,
+    marked as one, with the English original beneath it."""
+    quotes = text_column(claims, "claims", "quote", lang)
     return pd.DataFrame({
-        "Claim": claims["quote"].map(lambda q: html.escape("“" + q + "”")).values,
-        "Verdict": claims["verdict"].values,
-        "Evidence": claims["evidence"].map(html.escape).values,
-        "Sources": [source_links(c, sources) for c in claims["source_ids"]],
+        tr("Claim", lang=lang): [_claim_cell(q, t, lang) for q, t in zip(claims["quote"], quotes)],
+        tr("Verdict", lang=lang): [verdict_word(v, lang) for v in claims["verdict"]],
+        tr("Evidence", lang=lang): text_column(claims, "claims", "evidence", lang)
+        .map(html.escape).to_numpy(),
+        tr("Sources", lang=lang): [source_links(c, sources, lang) for c in claims["source_ids"]],
     })
 
 
-def local_actions_table(actions: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+def local_actions_table(actions: pd.DataFrame, sources: pd.DataFrame,
+                        lang: str | None = None) -> pd.DataFrame:
     """Local actions in date order: Date, Place, Kind, What, Amount (USD), Outcome, Sources."""
-    df = actions.copy()
-    df["_sort"] = df["date"].map(lambda d: d + "-00" * (2 - d.count("-")))
-    df = df.sort_values(["_sort", "action_id"], kind="stable")
-    amount = df["amount_usd"].map(lambda a: f"${int(a):,}" if a else "")
+    df = _by_date(actions, "action_id")
+    amount = df["amount_usd"].map(lambda a: "$" + i18n.format_int(int(a), lang) if a else "")
     return pd.DataFrame({
-        "Date": df["date"].values,
-        "Place": (df["jurisdiction"] + ", " + df["state"]).values,
-        "Kind": df["kind"].values,
-        "What": df["description"].map(html.escape).values,
-        "Amount (USD)": amount.values,
-        "Outcome": df["outcome"].map(html.escape).values,
-        "Sources": [source_links(c, sources) for c in df["source_ids"]],
+        tr("Date", lang=lang): _shown_date(df, lang),
+        tr("Place", lang=lang): (df["jurisdiction"] + ", " + df["state"]).to_numpy(),
+        tr("Kind", lang=lang): [tr(k, lang=lang) for k in df["kind"]],
+        tr("What", lang=lang): text_column(df, "local_actions", "description", lang)
+        .map(html.escape).to_numpy(),
+        tr("Amount (USD)", lang=lang): amount.to_numpy(),
+        tr("Outcome", lang=lang): text_column(df, "local_actions", "outcome", lang)
+        .map(html.escape).to_numpy(),
+        tr("Sources", lang=lang): [source_links(c, sources, lang) for c in df["source_ids"]],
     })
 
 
-def verdict_counts(claims: pd.DataFrame) -> pd.DataFrame:
+def verdict_counts(claims: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """How many claims got each verdict (all four verdicts listed, zeros included)."""
-    order = ["supported", "partly supported", "contradicted", "unverified"]
     counts = claims["verdict"].value_counts()
-    return pd.DataFrame({"Verdict": order, "Claims": [int(counts.get(v, 0)) for v in order]})
+    return pd.DataFrame({tr("Verdict", lang=lang): [verdict_word(v, lang) for v in VERDICTS],
+                         tr("Claims", lang=lang): [int(counts.get(v, 0)) for v in VERDICTS]})
 
 
 def style(df: pd.DataFrame, caption: str | None = None, min_widths: dict[str, float] | None = None):
@@ -561,7 +677,8 @@ def style(df: pd.DataFrame, caption: str | None = None, min_widths: dict[str, fl
 
     Cells are already HTML-escaped by the table builders above (so links survive). On a phone a
     wide table scrolls sideways inside its box instead of squeezing its columns: every column
-    keeps at least 6em, or the width given in ``min_widths`` (column name -> em).
+    keeps at least 6em, or the width given in ``min_widths`` (column name -> em; the English
+    header may be given for a translated table: it is looked up through ``tr()``).
     """
     styler = df.style.hide(axis="index")
     styler = styler.set_table_attributes('class="story-table"')
@@ -572,7 +689,7 @@ def style(df: pd.DataFrame, caption: str | None = None, min_widths: dict[str, fl
              {"selector": "caption", "props": [("caption-side", "top"), ("text-align", "left"),
                                                ("font-weight", "bold"), ("padding", "0.3em 0")]}]
     for name, width in (min_widths or {}).items():
-        j = list(df.columns).index(name)
+        j = list(df.columns).index(name if name in df.columns else tr(name))
         rules.append({"selector": f"td.col{j}, th.col{j}", "props": [("min-width", f"{width}em")]})
     styler = styler.set_table_styles(rules)
     if caption:
