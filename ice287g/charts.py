@@ -115,13 +115,30 @@ def styled():
         yield
 
 
-def category_label(category) -> str:
-    """A support type or agency type (ICE's English words, the keys of the colours) in the
-    language in use, for legends and bar labels; any other value as it is (a name)."""
+#: The name of the rest row of :func:`ice287g.analysis.top_with_rest` (translated in charts).
+REST_STATES = "All other states"
+
+
+def category_label(category, *, in_sentence: bool = False) -> str:
+    """A category as a chart shows it, in the language in use: ICE's support types and agency
+    types (the English keys of the colours) and "All other states" translated, a U.S. state's
+    name as the language writes it (:func:`ice287g.i18n.state_name`), anything else as it is
+    (a name). ``in_sentence``: the form inside a sentence ("the modelo de fuerza de tarea":
+    Spanish writes the translated common noun in lower case; English keeps ICE's capitals)."""
     text = str(category)
-    if text in SUPPORT_TYPE_COLORS or text in AGENCY_TYPE_COLORS:
-        return tr(text)
-    return text
+    if text in SUPPORT_TYPE_COLORS or text in AGENCY_TYPE_COLORS or text == REST_STATES:
+        label = tr(text)
+        if in_sentence and label != text and i18n.language() != i18n.DEFAULT_LANGUAGE:
+            label = label[:1].lower() + label[1:]
+        return label
+    return i18n.state_name(text)
+
+
+def short_date(value) -> str:
+    """A date with a short month, for chart marks: "Jan 20, 2025" / "20 ene 2025"."""
+    ts = pd.Timestamp(value)
+    return tr("{month} {day}, {year}", month=i18n.format_month(ts, short=True), day=ts.day,
+              year=ts.year)
 
 
 def color_for(category: str, mapping: dict[str, str] | None = None) -> str:
@@ -472,16 +489,21 @@ def lines_chart(frame: pd.DataFrame, *, title: str, ylabel: str,
 
 def barh_chart(values: pd.Series, *, title: str, xlabel: str, ylabel: str,
                highlight: Iterable[str] = (), source: str | None = None, note: str | None = None,
-               fmt: str = "{:,.0f}"):
+               fmt: str = "{:,.0f}", labels: dict | None = None):
     """Horizontal bars, largest on top, values written at the bar ends; ``highlight``ed
-    categories in the highlight colour, the rest in blue (a rest/other row in grey)."""
+    categories in the highlight colour, the rest in blue (a rest/other row in grey).
+
+    Bars are labelled ``labels[key]`` when given, else :func:`category_label` (state names,
+    support and agency types in the language in use); ``highlight`` and the rest row are
+    told by the index's own values."""
     values = values.iloc[::-1]
     fig, ax = plt.subplots(figsize=(6.4, 0.42 * len(values) + 1.6))
     hl = set(highlight)
     colors = [HIGHLIGHT_COLOR if k in hl else
               (CONTEXT_COLOR if str(k).lower().startswith("all other") else PALETTE["blue"])
               for k in values.index]
-    ax.barh([category_label(k) for k in values.index], values.to_numpy(), color=colors)
+    names = [labels[k] if labels and k in labels else category_label(k) for k in values.index]
+    ax.barh(names, values.to_numpy(), color=colors)
     for i, v in enumerate(values.to_numpy()):
         ax.text(v, i, " " + fmt.format(v), va="center", ha="left", fontsize=11.5)
     ax.set_xlim(0, float(values.max()) * 1.15)
