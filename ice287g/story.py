@@ -653,7 +653,7 @@ def local_actions_table(actions: pd.DataFrame, sources: pd.DataFrame,
     df = _by_date(actions, "action_id")
     amount = df["amount_usd"].map(lambda a: "$" + i18n.format_int(int(a), lang) if a else "")
     return pd.DataFrame({
-        tr("Date", lang=lang): _shown_date(df, lang),
+        tr("Date", lang=lang): df["date"].to_numpy(),
         tr("Place", lang=lang): (df["jurisdiction"] + ", " + df["state"]).to_numpy(),
         tr("Kind", lang=lang): [tr(k, lang=lang) for k in df["kind"]],
         tr("What", lang=lang): text_column(df, "local_actions", "description", lang)
