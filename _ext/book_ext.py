@@ -197,6 +197,23 @@ LOOKUP_DOC = "chapters/find-an-agency"
 LOOKUP_DATA = ("_static", "lookup", "agreements.json")
 
 
+class AgencyLookup(SphinxDirective):
+    """``{agency-lookup}``: the Find an agency page's controls and table in the edition's
+    language (``ice287g.lookup.page_html``; the page's words are in ice287g/locale/)."""
+
+    def run(self):
+        from ice287g import i18n, lookup
+
+        lang = (self.config.language or i18n.DEFAULT_LANGUAGE).split("_")[0]
+        for path in lookup.page_dependencies():
+            self.env.note_dependency(str(path))
+        try:
+            body = lookup.page_html(lang, Path(self.env.srcdir) / "data" / "processed")
+        except (OSError, ValueError, KeyError) as err:  # TranslationError is a KeyError
+            raise self.error(f"agency-lookup: {err}") from None
+        return [nodes.raw("", body, format="html")]
+
+
 def _lookup_assets(app, pagename, templatename, context, doctree):
     """The lookup page's script and stylesheet, on that page only (Sphinx >= 3.5 adds a file
     given during html-page-context to the current page)."""
@@ -301,6 +318,7 @@ def setup(app):
     app.connect("config-inited", _repository_substitutions)
     app.add_css_file("book/custom.css")
     app.add_directive("data-downloads", DataDownloads)
+    app.add_directive("agency-lookup", AgencyLookup)
     app.connect("html-page-context", _page_context)
     app.connect("html-page-context", _fix_citation_list_role)
     app.connect("html-page-context", _fix_code_toggle_label)

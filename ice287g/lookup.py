@@ -170,3 +170,182 @@ def write(path: Path | str, processed_dir: Path | str | None = None) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+# ------------------------------------------------------------------ the page, in each language
+#
+# Every word of the page's controls and of its script is here, in English: the key of its
+# translation (ice287g/locale/<lang>/lookup.json, through i18n.tr). The book's Sphinx extension
+# renders :func:`page_html` in the edition's language where chapters/find-an-agency.md has its
+# ``{agency-lookup}`` directive; the page carries the script's words for that language as JSON
+# (``<script type="application/json" id="lookup-texts">``), so lookup.js holds no words and
+# no copy of its logic per language. agreements.json (the data) is the same in every edition.
+
+#: The table's columns: the key the script sorts by, and the header.
+TABLE_COLUMNS = [("agency", "Agency"), ("state", "State"), ("county", "County"),
+                 ("type", "Agency type"), ("support", "Support type"),
+                 ("signed", "Signed (per ICE)"), ("first", "First on a list"),
+                 ("last", "Last seen"), ("status", "Status")]
+#: The "Show" filter's options.
+STATUS_OPTIONS = [("all", "All agreements"), ("listed", "Still listed"),
+                  ("left", "Left the list")]
+#: The "Sort by" options (``-desc``: newest first).
+SORT_OPTIONS = [("state", "State, then agency"), ("agency", "Agency"), ("county", "County"),
+                ("type", "Agency type"), ("support", "Support type"),
+                ("signed", "Signed, oldest first"), ("signed-desc", "Signed, newest first"),
+                ("first", "First on a list, oldest first"),
+                ("first-desc", "First on a list, newest first"),
+                ("last", "Last seen, oldest first"), ("status", "Still listed first")]
+#: The page's fixed texts.
+PAGE_TEXTS = {
+    "search": "Agency, county or state",
+    "show": "Show",
+    "sort": "Sort by",
+    "hint": ("Letter case, accents and apostrophes do not matter (\"sheriffs\" finds "
+             "\"Sheriff’s\"); every word you type must appear. The address of the page keeps "
+             "what you typed, so you can share it."),
+    "loading": "Loading the agreements…",
+    "caption": ("Agreements matching the search; choose an agency's name for its listing "
+                "history"),
+    "more": "Show all",
+    "noscript": "This search needs JavaScript. The same data is in {file} on the {page} page.",
+    "downloads": "Downloads",
+}
+#: The script's texts (``{name}``: filled in by the script).
+SCRIPT_TEXTS = {
+    "listed": "Still listed",
+    "uncounted": "Not on a counted list",
+    "left": "Left: last seen {seen}, not on the list of {next}",
+    "seenOnList": "{seen} (list of {list})",
+    "pickHint": ": show its listing history",
+    "countOne": "1 agreement",
+    "countMany": "{n} agreements",
+    "matchOne": "1 agreement matches “{q}”",
+    "matchMany": "{n} agreements match “{q}”",
+    "split": "{what} ({listed} still listed, {left} left the list)",
+    "showing": "; showing the first {n}",
+    "noneMatch": "No agreement matches “{q}”.",
+    "none": "No agreement.",
+    "stateWithout": "ICE's lists in this book's archive show no agreement in {state}.",
+    "more": "Show all {n} matching agreements",
+    "error": ("The agreements could not be loaded ({error}); download agreements.csv from the "
+              "Downloads page instead."),
+    "yes": "yes",
+    "no": "no",
+    "historyTitle": "Listing history: {agency}",
+    "signed": "signed {date} (per ICE)",
+    "history": ("On {n} of the {total} lists of the archive, from {first} to {last}; first on "
+                "{firstOn}, last seen {seen}"),
+    "gapsOne": "; missing from 1 stretch of lists in between",
+    "gapsMany": "; missing from {n} stretches of lists in between",
+    "spellsCaption": "Stretches of consecutive ICE lists with and without this agreement",
+    "onList": "On the list",
+    "from": "From",
+    "to": "To",
+    "lists": "Lists",
+    "link": "Link to this agreement",
+    "close": "Close the history",
+}
+
+
+def _words(values) -> list[str]:
+    return sorted({str(v) for v in values if str(v).strip()})
+
+
+def texts(lang: str | None = None, *, agency_types=(), support_types=(), states=()) -> dict:
+    """The script's words in ``lang`` (default: the language in use), as the page carries them:
+
+    - ``texts``: :data:`SCRIPT_TEXTS` translated, and ``columns``: each column's header (the
+      phone layout's labels);
+    - ``labels``: each agency type and support type (ICE's English words, the data's values)
+      as the table shows it;
+    - ``states``: the state names written otherwise in the language (i18n.state_name), for
+      the "no agreement in ..." sentence and for searching by them; the table cells keep
+      ICE's names;
+    - ``thousands``: the language's thousands separator (i18n.FORMATS).
+
+    A text without a translation raises :class:`~ice287g.i18n.TranslationError`.
+    """
+    from . import i18n
+
+    lang = i18n.language() if lang is None else lang
+    labels = {v: i18n.tr(v, lang) for v in _words([*agency_types, *support_types])}
+    names = {s: i18n.state_name(s, lang) for s in _words(states)}
+    return {
+        "lang": lang,
+        "texts": {key: i18n.tr(text, lang) for key, text in SCRIPT_TEXTS.items()},
+        "columns": {key: i18n.tr(text, lang) for key, text in TABLE_COLUMNS},
+        "labels": labels,
+        "states": {s: n for s, n in names.items() if n != s},
+        "thousands": i18n.FORMATS[lang]["thousands"],
+    }
+
+
+def page_values(processed_dir: Path | str | None = None) -> dict[str, list[str]]:
+    """The agency types, support types and state names the page can show: those of
+    agreements.csv, and every state of the map shapes (a state without agreements is named)."""
+    from . import load, maps
+
+    agr = load.agreements(processed_dir)
+    return {"agency_types": _words(agr["agency_type"]),
+            "support_types": _words(agr["support_type"]),
+            "states": _words([*agr["state"], *maps.load_shapes().states["name"]])}
+
+
+def page_html(lang: str | None = None, processed_dir: Path | str | None = None) -> str:
+    """The page's controls, table and texts in ``lang`` (the ``{agency-lookup}`` directive)."""
+    import html
+
+    from . import i18n
+
+    lang = i18n.language() if lang is None else lang
+
+    def t(text: str) -> str:
+        return html.escape(i18n.tr(text, lang), quote=False)
+
+    def options(items) -> str:
+        return "".join(f'<option value="{value}">{t(text)}</option>' for value, text in items)
+
+    heads = "".join(f'<th scope="col" data-sort="{key}"><button type="button">{t(text)}'
+                    "</button></th>" for key, text in TABLE_COLUMNS)
+    words = json.dumps(texts(lang, **page_values(processed_dir)), ensure_ascii=False,
+                       separators=(",", ":"), sort_keys=True)
+    # Inside <script>, "</" would end the element: JSON allows "<\/".
+    words = words.replace("</", "<\\/")
+    downloads = f'<a href="downloads.html">{t(PAGE_TEXTS["downloads"])}</a>'
+    noscript = t(PAGE_TEXTS["noscript"]).format(file="<code>agreements.csv</code>",
+                                                page=downloads)
+    return "\n".join([
+        '<div id="agency-lookup" class="agency-lookup">',
+        '<div class="lookup-controls">',
+        '<div class="lookup-field lookup-q"><label for="lookup-q">'
+        f'{t(PAGE_TEXTS["search"])}</label><input id="lookup-q" type="search" name="q" '
+        'autocomplete="off" spellcheck="false" aria-describedby="lookup-hint" '
+        'aria-controls="lookup-table"></div>',
+        f'<div class="lookup-field"><label for="lookup-status">{t(PAGE_TEXTS["show"])}</label>'
+        f'<select id="lookup-status">{options(STATUS_OPTIONS)}</select></div>',
+        f'<div class="lookup-field"><label for="lookup-sort">{t(PAGE_TEXTS["sort"])}</label>'
+        f'<select id="lookup-sort">{options(SORT_OPTIONS)}</select></div>',
+        "</div>",
+        f'<p id="lookup-hint" class="lookup-hint">{t(PAGE_TEXTS["hint"])}</p>',
+        f'<p id="lookup-count" role="status" aria-live="polite">{t(PAGE_TEXTS["loading"])}</p>',
+        '<section id="lookup-history" aria-labelledby="lookup-history-title" hidden></section>',
+        '<table id="lookup-table" class="lookup-table">',
+        f'<caption class="visually-hidden">{t(PAGE_TEXTS["caption"])}</caption>',
+        f"<thead><tr>{heads}</tr></thead>",
+        '<tbody id="lookup-body"></tbody>',
+        "</table>",
+        f'<button type="button" id="lookup-more" hidden>{t(PAGE_TEXTS["more"])}</button>',
+        f'<script type="application/json" id="lookup-texts">{words}</script>',
+        "</div>",
+        f"<noscript><p>{noscript}</p></noscript>",
+    ]) + "\n"
+
+
+def page_dependencies() -> list[Path]:
+    """Files whose change must re-render the page (the Sphinx directive notes them)."""
+    from importlib import resources
+
+    root = Path(str(resources.files("ice287g")))
+    return [Path(__file__), root / "i18n.py",
+            *sorted((root / "locale").glob("*/*.json"))]

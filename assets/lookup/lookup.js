@@ -1,6 +1,9 @@
 /* Find an agency: filter every agreement ICE ever listed as the reader types (no kernel, no
  * library). The data, agreements.json beside this file, is written at book build time by
  * ice287g.lookup from the committed data/processed/ (see ice287g/lookup.py for its shape).
+ * Every word the script writes comes from the page: the JSON in #lookup-texts, which the
+ * book renders in the edition's language (ice287g.lookup.texts; English is the key of each
+ * translation in ice287g/locale/<lang>/lookup.json). The script holds no words of its own.
  *
  * Why no library: a linear scan of about two thousand pre-folded strings takes a few
  * milliseconds; list.js, fuse.js or DataTables would add 20 to 120 KB and a dependency for
@@ -20,6 +23,22 @@
   var count = $("lookup-count"), tbody = $("lookup-body"), more = $("lookup-more");
   var panel = $("lookup-history"), table = $("lookup-table");
   var api = window.ice287gLookup = { timings: [], ready: false };
+  var S = JSON.parse($("lookup-texts").textContent);
+  api.lang = S.lang;
+  // A text of the page's language, its {name} fields filled in; a missing one is an error
+  // (in the console and the tests), never an English fallback.
+  function t(key, vals) {
+    var s = S.texts[key];
+    if (typeof s !== "string") throw new Error("lookup: no text " + key + " for " + S.lang);
+    return s.replace(/\{(\w+)\}/g, function (m, k) {
+      return vals && Object.prototype.hasOwnProperty.call(vals, k) ? String(vals[k]) : m;
+    });
+  }
+  // Thousands grouped the language's way (i18n.FORMATS: "1,551" in both editions).
+  function num(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, S.thousands); }
+  // An agency or support type as the table shows it; a state as the language writes it.
+  function label(v) { return (v && S.labels[v]) || v; }
+  function stateName(v) { return (v && S.states[v]) || v; }
   // Sphinx's searchtools.js (on every page, for the search box) runs a search for any ?q= in
   // the address once the page is ready, and throws on a page without #search-results. Here
   // ?q= is this page's own query: keep Sphinx's search for its search page. (This deferred
@@ -51,7 +70,7 @@
       var sp = r[7];
       var row = {
         id: r[0], agency: r[1], state: data.states[r[2]] || "", county: r[3],
-        type: data.agency_types[r[4]] || "", support: data.support_types[r[5]] || "",
+        type: label(data.agency_types[r[4]] || ""), support: label(data.support_types[r[5]] || ""),
         signed: r[6], spells: sp,
         first: sp.length ? sp[0] : -1, last: sp.length ? sp[sp.length - 1] : -1
       };
@@ -59,7 +78,10 @@
       // often months after that list's own date when the page did not change.
       row.seen = row.last < 0 ? "" : (data.seen ? data.seen[row.last] : data.pubs[row.last].slice(0, 10));
       row.listed = row.last === last;
-      row.key = " " + fold(row.agency + " " + row.county + " " + row.state);
+      // Found by ICE's names, and by a state's name in the page's language too.
+      var named = stateName(row.state);
+      row.key = " " + fold(row.agency + " " + row.county + " " + row.state +
+                           (named !== row.state ? " " + named : ""));
       return row;
     });
   }
@@ -101,28 +123,33 @@
   function lastSeen(r) {
     if (r.last < 0) return "";
     var p = pub(r.last);
-    return r.seen && r.seen !== p.slice(0, 10) ? r.seen + " (list of " + p + ")" : p;
+    return r.seen && r.seen !== p.slice(0, 10) ? t("seenOnList", { seen: r.seen, list: p }) : p;
   }
 
   function statusText(r) {
-    if (r.listed) return "Still listed";
-    if (r.last < 0) return "Not on a counted list";
-    return "Left: last seen " + r.seen + ", not on the list of " + pub(r.last + 1);
+    if (r.listed) return t("listed");
+    if (r.last < 0) return t("uncounted");
+    return t("left", { seen: r.seen, next: pub(r.last + 1) });
+  }
+
+  // One cell, labelled with its column's header (the phone layout shows the label).
+  function cell(key, text, cls) {
+    return "<td data-label=\"" + esc(S.columns[key]) + "\"" + (cls ? " class=\"" + cls + "\"" : "") +
+      ">" + text + "</td>";
   }
 
   function rowHtml(r) {
     return "<tr data-id=\"" + esc(r.id) + "\">" +
-      "<td data-label=\"Agency\"><button type=\"button\" class=\"lookup-pick\" aria-controls=\"lookup-history\">" +
-      esc(r.agency) + "<span class=\"visually-hidden\">: show its listing history</span></button></td>" +
-      "<td data-label=\"State\">" + esc(r.state) + "</td>" +
-      "<td data-label=\"County\">" + esc(r.county) + "</td>" +
-      "<td data-label=\"Agency type\">" + esc(r.type) + "</td>" +
-      "<td data-label=\"Support type\">" + esc(r.support) + "</td>" +
-      "<td data-label=\"Signed (per ICE)\">" + esc(r.signed) + "</td>" +
-      "<td data-label=\"First on a list\">" + esc(pub(r.first)) + "</td>" +
-      "<td data-label=\"Last seen\">" + esc(lastSeen(r)) + "</td>" +
-      "<td data-label=\"Status\" class=\"" + (r.listed ? "lookup-listed" : "lookup-left") + "\">" +
-      esc(statusText(r)) + "</td></tr>";
+      cell("agency", "<button type=\"button\" class=\"lookup-pick\" aria-controls=\"lookup-history\">" +
+        esc(r.agency) + "<span class=\"visually-hidden\">" + esc(t("pickHint")) + "</span></button>") +
+      cell("state", esc(r.state)) +
+      cell("county", esc(r.county)) +
+      cell("type", esc(r.type)) +
+      cell("support", esc(r.support)) +
+      cell("signed", esc(r.signed)) +
+      cell("first", esc(pub(r.first))) +
+      cell("last", esc(lastSeen(r))) +
+      cell("status", esc(statusText(r)), r.listed ? "lookup-listed" : "lookup-left") + "</tr>";
   }
 
   function render() {
@@ -132,19 +159,20 @@
     var left = 0;
     for (var j = 0; j < n; j++) if (!matched[j].listed) left++;
     var q = input.value.trim();
-    var what = n === 1 ? "1 agreement" : n.toLocaleString("en-US") + " agreements";
-    var msg = (q ? what + " match \u201c" + q + "\u201d" : what) +
-      " (" + (n - left).toLocaleString("en-US") + " still listed, " +
-      left.toLocaleString("en-US") + " left the list)";
-    if (n > shown) msg += "; showing the first " + shown.toLocaleString("en-US");
-    var none = q ? "No agreement matches \u201c" + q + "\u201d." : "No agreement.";
+    var what = q ? t(n === 1 ? "matchOne" : "matchMany", { n: num(n), q: q })
+      : t(n === 1 ? "countOne" : "countMany", { n: num(n) });
+    var msg = t("split", { what: what, listed: num(n - left), left: num(left) });
+    if (n > shown) msg += t("showing", { n: num(shown) });
+    var none = q ? t("noneMatch", { q: q }) : t("none");
     var folded = fold(q);
     (D.states_without || []).forEach(function (st) {
-      if (fold(st) === folded) none = "ICE's lists in this book's archive show no agreement in " + st + ".";
+      if (fold(st) === folded || fold(stateName(st)) === folded) {
+        none = t("stateWithout", { state: stateName(st) });
+      }
     });
     count.textContent = n ? msg + "." : none;
     more.hidden = n <= shown;
-    more.textContent = "Show all " + n.toLocaleString("en-US") + " matching agreements";
+    more.textContent = t("more", { n: num(n) });
   }
 
   function filter() {
@@ -196,26 +224,27 @@
       if (p[0]) nListed += n;
       bars.push("<span class=\"" + (p[0] ? "on" : "off") + "\" style=\"left:" +
         (100 * p[1] / total).toFixed(2) + "%;width:" + Math.max(100 * n / total, 0.4).toFixed(2) + "%\"></span>");
-      rows.push("<tr><td>" + (p[0] ? "yes" : "no") + "</td><td>" + esc(pub(p[1])) + "</td><td>" +
+      rows.push("<tr><td>" + esc(t(p[0] ? "yes" : "no")) + "</td><td>" + esc(pub(p[1])) + "</td><td>" +
         esc(pub(p[2])) + "</td><td>" + n + "</td></tr>");
     });
     var gaps = parts.filter(function (p) { return !p[0] && p[2] < total - 1; }).length;
     panel.innerHTML =
-      "<h2 id=\"lookup-history-title\" tabindex=\"-1\">Listing history: " + esc(r.agency) + "</h2>" +
+      "<h2 id=\"lookup-history-title\" tabindex=\"-1\">" + esc(t("historyTitle", { agency: r.agency })) + "</h2>" +
       "<p>" + esc([r.state, r.county, r.type, r.support].filter(Boolean).join(" \u00b7 ")) +
-      (r.signed ? " \u00b7 signed " + esc(r.signed) + " (per ICE)" : "") + "</p>" +
-      "<p><strong>" + esc(statusText(r)) + ".</strong> On " + nListed + " of the " + total +
-      " lists of the archive, from " + esc(D.pubs[0]) + " to " + esc(D.pubs[total - 1]) +
-      "; first on " + esc(pub(r.first)) + ", last seen " + esc(lastSeen(r)) +
-      (gaps ? "; missing from " + gaps + (gaps === 1 ? " stretch" : " stretches") + " of lists in between" : "") + ".</p>" +
+      (r.signed ? " \u00b7 " + esc(t("signed", { date: r.signed })) : "") + "</p>" +
+      "<p><strong>" + esc(statusText(r)) + ".</strong> " + esc(t("history", {
+        n: num(nListed), total: num(total), first: D.pubs[0], last: D.pubs[total - 1],
+        firstOn: pub(r.first), seen: lastSeen(r) })) +
+      (gaps ? esc(gaps === 1 ? t("gapsOne") : t("gapsMany", { n: num(gaps) })) : "") + ".</p>" +
       "<div class=\"lookup-bar\" aria-hidden=\"true\">" + bars.join("") + "</div>" +
       "<div class=\"lookup-bar-axis\" aria-hidden=\"true\"><span>" + esc(D.pubs[0].slice(0, 4)) +
       "</span><span>" + esc(D.pubs[total - 1].slice(0, 10)) + "</span></div>" +
-      "<table class=\"lookup-spells\"><caption>Stretches of consecutive ICE lists with and without this agreement</caption>" +
-      "<thead><tr><th scope=\"col\">On the list</th><th scope=\"col\">From</th><th scope=\"col\">To</th>" +
-      "<th scope=\"col\">Lists</th></tr></thead><tbody>" + rows.join("") + "</tbody></table>" +
-      "<p class=\"lookup-links\"><a href=\"?id=" + encodeURIComponent(r.id) + "\">Link to this agreement</a>" +
-      " \u00b7 <button type=\"button\" id=\"lookup-close\">Close the history</button></p>";
+      "<table class=\"lookup-spells\"><caption>" + esc(t("spellsCaption")) + "</caption>" +
+      "<thead><tr><th scope=\"col\">" + esc(t("onList")) + "</th><th scope=\"col\">" + esc(t("from")) +
+      "</th><th scope=\"col\">" + esc(t("to")) + "</th>" +
+      "<th scope=\"col\">" + esc(t("lists")) + "</th></tr></thead><tbody>" + rows.join("") + "</tbody></table>" +
+      "<p class=\"lookup-links\"><a href=\"?id=" + encodeURIComponent(r.id) + "\">" + esc(t("link")) + "</a>" +
+      " \u00b7 <button type=\"button\" id=\"lookup-close\">" + esc(t("close")) + "</button></p>";
     panel.hidden = false;
     panel.setAttribute("data-id", r.id);
     $("lookup-close").addEventListener("click", function () {
@@ -266,7 +295,6 @@
     if (!res.ok) throw new Error("HTTP " + res.status);
     return res.json();
   }).then(start).catch(function (err) {
-    count.textContent = "The agreements could not be loaded (" + err.message + "); download " +
-      "agreements.csv from the Downloads page instead.";
+    count.textContent = t("error", { error: err.message });
   });
 })();

@@ -1,0 +1,295 @@
+"""Find an agency in Spanish (issue 14): the page's words come from ice287g.lookup in the
+edition's language, and the script shows only words the page gives it.
+
+The unit tests check the strings tables (every English text of the page and of the script has
+a Spanish one, the script uses exactly those keys and types none of the English words itself);
+the built-book and browser tests read and drive the Spanish edition's page
+(``es/chapters/find-an-agency.html``) like a Spanish-speaking reader.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import re
+
+import pytest
+
+from book_browser import DESKTOP, PHONE, close_page, open_page
+from conftest import REPO
+from ice287g import i18n, lookup
+
+PROCESSED = REPO / "data" / "processed"
+SCRIPT = REPO / "assets" / "lookup" / "lookup.js"
+ES_PAGE = "es/chapters/find-an-agency.html"
+EN_PAGE = "chapters/find-an-agency.html"
+
+
+def english_texts() -> list[str]:
+    """Every English text of the page and of its script."""
+    return [*(text for _, text in lookup.TABLE_COLUMNS), *(t for _, t in lookup.STATUS_OPTIONS),
+            *(t for _, t in lookup.SORT_OPTIONS), *lookup.PAGE_TEXTS.values(),
+            *lookup.SCRIPT_TEXTS.values()]
+
+
+def csv_rows(name: str) -> list[dict]:
+    with (PROCESSED / name).open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def page_words(page_html: str) -> dict:
+    found = re.search(r'<script type="application/json" id="lookup-texts">(.*?)</script>',
+                      page_html, re.S)
+    assert found, "the page carries no #lookup-texts"
+    return json.loads(found.group(1))
+
+
+# ------------------------------------------------------------------------- unit: strings
+def test_every_english_text_has_a_spanish_one_with_the_same_fields():
+    catalogue = i18n.catalogue("es")
+    missing = [t for t in english_texts() if t not in catalogue]
+    assert not missing, f"no Spanish for: {missing}"
+    for text in english_texts():
+        assert i18n.placeholders(catalogue[text]) == i18n.placeholders(text), text
+    # Translated, not copied: only words that are the same in both languages may match.
+    same = {t for t in english_texts() if catalogue[t] == t}
+    assert same <= {"no", "Total"}, same
+
+
+def test_spanish_texts_use_the_glossary_and_spanish_dates_of_the_formats():
+    words = lookup.texts("es", agency_types=["County", "Municipality", "State Agency"],
+                         support_types=["Task Force Model", "Jail Enforcement Model",
+                                        "Warrant Service Officer"],
+                         states=["North Carolina", "Ohio", "Hawaii"])
+    assert words["lang"] == "es"
+    assert words["labels"] == {
+        "County": "Condado", "Municipality": "Municipio", "State Agency": "Agencia estatal",
+        "Task Force Model": "Modelo de fuerza de tarea",
+        "Jail Enforcement Model": "Modelo de control en cárceles",
+        "Warrant Service Officer": "Modelo de agente de ejecución de órdenes"}
+    # Only the names written otherwise in Spanish (Ohio is Ohio).
+    assert words["states"] == {"North Carolina": "Carolina del Norte", "Hawaii": "Hawái"}
+    assert words["thousands"] == i18n.FORMATS["es"]["thousands"]
+    assert words["texts"]["listed"] == "Todavía en la lista"
+    assert words["columns"]["status"] == "Situación"
+    english = lookup.texts("en", agency_types=["County"], states=["North Carolina"])
+    assert english["labels"] == {"County": "County"} and english["states"] == {}
+    assert english["texts"] == lookup.SCRIPT_TEXTS
+
+
+def test_an_untranslated_data_value_fails_the_spanish_page_not_shows_english():
+    with pytest.raises(i18n.TranslationError, match="Sheriff Partnership Model"):
+        lookup.texts("es", support_types=["Sheriff Partnership Model"])
+    # English needs no catalogue: the value is shown as ICE wrote it.
+    assert lookup.texts("en", support_types=["Sheriff Partnership Model"])["labels"] == {
+        "Sheriff Partnership Model": "Sheriff Partnership Model"}
+
+
+def test_the_script_uses_exactly_the_texts_the_page_gives_it_and_types_no_words():
+    js = SCRIPT.read_text(encoding="utf-8")
+    used = set(re.findall(r'\bt\("(\w+)"', js))
+    used |= {k for a, b in re.findall(r't\(\w[^()]*\? "(\w+)" : "(\w+)"', js) for k in (a, b)}
+    assert used == set(lookup.SCRIPT_TEXTS), (
+        f"used but not defined: {sorted(used - set(lookup.SCRIPT_TEXTS))}; "
+        f"defined but unused: {sorted(set(lookup.SCRIPT_TEXTS) - used)}")
+    columns = set(re.findall(r'cell\("(\w+)"', js))
+    assert columns == {key for key, _ in lookup.TABLE_COLUMNS}
+    # No English sentence of the page is typed into the script (it would not be translated).
+    literals = re.findall(r'"((?:[^"\\]|\\.)*)"', js)
+    typed = [s for s in literals if len(s) > 3 and any(
+        s.strip(" .:;") and s.strip(" .:;") in text for text in english_texts())
+        and re.search(r"[A-Za-z]{3,} [a-z]{2,}", s)]
+    assert not typed, f"English words typed in lookup.js: {typed}"
+
+
+def test_the_english_page_is_the_one_the_book_had():
+    """English edition unchanged: the controls, options, headers and texts of the page as
+    chapters/find-an-agency.md carried them before the page came from code."""
+    page = lookup.page_html("en", PROCESSED)
+    assert '<label for="lookup-q">Agency, county or state</label>' in page
+    assert ('<select id="lookup-status"><option value="all">All agreements</option>'
+            '<option value="listed">Still listed</option><option value="left">Left the list'
+            "</option></select>") in page
+    assert ('<th scope="col" data-sort="signed"><button type="button">Signed (per ICE)'
+            "</button></th>") in page
+    assert ('Letter case, accents and apostrophes do not matter ("sheriffs" finds '
+            '"Sheriff’s")') in page
+    assert ('<noscript><p>This search needs JavaScript. The same data is in <code>'
+            'agreements.csv</code> on the <a href="downloads.html">Downloads</a> page.</p>'
+            "</noscript>") in page
+    assert page_words(page)["texts"] == lookup.SCRIPT_TEXTS
+
+
+def test_the_spanish_page_has_no_english_text_of_the_page():
+    page = lookup.page_html("es", PROCESSED)
+    visible = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", "", page,
+                                                           flags=re.S)))
+    catalogue = i18n.catalogue("es")
+    left = [t for t in english_texts() if catalogue[t] != t and len(t) > 3
+            and t.split("{")[0].strip() and t.split("{")[0].strip() in visible]
+    assert not left, f"English on the Spanish page: {left}"
+    assert '<label for="lookup-q">Agencia, condado o estado</label>' in page
+    assert '<a href="downloads.html">Descargas</a>' in page
+    words = page_words(page)
+    assert words["lang"] == "es"
+    # Every agency type, support type and state of the data has its Spanish form.
+    values = lookup.page_values(PROCESSED)
+    assert set(words["labels"]) == set(values["agency_types"]) | set(values["support_types"])
+    assert words["states"]["New York"] == "Nueva York"
+    assert all(v != k for k, v in words["labels"].items())
+
+
+def test_the_page_is_rerendered_when_its_words_change():
+    deps = {p.name for p in lookup.page_dependencies()}
+    assert {"lookup.py", "i18n.py", "lookup.json", "explorer.json"} <= deps
+    assert all(p.is_file() for p in lookup.page_dependencies())
+
+
+# ------------------------------------------------------------------------- the built book
+@pytest.mark.book
+def test_the_built_spanish_page_is_spanish_and_links_its_english_counterpart(built_book):
+    es = (built_book / ES_PAGE).read_text(encoding="utf-8")
+    en = (built_book / EN_PAGE).read_text(encoding="utf-8")
+    assert re.search(r'<html[^>]* lang="es"', es)
+    assert page_words(es)["lang"] == "es" and page_words(en)["lang"] == "en"
+    assert "Agencia, condado o estado" in es and "Agency, county or state" not in es
+    assert "Agency, county or state" in en
+    # The data file is the same in both editions (the words are in the page, not the data).
+    assert (built_book / "es/_static/lookup/agreements.json").read_bytes() == (
+        built_book / "_static/lookup/agreements.json").read_bytes()
+
+
+# ------------------------------------------------------------------------- in chromium
+@pytest.fixture
+def spanish_page(book_server, chromium_browser):
+    opened = []
+
+    def open_(query: str = "", viewport=DESKTOP):
+        page, visit = open_page(chromium_browser, book_server.base + ES_PAGE + query,
+                                viewport=viewport)
+        page.wait_for_function("window.ice287gLookup && window.ice287gLookup.ready",
+                               timeout=15_000)
+        opened.append((page, visit))
+        return page, visit
+
+    yield open_
+    for page, visit in opened:
+        problems = visit.problems()
+        close_page(page)
+        assert not problems, "\n".join(problems)
+
+
+def row_texts(page) -> list[dict]:
+    return page.locator("#lookup-body tr").evaluate_all(
+        "trs => trs.map(tr => Object.fromEntries(Array.from(tr.cells).map("
+        "td => [td.dataset.label, td.innerText.replace(': ver su historial en las listas', '')"
+        ".trim()])))")
+
+
+def key_west() -> dict:
+    return next(r for r in csv_rows("agreements.csv")
+                if r["agency"] == "Key West Police Department" and r["state"] == "Florida")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_spanish_reader_finds_key_west_by_its_english_name(spanish_page, viewport):
+    kw = key_west()
+    page, _ = spanish_page(viewport=viewport)
+    assert page.evaluate("document.documentElement.lang") == "es"
+    page.get_by_label("Agencia, condado o estado").fill("key west police")
+    rows = row_texts(page)
+    assert [r["Agencia"] for r in rows] == ["Key West Police Department"], rows
+    row = rows[0]
+    # ICE's names stay as ICE wrote them; the book's words are Spanish.
+    assert row["Estado"] == "Florida" and row["Condado"] == kw["county"]
+    assert row["Tipo de agencia"] == "Municipio" and kw["agency_type"] == "Municipality"
+    assert row["Modelo"] == i18n.tr(kw["support_type"], "es") != kw["support_type"]
+    assert row["Firmado (según ICE)"] == kw["signed"]
+    assert row["Situación"] == "Todavía en la lista"
+    count = page.locator("#lookup-count").inner_text()
+    assert count.startswith("1 acuerdo coincide con “key west police” (1 todavía en la lista"), count
+    if viewport is PHONE:  # the card layout labels each line with the Spanish header
+        label = page.locator("#lookup-body td").nth(1).evaluate(
+            "td => getComputedStyle(td, '::before').content")
+        assert label == '"Estado: "', label
+
+
+@pytest.mark.browser
+def test_spanish_counts_statuses_and_the_no_match_sentences(spanish_page):
+    rows = csv_rows("agreements.csv")
+    total, left = len(rows), sum(r["listed_in_latest"] == "false" for r in rows)
+    page, _ = spanish_page()
+    count = page.locator("#lookup-count").inner_text()
+    assert count == (f"{total:,} acuerdos ({total - left:,} todavía en la lista, {left:,} fuera "
+                     "de la lista); se muestran los primeros 100."), count
+    assert page.locator("#lookup-more").inner_text() == f"Mostrar los {total:,} acuerdos que coinciden"
+    page.get_by_label("Mostrar").select_option("left")
+    statuses = {r["Situación"].split(":")[0] for r in row_texts(page)}
+    assert statuses == {"Fuera"}, statuses
+    first = row_texts(page)[0]["Situación"]
+    assert re.fullmatch(r"Fuera: visto por última vez el \d{4}-\d\d-\d\d; no figura en la lista "
+                        r"del \d{4}-\d\d-\d\d.*", first), first
+    page.get_by_label("Mostrar").select_option("all")
+    box = page.get_by_label("Agencia, condado o estado")
+    box.fill("ninguna agencia se llama así")
+    assert page.locator("#lookup-count").inner_text() == (
+        "Ningún acuerdo coincide con “ninguna agencia se llama así”.")
+    listed = {r["state"] for r in rows}
+    assert "California" not in listed
+    box.fill("california")
+    assert page.locator("#lookup-count").inner_text() == (
+        "Las listas de ICE del archivo de este libro no muestran ningún acuerdo en California.")
+
+
+@pytest.mark.browser
+def test_a_state_is_found_by_its_spanish_name_too(spanish_page):
+    carolina = [r for r in csv_rows("agreements.csv") if r["state"] == "North Carolina"]
+    assert carolina, "no North Carolina agreement: pick another state written otherwise"
+    page, _ = spanish_page()
+    page.get_by_label("Agencia, condado o estado").fill("Carolina del Norte")
+    if len(carolina) > 100:
+        page.locator("#lookup-more").click()
+    rows = row_texts(page)
+    assert len(rows) == len(carolina) and {r["Estado"] for r in rows} == {"North Carolina"}
+    # ICE's name still finds them (and agencies named after the state elsewhere).
+    english = [r for r in csv_rows("agreements.csv")
+               if all(w in f"{r['agency']} {r['county']} {r['state']}".lower()
+                      for w in ("north", "carolina"))]
+    assert len(english) >= len(carolina)
+    page.get_by_label("Agencia, condado o estado").fill("north carolina")
+    assert page.locator("#lookup-count").inner_text().startswith(f"{len(english):,} acuerdos")
+
+
+@pytest.mark.browser
+def test_the_spanish_listing_history(spanish_page):
+    kw = key_west()
+    page, _ = spanish_page(f"?id={kw['agreement_id']}")
+    panel = page.locator("#lookup-history")
+    assert panel.is_visible()
+    assert panel.locator("h2").inner_text() == "Historial en las listas: Key West Police Department"
+    text = panel.inner_text()
+    assert f"firmado el {kw['signed']} (según ICE)" in text
+    assert re.search(r"Todavía en la lista\. En \d+ de las \d+ listas del archivo, del "
+                     r"\d{4}-\d\d-\d\d al \d{4}-\d\d-\d\d", text), text
+    heads = panel.locator("table thead th").all_inner_texts()
+    assert heads == ["En la lista", "Desde", "Hasta", "Listas"]
+    kinds = set(panel.locator("table tbody tr td:first-child").all_inner_texts())
+    assert kinds <= {"sí", "no"} and "sí" in kinds
+    assert panel.locator("caption").inner_text() == (
+        "Tramos de listas consecutivas de ICE con y sin este acuerdo")
+    assert panel.get_by_role("link", name="Enlace a este acuerdo").is_visible()
+    panel.get_by_role("button", name="Cerrar el historial").click()
+    assert panel.is_hidden()
+
+
+@pytest.mark.browser
+def test_sorting_by_support_type_follows_the_spanish_words(spanish_page):
+    page, _ = spanish_page("?q=florida")
+    page.get_by_label("Ordenar por").select_option("support")
+    page.locator("#lookup-more").click()
+    shown = [r["Modelo"] for r in row_texts(page)]
+    order = list(dict.fromkeys(shown))
+    assert order == sorted(order) and "Modelo de agente de ejecución de órdenes" in order, order
+    assert page.locator("th[data-sort=support]").get_attribute("aria-sort") == "ascending"
