@@ -621,6 +621,22 @@ def timeline(events: pd.DataFrame, sources: pd.DataFrame, lang: str | None = Non
     })
 
 
+def events_table(events: pd.DataFrame, ids, lang: str | None = None) -> pd.DataFrame:
+    """The named events (``event_id`` order as given): Date, What happened (in the language in
+    use), Sources (the ``source_ids`` as recorded). An unknown id is a KeyError naming it."""
+    ids = list(ids)
+    missing = [i for i in ids if i not in set(events["event_id"])]
+    if missing:
+        raise KeyError(f"events.csv lacks the event id(s) {missing}")
+    rows = events.set_index("event_id", drop=False).loc[ids]
+    rows.index = events.index[[list(events["event_id"]).index(i) for i in ids]]  # load()'s rows
+    return pd.DataFrame({
+        tr("Date", lang=lang): rows["date"].to_numpy(),
+        tr("What happened", lang=lang): text_column(rows, "events", "what", lang).to_numpy(),
+        tr("Sources", lang=lang): rows["source_ids"].to_numpy(),
+    })
+
+
 def _claim_cell(quote: str, translation: str, lang: str | None) -> str:
     """The article's words: in English as they are; in another language the translation,
     marked as one, above the English original (``lang="en"`` for screen readers)."""
