@@ -42,6 +42,9 @@ class ListTables:
     used_rows: list[int] = field(default_factory=list)  # rows of usable publications
     id_of_key: dict[str, str] = field(default_factory=dict)
     collisions: list[str] = field(default_factory=list)  # ids two keys hash to
+    #: (state_code, normalise_agency(agency), support_type) of each entity, in the order
+    #: derive_list leaves ``entities`` (link_pending's key)
+    link_keys: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def assign_ids(pubs: list[Publication], store: RowStore, prefix: str) -> tuple[list[int], dict, list]:
@@ -205,10 +208,12 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
         if raw_text is not None:
             e.update(raw_text)
         keyed.append(((r.state, r.agency.casefold(), r.support_type,
-                       r.signed if participating else "", aid), e))
+                       r.signed if participating else "", aid), e,
+                      (r.state_code, norm[k], r.support_type)))
     # Order: state, agency, support type, signed, id (unique: a total order).
     keyed.sort(key=_FIRST)
-    t.entities = [e for _, e in keyed]
+    t.entities = [e for _, e, _ in keyed]
+    t.link_keys = [lk for _, _, lk in keyed]
     t.runs = encode_runs(t.listings, [p.id for p in pubs], t.id_col)
     return t
 
@@ -220,13 +225,27 @@ _SECOND = operator.itemgetter(1)
 def link_pending(part: ListTables, pend: ListTables) -> None:
     """Pending requests later signed: ``agreement_id`` of the agreement with the same state,
     agency and support type, first seen earliest (blank when none)."""
-    by_prefix = defaultdict(list)
-    for a in part.entities:
-        by_prefix[(a["state_code"], normalise_agency(a["agency"]), a["support_type"])].append(a)
-    for e in pend.entities:
-        cands = by_prefix.get((e["state_code"], normalise_agency(e["agency"]), e["support_type"]), [])
-        cands = sorted(cands, key=lambda a: (a["first_seen"] or "9999", a["agreement_id"]))
-        e["agreement_id"] = cands[0]["agreement_id"] if cands else ""
+    part_keys, pend_keys = _link_keys(part), _link_keys(pend)
+    wanted = set(pend_keys)
+    by_prefix = defaultdict(list)  # only the agreements some pending request may match
+    for k in itertools.compress(range(len(part_keys)), map(wanted.__contains__, part_keys)):
+        by_prefix[part_keys[k]].append(part.entities[k])
+    for e, key in zip(pend.entities, pend_keys):
+        cands = by_prefix.get(key)
+        if not cands:
+            e["agreement_id"] = ""
+            continue
+        if len(cands) > 1:
+            cands = sorted(cands, key=lambda a: (a["first_seen"] or "9999", a["agreement_id"]))
+        e["agreement_id"] = cands[0]["agreement_id"]
+
+
+def _link_keys(t: ListTables) -> list[tuple[str, str, str]]:
+    """``t.link_keys``, or (a table not made by derive_list) the same keys worked out."""
+    if len(t.link_keys) == len(t.entities):
+        return t.link_keys
+    return [(e["state_code"], normalise_agency(e["agency"]), e["support_type"])
+            for e in t.entities]
 
 
 def encode_runs(listings: list[tuple[str, str]], order: list[str], id_col: str) -> list[dict]:

@@ -389,39 +389,52 @@ def _describe(row, flag: str) -> str:
     return f"{who}"
 
 
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
+
+
 def qa_outputs(t: ListTables, pubs: list[Publication], qa: QA, label: str) -> None:
     ids = {p.id for p in pubs}
     qa.check(f"publication_ids_unique_{label}", len(pubs),
              [pid for pid, n in Counter(p.id for p in pubs).items() if n > 1],
              "publication keys are unique")
-    entity_ids = {e[t.id_col] for e in t.entities}
-    bad = [[pid, eid] for pid, eid in t.listings if pid not in ids or eid not in entity_ids]
+    entity_ids = set(map(operator.itemgetter(t.id_col), t.entities))
+    bad = []
+    if not (ids.issuperset(map(_FIRST, t.listings))
+            and entity_ids.issuperset(map(_SECOND, t.listings))):  # then name them
+        bad = [[pid, eid] for pid, eid in t.listings if pid not in ids or eid not in entity_ids]
     qa.check(f"listings_reference_known_ids_{label}", len(t.listings), bad[:10],
              "every listing names a known publication and a known id")
-    per_pub = Counter(map(operator.itemgetter(0), t.listings))
+    per_pub = Counter(map(_FIRST, t.listings))
     nd_col = "n_distinct_agreements" if t.list == "participating" else "n_distinct_requests"
     wrong = {p.id for p in pubs if p.wrong_columns}
     bad = [s["publication"] for s in t.snapshots
            if s["publication"] not in wrong and per_pub.get(s["publication"], 0) != s[nd_col]]
     qa.check(f"snapshot_counts_match_listings_{label}", len(t.snapshots), bad,
              "each publication's distinct count equals its rows in the listings table")
-    bad = [e[t.id_col] for e in t.entities
-           if e["first_seen"] and e["last_seen"] and e["first_seen"] > e["last_seen"]]
+    # The entity columns the checks below read, in one pass over the entities.
+    cols = ("first_seen", "last_seen", "last_captured", "last_publication", "listed_in_latest")
+    first_seen, last_seen, last_captured, last_pub, listed = (
+        zip(*map(operator.itemgetter(*cols), t.entities)) if t.entities else ((),) * len(cols))
+    bad = []
+    if any(map(operator.gt, first_seen, last_seen)):  # then name them
+        bad = [e[t.id_col] for e in t.entities
+               if e["first_seen"] and e["last_seen"] and e["first_seen"] > e["last_seen"]]
     qa.check(f"first_seen_not_after_last_seen_{label}", len(t.entities), bad,
              "first_seen <= last_seen for every id")
     snap_of = {s["publication"]: s for s in t.snapshots}
+    want_of = {pid: s["last_captured_at"] or s["published_at"] for pid, s in snap_of.items()}
     bad = []
-    for e in t.entities:
-        snap = snap_of.get(e["last_publication"])
-        want = (snap["last_captured_at"] or snap["published_at"]) if snap else ""
-        if e["last_captured"] != want:
-            bad.append(f"{e[t.id_col]} ({e['last_captured'] or 'blank'} vs {want or 'blank'})")
+    if list(last_captured) != [want_of.get(pid, "") for pid in last_pub]:  # then name them
+        for e in t.entities:
+            snap = snap_of.get(e["last_publication"])
+            want = (snap["last_captured_at"] or snap["published_at"]) if snap else ""
+            if e["last_captured"] != want:
+                bad.append(f"{e[t.id_col]} ({e['last_captured'] or 'blank'} vs {want or 'blank'})")
     qa.check(f"last_captured_is_last_publications_last_capture_{label}", len(t.entities), bad,
              "last_captured is the last_captured_at (else published_at) of the snapshot row "
              "of last_publication")
     slack = dt.timedelta(days=STAMP_AFTER_CAPTURE_DAYS)
-    pairs = {(e["last_seen"], e["last_captured"]) for e in t.entities}  # few distinct pairs
-    late = {(seen, cap) for seen, cap in pairs if seen and cap and
+    late = {(seen, cap) for seen, cap in set(zip(last_seen, last_captured)) if seen and cap and
             dt.datetime.fromisoformat(cap).date() + slack < dt.datetime.fromisoformat(seen).date()}
     bad = [e[t.id_col] for e in t.entities if (e["last_seen"], e["last_captured"]) in late] \
         if late else []
@@ -430,8 +443,9 @@ def qa_outputs(t: ListTables, pubs: list[Publication], qa: QA, label: str) -> No
              "date for every id (ICE's stamps are US dates; a later stamp is contradicted and "
              "out of the trend)")
     latest = t.latest
-    n_latest = sum(1 for e in t.entities if e["listed_in_latest"])
-    expect = len({aid for pid, aid in t.listings if latest and pid == latest.id})
+    n_latest = sum(map(bool, listed))
+    expect = len(set(itertools.compress(map(_SECOND, t.listings), map(
+        latest.id.__eq__, map(_FIRST, t.listings))))) if latest else 0
     qa.check(f"latest_listing_consistent_{label}", n_latest,
              [] if n_latest == expect else [f"{n_latest} flagged vs {expect} listed"],
              f"listed_in_latest marks exactly the ids on the latest trend publication "
