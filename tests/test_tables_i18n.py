@@ -112,9 +112,9 @@ def test_claims_in_spanish_show_verdicts_evidence_and_the_marked_original(tables
 
 def test_local_actions_in_spanish(tables):
     es = story.local_actions_table(tables["local_actions"], tables["sources"], lang="es")
-    assert list(es.columns) == ["Fecha", "Lugar", "Tipo", "Qué", "Monto (USD)", "Resultado",
+    assert list(es.columns) == ["Fecha", "Lugar", "Clase", "Qué", "Monto (USD)", "Resultado",
                                 "Fuentes"]
-    assert set(es["Tipo"]) <= {"votación sobre el 287(g)", "fondo de ayuda", "ordenanza",
+    assert set(es["Clase"]) <= {"votación sobre el 287(g)", "fondo de ayuda", "ordenanza",
                                "demanda", "directiva ejecutiva", "moción", "acuerdo firmado",
                                "carta"}
     assert "$100,000" in set(es["Monto (USD)"])
@@ -266,12 +266,12 @@ def test_removal_and_left_tables_in_spanish():
     matched = an.match_changed_records(removed, an.additions(ds.presence, ds.pubs, ds.agreements))
     table = an.removal_table(matched, ds.agreements, lang="es")
     assert list(table.columns) == ["Estado", "Agencia", "Modelo", "Firma", "Última lista",
-                                   "Primera ausencia", "Tipo", "Reemplazado por",
-                                   "Regla de emparejamiento", "Volvió después"]
-    assert set(table["Tipo"]) <= {"fila modificada", "retirado"}
+                                   "Primera ausencia", "Clase", "Reemplazado por",
+                                   "Emparejado por", "Volvió después"]
+    assert set(table["Clase"]) <= {"fila modificada", "retirado"}
     assert set(table["Volvió después"]) <= {"sí", "no"}
     english_rules = set(an.MATCH_RULES)
-    assert not set(table["Regla de emparejamiento"]) & english_rules
+    assert not set(table["Emparejado por"]) & english_rules
     assert any("(firmado el " in r for r in table["Reemplazado por"])
     gone = an.left_the_list(ds.agreements, ds.presence, ds.pubs)
     left = an.left_table(gone, lang="es")
