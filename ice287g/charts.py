@@ -489,13 +489,14 @@ def lines_chart(frame: pd.DataFrame, *, title: str, ylabel: str,
 
 def barh_chart(values: pd.Series, *, title: str, xlabel: str, ylabel: str,
                highlight: Iterable[str] = (), source: str | None = None, note: str | None = None,
-               fmt: str = "{:,.0f}", labels: dict | None = None):
+               fmt: str | None = None, labels: dict | None = None):
     """Horizontal bars, largest on top, values written at the bar ends; ``highlight``ed
     categories in the highlight colour, the rest in blue (a rest/other row in grey).
 
     Bars are labelled ``labels[key]`` when given, else :func:`category_label` (state names,
     support and agency types in the language in use); ``highlight`` and the rest row are
-    told by the index's own values."""
+    told by the index's own values. Values are written with :func:`ice287g.i18n.format_number`
+    unless ``fmt`` (a ``str.format`` template) is given."""
     values = values.iloc[::-1]
     fig, ax = plt.subplots(figsize=(6.4, 0.42 * len(values) + 1.6))
     hl = set(highlight)
@@ -505,7 +506,8 @@ def barh_chart(values: pd.Series, *, title: str, xlabel: str, ylabel: str,
     names = [labels[k] if labels and k in labels else category_label(k) for k in values.index]
     ax.barh(names, values.to_numpy(), color=colors)
     for i, v in enumerate(values.to_numpy()):
-        ax.text(v, i, " " + fmt.format(v), va="center", ha="left", fontsize=11.5)
+        text = i18n.format_number(v) if fmt is None else fmt.format(v)
+        ax.text(v, i, " " + text, va="center", ha="left", fontsize=11.5)
     ax.set_xlim(0, float(values.max()) * 1.15)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
