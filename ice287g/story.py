@@ -547,6 +547,16 @@ def _date_label(label: str, lang: str | None = None) -> str:
     return label
 
 
+def _publisher_label(publisher: str, lang: str | None = None) -> str:
+    """An outlet as a citation names it: outlets' names as they are; a label the book wrote
+    ("Not stated in the stored copy (article by ...)") in the language in use when the
+    bibliography's catalogue translates it (as the Spanish bibliography does, _ext/bib_style)."""
+    lang = i18n.language() if lang is None else lang
+    if lang != i18n.DEFAULT_LANGUAGE and publisher in i18n.catalogue(lang):
+        return tr(publisher, lang=lang)
+    return publisher
+
+
 def source_links(cell: str, sources: pd.DataFrame, lang: str | None = None) -> str:
     """HTML links for a ``source_ids`` cell: ``<a href=url>Outlet, date</a>; ...``."""
     by_id = sources.set_index("source_id")
@@ -554,7 +564,8 @@ def source_links(cell: str, sources: pd.DataFrame, lang: str | None = None) -> s
     parts = []
     for sid in split_ids(cell):
         row = by_id.loc[sid]
-        text = html.escape(f"{row['publisher']}, {_date_label(labels[sid], lang)}")
+        text = html.escape(f"{_publisher_label(row['publisher'], lang)}, "
+                           f"{_date_label(labels[sid], lang)}")
         parts.append(f'<a href="{html.escape(row["url"], quote=True)}">{text}</a>')
     return "; ".join(parts)
 
