@@ -14,12 +14,21 @@ it weighed with ten states): the chart's title and source line are HTML text bes
 rather than pixels in it, a state's chart is one line (its total; the table splits it by
 support and agency type), charts are palette PNGs of a few KB, and all the views of a panel
 share one layout and one style model in the widget state.
+
+Every word the explorer shows (captions, options, headings, chart labels and legends, titles,
+alt text, table headers and cells, the source line) goes through :func:`ice287g.i18n.tr` and
+its dates through :func:`ice287g.i18n.format_date`, so the same calls draw the Spanish edition
+when ``ICE287G_LANG=es``; its Spanish words are in ice287g/locale/es/explorer.json (support and
+agency types and the axis label shared with the book's charts are in charts.json). State names
+in options, legends and titles are written the language's way (:func:`ice287g.i18n.state_name`)
+and the options are in that language's alphabetical order; views are looked up by ICE's names.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
@@ -27,6 +36,8 @@ import pandas as pd
 
 from . import analysis as an
 from . import charts
+from . import i18n
+from .i18n import tr
 
 SUPPORT_TYPES = an.SUPPORT_TYPES
 AGENCY_TYPES = an.AGENCY_TYPES
@@ -41,11 +52,21 @@ COLORS_ONE_LINE = 6
 COLORS_LINES = 24
 #: Colour of a single total line.
 TOTAL_COLOR = charts.PALETTE["blue"]
+#: The panels (their keys in :func:`views`, English, which also name their drop-downs) and
+#: their headings.
+HEADINGS = {"State": "By state", "Support type": "By support type",
+            "Agency type": "By agency type"}
+#: The line and table row that sums the states outside the top ones.
+REST = "All other states"
+#: Agency types as the tables' column headers (short, so four columns fit a phone).
+SHORT_AGENCY_TYPES = {"Municipality": "Municipal", "State Agency": "State agency",
+                      "": "(blank)"}
 
 
-def _fmt_date(ts) -> str:
-    ts = pd.Timestamp(ts)
-    return f"{ts:%B} {ts.day}, {ts.year}"
+def _sort_key(text: str) -> tuple[str, str]:
+    """Alphabetical order as a reader expects it: accents and case ignored ("Hawái" by H)."""
+    folded = unicodedata.normalize("NFD", text)
+    return "".join(c for c in folded if not unicodedata.combining(c)).casefold(), text
 
 
 def _table_html(frame: pd.DataFrame, caption: str) -> str:
@@ -64,7 +85,8 @@ def _table_html(frame: pd.DataFrame, caption: str) -> str:
 
 def _line_chart(series: pd.DataFrame, colors: dict[str, str]):
     """A compact line chart: labelled axes, legend when there are several lines. Its title
-    and source line are HTML around the image (see :func:`view_html`)."""
+    and source line are HTML around the image (see :func:`view_html`). ``series``'s columns
+    are the legend's words (already in the language in use); ``colors`` is keyed by them."""
     with charts.styled():
         fig, ax = plt.subplots(figsize=FIGSIZE)
         for col in series.columns:
@@ -82,56 +104,87 @@ def _line_chart(series: pd.DataFrame, colors: dict[str, str]):
         if n > 1:
             ax.legend(loc="upper left", fontsize=8.5, frameon=False, handlelength=1.5,
                       borderaxespad=0.2, labelspacing=0.25)
-        ax.set_xlabel("ICE publication date", fontsize=10)
-        ax.set_ylabel("Agreements listed", fontsize=10)
+        ax.set_xlabel(tr("ICE publication date"), fontsize=10)
+        ax.set_ylabel(tr("Agreements listed"), fontsize=10)
         ax.tick_params(labelsize=10)
         fig.subplots_adjust(left=0.14, right=0.97, top=0.93, bottom=0.27)
     return fig
 
 
 def _describe(series: pd.DataFrame, what: str) -> str:
+    """The alt text: what the chart shows, its span and each line's first and last value."""
     first, last = series.index.min(), series.index.max()
-    parts = []
-    for col in series.columns:
-        parts.append(f"{col}: {int(series[col].iloc[0])} on the first list and "
-                     f"{int(series[col].iloc[-1])} on the latest")
-    return (f"Line chart of {what} on each of ICE's {len(series)} published lists from "
-            f"{_fmt_date(first)} to {_fmt_date(last)}. " + "; ".join(parts) + ".")
+    parts = [tr("{name}: {first} on the first list and {last} on the latest", name=col,
+                first=i18n.format_int(series[col].iloc[0]),
+                last=i18n.format_int(series[col].iloc[-1]))
+             for col in series.columns]
+    return tr("Line chart of {what} on each of ICE's {n} published lists from {first} to "
+              "{last}. ", what=what, n=i18n.format_int(len(series)),
+              first=i18n.format_date(first), last=i18n.format_date(last)) \
+        + "; ".join(parts) + "."
+
+
+#: A view's title by the latest count's direction and number (one agreement or several).
+TITLES = {
+    ("up", True): "{label}: {last} agreement on ICE's latest list, up from {first} on the "
+                  "first ({date})",
+    ("up", False): "{label}: {last} agreements on ICE's latest list, up from {first} on the "
+                   "first ({date})",
+    ("down", True): "{label}: {last} agreement on ICE's latest list, down from {first} on the "
+                    "first ({date})",
+    ("down", False): "{label}: {last} agreements on ICE's latest list, down from {first} on "
+                     "the first ({date})",
+    ("same", True): "{label}: {last} agreement on ICE's latest list, the same as {first} on "
+                    "the first ({date})",
+    ("same", False): "{label}: {last} agreements on ICE's latest list, the same as {first} on "
+                     "the first ({date})",
+}
 
 
 def _title(label: str, total: pd.Series) -> str:
     first, last = int(total.iloc[0]), int(total.iloc[-1])
-    trend = "up from" if last > first else ("down from" if last < first else "the same as")
-    noun = "agreement" if last == 1 else "agreements"
-    return (f"{label}: {last:,} {noun} on ICE's latest list, {trend} {first:,} on the "
-            f"first ({_fmt_date(total.index.min())})")
+    trend = "up" if last > first else ("down" if last < first else "same")
+    return tr(TITLES[trend, last == 1], label=label, last=i18n.format_int(last),
+              first=i18n.format_int(first), date=i18n.format_date(total.index.min()))
+
+
+def _category(value) -> str:
+    """A support type or agency type (ICE's English words) as the explorer shows it."""
+    return tr(str(value)) if str(value).strip() else tr("(blank)")
 
 
 def state_view(pres: pd.DataFrame, pubs: pd.DataFrame, state: str | None) -> dict:
     """All states: a line per support type; one state: its total. Table: the latest list
     by support type and agency type."""
     rows = pres if state is None else pres[pres["state"] == state]
-    label = "All states" if state is None else state
+    label = tr("All states") if state is None else i18n.state_name(state)
     if state is None:
         series = an.counts(rows, pubs, "support_type", categories=SUPPORT_TYPES)
         series = series[[c for c in series.columns if series[c].any()]]
-        fig = _line_chart(series, charts.SUPPORT_TYPE_COLORS)
-        alt = _describe(series, "287(g) agreements in all states by support type")
+        colors = {_category(k): v for k, v in charts.SUPPORT_TYPE_COLORS.items()}
+        series = series.rename(columns=_category)
+        fig = _line_chart(series, colors)
+        alt = _describe(series, tr("287(g) agreements in all states by support type"))
     else:
-        series = an.counts(rows, pubs).rename("All agreements").to_frame()
-        fig = _line_chart(series, {"All agreements": TOTAL_COLOR})
-        alt = _describe(series, f"287(g) agreements in {label}")
+        total = tr("All agreements")
+        series = an.counts(rows, pubs).rename(total).to_frame()
+        fig = _line_chart(series, {total: TOTAL_COLOR})
+        alt = _describe(series, tr("287(g) agreements in {label}", label=label))
     latest = an.on_publication(rows, an.latest_publication(pubs))
-    caption = f"{label}: agreements on ICE's latest list by support type and agency type"
+    caption = tr("{label}: agreements on ICE's latest list by support type and agency type",
+                 label=label)
+    head, sums = tr("Support type"), tr("Total")
     if latest.empty:
-        table = _table_html(pd.DataFrame({"Support type": ["(none on the latest list)"],
-                                          "Total": [0]}), caption)
+        table = _table_html(pd.DataFrame({head: [tr("(none on the latest list)")], sums: [0]}),
+                            caption)
     else:
         # Support types as rows and the short agency types as columns: fits a phone's width.
-        crossed = pd.crosstab(latest["support_type"], latest["agency_type"].replace("", "(blank)"),
-                              margins=True, margins_name="Total").rename(
-            columns={"Municipality": "Municipal", "State Agency": "State agency"})
-        crossed = crossed.rename_axis("Support type").reset_index()
+        # Ordered by ICE's English words in every language (the editions' tables match).
+        kinds = latest["agency_type"].map(lambda v: SHORT_AGENCY_TYPES.get(v, v))
+        crossed = pd.crosstab(latest["support_type"], kinds, margins=True, margins_name=REST)
+        crossed = crossed.rename(index=lambda v: sums if v == REST else _category(v),
+                                 columns=lambda v: sums if v == REST else tr(v))
+        crossed = crossed.rename_axis(head).reset_index()
         crossed.columns.name = None
         table = _table_html(crossed, caption)
     return {"label": label, "fig": fig, "alt": alt, "table": table,
@@ -139,38 +192,54 @@ def state_view(pres: pd.DataFrame, pubs: pd.DataFrame, state: str | None) -> dic
             "colors": COLORS_LINES if state is None else COLORS_ONE_LINE}
 
 
+def _state_label(state: str) -> str:
+    """A state (or the rest) as legends and tables show it."""
+    return tr(REST) if state == REST else i18n.state_name(state)
+
+
 def _states_table(latest: pd.DataFrame, label: str, n: int = 10) -> str:
-    top = an.top_with_rest(latest.groupby("state").size(), n)
-    table = top.rename_axis("State").reset_index(name="Agreements")
-    return _table_html(table, f"{label}: agreements on ICE's latest list by state")
+    top = an.top_with_rest(latest.groupby("state").size(), n, rest_label=REST)
+    top.index = [_state_label(s) for s in top.index]
+    table = top.rename_axis(tr("State")).reset_index(name=tr("Agreements"))
+    return _table_html(table, tr("{label}: agreements on ICE's latest list by state",
+                                 label=label))
 
 
 def category_view(pres: pd.DataFrame, pubs: pd.DataFrame, column: str, value: str | None,
                   noun: str) -> dict:
-    """For one support type or agency type: its top states over time and a state table."""
+    """For one support type or agency type: its top states over time and a state table.
+    ``noun`` ("support type" or "agency type") names the dimension."""
     rows = pres if value is None else pres[pres[column] == value]
-    label = f"All {noun}s" if value is None else value
+    label = tr(f"All {noun}s") if value is None else _category(value)
     latest_key = an.latest_publication(pubs)
     latest = an.on_publication(rows, latest_key)
-    top_states = an.top_with_rest(latest.groupby("state").size(), 3).index
-    top_states = [s for s in top_states if s != "All other states"]
-    lumped = rows.assign(group=rows["state"].where(rows["state"].isin(top_states),
-                                                   "All other states"))
-    by_state = an.counts(lumped, pubs, "group", categories=top_states + ["All other states"])
+    top_states = an.top_with_rest(latest.groupby("state").size(), 3, rest_label=REST).index
+    top_states = [s for s in top_states if s != REST]
+    lumped = rows.assign(group=rows["state"].where(rows["state"].isin(top_states), REST))
+    by_state = an.counts(lumped, pubs, "group", categories=top_states + [REST])
     by_state = by_state[[c for c in by_state.columns if by_state[c].any()]]
     colors = dict(zip(top_states, [charts.PALETTE["vermillion"], charts.PALETTE["blue"],
                                    charts.PALETTE["orange"]]))
-    colors["All other states"] = charts.CONTEXT_COLOR
+    colors[REST] = charts.CONTEXT_COLOR
+    colors = {_state_label(k): v for k, v in colors.items()}
+    by_state = by_state.rename(columns=_state_label)
     fig = _line_chart(by_state, colors)
-    alt = _describe(by_state, f"287(g) agreements of {noun} {label} in the states with most "
-                              "of them")
+    if value is None:
+        what = tr(f"287(g) agreements of all {noun}s in the states with most of them")
+    else:
+        what = tr(f"287(g) agreements of {noun} {{label}} in the states with most of them",
+                  label=label)
+    alt = _describe(by_state, what)
     return {"label": label, "fig": fig, "alt": alt, "table": _states_table(latest, label),
             "title": _title(label, by_state.sum(axis=1)), "colors": COLORS_LINES}
 
 
 def states(pres: pd.DataFrame) -> list[str]:
-    """Every state or territory with an agreement on any (trend) list, alphabetically."""
-    return sorted(s for s in pres["state"].dropna().unique() if str(s).strip())
+    """Every state or territory with an agreement on any (trend) list (ICE's names), in the
+    alphabetical order of their names in the language in use (North Carolina is "Carolina
+    del Norte" in Spanish, among the C's)."""
+    names = {s for s in pres["state"].dropna().unique() if str(s).strip()}
+    return sorted(names, key=lambda s: _sort_key(i18n.state_name(s)))
 
 
 def view_html(view: dict) -> str:
@@ -178,16 +247,17 @@ def view_html(view: dict) -> str:
     return ('<div class="ice287g-explorer-view">'
             f'<p style="font-weight:bold;margin:0.4em 0 0.3em 0">{html.escape(view["title"])}</p>'
             f'{view["img"]}'
-            f'<p style="font-size:0.8em;margin:0.2em 0 0.6em 0">{html.escape(charts.SOURCE_ICE)}</p>'
+            f'<p style="font-size:0.8em;margin:0.2em 0 0.6em 0">{html.escape(charts.source_ice())}</p>'
             f'{view["table"]}</div>')
 
 
 def views(pres: pd.DataFrame, pubs: pd.DataFrame, *,
           states_: list[str] | None = None) -> dict[str, list[dict]]:
-    """Every pre-rendered view, by panel: ``{"State": [...], "Support type": [...], ...}``.
+    """Every pre-rendered view, by panel: ``{"State": [...], "Support type": [...], ...}``
+    (the keys are English whatever the language: see :data:`HEADINGS`).
 
-    The State panel has "All states" then every state in ``states_`` (default: every state
-    with an agreement on any list, alphabetically). Each view is a dict with ``label`` (the
+    The State panel has "All states" then every state in ``states_`` (ICE's names; default:
+    every state with an agreement on any list, alphabetically, see :func:`states`). Each view is a dict with ``label`` (the
     dropdown option), ``title`` (stating the finding), ``alt``, ``table`` and ``html`` (the
     title, chart ``<img>`` with alt text, source line and table).
     """
@@ -214,7 +284,7 @@ def panel(name: str, entries: list[dict]):
     import ipywidgets as widgets
 
     options = [v["label"] for v in entries]
-    dropdown = widgets.Dropdown(options=options, index=0, description=name,
+    dropdown = widgets.Dropdown(options=options, index=0, description=tr(name),
                                 style={"description_width": "initial"},
                                 layout=widgets.Layout(width="max-content", max_width="100%"))
     # One layout and one style for every view: each would otherwise add two models
@@ -225,7 +295,7 @@ def panel(name: str, entries: list[dict]):
     stack = widgets.Stack([widgets.HTML(v["html"], layout=layout, style=style) for v in entries],
                           selected_index=0)
     widgets.jslink((dropdown, "index"), (stack, "selected_index"))
-    heading = widgets.HTML(f"<h2>By {html.escape(name.lower())}</h2>")
+    heading = widgets.HTML(f"<h2>{html.escape(tr(HEADINGS.get(name, f'By {name.lower()}')))}</h2>")
     box = widgets.VBox([heading, dropdown, stack],
                        layout=widgets.Layout(margin="0 0 1.5em 0", max_width="100%"))
     return box, dropdown, stack
