@@ -265,7 +265,7 @@ def test_removal_and_left_tables_in_spanish():
     removed = an.removals(ds.presence, ds.pubs, ds.agreements)
     matched = an.match_changed_records(removed, an.additions(ds.presence, ds.pubs, ds.agreements))
     table = an.removal_table(matched, ds.agreements, lang="es")
-    assert list(table.columns) == ["Estado", "Agencia", "Modelo", "Firma", "Última lista",
+    assert list(table.columns) == ["Estado", "Agencia", "Modelo", "Fecha de firma", "Última lista",
                                    "Primera ausencia", "Clase", "Reemplazado por",
                                    "Emparejado por", "Volvió después"]
     assert set(table["Clase"]) <= {"fila modificada", "retirado"}
@@ -275,7 +275,7 @@ def test_removal_and_left_tables_in_spanish():
     assert any("(firmado el " in r for r in table["Reemplazado por"])
     gone = an.left_the_list(ds.agreements, ds.presence, ds.pubs)
     left = an.left_table(gone, lang="es")
-    assert list(left.columns)[:6] == ["Estado", "Agencia", "Modelo", "Firma", "Primera lista",
+    assert list(left.columns)[:6] == ["Estado", "Agencia", "Modelo", "Fecha de firma", "Primera lista",
                                       "Última lista"]
 
 
@@ -286,7 +286,7 @@ def test_diff_tables_in_spanish_and_the_cli_summary_stays_english():
     es = diff.display_tables(change, lang="es")
     assert list(es["counts"].columns) == ["", "Antes", "Después", "Cambio"]
     assert list(es["counts"][""])[:2] == ["Acuerdos en la lista más reciente", "En Florida"]
-    assert list(es["joined"].columns) == ["Estado", "Agencia", "Modelo", "Firma", "Marcas"]
+    assert list(es["joined"].columns) == ["Estado", "Agencia", "Modelo", "Fecha de firma", "Marcas"]
     assert set(es["joined"]["Modelo"]) <= SUPPORT_TYPES_ES
     assert list(es["publications_added"].columns) == ["Lista", "Publicación", "Archivo", "Filas",
                                                       "En las líneas de tendencia", "Nota"]
