@@ -1,0 +1,277 @@
+"""The bibliography and the citations in Spanish (issue 14), and the English ones unchanged.
+
+The Spanish build reads a BibTeX file of its own written by ``_ext/bib_style.py`` from
+``references.bib`` and ``data/curated/sources.csv``, and formats it with Spanish styles. The
+first tests check that file and the styles directly (fast); the last ones read the built
+references pages of both editions (``built_book``: a clean build, or ICE287G_BUILT_HTML).
+"""
+
+import importlib.util
+import re
+import sys
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+from pybtex.database import parse_string
+from pybtex.richtext import Text
+
+from conftest import REPO
+from ice287g import i18n, story
+
+#: Words the English entries carry that must never reach a Spanish page.
+ENGLISH_WORDS = ("n.d.", "Accessed", "URL:", "By ", "Original report", "Republication",
+                 "Primary record", "visited on")
+
+
+def _bib_style():
+    if "bib_style" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("bib_style", REPO / "_ext" / "bib_style.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bib_style"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["bib_style"]
+
+
+@pytest.fixture(scope="module")
+def bib_style():
+    return _bib_style()
+
+
+@pytest.fixture(scope="module")
+def sources():
+    return story.load("sources")
+
+
+@pytest.fixture(scope="module")
+def english(sources):
+    return parse_string(story.bibtex(sources), "bibtex")
+
+
+@pytest.fixture(scope="module")
+def spanish(bib_style, sources):
+    return parse_string(bib_style.spanish_bibtex(sources, story.bibtex(sources)), "bibtex")
+
+
+def plain(latex: str) -> str:
+    return Text.from_latex(latex).render_as("text")
+
+
+def source(**values) -> dict:
+    row = {"source_id": "x-2025-06-30", "publisher": "WLRN", "title": "A headline",
+           "author": "", "published": "2025-06-30", "url": "https://example.com/a",
+           "kind": "original report", "access": "original", "accessed": "2026-11-26",
+           "note": ""}
+    row.update(values)
+    return row
+
+
+# --------------------------------------------------------------------------- the Spanish .bib
+def test_the_english_note_is_what_story_writes(bib_style, sources, english):
+    # bib_style composes the Spanish note the way ice287g.story composes the English one: if
+    # story.bibtex changes its note, this fails before the editions drift apart.
+    for row in sources.to_dict("records"):
+        assert story.latex_escape(bib_style.note_text(row, "en")) == \
+            english.entries[row["source_id"]].fields["note"], row["source_id"]
+
+
+def test_every_source_has_a_spanish_entry_with_the_same_title_and_address(sources, english,
+                                                                          spanish):
+    assert list(spanish.entries) == list(english.entries)
+    for key, entry in spanish.entries.items():
+        assert entry.fields["title"] == english.entries[key].fields["title"], key
+        assert entry.fields["url"] == english.entries[key].fields["url"], key
+
+
+def test_spanish_notes_are_spanish(sources, spanish):
+    rows = {r["source_id"]: r for r in sources.to_dict("records")}
+    for key, entry in spanish.entries.items():
+        row, note = rows[key], plain(entry.fields["note"])
+        for word in ENGLISH_WORDS:
+            assert word not in note, (key, word, note)
+        if row["note"]:
+            assert row["note"] not in note, f"{key}: the English note reached the Spanish entry"
+        assert f"Consultado el {i18n.format_date(row['accessed'], 'es')}." in note, key
+        kind = {"original report": "Publicación original.", "republication": "Republicación.",
+                "primary record": "Documento primario.", "analysis": "Análisis."}[row["kind"]]
+        assert kind in note, key
+        # Authors' names kept exactly, joined the Spanish way.
+        names = row["author"].split("; ") if row["author"] else []
+        if len(names) == 2:
+            assert f"Por {names[0]} y {names[1]}." in note, key
+        elif len(names) == 1:
+            assert f"Por {names[0]}." in note, key
+        # No full ISO date left in the note: the translation's dates are written in Spanish.
+        assert not re.search(r"(?<![\d-])\d{4}-\d{2}-\d{2}(?![\d-])", note), (key, note)
+
+
+def test_undated_sources_are_s_f_and_dated_ones_keep_their_label(english, spanish):
+    undated = [k for k, e in english.entries.items() if e.fields["year"].startswith("n.d.")]
+    assert undated, "sources.csv has undated sources; this test needs one"
+    for key, entry in spanish.entries.items():
+        year = english.entries[key].fields["year"]
+        expected = "s. f." + year[len("n.d."):] if key in undated else year
+        assert entry.fields["year"] == expected, key
+
+
+def test_outlets_are_kept_and_the_books_own_labels_translated(bib_style, sources, spanish):
+    translated = {}
+    for row in sources.to_dict("records"):
+        [person] = spanish.entries[row["source_id"]].persons["author"]
+        shown = plain(str(person)).strip("{}")
+        if shown != row["publisher"]:
+            translated[row["publisher"]] = shown
+    # Outlets' own names (lower-case words of names only) are never changed...
+    for english_label in translated:
+        assert bib_style.book_written_label(english_label) or \
+            english_label in i18n.catalogue("es"), english_label
+    # ...and these labels, written by the book, are.
+    assert translated["Not stated in the stored copy (article by Zach Rausnitz)"] == \
+        "No consta en la copia almacenada (artículo de Zach Rausnitz)"
+    assert translated["CiberCuba (English edition)"] == "CiberCuba (edición en inglés)"
+    assert "U.S. Immigration and Customs Enforcement" not in translated
+    assert "WUSF (WLRN News in Brief)" not in translated
+    assert not bib_style.book_written_label("Office of Los Angeles Mayor Karen Bass")
+    assert bib_style.book_written_label("Associated Press (via WKBW)")
+
+
+def test_a_note_without_spanish_stops_the_build_naming_the_row(bib_style):
+    rows = pd.DataFrame([source(), source(source_id="y-2025-07-01", published="2025-07-01",
+                                          note="A note nobody has translated yet.")])
+    with pytest.raises(bib_style.SpanishBibliographyError) as err:
+        bib_style.spanish_bibtex(rows, story.bibtex(rows))
+    message = str(err.value)
+    assert "data/curated/sources.csv row 2 (source_id='y-2025-07-01')" in message
+    assert "A note nobody has translated yet." in message
+    assert "bibliography.json" in message
+    assert "row 1" not in message  # the translated row is fine
+
+
+def test_an_unknown_book_label_stops_the_build(bib_style):
+    rows = pd.DataFrame([source(publisher="Some Outlet (as quoted by another)")])
+    with pytest.raises(bib_style.SpanishBibliographyError, match="row 1.*as quoted by another"):
+        bib_style.spanish_bibtex(rows, story.bibtex(rows))
+
+
+def test_an_entry_field_the_spanish_edition_does_not_know_is_refused(bib_style):
+    rows = pd.DataFrame([source()])
+    bib = story.bibtex(rows).replace("  url =", "  howpublished = {Online},\n  url =")
+    with pytest.raises(bib_style.SpanishBibliographyError, match="howpublished"):
+        bib_style.spanish_bibtex(rows, bib)
+
+
+def test_spanish_dates_and_names(bib_style):
+    assert bib_style.spanish_dates("verificada el 2026-12-03; FR Doc. 2025-02006", "es") == \
+        "verificada el 3 de diciembre de 2026; FR Doc. 2025-02006"
+    assert bib_style.spanish_dates("fechada 28-03-2025 y el 2025-02-30", "es") == \
+        "fechada 28-03-2025 y el 2025-02-30"  # not ISO / not a calendar day: left alone
+    assert bib_style.join_names(["Ana Ceballos", "Syra Ortiz Blanes"], "es") == \
+        "Ana Ceballos y Syra Ortiz Blanes"
+    assert bib_style.join_names(["A", "B", "C"], "es") == "A, B y C"
+    assert bib_style.join_names(["Ana Gómez", "Inés Ibarra"], "es") == "Ana Gómez e Inés Ibarra"
+    assert bib_style.join_names(["A", "B", "C"], "en") == "A and B and C"
+    assert bib_style.year_label("n.d.-b", "es") == "s. f.-b"
+    assert bib_style.year_label("2025-06-30a", "es") == "2025-06-30a"
+
+
+def test_the_spanish_bib_is_rewritten_only_when_it_changes(bib_style, tmp_path):
+    path = bib_style.write_spanish_bibtex(REPO, tmp_path)
+    assert path == tmp_path / "references-es.bib"
+    first = path.stat().st_mtime_ns
+    bib_style.write_spanish_bibtex(REPO, tmp_path)
+    assert path.stat().st_mtime_ns == first  # a warm build stays warm
+    path.write_text("% stale\n", encoding="utf-8")
+    bib_style.write_spanish_bibtex(REPO, tmp_path)
+    assert path.read_text(encoding="utf-8").startswith("% The es edition's bibliography")
+
+
+# --------------------------------------------------------------------------- the Spanish styles
+def test_plain_es_writes_spanish_words(bib_style, spanish):
+    import pybtex.plugin
+
+    style = pybtex.plugin.find_plugin("pybtex.style.formatting", "plain_es")()
+    english_style = pybtex.plugin.find_plugin("pybtex.style.formatting", "plain")()
+    entries = list(spanish.entries.values())
+    texts = [e.text.render_as("text") for e in style.format_entries(entries)]
+    assert len(texts) == len(entries)
+    for text in texts:
+        for word in ENGLISH_WORDS:
+            assert word not in text, (word, text)
+        assert "Disponible en: http" in text
+    two = parse_string("@misc{k, author = {Ana Ceballos and Syra Ortiz Blanes}, title = {T}, "
+                       "year = {2025}}", "bibtex").entries["k"]
+    assert "Ana Ceballos y Syra" in style.format_entry("1", two).text.render_as("text")
+    assert "Ana Ceballos and Syra" in english_style.format_entry("1", two).text.render_as("text")
+    article = parse_string("@article{a, author = {A}, title = {T}, journal = {J}, "
+                           "year = {2025}}", "bibtex").entries["a"]
+    with pytest.raises(bib_style.SpanishBibliographyError, match="@article"):
+        style.format_entry("1", article)
+
+
+def test_the_spanish_build_selects_the_spanish_styles(bib_style, tmp_path):
+    import types
+
+    def config(language):
+        return types.SimpleNamespace(language=language, bibtex_default_style="plain",
+                                     bibtex_reference_style="author_year_round",
+                                     bibtex_bibfiles=["references.bib"])
+
+    app = types.SimpleNamespace(srcdir=str(REPO), doctreedir=str(tmp_path / "doctrees"))
+    english = config("en")
+    bib_style._spanish_edition(app, english)
+    assert english.bibtex_bibfiles == ["references.bib"]  # English untouched
+    assert english.bibtex_default_style == "plain"
+    assert not (tmp_path / "doctrees").exists()
+    es = config("es")
+    bib_style._spanish_edition(app, es)
+    assert es.bibtex_default_style == "plain_es"
+    assert es.bibtex_reference_style == "author_year_round_es"
+    assert es.bibtex_bibfiles == [str(tmp_path / "doctrees" / "references-es.bib")]
+
+
+# --------------------------------------------------------------------------- the built pages
+def _text(page) -> str:
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    main = soup.find("main") or soup
+    return re.sub(r"\s+", " ", main.get_text(" "))
+
+
+def _notes(sources) -> list[str]:
+    return sorted({n for n in sources["note"] if n})
+
+
+def test_the_spanish_references_page_has_no_english_book_words(built_book, sources):
+    page = built_book / "es" / "chapters" / "references.html"
+    html = page.read_text(encoding="utf-8")
+    assert '<html lang="es"' in html
+    text = _text(page)
+    for word in ("n.d.", "Accessed", "URL:", "Original report", "Republication.", "By "):
+        assert word not in text, word
+    left = [n for n in _notes(sources) if n in text]
+    assert not left, f"English notes on the Spanish references page: {left[:3]}"
+    assert text.count("Consultado el ") == len(sources)
+    assert "s. f." in text
+    for row in sources.itertuples():  # titles exact
+        assert row.title in text, row.source_id
+
+
+def test_spanish_citations_have_no_english_words(built_book):
+    # The citations in every Spanish chapter and their tooltips (the formatted entry).
+    for page in sorted((built_book / "es").rglob("*.html")):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for link in soup.select('a.reference.internal[href*="references.html#"]'):
+            shown = link.get_text() + " " + link.get("title", "")
+            for word in ("n.d.", "Accessed", "URL:"):
+                assert word not in shown, (page.name, word, shown[:200])
+
+
+def test_the_english_references_page_is_unchanged(built_book, sources):
+    text = _text(built_book / "chapters" / "references.html")
+    for row in sources.itertuples():
+        assert f"Accessed {row.accessed}." in text, row.source_id
+        assert row.title in text, row.source_id
+    for note in _notes(sources):
+        assert plain(story.latex_escape(note)) in text, note[:60]
+    assert "URL: http" in text and "n.d." in text
+    for word in ("Consultado", "Disponible en", "s. f.", "Publicación original"):
+        assert word not in text, word
