@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -131,7 +132,7 @@ def archives_section(archives: list[Path], repeat: int) -> None:
             warms.append(run_build(archives + [extra], tmp / "out", cache))
             warm_cpu = LAST_CPU[0]
             shutil.rmtree(extra)
-        cold, warm = min(colds), min(warms)
+        cold, warm = median(colds), median(warms)
     print(f"cold   (python -m ice287g build, empty cache): {cold:7.2f} s = {cold / read:.3f}x read "
           f"(target <= {target}x) {'OK' if cold / read <= target else 'MISSED'} "
           f"[last run: {cold_cpu:.2f} s cpu]")
@@ -202,6 +203,12 @@ def profile_warm(archive: Path, out: Path, cache: Path, top: int = 25) -> str:
     return buf.getvalue()
 
 
+def load() -> str:
+    """The load averages (1, 5, 15 min) and the number of cores: wall times grow with load."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
 def scale_section(sizes: list[int], repeat: int, profile: bool) -> None:
     results, cpu = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -211,6 +218,7 @@ def scale_section(sizes: list[int], repeat: int, profile: bool) -> None:
                        cwd=REPO, env={**os.environ, "ICE287G_ROOT": str(REPO)}, check=True)
         startup = time.perf_counter() - start
         print(f"scale: interpreter start + imports: {startup:.2f} s (included in every time below)")
+        print(f"scale: machine load before: {load()}")
         for n in sizes:
             t0 = time.perf_counter()
             archive = synthetic_archive(tmp / f"arch{n}", n)
@@ -222,11 +230,14 @@ def scale_section(sizes: list[int], repeat: int, profile: bool) -> None:
                 cpus["cold"].append(LAST_CPU[0])
                 warms.append(run_build([archive], tmp / f"out{n}", cache))
                 cpus["warm"].append(LAST_CPU[0])
-            results[n] = (min(colds), min(warms))
-            cpu[n] = (min(cpus["cold"]), min(cpus["warm"]))
+            results[n] = (median(colds), median(warms))
+            cpu[n] = (median(cpus["cold"]), median(cpus["warm"]))
             print(f"scale: {n:>7,} rows/sheet (3 sheets, generated in {gen:.1f} s): "
                   f"cold {results[n][0]:6.2f} s wall ({cpu[n][0]:.2f} s cpu), "
-                  f"warm {results[n][1]:6.2f} s wall ({cpu[n][1]:.2f} s cpu)")
+                  f"warm {results[n][1]:6.2f} s wall ({cpu[n][1]:.2f} s cpu)"
+                  + (f" [median of {repeat}; warm wall {' '.join(f'{w:.2f}' for w in warms)}]"
+                     if repeat > 1 else ""))
+        print(f"scale: machine load after:  {load()}")
         if len(sizes) >= 2:
             a, b = sizes[0], sizes[-1]
             rc, rw = results[b][0] / results[a][0], results[b][1] / results[a][1]
@@ -251,7 +262,8 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sheets", action="append", type=Path)
-    parser.add_argument("--repeat", type=int, default=1, help="repeat cold/warm runs, report the best")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="repeat cold/warm runs, report the median (default: 3)")
     parser.add_argument("--skip-archives", action="store_true", help="only the synthetic scale runs")
     parser.add_argument("--skip-scale", action="store_true", help="only ICE's archives")
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000],

@@ -100,7 +100,7 @@ def _decode_rows(v):
 
 
 def _decode_int_list(v):
-    if type(v) is not list or not all(type(x) is int for x in v):
+    if type(v) is not list or not set(map(type, v)) <= {int}:  # bool is not int here either
         raise DamagedEntry("expected a list of integers")
     return v
 

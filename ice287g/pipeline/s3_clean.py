@@ -64,6 +64,7 @@ _STATE, _AGENCY, _TYPE, _COUNTY, _SUPPORT, _SIGNED, _MOA, _ADDENDUM = (
 _content_key = operator.itemgetter(*(RAW[c] for c in RAW_CONTENT))
 #: The raw columns whose stray whitespace ``qa.csv``'s whitespace_trimmed row counts.
 WHITESPACE_COLUMNS = tuple(RAW[c] for c in RAW_CONTENT if c != "ADDENDUM")
+_whitespace_cells = operator.itemgetter(*WHITESPACE_COLUMNS)
 
 
 def squash(text: str) -> str:
@@ -313,7 +314,7 @@ def _row_whitespace_changed(row: tuple[str, ...]) -> bool:
     with no double space, so is each cell, and as printable text's only whitespace is the ASCII
     space, ``squash`` changes a cell only by stripping a space at its start or end; otherwise
     every cell is checked."""
-    cells = [row[k] for k in WHITESPACE_COLUMNS]
+    cells = _whitespace_cells(row)
     text = "|".join(cells)
     if text.isprintable() and "  " not in text and text.count("|") == len(cells) - 1:
         return text[:1] == " " or text[-1:] == " " or " |" in text or "| " in text

@@ -50,8 +50,11 @@ class ListTables:
 def assign_ids(pubs: list[Publication], store: RowStore, prefix: str) -> tuple[list[int], dict, list]:
     """(rows used, agreement key -> id, colliding ids) over the usable publications."""
     used = sorted(set().union(*_distinct_lists(p.row_ids for p in pubs if not p.wrong_columns)))
-    keys = sorted(set(map(_KEY, map(store.clean_rows.__getitem__, used))))
+    keys = set(map(_KEY, map(store.clean_rows.__getitem__, used)))
     id_of_key = {k: short_hash(prefix, k) for k in keys}
+    if len(set(id_of_key.values())) == len(id_of_key):
+        return used, id_of_key, []
+    id_of_key = {k: id_of_key[k] for k in sorted(keys)}  # collisions named in key order
     return used, id_of_key, [v for v, n in Counter(id_of_key.values()).items() if n > 1]
 
 
@@ -276,7 +279,8 @@ def encode_runs(listings: list[tuple[str, str]], order: list[str], id_col: str) 
                 open_.update(dict.fromkeys(new, k))
     end = len(order) - 1
     runs.extend((eid, start, end) for eid, start in open_.items())
-    runs.sort()
+    # Each id's runs were added in the order they start: a stable sort on the id is enough.
+    runs.sort(key=_FIRST)
     return [{id_col: eid, "first_publication": order[a], "last_publication": order[b],
              "n_publications": b - a + 1} for eid, a, b in runs]
 

@@ -279,7 +279,7 @@ def qa_values(store: RowStore, pubs: list[Publication], qa: QA, prefix: str = ""
     if prefix:  # pending lists: no SIGNED column
         how = {k: v for k, v in how.items() if not k.startswith("signed")}
         flag_rows = {k: v for k, v in flag_rows.items() if not k.startswith("signed")}
-    where = first_locations(pubs)
+    where = first_locations(pubs) if flag_rows else {}
     for flag in sorted(set(how) | set(flag_rows)):
         c = flag_rows.get(flag, Counter())
         first: dict[str, str] = {}  # description -> where it was first seen
