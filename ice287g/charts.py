@@ -286,14 +286,16 @@ def title_text(fig) -> str:
 def figure_texts(fig) -> list[str]:
     """Every text drawn on ``fig`` (call after it is drawn, so tick labels are set): title,
     suptitle, axis labels, tick labels, offset texts, legend entries and title, annotations,
-    figure texts; visible and non-empty, in drawing-tree order, each once."""
+    figure texts; visible and non-empty, in drawing-tree order, each once, with the line
+    breaks of wrapping undone ("Monroe County\nSheriff's Office" is recorded as the name it
+    is: the words, not the layout)."""
     from matplotlib.text import Text
 
     hidden = _undrawn_texts(fig)
     seen: dict[str, None] = {}
     for artist in fig.findobj(Text):
-        text = artist.get_text()
-        if artist.get_visible() and text.strip() and id(artist) not in hidden:
+        text = " ".join(artist.get_text().split())
+        if artist.get_visible() and text and id(artist) not in hidden:
             seen.setdefault(text, None)
     return list(seen)
 
