@@ -654,9 +654,13 @@ def _claim_cell(quote: str, translation: str, lang: str | None) -> str:
     original = html.escape("“" + quote + "”")
     if (i18n.language() if lang is None else lang) == i18n.DEFAULT_LANGUAGE:
         return original
-    return (html.escape(tr("“{quote}” (translation)", lang=lang, quote=translation))
-            + "<br>" + html.escape(tr("Original:", lang=lang))
-            + f' <span lang="en">{original}</span>')
+    # marked as the {tq} role marks a translated quotation in the prose (_ext/book_ext.py)
+    mark = html.escape(tr("trans.", lang=lang))
+    why = html.escape(tr("Translated by this book; the original, in English, is below",
+                         lang=lang), quote=True)
+    return (f'<span class="translated-quote">{html.escape("“" + translation + "”")}'
+            f'<sup class="tq-mark"><abbr title="{why}">{mark}</abbr></sup></span>'
+            f'<br>{html.escape(tr("Original:", lang=lang))} <span lang="en">{original}</span>')
 
 
 def claims_table(claims: pd.DataFrame, sources: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:

@@ -100,7 +100,8 @@ def test_claims_in_spanish_show_verdicts_evidence_and_the_marked_original(tables
     assert [e == s for e, s in zip(en["Evidence"], es["Pruebas"])] == [False] * len(claims)
     for quote, cell in zip(claims["quote"], es["Afirmación"]):
         # the translation, marked as one, and the English original marked as English
-        assert "(trad.)" in cell and "Original en inglés:" in cell
+        assert '<span class="translated-quote">“' in cell and '">trad.</abbr></sup>' in cell
+        assert "Original en inglés:" in cell
         original = re.search(r'<span lang="en">(.*)</span>$', cell).group(1)
         assert original == (en["Claim"][list(claims["quote"]).index(quote)])
     counts = story.verdict_counts(claims, lang="es")
