@@ -205,10 +205,11 @@ class AgencyLookup(SphinxDirective):
         from ice287g import i18n, lookup
 
         lang = (self.config.language or i18n.DEFAULT_LANGUAGE).split("_")[0]
-        for path in lookup.page_dependencies():
+        processed = Path(self.env.srcdir) / "data" / "processed"
+        for path in lookup.page_dependencies(processed):
             self.env.note_dependency(str(path))
         try:
-            body = lookup.page_html(lang, Path(self.env.srcdir) / "data" / "processed")
+            body = lookup.page_html(lang, processed)
         except (OSError, ValueError, KeyError) as err:  # TranslationError is a KeyError
             raise self.error(f"agency-lookup: {err}") from None
         return [nodes.raw("", body, format="html")]

@@ -1,4 +1,5 @@
-"""Data of the book's *Find an agency* page: every agreement ever listed, in one compact JSON.
+"""Data and words of the book's *Find an agency* page: every agreement ever listed, in one
+compact JSON, and the page's controls in the edition's language (:func:`page_html`).
 
 The page (chapters/find-an-agency.md) filters the agreements as a reader types, in the browser
 with no kernel, with the book's own small script (assets/lookup/lookup.js, no library). Its data
@@ -342,10 +343,14 @@ def page_html(lang: str | None = None, processed_dir: Path | str | None = None) 
     ]) + "\n"
 
 
-def page_dependencies() -> list[Path]:
-    """Files whose change must re-render the page (the Sphinx directive notes them)."""
+def page_dependencies(processed_dir: Path | str | None = None) -> list[Path]:
+    """Files whose change must re-render the page (the Sphinx directive notes them): this
+    module, i18n, the catalogues, and the agreements.csv :func:`page_values` reads."""
     from importlib import resources
 
+    from . import config
+
     root = Path(str(resources.files("ice287g")))
-    return [Path(__file__), root / "i18n.py",
-            *sorted((root / "locale").glob("*/*.json"))]
+    processed = Path(processed_dir) if processed_dir is not None else config.PROCESSED_DIR
+    return [Path(__file__), root / "i18n.py", *sorted((root / "locale").glob("*/*.json")),
+            processed / "agreements.csv"]
