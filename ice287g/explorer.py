@@ -261,7 +261,15 @@ def views(pres: pd.DataFrame, pubs: pd.DataFrame, *,
     dropdown option), ``title`` (stating the finding), ``alt``, ``table`` and ``html`` (the
     title, chart ``<img>`` with alt text, source line and table).
     """
-    chosen = states(pres) if states_ is None else list(states_)
+    known = states(pres)
+    chosen = known if states_ is None else list(states_)
+    unknown = [s for s in chosen if s not in known]
+    if unknown:
+        spanish = {i18n.state_name(k, "es"): k for k in known}
+        hints = [f"{s!r} (ICE's name: {spanish[s]!r})" if s in spanish else repr(s)
+                 for s in unknown]
+        raise ValueError(f"explorer.views: no agreement of {', '.join(hints)} is on any list; "
+                         "states are named as ICE's lists name them (e.g. 'North Carolina')")
 
     def done(view: dict) -> dict:
         # Rendered and closed at once: fifty open figures would hold all their memory.

@@ -222,3 +222,15 @@ def test_the_spanish_explorer_offers_every_state_in_spanish(book_server, chromiu
         assert not record.problems(), "\n".join(record.problems())
     finally:
         close_page(page)
+
+
+def test_a_state_named_the_spanish_way_in_a_live_notebook_is_a_clear_error():
+    """On Binder a reader may type the name the Spanish drop-down shows; views are looked up
+    by ICE's names, so the error says which one to use (rather than an empty view)."""
+    pres, pubs = toy_data()
+    with pytest.raises(ValueError, match=r"'Carolina del Norte' \(ICE's name: 'North Carolina'\)"):
+        explorer.views(pres, pubs, states_=["Carolina del Norte"])
+    with pytest.raises(ValueError, match="'Atlantis'"):
+        explorer.views(pres, pubs, states_=["Ohio", "Atlantis"])
+    assert [v["label"] for v in explorer.views(pres, pubs, states_=["Ohio"])["State"]] == [
+        "All states", "Ohio"]
