@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import itertools
 import operator
 import re
 from dataclasses import dataclass, field
@@ -279,28 +280,39 @@ def clean_row(raw: tuple[str, ...], fixes: Fixes = NO_FIXES) -> CleanRow:
     attributes, not part of the key: the oldest lists have neither column, and ICE corrects
     their typos.
     """
-    return _clean_row(raw, fixes)[0]
+    return _clean_rows([raw], fixes)[0][0]
 
 
 _new_tuple = tuple.__new__  # CleanRow from a tuple of its 15 fields, without NamedTuple's __new__
 
 
-def _clean_row(raw: tuple[str, ...], fixes: Fixes) -> tuple[CleanRow, str]:
-    """``clean_row`` and the row's agency as ``normalise_agency`` gives it."""
-    raw_signed = raw[_SIGNED]
-    state, code, state_raw, f1 = clean_state(raw[_STATE], fixes)
-    agency, agency_raw, f2 = clean_agency(raw[_AGENCY])
-    typ, typ_raw, f3 = _clean_type(raw[_TYPE], fixes)
-    county = clean_county(raw[_COUNTY])
-    support, support_raw, f4 = clean_label("support_type", raw[_SUPPORT], fixes)
-    signed, signed_raw, f5 = clean_signed(raw_signed, fixes)
-    flags = ";".join(sorted({*f1, *f2, *f3, *f4, *f5})) if f1 or f2 or f3 or f4 or f5 else ""
-    norm = normalise_agency(agency)
-    key = "\x1f".join([code or state.upper(), norm, support.casefold(),
-                       signed or _squash_few(raw_signed)])
-    return _new_tuple(CleanRow, (state, code, agency, typ, county, support, signed,
-                                 _squash_few(raw[_ADDENDUM]), state_raw, agency_raw, typ_raw,
-                                 support_raw, signed_raw, flags, key)), norm
+def _clean_rows(raws: list[tuple[str, ...]], fixes: Fixes) -> list[tuple[CleanRow, str]]:
+    """``clean_row`` of each raw row, with the row's agency as ``normalise_agency`` gives it.
+
+    Column by column: each cell goes through its (memoised) cleaner in one ``map``, so the
+    Python-level work per row is only putting the row together."""
+    col = [list(map(operator.itemgetter(k), raws)) for k in range(len(COLUMNS))]
+    fx = itertools.repeat(fixes)
+    agencies = list(map(clean_agency, col[_AGENCY]))
+    norms = list(map(normalise_agency, map(_FIRST, agencies)))
+    out = []
+    for ((state, code, state_raw, f1), (agency, agency_raw, f2), (typ, typ_raw, f3), county,
+         (support, support_raw, f4), (signed, signed_raw, f5), raw_signed, addendum,
+         norm) in zip(map(clean_state, col[_STATE], fx), agencies,
+                      map(_clean_type, col[_TYPE], fx), map(clean_county, col[_COUNTY]),
+                      map(clean_label, itertools.repeat("support_type"), col[_SUPPORT], fx),
+                      map(clean_signed, col[_SIGNED], fx), col[_SIGNED],
+                      map(_squash_few, col[_ADDENDUM]), norms):
+        flags = ";".join(sorted({*f1, *f2, *f3, *f4, *f5})) if f1 or f2 or f3 or f4 or f5 else ""
+        key = "\x1f".join([code or state.upper(), norm, support.casefold(),
+                           signed or _squash_few(raw_signed)])
+        out.append((_new_tuple(CleanRow, (state, code, agency, typ, county, support, signed,
+                                          addendum, state_raw, agency_raw, typ_raw,
+                                          support_raw, signed_raw, flags, key)), norm))
+    return out
+
+
+_FIRST = operator.itemgetter(0)
 
 
 def is_whitespace_changed(raw: str) -> bool:
@@ -322,13 +334,19 @@ def _row_whitespace_changed(row: tuple[str, ...]) -> bool:
 
 
 @lru_cache(maxsize=1 << 16)
-def _iso_date(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
+def _signed_date(text: str) -> dt.date | None:
+    """A cleaned SIGNED value as a date (None when blank)."""
+    return dt.date.fromisoformat(text) if text else None
+
+
+_SIGNED_OF = operator.attrgetter("signed")
 
 
 #: Number of leading CleanRow fields that make its content (``CONTENT_FIELDS``).
 _N_CONTENT = len(CONTENT_FIELDS)
-assert CleanRow._fields[:_N_CONTENT] == CONTENT_FIELDS
+if CleanRow._fields[:_N_CONTENT] != CONTENT_FIELDS:  # content_text slices the row
+    raise ImportError("CleanRow must start with CONTENT_FIELDS")
+_content_fields = operator.itemgetter(slice(0, _N_CONTENT))
 
 
 @dataclass
@@ -354,21 +372,24 @@ class RowStore:
         keys = list(map(_content_key, rows))  # each row with its MOA cell blanked
         out = list(map(index.get, keys))
         if None in out:  # new rows: clean each once (a row repeated in ``rows`` included)
-            fixes, blank = self.fixes, ("",)
+            first = len(self.raw_rows)
+            new: list[tuple[str, ...]] = []
+            blank = ("",)
             for k in [k for k, i in enumerate(out) if i is None]:
                 i = index.get(keys[k])
                 if i is None:
-                    i = index[keys[k]] = len(self.raw_rows)
+                    i = index[keys[k]] = first + len(new)
                     row = rows[k]
-                    key = row[:_MOA] + blank + row[_MOA + 1:]
-                    self.raw_rows.append(key)
-                    c, norm = _clean_row(key, fixes)
-                    self.clean_rows.append(c)
-                    self.content_text.append("\x1f".join(c[:_N_CONTENT]))
-                    self.signed_date.append(_iso_date(c.signed) if c.signed else None)
-                    self.agency_norm.append(norm)
-                    self.whitespace_changed.append(_row_whitespace_changed(key))
+                    new.append(row[:_MOA] + blank + row[_MOA + 1:])
                 out[k] = i
+            cleaned = _clean_rows(new, self.fixes)
+            clean = list(map(_FIRST, cleaned))
+            self.raw_rows.extend(new)
+            self.clean_rows.extend(clean)
+            self.content_text.extend(map("\x1f".join, map(_content_fields, clean)))
+            self.signed_date.extend(map(_signed_date, map(_SIGNED_OF, clean)))
+            self.agency_norm.extend(map(operator.itemgetter(1), cleaned))
+            self.whitespace_changed.extend(map(_row_whitespace_changed, new))
         return out
 
     def content_id(self, ids: list[int]) -> str:

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from .records import FileRecord, Publication
-from .s3_clean import RAW_FIELDS, RowStore, normalise_agency, short_hash
+from .s3_clean import RAW_FIELDS, CleanRow, RowStore, normalise_agency, short_hash
 from .schema import SUPPORT_COLUMNS
 
 
@@ -65,6 +65,13 @@ def _distinct_lists(lists) -> list[list[int]]:
         seen.setdefault(id(ids), ids)
     return list(seen.values())
 
+
+#: The order derive_list unpacks a cleaned row in (checked at import).
+_ROW_ORDER = ("state", "state_code", "agency", "agency_type", "county", "support_type",
+              "signed", "addendum", "state_raw", "agency_raw", "agency_type_raw",
+              "support_type_raw", "signed_raw", "flags", "agreement_key")
+if CleanRow._fields != _ROW_ORDER:
+    raise ImportError("s3_clean.CleanRow's fields changed: update derive_list's unpacking")
 
 _KEY = operator.attrgetter("agreement_key")
 _SUPPORT = operator.attrgetter("support_type")
@@ -164,11 +171,12 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
     none = ("", "", "", None)  # no trend publication
     keyed = []  # (sort key, entity)
     for aid, k in rep_row.items():
-        r = rows[k]
+        (state, code, agency, typ, county, support, signed_on, _addendum, state_raw,
+         agency_raw, typ_raw, support_raw, signed_raw, row_flags, _key) = rows[k]
         members = more_rows.get(aid)
         raw_text = None
         if members is None:  # most agreements: one raw form (the same values as below)
-            flags = r.flags.split(";") if r.flags else []
+            flags = row_flags.split(";") if row_flags else []
             vary = False
         else:
             flags = []
@@ -195,14 +203,14 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
             flags.append("attributes_vary")
         if fp is none:
             flags.append("only_in_excluded_publications")
-        elif participating and r.signed and signed[k] > fp[3]:
+        elif participating and signed_on and signed[k] > fp[3]:
             flags.append("signed_after_first_seen")
         e = {
-            t.id_col: aid, "state": r.state, "state_code": r.state_code, "agency": r.agency,
-            "agency_type": r.agency_type, "county": r.county, "support_type": r.support_type,
-            "signed": r.signed, "state_raw": r.state_raw, "agency_raw": r.agency_raw,
-            "agency_type_raw": r.agency_type_raw, "support_type_raw": r.support_type_raw,
-            "signed_raw": r.signed_raw,
+            t.id_col: aid, "state": state, "state_code": code, "agency": agency,
+            "agency_type": typ, "county": county, "support_type": support,
+            "signed": signed_on, "state_raw": state_raw, "agency_raw": agency_raw,
+            "agency_type_raw": typ_raw, "support_type_raw": support_raw,
+            "signed_raw": signed_raw,
             "flags": ";".join(sorted(set(flags))) if flags else "",
             "first_seen": fp[1], "last_seen": lp[1], "last_captured": lp[2],
             "first_publication": fp[0], "last_publication": lp[0],
@@ -210,9 +218,8 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
         }
         if raw_text is not None:
             e.update(raw_text)
-        keyed.append(((r.state, r.agency.casefold(), r.support_type,
-                       r.signed if participating else "", aid), e,
-                      (r.state_code, norm[k], r.support_type)))
+        keyed.append(((state, agency.casefold(), support, signed_on if participating else "",
+                       aid), e, (code, norm[k], support)))
     # Order: state, agency, support type, signed, id (unique: a total order).
     keyed.sort(key=_FIRST)
     t.entities = [e for _, e, _ in keyed]
