@@ -8,7 +8,9 @@
   and the label that hides the words of myst-nb's "Show code cell source" toggle;
 - writes the *Find an agency* page's data (``_static/lookup/agreements.json``) from
   data/processed/ with ice287g.lookup when an HTML build finishes, and adds that page's own
-  script and stylesheet (assets/lookup/) to it alone;
+  script and stylesheet (assets/lookup/) to it alone; its ``{agency-lookup}`` directive
+  renders the page's controls and the script's words in the edition's language
+  (``ice287g.lookup.page_html``);
 - the editions (issue 14): every page of each edition links to the same page of the other
   (a visible switch in the article header, ``edition_switch`` in the template context, and
   ``<link rel="alternate" hreflang>`` in the head); English is built at the root of
