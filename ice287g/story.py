@@ -390,6 +390,12 @@ def problems(root: Path | None = None, tables: dict[str, pd.DataFrame] | None = 
         if sid and sid not in cited:
             out.append(f"data/curated/sources.csv row {i} (source_id={sid!r}): never cited by a "
                        "curated row or a {cite} role in chapters/*.md")
+    if "votes" in tables and "motion_es" in tables["votes"].columns:
+        # one meeting, one motion: its translation must be one too (roll_call_caption shows it)
+        for (date, place), group in tables["votes"].groupby(["meeting_date", "jurisdiction"]):
+            if group["motion"].nunique() == 1 and group["motion_es"].nunique() > 1:
+                out.append(f"data/curated/votes.csv: the {place} meeting of {date} translates its "
+                           f"motion in {group['motion_es'].nunique()} different ways in motion_es")
     if all(name in tables for name in TABLES):
         out += _evidence_problems(tables, root)
     return out

@@ -407,3 +407,10 @@ def test_source_links_translate_only_the_labels_the_book_wrote(tables):
     assert "Not stated" in story.source_links(sid, sources, lang="en")
     assert ">WLRN, 2025-06-30b</a>" in story.source_links("wlrn-2025-06-30-kw-vote", sources,
                                                          lang="es")
+
+
+def test_a_meetings_motion_has_one_spanish_translation(fake_repo):
+    _edit(fake_repo, "votes", 1, motion_es="Otra traducción de la resolución")
+    found = [p for p in story.problems(fake_repo) if "motion_es" in p]
+    assert found == ["data/curated/votes.csv: the Key West meeting of 2025-06-30 translates its "
+                     "motion in 2 different ways in motion_es"], found
