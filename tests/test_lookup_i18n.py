@@ -96,10 +96,16 @@ def test_the_script_uses_exactly_the_texts_the_page_gives_it_and_types_no_words(
     columns = set(re.findall(r'cell\("(\w+)"', js))
     assert columns == {key for key, _ in lookup.TABLE_COLUMNS}
     # No English sentence of the page is typed into the script (it would not be translated).
-    literals = re.findall(r'"((?:[^"\\]|\\.)*)"', js)
-    typed = [s for s in literals if len(s) > 3 and any(
-        s.strip(" .:;") and s.strip(" .:;") in text for text in english_texts())
-        and re.search(r"[A-Za-z]{3,} [a-z]{2,}", s)]
+    code = re.sub(r"/\*.*?\*/|^\s*//.*$", "", js, flags=re.S | re.M)  # comments may quote
+    literals = [s for s in re.findall(r'"((?:[^"\\]|\\.)*)"', code)
+                if re.search(r"[A-Za-z]{3,} [a-z]{2,}", s)]  # words, not keys or selectors
+    # Two words or more of an English text (the parts between its {fields}).
+    fragments = {f.strip(" .:;,()“”") for text in english_texts()
+                 for f in re.split(r"\{\w+\}", text)}
+    fragments = {f for f in fragments if re.search(r"\w{2,} \w{2,}", f)}
+    typed = [s for s in literals
+             if any(f in s for f in fragments) or any(s.strip(" .:;") in t
+                                                      for t in english_texts())]
     assert not typed, f"English words typed in lookup.js: {typed}"
 
 
