@@ -185,13 +185,13 @@ def test_maps_draw_with_title_legend_source_and_stay_in_the_image(shapes):
         plt.close(fig)
 
 
-def assert_parts_do_not_overlap(fig, renderer):
+def assert_parts_do_not_overlap(fig, renderer, source: str = "Source: ICE"):
     """Title, maps (with their own titles), legend and source line each keep their own band:
     a legend drawn over the source line (as at 390 px with a three-line footer) fails."""
     texts = [t for t in fig.texts if t.get_text()]
     title = max(texts, key=lambda t: t.get_position()[1])
     footer = min(texts, key=lambda t: t.get_position()[1])
-    assert "Source: ICE" in footer.get_text().replace("\n", " ")
+    assert source in footer.get_text().replace("\n", " ")
     parts = {"title": title.get_window_extent(renderer),
              "source line": footer.get_window_extent(renderer),
              "legend": fig.legends[0].get_window_extent(renderer)}
@@ -205,6 +205,51 @@ def assert_parts_do_not_overlap(fig, renderer):
             if a.split(" label")[0] == b.split(" label")[0]:
                 continue  # a map and its own label
             assert not parts[a].overlaps(parts[b]), f"the {a} overlaps the {b}"
+
+
+def test_spanish_maps_keep_title_legend_source_and_labels_apart_and_in_the_image(shapes):
+    """The Spanish words are longer (a before/after label takes two lines): the layout still
+    holds, with the texts the maps notebook draws."""
+    from ice287g import i18n
+    from ice287g.i18n import tr
+
+    i18n.set_language("es")
+    try:
+        counts = pd.Series({"12": 300, "48": 40, "37": 15})
+        fl = pd.Series(1, index=shapes.counties.loc[shapes.counties["state"] == maps.FLORIDA,
+                                                    "fips"])
+        cutoff, when = maps.day("2025-01-20"), maps.day("2024-12-18")
+        figs = [
+            maps.state_map(shapes, counts, note=maps.missing_text(
+                pd.Series({"Northern Mariana Islands": 2, "Guam": 1})),
+                title=tr("{top} lead ICE's list of {when}; {n_none} states have no agreement",
+                         top=maps.top_text(maps.named_counts(shapes, counts), 2), when=when,
+                         n_none=48)),
+            maps.county_map(shapes, fl, state=maps.FLORIDA, highlight=maps.MONROE_FL,
+                            highlight_label=maps.monroe_label(fl), title=maps.florida_title(fl)),
+            maps.before_after_map(
+                shapes, counts, counts, title=tr(
+                    "From {n_before} states with an agreement before {cutoff} to {n_after} on "
+                    "the latest list", n_before=21, cutoff=cutoff, n_after=38),
+                labels=(tr("Last list before {cutoff} ({when}): {n}", cutoff=cutoff, when=when,
+                           n="135"), tr("Latest list ({when}): {n}", when=when, n="1,843")),
+                note=maps.missing_text(pd.Series({"Guam": 1}), list_name=tr("latest list"))),
+        ]
+        assert "\n" in figs[2].axes[0].get_title(loc="left")  # the two-line Spanish label
+        for fig in figs:
+            assert "Ninguno" in _texts(fig)
+            fig.canvas.draw()
+            renderer = fig.canvas.get_renderer()
+            for text in fig.findobj(matplotlib.text.Text):
+                if not (text.get_visible() and text.get_text()):
+                    continue
+                box = text.get_window_extent(renderer)
+                assert box.x0 >= -1 and box.y0 >= -1 and box.x1 <= fig.bbox.width + 1 \
+                    and box.y1 <= fig.bbox.height + 1, f"{text.get_text()!r} leaves the image"
+            assert_parts_do_not_overlap(fig, renderer, source="Fuente: listas")
+            plt.close(fig)
+    finally:
+        i18n.set_language(None)
 
 
 def test_a_long_source_line_pushes_the_legend_up_instead_of_under_it(shapes):
