@@ -12,6 +12,7 @@ the variants it rules out are not.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import sys
 from collections import Counter
@@ -95,6 +96,17 @@ def evidence_text() -> str:
     return "\n".join(r.get("passage", "") for r in rows)
 
 
+@functools.lru_cache(maxsize=1)
+def interface_words() -> str:
+    """Every Spanish text code writes (ice287g/locale/es/*.json), placeholders removed: prose
+    may quote a word the Spanish page shows (a column header, a status), as the English quotes
+    the English one."""
+    from ice287g import i18n
+
+    texts = i18n.catalogue("es").values()
+    return "\n".join(normalise(re.sub(r"\{[^{}]*\}", "\n", t)) for t in texts)
+
+
 def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("’", "'")).strip().lower()
 
@@ -118,7 +130,7 @@ def quotation_problems(entry_id: str, entry_str: str, evidence: str) -> list[str
     english_norm = normalise(entry_id)
     for q in plain:
         qn = normalise(q)
-        if qn in english_norm or (evidence and qn in evidence):
+        if qn in english_norm or (evidence and qn in evidence) or qn in interface_words():
             continue
         problems.append(f"quotation in plain quotation marks that is neither the English "
                         f"entry's words nor a recorded passage (a translated quotation must "
@@ -268,6 +280,10 @@ def test_quotation_check_catches_an_unmarked_translation():
     assert quotation_problems(en, "Melendez habló en la reunión.", "")  # quotation dropped
     kept = 'The column "SIGNED" is blank.'
     assert quotation_problems(kept, 'La columna "SIGNED" está vacía.', "") == []
+    # A word the Spanish page itself shows (from ice287g/locale/es) may be quoted.
+    ui = 'Its status reads "Left".'
+    assert quotation_problems(ui, 'Su estado dice “Fuera”.', "") == []
+    assert quotation_problems(ui, 'Su estado dice “Se fue”.', "")
 
 
 def test_untranslated_check():
