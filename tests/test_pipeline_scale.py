@@ -231,6 +231,7 @@ def test_derive_pauses_the_cyclic_gc_and_restores_it(tmp_path, monkeypatch):
     assert gc.isenabled()
     build.derive([archive], cache_dir=tmp_path / "cache")
     assert seen == [False] and gc.isenabled()
+    assert gc.get_freeze_count() == 0  # promoted to the oldest generation, not left frozen
 
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
@@ -246,3 +247,66 @@ def test_derive_pauses_the_cyclic_gc_and_restores_it(tmp_path, monkeypatch):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# --------------------------------------------------------------------------- QA on violations
+
+
+@pytest.fixture()
+def derived(tmp_path):
+    """A derived build of the small archive: publications, tables and the QA of its outputs."""
+    from ice287g.pipeline import s1_find, s2_read, s4_group, s5_trend, s6_derive
+    from ice287g.pipeline.cache import SheetCache
+
+    archive = small_archive(tmp_path / "archive")
+    records = s1_find.find_files([archive], {})
+    s2_read.read_all(records, SheetCache(None))
+    store = s3_clean.clean_records(records, s3_clean.NO_FIXES)
+    s4_group.check_stamps(records, store)
+    pubs = s4_group.group(records, "participating")
+    s5_trend.apply(pubs, s5_trend.decide(pubs, "participating"), name_same_lists=True)
+    return pubs, s6_derive.derive_list(pubs, store, "participating")
+
+
+def qa_outputs_rows(pubs, t) -> dict:
+    from ice287g.pipeline import s7_qa
+
+    qa = s7_qa.QA()
+    s7_qa.qa_outputs(t, pubs, qa, "agreements")
+    return {r["name"].removesuffix("_agreements"): r for r in qa.rows}
+
+
+def test_qa_outputs_passes_the_build_and_fails_each_violation(derived):
+    """The set and list comparisons that gate each check must still catch (and name) a
+    violation: one entity or listing broken at a time."""
+    pubs, t = derived
+    assert len(t.entities) >= 3 and len(pubs) >= 2
+    ok = qa_outputs_rows(pubs, t)
+    assert {r["status"] for r in ok.values()} == {"pass"}, ok
+    e = t.entities[1]
+    aid = e["agreement_id"]
+
+    def broken(edit):
+        saved = (dict(e), list(t.listings))
+        edit()
+        try:
+            return qa_outputs_rows(pubs, t)
+        finally:
+            e.clear()
+            e.update(saved[0])
+            t.listings[:] = saved[1]
+
+    rows = broken(lambda: t.listings.append((pubs[0].id, "A-unknown")))
+    assert rows["listings_reference_known_ids"]["status"] == "fail"
+    assert "A-unknown" in rows["listings_reference_known_ids"]["detail"]
+    rows = broken(lambda: e.update(first_seen="2099-01-01T00:00:00"))
+    assert rows["first_seen_not_after_last_seen"]["status"] == "fail"
+    assert aid in rows["first_seen_not_after_last_seen"]["detail"]
+    rows = broken(lambda: e.update(last_captured="2001-01-01T00:00:00"))
+    assert rows["last_captured_is_last_publications_last_capture"]["status"] == "fail"
+    assert f"{aid} (2001-01-01T00:00:00 vs " in rows["last_captured_is_last_publications_last_capture"]["detail"]
+    assert rows["last_captured_not_before_last_seen"]["status"] == "fail"
+    assert aid in rows["last_captured_not_before_last_seen"]["detail"]
+    rows = broken(lambda: e.update(listed_in_latest=not e["listed_in_latest"]))
+    assert rows["latest_listing_consistent"]["status"] == "fail"
+    assert qa_outputs_rows(pubs, t) == ok  # restored
