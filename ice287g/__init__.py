@@ -14,6 +14,8 @@ One job per module:
 - ``lookup``   -- the data of the "Find an agency" page.
 - ``maps``     -- the state and county maps.
 - ``glue``     -- gluing values into the prose (myst-nb).
+- ``i18n``     -- the editions' languages: date and number formats per language, and the
+  Spanish of every text code writes (``ice287g/locale/es/*.json``).
 - ``fetch``    -- download the sheets currently linked from ICE's page.
 - ``diff``     -- what changed between the latest lists of two processed folders.
 - ``__main__`` -- the command line (``python -m ice287g build | fetch | diff``).
