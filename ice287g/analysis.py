@@ -249,6 +249,29 @@ def change_over(series: pd.Series | pd.DataFrame, years: int = 1) -> pd.Series |
     return ordered.iloc[-1] - before.iloc[-1]
 
 
+#: The 50 states and the District of Columbia, as ICE's sheets name them; any other STATE
+#: value on a list (Guam, the Northern Mariana Islands...) is a territory.
+STATES_AND_DC = frozenset({
+    "Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut",
+    "Delaware", "District of Columbia", "Florida", "Georgia", "Hawaii", "Idaho", "Illinois",
+    "Indiana", "Iowa", "Kansas", "Kentucky", "Louisiana", "Maine", "Maryland", "Massachusetts",
+    "Michigan", "Minnesota", "Mississippi", "Missouri", "Montana", "Nebraska", "Nevada",
+    "New Hampshire", "New Jersey", "New Mexico", "New York", "North Carolina", "North Dakota",
+    "Ohio", "Oklahoma", "Oregon", "Pennsylvania", "Rhode Island", "South Carolina",
+    "South Dakota", "Tennessee", "Texas", "Utah", "Vermont", "Virginia", "Washington",
+    "West Virginia", "Wisconsin", "Wyoming"})
+
+
+def count_states(rows: pd.DataFrame, *, state_col: str = "state") -> dict[str, int]:
+    """How many states (the 50 and DC) and how many territories the rows' agencies are in:
+    ``{"states": 38, "territories": 2}`` (a territory is not a state: a sentence about
+    "states" must not count Guam)."""
+    _require(rows, [state_col], "rows")
+    names = set(rows[state_col].dropna().astype(str))
+    states = names & STATES_AND_DC
+    return {"states": len(states), "territories": len(names - states)}
+
+
 def count_agencies(rows: pd.DataFrame, *, state_col: str = "state",
                    agency_col: str = "agency") -> int:
     """Distinct agencies among agreement rows: pairs of state and :func:`normalise_name` of the

@@ -609,3 +609,10 @@ def test_left_table_shows_ouachitas_last_sighting_beside_its_last_list():
     assert row["Last listed"].iloc[0].startswith("2022-03-05")
     assert row["Last seen"].iloc[0] == "2022-08-08"
     assert list(table.columns)[-2:] == ["Last listed", "Last seen"]
+
+
+def test_count_states_does_not_count_territories_as_states():
+    rows = pd.DataFrame({"state": ["Florida", "Florida", "Texas", "Guam",
+                                   "Northern Mariana Islands", "District of Columbia", None]})
+    assert an.count_states(rows) == {"states": 3, "territories": 2}
+    assert len(an.STATES_AND_DC) == 51
