@@ -318,15 +318,20 @@ def test_the_explorer_offers_every_state(book_server, chromium_browser):
         close_page(page)
 
 
-def test_maps_render_with_alt_text_stating_the_finding(phone_visits):
-    record, images, _overflow = phone_visits("chapters/maps.html")
-    maps_ = [img for img in images if (img["alt"] or "").startswith(("Map of", "Two maps of"))]
+@pytest.mark.parametrize("edition, starts, words", [
+    ("", ("Map of", "Two maps of"), ("Florida", "Monroe County", "January 20, 2025")),
+    ("es/", ("Mapa de", "Dos mapas de"), ("Florida", "condado de Monroe", "20 de enero de 2025")),
+], ids=["en", "es"])
+def test_maps_render_with_alt_text_stating_the_finding(phone_visits, edition, starts, words):
+    record, images, _overflow = phone_visits(edition + "chapters/maps.html")
+    maps_ = [img for img in images if (img["alt"] or "").startswith(starts)]
     assert len(maps_) >= 4, [img["alt"][:60] for img in images]
     for img in maps_:
         assert img["complete"] and img["width"] >= 500, img["src"][:60]
         assert re.search(r"\d", img["alt"]), f"the alt text states no number: {img['alt']}"
     alts = " ".join(img["alt"] for img in maps_)
-    assert "Florida" in alts and "Monroe County" in alts and "January 20, 2025" in alts
+    for word in words:
+        assert word in alts, f"{word!r} not in the maps' alt text"
     assert not record.problems()
 
 
