@@ -295,7 +295,7 @@ sphinxcontrib.bibtex.plugin.register_plugin(
 
 def _spanish_edition(app, config) -> None:
     """In the Spanish build: write its BibTeX file and use the Spanish styles."""
-    if (config.language or "en") != "es":
+    if (config.language or "en").split("_")[0] != "es":
         return
     from sphinx.errors import ExtensionError
 
