@@ -47,6 +47,9 @@ from . import config, i18n
 from .i18n import tr
 
 TABLES = ("sources", "events", "votes", "local_actions", "claims", "evidence")
+#: Every file of data/curated/ (its datapackage.json): the story tables and the glossary of
+#: the Spanish edition's terms (checked by tests/test_translations.py, not a story table).
+PACKAGE_TABLES = TABLES + ("glossary",)
 ID_COLUMN = {"sources": "source_id", "events": "event_id", "local_actions": "action_id",
              "claims": "claim_id"}
 BIB_NAME = "references.bib"
