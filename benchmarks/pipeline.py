@@ -21,6 +21,32 @@ Prints:
 - with ``--profile``: where the time of a warm 100k build goes (cProfile of the build in
   this process, top functions by own time and by cumulative time).
 
+Each figure is the median of ``--repeat`` runs (default 3); the load average before and after
+the scale runs is printed, because other work on the machine stretches wall times (CPU times
+much less).
+
+Measured on this project's shared 2-core machine, December 2026 (issue 15, scale):
+
+- before (commit 137b48d), load average about 0.3: 100k warm 6.7-6.9 s wall, 6.5 s CPU; the
+  previous session's figures were 10k warm 1.24 s, 100k warm 9.74 s (7.85x for 10x rows).
+  Where a warm 100k build went (CPU, in-process): list tables 2.6 s, cyclic GC passes over
+  the growing heap ~1.4 s (spread over every stage), QA 1.3 s, cleaning 1.1 s, CSV text
+  0.7 s, cache decoding 0.6 s;
+- after (three runs of this script, load average 2 to 7): 100k warm 3.97 s, 5.31 s and
+  3.99 s wall (medians of 3), 3.6-3.9 s CPU; 10k warm 0.6 s wall and CPU; 100k cold 5.5-6.6 s;
+  growth 100k/10k 5.9x-6.7x (CPU and wall): linear, the fixed part being interpreter start,
+  pandas' import (for QA's run-decoder check) and the archive walk. Interleaved with the code
+  before (same archives, load average 2.3 -> 6.3): warm 100k 7.3 s CPU before, 4.3 s after;
+  warm 10k 0.84 s -> 0.60 s; cold 100k 8.4 s -> 5.5 s CPU; outputs byte-identical.
+  ICE's two archives (1,352 sheets), same session: cold 4.62 s = 0.10x read, warm with one
+  sheet added 1.76 s;
+  What is left (CPU, in-process, warm 100k): list tables ~1.0 s, cleaning the 111,000
+  distinct rows ~0.7 s, QA ~0.55 s (0.3 s of it importing pandas), CSV text ~0.4 s, cache
+  decoding ~0.3 s. Not done: storing cleaned rows in the cache (decoding 15 fields a row
+  costs about what cleaning them does) and a column-wise cache entry (JSON of 8 column
+  lists decodes in 0.04 s instead of 0.13 s per 100k-row sheet, but changes the entry
+  format the cache tests are written against).
+
 Outputs go to temporary folders; the repository's data/processed/ is not touched.
 """
 
