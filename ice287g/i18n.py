@@ -108,7 +108,11 @@ def catalogue(lang: str) -> dict[str, str]:
     _check(lang)
     if lang == DEFAULT_LANGUAGE:
         return {}
-    folder = resources.files("ice287g") / "locale" / lang
+    return load_catalogue(resources.files("ice287g") / "locale" / lang, lang)
+
+
+def load_catalogue(folder, lang: str) -> dict[str, str]:
+    """The merged catalogue of the ``*.json`` files in ``folder`` (see :func:`catalogue`)."""
     merged: dict[str, str] = {}
     where: dict[str, str] = {}
     files = sorted((p for p in folder.iterdir() if p.name.endswith(".json")),
