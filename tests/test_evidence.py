@@ -34,7 +34,7 @@ from conftest import REPO
 from ice287g import story
 
 CHAPTERS = REPO / "chapters"
-STORY_PAGES = ["key-west", "what-is-287g", "florida", "votes", "beyond-florida", "checking",
+STORY_PAGES = ["key-west", "what-is-287g", "florida", "votes", "beyond-florida", "checking", "glossary",
                "methods"]
 VERDICTS = ("supported", "partly supported", "contradicted", "unverified")
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
