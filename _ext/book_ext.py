@@ -86,11 +86,14 @@ class DataDownloads(SphinxDirective):
         folder = Path(self.env.srcdir) / folder_name
         if not folder.is_dir():
             raise self.error(f"data-downloads: {folder_name} is not a folder of the book")
-        # New or removed files change the folder's mtime, which Sphinx checks like a file's:
-        # the page is re-read then (and when a listed file changes), not on every build.
-        self.env.note_dependency(str(folder))
         descriptions = _descriptions(folder)
         files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+        # A new or removed file re-reads the page (see _downloads_outdated; Sphinx treats a
+        # folder given as a dependency as missing, which re-read the page on every build),
+        # and so does a change to any listed file (its own dependency, below).
+        listings = getattr(self.env, "book_download_listings", {})
+        listings.setdefault(self.env.docname, {})[folder_name] = [p.name for p in files]
+        self.env.book_download_listings = listings
         # datapackage.json first: it describes all the others.
         files.sort(key=lambda p: p.name != "datapackage.json")
         listing = nodes.bullet_list(classes=["data-downloads"])
@@ -217,6 +220,26 @@ class AgencyLookup(SphinxDirective):
         return [nodes.raw("", body, format="html")]
 
 
+def _current_listing(srcdir: str, folder_name: str) -> list[str]:
+    folder = Path(srcdir) / folder_name
+    if not folder.is_dir():
+        return []
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    return [p.name for p in files]
+
+
+def _downloads_outdated(app, env, added, changed, removed):
+    """Pages with a data-downloads list whose folder gained or lost a file."""
+    listings = getattr(env, "book_download_listings", {})
+    return [docname for docname, folders in listings.items()
+            if docname in env.found_docs and any(
+                _current_listing(env.srcdir, name) != names for name, names in folders.items())]
+
+
+def _downloads_purge(app, env, docname):
+    getattr(env, "book_download_listings", {}).pop(docname, None)
+
+
 def _lookup_assets(app, pagename, templatename, context, doctree):
     """The lookup page's script and stylesheet, on that page only (Sphinx >= 3.5 adds a file
     given during html-page-context to the current page)."""
@@ -228,19 +251,31 @@ def _lookup_assets(app, pagename, templatename, context, doctree):
 def _write_lookup_data(app, exception):
     """Write the lookup page's JSON from the book's data/processed/ into the HTML output.
 
-    Runs on every HTML build (about a second), after Sphinx has copied the static files, so
-    the data always matches the committed processed files and is never committed twice."""
+    Runs after Sphinx has copied the static files, so the data always matches the committed
+    processed files and is never committed twice."""
     if exception is not None or app.builder.format != "html":
         return
     if LOOKUP_DOC not in app.env.all_docs:
         return
+    target = Path(app.outdir).joinpath(*LOOKUP_DATA)
+    processed = Path(app.srcdir) / "data" / "processed"
+    # Rewritten only when an input changed (a warm build then skips about a second of work):
+    # the stamp, kept with the doctrees, records every input file's size and mtime.
+    package = Path(__file__).resolve().parent.parent / "ice287g"
+    inputs = sorted([*processed.glob("*.csv"), *package.glob("*.py"),
+                     *package.glob("locale/*/*.json")])
+    stamp_text = "\n".join(f"{p}\t{p.stat().st_size}\t{p.stat().st_mtime_ns}" for p in inputs)
+    stamp = Path(app.doctreedir) / "lookup-data.stamp"
+    if target.is_file() and stamp.is_file() and stamp.read_text() == stamp_text:
+        return
     from ice287g import lookup
 
-    target = Path(app.outdir).joinpath(*LOOKUP_DATA)
     try:
-        lookup.write(target, Path(app.srcdir) / "data" / "processed")
+        lookup.write(target, processed)
     except (OSError, ValueError, KeyError) as err:
         logger.warning("the Find an agency data could not be written: %s", err)
+        return
+    stamp.write_text(stamp_text)
 
 
 #: Where each edition's pages are, relative to the English root; its name in its own language.
@@ -327,6 +362,8 @@ def setup(app):
     app.connect("html-page-context", _fix_code_toggle_label)
     app.connect("html-page-context", _lookup_assets)
     app.connect("build-finished", _write_lookup_data)
+    app.connect("env-get-outdated", _downloads_outdated)
+    app.connect("env-purge-doc", _downloads_purge)
     # After sphinx.ext.mathjax (priority 500) has added its script.
     app.connect("html-page-context", _no_third_party_scripts, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Set up the environment from the pinned files and build the book into _build/html.
+# Set up the environment from the pinned files and build the book: both editions, into
+# _build/html (English) and _build/html/es (Spanish).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/jupyter-book build . -W --keep-going "$@"
-# The Spanish edition: the same sources and notebooks, in Spanish, into _build/html/es
-# (tools/editions.py; its prose is in locales/es/).
-.venv/bin/python tools/editions.py build es -W --keep-going
-echo "The book is in _build/html/index.html (en español: _build/html/es/index.html)"
+# Both editions, in one process (Sphinx and Jupyter Book are imported once): English as
+# `jupyter-book build .` builds it, into _build/html, then Spanish, the same sources and
+# notebooks in Spanish, into _build/html/es (tools/editions.py; its prose is in locales/es/).
+# Extra arguments go to tools/editions.py, e.g. `--all` to re-read every page.
+.venv/bin/python tools/editions.py build en es -W --keep-going "$@"

@@ -1,12 +1,12 @@
 """The book's editions: build the Spanish edition, and keep its translation files current.
 
-English is built by ``jupyter-book build .`` into ``_build/html`` as always. The Spanish
+English is built as ``jupyter-book build .`` builds it, into ``_build/html``. The Spanish
 edition is the same sources (the same Markdown chapters, the same notebooks, run again with
 ``ICE287G_LANG=es`` so that every chart, table and glued value comes out in Spanish from the
 same code) built by Sphinx with ``language = "es"``: its prose comes from the gettext catalogues
 in ``locales/es/LC_MESSAGES/<page>.po``, one per page. It lands in ``_build/html/es``.
 
-    python tools/editions.py build es [-W] [--keep-going]   # the Spanish edition
+    python tools/editions.py build [en] [es] [-W] [--keep-going]   # both by default
     python tools/editions.py extract                        # refresh locales/es/*.po
 
 ``extract`` reads every page's translatable text (Sphinx's gettext builder, notebooks not
@@ -26,14 +26,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: Every edition but English: its language code, where it is built, and the settings that
-#: differ from ``_config.yml``. The English edition is the book as ``_config.yml`` describes it.
+#: The editions: where each is built and the settings that differ from ``_config.yml``. English
+#: is the book exactly as ``jupyter-book build .`` builds it (the same folders and overrides).
 EDITIONS = {
+    "en": {
+        "outdir": "_build/html",
+        "doctrees": "_build/.doctrees",
+        "jupyter_cache": "_build/.jupyter_cache",
+        "jupyter_execute": "_build/jupyter_execute",
+        "config": {},
+    },
     "es": {
         "outdir": "_build/html/es",
         "doctrees": "_build/.doctrees-es",
+        # Its own execution cache: the cache is keyed on the notebook's code, which is the
+        # same in every edition, and would otherwise hand Spanish pages the English outputs.
         "jupyter_cache": "_build/.jupyter_cache-es",
-        # Executed notebooks and their glue data (English: _build/jupyter_execute).
+        # Executed notebooks and their glue data.
         "jupyter_execute": "_build/jupyter_execute-es",
         "config": {
             "language": "es",
@@ -46,9 +55,18 @@ EDITIONS = {
 LOCALES = ROOT / "locales"
 
 
+def _skip_slow_optional_imports() -> None:
+    """jsonschema (through jupyter-events) imports rfc3987_syntax when it is installed, which
+    compiles 38 grammars: about a second per build process, for a format check no build uses
+    (measured by benchmarks/build.py). jsonschema treats it as optional; hide it here, in the
+    build process only (notebook kernels are other processes)."""
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def build(lang: str, *, warningiserror: bool = False, keep_going: bool = False,
-          quiet: bool = False) -> int:
+          quiet: bool = False, force_all: bool = False) -> int:
     """Build edition ``lang`` into its folder; 0 when Sphinx succeeded."""
+    _skip_slow_optional_imports()
     import myst_nb.sphinx_ext
     from jupyter_book.sphinx import build_sphinx
 
@@ -62,16 +80,30 @@ def build(lang: str, *, warningiserror: bool = False, keep_going: bool = False,
     overrides = {
         "external_toc_path": "_toc.yml",
         "latex_individualpages": False,
-        # Its own execution cache: the cache is keyed on the notebook's code, which is the
-        # same in every edition, and would otherwise hand Spanish pages the English outputs.
         "nb_execution_cache_path": str(ROOT / edition["jupyter_cache"]),
         **edition["config"],
     }
     result = build_sphinx(
         ROOT, ROOT / edition["outdir"], noconfig=True, path_config=str(ROOT / "_config.yml"),
-        confoverrides=overrides, doctreedir=ROOT / edition["doctrees"],
+        confoverrides=overrides, doctreedir=ROOT / edition["doctrees"], freshenv=force_all,
         warningiserror=warningiserror, keep_going=keep_going, quiet=quiet)
     return 0 if result == 0 else 1
+
+
+def build_all(langs: list[str], **options) -> int:
+    """Build the editions one after the other in this process (Sphinx, jupyter-book and
+    myst-nb are imported once); stops at the first that fails."""
+    for lang in langs:
+        if not options.get("quiet"):
+            print(f"=== The {lang} edition -> {EDITIONS[lang]['outdir']}", flush=True)
+        status = build(lang, **options)
+        if status:
+            print(f"error: the {lang} edition did not build (see the messages above)",
+                  file=sys.stderr)
+            return status
+    if not options.get("quiet"):
+        print("The book is in _build/html/index.html (en español: _build/html/es/index.html)")
+    return 0
 
 
 def _gettext(outdir: Path) -> None:
@@ -156,8 +188,11 @@ def extract(langs: list[str], only: list[str] | None = None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="build one edition (not English) into its folder")
-    b.add_argument("lang", choices=sorted(EDITIONS))
+    b = sub.add_parser("build", help="build editions into their folders (default: all)")
+    b.add_argument("langs", nargs="*", metavar="LANG",
+                   help=f"editions to build, in order (default: {' '.join(EDITIONS)})")
+    b.add_argument("--all", dest="force_all", action="store_true",
+                   help="re-read every page (a fresh Sphinx environment)")
     b.add_argument("-W", dest="warningiserror", action="store_true")
     b.add_argument("--keep-going", action="store_true")
     b.add_argument("-q", "--quiet", action="store_true")
@@ -168,8 +203,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.chdir(ROOT)
     if args.command == "build":
-        return build(args.lang, warningiserror=args.warningiserror,
-                     keep_going=args.keep_going, quiet=args.quiet)
+        unknown = [lang for lang in args.langs if lang not in EDITIONS]
+        if unknown:
+            parser.error(f"unknown edition(s) {', '.join(unknown)}: the editions are "
+                         f"{', '.join(EDITIONS)}")
+        return build_all(args.langs or list(EDITIONS), warningiserror=args.warningiserror,
+                         keep_going=args.keep_going, quiet=args.quiet,
+                         force_all=args.force_all)
     extract(args.langs, args.only)
     return 0
 
