@@ -291,7 +291,7 @@ def test_diff_tables_in_spanish_and_the_cli_summary_stays_english():
     assert set(es["joined"]["Modelo"]) <= SUPPORT_TYPES_ES
     assert list(es["publications_added"].columns) == ["Lista", "Publicación", "Archivo", "Filas",
                                                       "En las líneas de tendencia", "Nota"]
-    assert set(es["publications_added"]["Lista"]) <= {"participantes", "solicitudes pendientes"}
+    assert set(es["publications_added"]["Lista"]) <= {"agencias participantes", "solicitudes pendientes"}
     assert set(es["publications_added"]["En las líneas de tendencia"]) <= {"sí", "no"}
     i18n.set_language("es")
     text = diff.to_markdown(change)
