@@ -28,6 +28,7 @@
 from __future__ import annotations
 
 import csv
+import gettext
 import json
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx import addnodes
 from sphinx.util import logging
+from sphinx.transforms import SphinxTransform
 from sphinx.util.docutils import SphinxDirective
 
 logger = logging.getLogger(__name__)
@@ -87,6 +89,16 @@ class DataDownloads(SphinxDirective):
         if not folder.is_dir():
             raise self.error(f"data-downloads: {folder_name} is not a folder of the book")
         descriptions = _descriptions(folder)
+        # The words are the edition's (ice287g/locale/<lang>/downloads.json); English as before.
+        from ice287g import i18n
+
+        lang = self.config.language if self.config.language in i18n.LANGUAGES else "en"
+
+        def t(text, **values):
+            try:
+                return i18n.tr(text, lang, **values)
+            except i18n.TranslationError as err:  # a new description with no Spanish yet
+                raise self.error(f"data-downloads: {err}") from None
         files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
         # A new or removed file re-reads the page (see _downloads_outdated; Sphinx treats a
         # folder given as a dependency as missing, which re-read the page on every build),
@@ -110,23 +122,26 @@ class DataDownloads(SphinxDirective):
             facts = [_size(path)]
             if path.suffix == ".csv":
                 rows = _rows(path)
-                facts.insert(0, f"{rows:,d} row{'s' if rows != 1 else ''}")
+                facts.insert(0, t("1 row") if rows == 1
+                             else t("{n} rows", n=i18n.format_int(rows, lang)))
             para += nodes.Text(f" ({', '.join(facts)})")
             description = descriptions.get(path.name)
+            if description:
+                description = t(description)
             if path.name == "datapackage.json" and not description:
-                description = (
+                description = t(
                     "Frictionless data package: every file and column of this folder, "
                     "with types, constraints and descriptions."
                 )
             if path.name.lower() == "readme.md" and not description:
-                description = "Data card for this folder: where the files come from and what each column means."
+                description = t("Data card for this folder: where the files come from and what each column means.")
             if description:
                 para += nodes.Text(f": {description}")
             item = nodes.list_item()
             item += para
             listing += item
         if not files:
-            listing += nodes.list_item("", nodes.paragraph(text=f"({folder_name} is empty)"))
+            listing += nodes.list_item("", nodes.paragraph(text=t("({folder} is empty)", folder=folder_name)))
         return [listing]
 
 
@@ -349,9 +364,87 @@ def _alt_from_output_metadata():
     NbElementRenderer.render_image = render_image
 
 
+class TranslateTocCaptions(SphinxTransform):
+    """Translate the part captions of _toc.yml ("The story", ...) in an edition built with a
+    ``language``. sphinx-external-toc inserts its toctree nodes at transform priority 100,
+    after Sphinx's own Locale transform (20) has translated the page, so the Spanish sidebar
+    kept the English captions although index.po translates them."""
+
+    default_priority = 101  # just after sphinx_external_toc.events.InsertToctrees
+
+    def apply(self, **kwargs):
+        if not self.config.language or self.config.language == "en":
+            return
+        from os import path
+
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+
+        dirs = [path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        catalog, has_catalog = init_locale(dirs, self.config.language, domain)
+        if not has_catalog:
+            return
+        for node in self.document.findall(addnodes.toctree):
+            caption = node.get("caption")
+            if caption:
+                translated = catalog.gettext(caption)
+                if translated and translated != caption:
+                    node["caption"] = translated
+
+#: Words of sphinx-book-theme that its own Spanish catalogue lacks, and Jupyter Book's search
+#: placeholder (a theme option): their Spanish is in ice287g/locale/es/theme.json.
+THEME_WORDS = ("Repository", "Open issue", "Source repositories", "Launch interactive content")
+
+
+class _CodeCatalogue(gettext.NullTranslations):
+    """A gettext fallback that answers from ice287g.i18n's catalogue of one language."""
+
+    def __init__(self, lang: str):
+        super().__init__()
+        self._lang = lang
+
+    def gettext(self, message):
+        from ice287g import i18n
+
+        return i18n.catalogue(self._lang).get(message, message)
+
+
+def _theme_words(app, config):
+    """In an edition other than English, the theme's missing words and the search box's
+    placeholder in the edition's language."""
+    lang = (config.language or DEFAULT_EDITION).split("_")[0]
+    if lang == DEFAULT_EDITION or lang not in EDITIONS:
+        return
+    from sphinx import locale
+
+    from ice287g import i18n
+
+    options = dict(config.html_theme_options or {})
+    options["search_bar_text"] = i18n.tr("Search this book...", lang)
+    config.html_theme_options = options
+    translator = locale.translators.get(("general", "booktheme"))
+    if translator is not None:
+        translator.add_fallback(_CodeCatalogue(lang))
+
+
+def _check_theme_words(app):
+    """Every word of THEME_WORDS has its translation (a missing one would show English)."""
+    lang = edition_of(app)
+    if lang == DEFAULT_EDITION:
+        return
+    from ice287g import i18n
+
+    for word in THEME_WORDS:
+        i18n.tr(word, lang)  # raises TranslationError naming the word
+
+
 def setup(app):
     _alt_from_output_metadata()
+    app.connect("config-inited", _theme_words, priority=900)
+    app.connect("builder-inited", _check_theme_words)
     app.add_role("tq", translated_quote_role)
+    app.add_transform(TranslateTocCaptions)
     app.connect("html-page-context", _edition_links)
     app.connect("config-inited", _repository_substitutions)
     app.add_css_file("book/custom.css")

@@ -124,6 +124,27 @@ def test_translated_quotations_are_marked_on_the_page(built_book):
     assert marks, "no translated quotation marked on the Spanish Key West chapter"
 
 
+#: Words the theme, Jupyter Book, myst-nb or the book's templates write on every page (not the
+#: chapters' prose): none may stay English on a Spanish page.
+INTERFACE_WORDS = ("Search this book", "Repository", "Open issue", "Source repositories",
+                   "Launch interactive content", "Show code cell", "Hide code cell",
+                   "The story", "The data", "About this book", "By The 287(g)",
+                   "Skip to main content", "Back to top", "Print to PDF", "Fullscreen mode",
+                   "Contents", "Found a mistake", "Report an error", "Text and charts",
+                   "Color mode")
+
+
+@pytest.mark.parametrize("page", EN_PAGES)
+def test_spanish_pages_carry_no_english_interface_words(built_book, page):
+    en = (built_book / page).read_text(encoding="utf-8")
+    es = (built_book / ES / page).read_text(encoding="utf-8")
+    present = [w for w in INTERFACE_WORDS if w in en]
+    assert present or page in {"search.html", "genindex.html"}, \
+        f"{page}: none of the interface words found in English; is the list out of date?"
+    left = [w for w in INTERFACE_WORDS if w in es]
+    assert not left, f"{ES}{page} still says: {left}"
+
+
 # --------------------------------------------------------------------------------- glue
 def glue_data(folder: Path) -> dict[str, dict]:
     out = {}

@@ -48,6 +48,10 @@ EDITIONS = {
             "language": "es",
             "html_title": "287(g) en Key West",
             "project": "287(g) en Key West",
+            "author": "el equipo de datos de 287(g) en Key West",
+            # myst-nb's toggle of a hide-input cell ("Show code cell source").
+            "nb_code_prompt_show": "Mostrar el código de la celda",
+            "nb_code_prompt_hide": "Ocultar el código de la celda",
         },
     },
 }
@@ -68,7 +72,12 @@ def build(lang: str, *, warningiserror: bool = False, keep_going: bool = False,
     """Build edition ``lang`` into its folder; 0 when Sphinx succeeded."""
     _skip_slow_optional_imports()
     import myst_nb.sphinx_ext
+    import sphinx.locale
     from jupyter_book.sphinx import build_sphinx
+
+    # Sphinx keeps message catalogues in a module-level table and reuses a loaded one: after
+    # a Spanish build in this process an English build would get the Spanish theme words.
+    sphinx.locale.translators.clear()
 
     edition = EDITIONS[lang]
     os.environ["ICE287G_LANG"] = lang  # notebook kernels inherit it
