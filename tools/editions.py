@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import os
 import sys
 import tempfile
@@ -78,6 +79,9 @@ def build(lang: str, *, warningiserror: bool = False, keep_going: bool = False,
     # Sphinx keeps message catalogues in a module-level table and reuses a loaded one: after
     # a Spanish build in this process an English build would get the Spanish theme words.
     sphinx.locale.translators.clear()
+    # nbclient logs "Executing notebook with kernel" at INFO on the traitlets logger; after a
+    # first build in this process a handler prints it even with -q.
+    logging.getLogger("traitlets").setLevel(logging.WARNING)
 
     edition = EDITIONS[lang]
     os.environ["ICE287G_LANG"] = lang  # notebook kernels inherit it
