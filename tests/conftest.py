@@ -111,7 +111,7 @@ SLOW_TESTS = {
 
 def pytest_collection_modifyitems(config, items):
     """Mark tests by what they need, so the fast loop is one flag:
-    ``pytest -m "not slow and not book and not browser"`` (the pure-Python tests).
+    ``pytest -m "not slow and not book and not browser" -n 2`` (the pure-Python tests, on both cores).
 
     - ``book``: uses a built copy of the book (the ``built_book`` fixture, directly or through
       the local server);
