@@ -11,6 +11,7 @@ one browser.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -174,3 +175,25 @@ def chromium_browser():
             yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def lookup_opener(book_server, chromium_browser, page_path: str):
+    """Open the Find an agency page (``page_path``: either edition's) as often as a test needs,
+    each time waiting for its script to be ready; on exit close every page and fail on any
+    console error or outside request they recorded."""
+    opened = []
+
+    def open_(query: str = "", viewport=DESKTOP):
+        page, visit = open_page(chromium_browser, book_server.base + page_path + query,
+                                viewport=viewport)
+        page.wait_for_function("window.ice287gLookup && window.ice287gLookup.ready",
+                               timeout=15_000)
+        opened.append((page, visit))
+        return page, visit
+
+    yield open_
+    for page, visit in opened:
+        problems = visit.problems()
+        close_page(page)
+        assert not problems, "\n".join(problems)

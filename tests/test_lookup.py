@@ -15,7 +15,7 @@ import re
 import pandas as pd
 import pytest
 
-from book_browser import DESKTOP, PHONE, close_page, open_page
+from book_browser import DESKTOP, PHONE, close_page, lookup_opener, open_page
 from conftest import REPO
 from ice287g import analysis as an
 from ice287g import lookup
@@ -191,21 +191,8 @@ def one_that_left() -> dict:
 
 @pytest.fixture
 def lookup_page(book_server, chromium_browser):
-    opened = []
-
-    def open_(query: str = "", viewport=DESKTOP):
-        page, visit = open_page(chromium_browser, book_server.base + PAGE + query,
-                                viewport=viewport)
-        page.wait_for_function("window.ice287gLookup && window.ice287gLookup.ready",
-                               timeout=15_000)
-        opened.append((page, visit))
-        return page, visit
-
-    yield open_
-    for page, visit in opened:
-        problems = visit.problems()
-        close_page(page)
-        assert not problems, "\n".join(problems)
+    with lookup_opener(book_server, chromium_browser, PAGE) as open_:
+        yield open_
 
 
 def row_texts(page) -> list[dict]:

@@ -16,7 +16,7 @@ import re
 
 import pytest
 
-from book_browser import DESKTOP, PHONE, close_page, open_page
+from book_browser import DESKTOP, PHONE, lookup_opener
 from conftest import REPO
 from ice287g import i18n, lookup
 
@@ -169,21 +169,8 @@ def test_the_built_spanish_page_is_spanish_and_links_its_english_counterpart(bui
 # ------------------------------------------------------------------------- in chromium
 @pytest.fixture
 def spanish_page(book_server, chromium_browser):
-    opened = []
-
-    def open_(query: str = "", viewport=DESKTOP):
-        page, visit = open_page(chromium_browser, book_server.base + ES_PAGE + query,
-                                viewport=viewport)
-        page.wait_for_function("window.ice287gLookup && window.ice287gLookup.ready",
-                               timeout=15_000)
-        opened.append((page, visit))
-        return page, visit
-
-    yield open_
-    for page, visit in opened:
-        problems = visit.problems()
-        close_page(page)
-        assert not problems, "\n".join(problems)
+    with lookup_opener(book_server, chromium_browser, ES_PAGE) as open_:
+        yield open_
 
 
 def row_texts(page) -> list[dict]:
