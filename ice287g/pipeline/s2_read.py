@@ -8,12 +8,24 @@ not depend on the engine; the tests check that both agree. Each distinct file is
 from __future__ import annotations
 
 import datetime as dt
+import io
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 
 from .records import FileRecord, ParsedSheet, SheetError
-from .thresholds import COLUMNS, PARSER_VERSION, PARTICIPATING_ONLY, REQUIRED
+from .thresholds import (
+    COLUMNS,
+    PARSER_VERSION,
+    PARTICIPATING_ONLY,
+    REQUIRED,
+    WORKBOOK_MAX_BYTES,
+    WORKBOOK_MAX_ENTRIES,
+    WORKBOOK_MAX_RATIO,
+    WORKBOOK_MAX_UNCOMPRESSED,
+    WORKBOOK_RATIO_MIN_BYTES,
+)
 
 KNOWN_COLUMNS = frozenset(COLUMNS)
 #: Columns whose presence makes a participating-named sheet a participating sheet.
@@ -23,15 +35,103 @@ PARTICIPATING_SHAPE = ("SIGNED", "ADDENDUM", "MOA")
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
 
 
-def _ole2_kind(path: Path) -> str:
+def _ole2_kind(path: Path | bytes) -> str:
     """Why an OLE2 file named .xlsx cannot be read (encrypted, or an old .xls)."""
-    data = Path(path).read_bytes()[: 4 << 20]
+    data = (path if isinstance(path, bytes) else Path(path).read_bytes())[: 4 << 20]
     if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
         return ("the workbook is password-protected (encrypted); ICE's sheets are not: open it "
                 "with its password and save an unprotected .xlsx copy")
     return ("not an xlsx workbook: an Excel 97-2003 .xls file (OLE2 compound file) named .xlsx; "
             "save it as .xlsx")
 ENGINES = ("calamine", "openpyxl")
+#: Zip entries and content types that mark macro-enabled content (VBA projects, Excel 4.0
+#: macro sheets, the .xlsm/.xltm/.xlam main parts): never read, never kept.
+MACRO_ENTRY_NAMES = ("vbaproject.bin", "vbaprojectsignature.bin", "vbaprojectsignatureagile.bin")
+MACRO_CONTENT_MARKERS = (b"macroenabled", b"vbaproject", b"macrosheet", b"addin.macro")
+#: The largest [Content_Types].xml read (ICE's are under 2 KB).
+CONTENT_TYPES_MAX_BYTES = 1 << 20
+
+
+def check_workbook_file(source: Path | str | bytes, name: Path | str | None = None) -> None:
+    """Refuse a workbook that must not be parsed, from its zip directory, before reading it.
+
+    ``source`` is a path or the file's bytes (``fetch`` checks a download before saving it);
+    ``name`` names it in the error (default: the path). Raises ``SheetError`` (one line naming
+    the file) when the file is larger than ``WORKBOOK_MAX_BYTES``, is not a zip archive (an
+    OLE2 file: encrypted workbook or .xls), has no ``[Content_Types].xml``, has more than
+    ``WORKBOOK_MAX_ENTRIES`` entries, entries that would expand past
+    ``WORKBOOK_MAX_UNCOMPRESSED`` in all or past ``WORKBOOK_MAX_RATIO`` (a decompression
+    bomb: sizes are read from the central directory, nothing is decompressed except the
+    small content-types part), or macro-enabled content (a VBA project, a macro sheet, a
+    macro-enabled content type). The thresholds are in ``thresholds.py``.
+    """
+    label = name if name is not None else (
+        "<workbook bytes>" if isinstance(source, (bytes, bytearray)) else source)
+    if isinstance(source, (bytes, bytearray)):
+        size, head, opener = len(source), bytes(source[:4]), lambda: io.BytesIO(source)
+    else:
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+            with open(path, "rb") as f:
+                head = f.read(4)
+        except OSError as exc:
+            raise SheetError(label, f"cannot read the file ({exc.strerror or exc})") from None
+        opener = lambda: open(path, "rb")  # noqa: E731
+    if size > WORKBOOK_MAX_BYTES:
+        raise SheetError(label, f"the file is {size:,} bytes, over the {WORKBOOK_MAX_BYTES:,}-byte "
+                                "limit for a workbook (ICE's are under 1 MB)")
+    if head == OLE2_MAGIC:
+        raise SheetError(label, _ole2_kind(bytes(source) if isinstance(source, (bytes, bytearray))
+                                           else Path(source)))
+    if head != b"PK\x03\x04":
+        raise SheetError(label, f"not an xlsx workbook (an xlsx file is a zip archive; this file "
+                                f"starts with {head!r})")
+    try:
+        with opener() as fh, zipfile.ZipFile(fh) as z:
+            infos = z.infolist()
+            if len(infos) > WORKBOOK_MAX_ENTRIES:
+                raise SheetError(label, f"the zip archive has {len(infos):,} entries, over the "
+                                        f"{WORKBOOK_MAX_ENTRIES:,} limit for a workbook")
+            total = sum(i.file_size for i in infos)
+            packed = sum(i.compress_size for i in infos)
+            if total > WORKBOOK_MAX_UNCOMPRESSED:
+                raise SheetError(label, f"the workbook would expand to {total:,} bytes, over the "
+                                        f"{WORKBOOK_MAX_UNCOMPRESSED:,}-byte limit (a zip bomb?)")
+            if total > WORKBOOK_MAX_RATIO * max(packed, 1):
+                raise SheetError(label, f"the workbook would expand {total / max(packed, 1):,.0f} "
+                                        f"times ({packed:,} to {total:,} bytes), over the "
+                                        f"{WORKBOOK_MAX_RATIO}:1 limit (a zip bomb?)")
+            for i in infos:
+                if i.file_size > WORKBOOK_RATIO_MIN_BYTES and \
+                        i.file_size > WORKBOOK_MAX_RATIO * max(i.compress_size, 1):
+                    raise SheetError(label, f"the zip entry {i.filename!r} would expand "
+                                            f"{i.file_size / max(i.compress_size, 1):,.0f} times, "
+                                            f"over the {WORKBOOK_MAX_RATIO}:1 limit (a zip bomb?)")
+                base = i.filename.replace("\\", "/").rsplit("/", 1)[-1].lower()
+                if base in MACRO_ENTRY_NAMES or "/macrosheets/" in "/" + i.filename.lower():
+                    raise SheetError(label, f"macro-enabled workbook (it contains {i.filename!r}); "
+                                            "ICE's sheets carry no macros, and this one is not read")
+            try:
+                types = z.getinfo("[Content_Types].xml")
+            except KeyError:
+                raise SheetError(label, "not an xlsx workbook (a zip archive without "
+                                        "[Content_Types].xml)") from None
+            if types.file_size > CONTENT_TYPES_MAX_BYTES:
+                raise SheetError(label, f"[Content_Types].xml is {types.file_size:,} bytes, over "
+                                        f"the {CONTENT_TYPES_MAX_BYTES:,}-byte limit")
+            with z.open(types) as f:
+                content_types = f.read(CONTENT_TYPES_MAX_BYTES + 1).lower()
+    except SheetError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error,
+            NotImplementedError, RuntimeError, ValueError) as exc:
+        raise SheetError(label, f"truncated or corrupt xlsx workbook ({exc})") from None
+    for marker in MACRO_CONTENT_MARKERS:
+        if marker in content_types:
+            raise SheetError(label, f"macro-enabled workbook (its content types declare "
+                                    f"{marker.decode()!r} content, as .xlsm files do); ICE's "
+                                    "sheets carry no macros, and this one is not read")
 
 
 def cell_text(value) -> str:

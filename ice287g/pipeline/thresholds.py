@@ -39,6 +39,21 @@ REQUIRED = {
 #: their absence from a participating-named one) marks a sheet holding the other list.
 PARTICIPATING_ONLY = frozenset({"SIGNED", "ADDENDUM"})
 
+#: Limits on a workbook file, checked from its zip central directory before any sheet is read
+#: (``s2_read.check_workbook_file``; the build and ``fetch`` both use it). ICE's workbooks
+#: (1,355 files, 2005-2026) are at most 1.5 MB uncompressed in 23 zip entries, with at most a
+#: 13.3:1 compression ratio; the limits leave wide margins and refuse decompression bombs.
+#: Largest workbook file accepted (bytes on disk).
+WORKBOOK_MAX_BYTES = 16 * 2**20
+#: Most zip entries a workbook may have.
+WORKBOOK_MAX_ENTRIES = 1000
+#: Largest total uncompressed size of a workbook's entries (bytes).
+WORKBOOK_MAX_UNCOMPRESSED = 64 * 2**20
+#: Largest compression ratio (uncompressed / compressed bytes), over the whole workbook and
+#: for any one entry of more than WORKBOOK_RATIO_MIN_BYTES uncompressed.
+WORKBOOK_MAX_RATIO = 100
+WORKBOOK_RATIO_MIN_BYTES = 2**20
+
 #: Part of day -> the time ``published_at`` is given. ICE's stamps carry no hour: these
 #: times only order publications of one day (am < mid < pm); a stamp without a part of day
 #: is placed at 00:00.
