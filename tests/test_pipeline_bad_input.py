@@ -527,3 +527,73 @@ def test_os_errors_while_writing(archive, good_out, tmp_path, monkeypatch, capsy
         or (err_text.startswith("error: cannot write ") and f": {text} ({good_out.parent}); nothing was written\n" in err_text), err_text
     assert snapshot_dir(good_out) == before
     assert sorted(p.name for p in good_out.parent.iterdir()) == sorted(["out", "archive", "cache"])
+
+
+# ============================================================================ issue 20: security
+# Text an attacker (or a careless export) can put in a sheet, and files beside the sheets.
+
+CAP1 = "sheets_20250519_024922"
+
+
+def test_look_alike_names_are_normalised_and_reported(archive, tmp_path):
+    """A zero-width space, a soft hyphen, a byte-order mark or an NFD spelling made the book's
+    own subject 'leave the list' while an identical-looking agreement 'joined', with no flag.
+    Now every cell is NFC with invisible format characters removed, and qa.csv names each
+    changed cell (file, row, column, before -> after in a visible form)."""
+    dona = ["NEW MEXICO", "Do\u00f1a Ana County Sheriff's Office", "County", "Do\u00f1a Ana County",
+            "Task Force Model", dt.datetime(2025, 4, 1), "link"]
+    write_xlsx(archive / CAP1 / "participatingAgencies05162025am.xlsx", PART_HEADER,
+               PART_ROWS + [dona])
+    rows = [list(r) for r in PART_ROWS]
+    rows[0][0] = "\ufeffFLORIDA"  # sheet row 2: a byte-order mark before the state
+    rows[0][1] = "Key West\u200b Police Department"  # a zero-width space
+    rows[2][1] = "Monroe County Sher\u00adiff's Office"  # sheet row 4: a soft hyphen
+    nfd = ["NEW MEXICO", "Don\u0303a Ana County Sheriff's Office", "County",
+           "Don\u0303a Ana County", "Task Force Model", dt.datetime(2025, 4, 1), "link"]
+    write_xlsx(archive / CAP2 / "participatingAgencies05192025pm.xlsx", PART_HEADER, rows + [nfd])
+    t = built(archive, tmp_path / "out", tmp_path)
+    agr = t["agreements.csv"]
+    kw = [a for a in agr if "Key West" in a["agency"]]
+    assert [(a["agency"], a["state"], a["listed_in_latest"], a["n_snapshots"]) for a in kw] == [
+        ("Key West Police Department", "Florida", "true", "2")]
+    dona_rows = [a for a in agr if a["state"] == "New Mexico"]
+    assert [(a["agency"], a["county"], a["n_snapshots"]) for a in dona_rows] == [
+        ("Do\u00f1a Ana County Sheriff's Office", "Do\u00f1a Ana County", "2")]
+    assert sum(1 for a in agr if a["agency"].startswith("Monroe County Sheriff")) == 2  # JEM, TFM
+    for name, rows_ in t.items():
+        for r in rows_:
+            for col, v in r.items():
+                if name != "qa.csv":
+                    assert not any(c in v for c in "\u200b\u00ad\ufeff\u0303"), (name, col, v)
+    flag = qa_row(t, "text_normalised")
+    path = f"{CAP2}/participatingAgencies05192025pm.xlsx"
+    assert flag["status"] == "info" and flag["count"] == "5", flag
+    for cell in (f"{path} row 2 STATE: '\\ufeffFLORIDA' -> 'FLORIDA'",
+                 f"{path} row 2 LAW ENFORCEMENT AGENCY: 'Key West\\u200b Police Department' -> "
+                 "'Key West Police Department'",
+                 f"{path} row 4 LAW ENFORCEMENT AGENCY: 'Monroe County Sher\\u00adiff\\'s Office'",
+                 f"{path} row 9 LAW ENFORCEMENT AGENCY: 'Don\\u0303a Ana County Sheriff\\'s Office' -> "
+                 "'Do\u00f1a Ana County Sheriff\\'s Office'",
+                 f"{path} row 9 COUNTY: 'Don\\u0303a Ana County'"):
+        assert cell in flag["detail"], (cell, flag["detail"])
+    assert all("Key West" not in a["agency"] for a in t["agreements.csv"]
+               if a["first_publication"] == "20250519pm")
+
+
+@pytest.mark.parametrize("space", [" ", "\xa0", "\n", "\u200b"])
+def test_formula_like_text_is_judged_on_the_value_written(archive, tmp_path, space):
+    """' =1+1' (a leading space, NBSP, newline or zero-width space) is trimmed to '=1+1' in the
+    CSV, but the check looked at the raw cell, so qa.csv did not list it."""
+    rows = PART_ROWS + [["OHIO", space + "=1+1", "County", "Lake County", "Task Force Model",
+                         dt.datetime(2025, 5, 1), "link"],
+                        ["IOWA", "Polk County Sheriff's Office", "County", space + "@SUM(A1)",
+                         "Task Force Model", dt.datetime(2025, 5, 1), "link"]]
+    write_xlsx(archive / CAP2 / "participatingAgencies05192025pm.xlsx", PART_HEADER, rows)
+    t = built(archive, tmp_path / "out", tmp_path)
+    assert "=1+1" in {a["agency"] for a in t["agreements.csv"]}  # kept as written, trimmed
+    assert "@SUM(A1)" in {a["county"] for a in t["agreements.csv"]}
+    flag = qa_row(t, "formula_like_text")
+    path = f"{CAP2}/participatingAgencies05192025pm.xlsx"
+    assert flag["count"] == "2", flag
+    assert f"{path} row 9 LAW ENFORCEMENT AGENCY: '=1+1'" in flag["detail"], flag["detail"]
+    assert f"{path} row 10 COUNTY: '@SUM(A1)'" in flag["detail"], flag["detail"]

@@ -2,6 +2,10 @@
 
 Cleaning never drops a row and never changes a value silently:
 
+- every cell of every row is first put in Unicode NFC form with its invisible format
+  characters removed (category Cf: zero-width space and joiners, byte-order mark, bidi marks,
+  soft hyphen ...), so that a look-alike spelling is the same text; each changed cell is
+  recorded (``RowStore.text_changes``) and named in ``qa.csv`` (``text_normalised``);
 - whitespace is trimmed and collapsed everywhere (no flag; counted in ``qa.csv``);
 - state names are matched case-insensitively to a canonical name and USPS code;
 - agency types and support types are matched case-insensitively to ICE's canonical labels;
@@ -24,6 +28,7 @@ import hashlib
 import itertools
 import operator
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -66,6 +71,53 @@ _content_key = operator.itemgetter(*(RAW[c] for c in RAW_CONTENT))
 #: The raw columns whose stray whitespace ``qa.csv``'s whitespace_trimmed row counts.
 WHITESPACE_COLUMNS = tuple(RAW[c] for c in RAW_CONTENT if c != "ADDENDUM")
 _whitespace_cells = operator.itemgetter(*WHITESPACE_COLUMNS)
+
+
+def normalise_text(text: str) -> str:
+    """``text`` in Unicode NFC form without invisible format characters (category Cf: zero-width
+    space, zero-width (non-)joiner, word joiner, byte-order mark, bidi marks and isolates, soft
+    hyphen ...). They are removed before composing, so a joiner between a letter and its
+    accent does not keep them apart."""
+    if text.isascii():  # no Cf character and nothing to compose
+        return text
+    if any(unicodedata.category(c) == "Cf" for c in text):
+        text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    return unicodedata.normalize("NFC", text)
+
+
+def normalise_rows(rows: list[tuple[str, ...]]) -> tuple[list[tuple[str, ...]],
+                                                          list[tuple[int, int, str, str]]]:
+    """``normalise_text`` of every cell of every row -> (rows, changes), ``changes`` holding
+    (row index, column index, before, after) of each cell that changed. A sheet of ASCII text
+    (every one of ICE's so far) is returned as it is after one C-level pass."""
+    if "".join(itertools.chain.from_iterable(rows)).isascii():
+        return rows, []
+    out, changes = [], []
+    for k, row in enumerate(rows):
+        if "".join(row).isascii():
+            out.append(row)
+            continue
+        new = tuple(map(normalise_text, row))
+        if new != row:
+            changes.extend((k, j, a, b) for j, (a, b) in enumerate(zip(row, new)) if a != b)
+        out.append(new)
+    return out, changes
+
+
+def visible(text: str) -> str:
+    """``text`` quoted, with every character a reader could not see or tell apart escaped
+    (format and control characters, combining marks, spaces other than the ASCII space:
+    ``'Key\\u200bWest'``, ``'Cafe\\u0301'``), for reports."""
+    out = []
+    for c in text:
+        cat = unicodedata.category(c)
+        if c == " " or (c != "\\" and c != "'" and cat[0] not in "CMZ"):
+            out.append(c)
+        elif c in "\\'":
+            out.append("\\" + c)
+        else:
+            out.append(f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
+    return "'" + "".join(out) + "'"
 
 
 def squash(text: str) -> str:
@@ -365,6 +417,9 @@ class RowStore:
     agency_norm: list[str] = field(default_factory=list)  # normalise_agency(clean agency)
     whitespace_changed: list[bool] = field(default_factory=list)
     index: dict[tuple[str, ...], int] = field(default_factory=dict)
+    #: Each cell ``normalise_rows`` changed: (file's path in its archive, sheet row, column, before,
+    #: after), where the sheet carrying it was first cleaned (``clean_records``).
+    text_changes: list[tuple[str, int, str, str, str]] = field(default_factory=list)
 
     def add(self, rows: list[tuple[str, ...]]) -> list[int]:
         """Intern (and clean, when new) each row; return their indices."""
@@ -403,6 +458,8 @@ def clean_records(records: list[FileRecord], fixes: Fixes) -> RowStore:
     ``fixes``); return the row store.
 
     Records sharing one ``ParsedSheet`` (byte-identical files) share one ``row_ids`` list.
+    Every cell is put through ``normalise_text`` first; the cells it changed are recorded in
+    ``store.text_changes``.
     """
     store = RowStore(fixes)
     ids_of: dict[int, list[int]] = {}
@@ -412,7 +469,12 @@ def clean_records(records: list[FileRecord], fixes: Fixes) -> RowStore:
             continue
         k = id(rec.parsed)
         if k not in ids_of:
-            ids_of[k] = store.add(rec.parsed.rows)
+            rows, changes = normalise_rows(rec.parsed.rows)
+            nums = rec.parsed.row_numbers
+            store.text_changes.extend(
+                (rec.sf.relpath, nums[i] if i < len(nums) else 0,
+                 COLUMNS[j], before, after) for i, j, before, after in changes)
+            ids_of[k] = store.add(rows)
             cid_of[k] = store.content_id(ids_of[k])
         rec.row_ids = ids_of[k]
         rec.content_id = cid_of[k]

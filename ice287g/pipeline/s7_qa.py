@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import operator
+import re
 from collections import Counter, defaultdict
 
 from .records import FileRecord, Publication, SheetError
 from .s2_read import read_sheet
-from .s3_clean import RAW_CONTENT, RAW, RowStore, squash
+from .s3_clean import RAW_CONTENT, RAW, RowStore, normalise_rows, squash, visible
 from . import s5_trend
 from .s5_trend import Exclusion
 from .s6_derive import ListTables, expand_runs, fmt_ts
@@ -60,6 +61,7 @@ def run_checks(records: list[FileRecord], store: RowStore, part: list[Publicatio
     qa_values(store, part, qa)
     qa_values(store, pend, qa, prefix="pending_")
     qa_formula_like(records, store, qa)
+    qa_text_normalised(store, qa)
     qa_outputs(part_t, part, qa, "agreements")
     qa_outputs(pend_t, pend, qa, "pending")
     qa_trend(part, part_t, exclusions["participating"], qa, "agreements")
@@ -119,7 +121,7 @@ def qa_inputs(records: list[FileRecord], store: RowStore, part: list[Publication
         except SheetError as exc:  # unreadable by design: reported, not fatal
             found.append(f"{r.sf.relpath}: unreadable ({exc.message})")
             continue
-        ids = store.add(parsed.rows)
+        ids = store.add(normalise_rows(parsed.rows)[0])
         match = content_of.get(store.content_id(ids))
         found.append(f"{r.sf.relpath}: {len(ids)} rows; its list "
                      + (f"equals publication {match}" if match else "equals no dated publication"))
@@ -339,6 +341,9 @@ def first_locations(pubs: list[Publication]) -> dict[int, tuple[int, str]]:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+_FORMULA_CANDIDATE = re.compile("(?:^|\x1f)[" + re.escape("".join(FORMULA_START)) + "]")
+
+
 def is_formula_like(text: str) -> bool:
     if not text.startswith(FORMULA_START):
         return False
@@ -349,18 +354,31 @@ def is_formula_like(text: str) -> bool:
         return True
 
 
+#: The cleaned fields (what the CSVs hold) that come from each of ICE's content columns.
+OUTPUT_FIELDS = {"STATE": ("state", "state_raw"), "LAW ENFORCEMENT AGENCY": ("agency", "agency_raw"),
+                 "TYPE": ("agency_type", "agency_type_raw"), "COUNTY": ("county",),
+                 "SUPPORT TYPE": ("support_type", "support_type_raw"),
+                 "SIGNED": ("signed", "signed_raw"), "ADDENDUM": ("addendum",)}
+
+
 def qa_formula_like(records: list[FileRecord], store: RowStore, qa: QA) -> None:
     """Cells that would start a formula in a spreadsheet program, by file, row and column.
-    They are kept as ICE wrote them (never silently changed): the CSVs are data, to be opened
-    as text (see data/README.md)."""
-    cols = [(c, RAW[c]) for c in RAW_CONTENT]
-    first = frozenset(FORMULA_START)
-    flagged: dict[int, list[str]] = {}  # distinct row -> its formula-like columns
-    for i, raw in enumerate(store.raw_rows):
-        for col, k in cols:
-            v = raw[k]
-            if v and v[0] in first and is_formula_like(v):
-                flagged.setdefault(i, []).append(col)
+    Judged on the values written to the CSVs (trimmed ``' =1+1'`` is ``'=1+1'``), and on the
+    cell as read. They are kept as ICE wrote them (never silently changed): the CSVs are data,
+    to be opened as text (see data/README.md)."""
+    cols = [(c, RAW[c], OUTPUT_FIELDS.get(c, ())) for c in RAW_CONTENT]
+    raws, cleans = store.raw_rows, store.clean_rows
+    # Candidates first, in one C-level pass: rows with some cell (raw or cleaned) starting
+    # like a formula.
+    texts = map("\x1f".join, map(operator.add, raws, cleans))
+    flagged: dict[int, list[tuple[str, str]]] = {}  # distinct row -> (column, value) flagged
+    for i in [i for i, t in enumerate(texts) if _FORMULA_CANDIDATE.search(t)]:
+        raw, clean = raws[i], cleans[i]
+        for col, k, fields in cols:
+            for v in (*(getattr(clean, f) for f in fields), raw[k]):
+                if is_formula_like(v):
+                    flagged.setdefault(i, []).append((col, v))
+                    break
     found = []
     for r in records:  # each flagged row where it first appears
         if not flagged or r.parsed is None or r.copy_of:
@@ -369,12 +387,26 @@ def qa_formula_like(records: list[FileRecord], store: RowStore, qa: QA) -> None:
         for k, i in enumerate(r.row_ids):
             if i in flagged:
                 row = nums[k] if k < len(nums) else "?"
-                found.extend(f"{path} row {row} {col}: {store.raw_rows[i][RAW[col]][:40]!r}"
-                             for col in flagged.pop(i))
+                found.extend(f"{path} row {row} {col}: {v[:40]!r}"
+                             + ("" if v == store.raw_rows[i][RAW[col]] else
+                                f" (as written {store.raw_rows[i][RAW[col]][:40]!r})")
+                             for col, v in flagged.pop(i))
     qa.add("formula_like_text", "info", len(found),
            "cells starting with =, +, -, @, tab or CR (a spreadsheet program could run them as a "
            "formula): kept as ICE wrote them, never changed; open the CSVs as text"
            + (": " + _examples(found, 10) if found else ""))
+
+
+def qa_text_normalised(store: RowStore, qa: QA) -> None:
+    """Every cell whose text ``s3_clean.normalise_text`` changed (NFC form, invisible format
+    characters removed), by file, row and column, before and after in a visible form."""
+    found = [f"{path} row {row} {col}: {visible(before)} -> {visible(after)}"
+             for path, row, col, before, after in store.text_changes]
+    qa.add("text_normalised", "info", len(found),
+           "cells put in Unicode NFC form with invisible format characters (zero-width spaces and "
+           "joiners, byte-order marks, bidi marks, soft hyphens) removed, so that a look-alike "
+           "spelling is the same name; the cleaned text is in the CSVs"
+           + (": " + "; ".join(found) if found else ""))
 
 
 def _describe(row, flag: str) -> str:
