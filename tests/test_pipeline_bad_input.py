@@ -597,3 +597,38 @@ def test_formula_like_text_is_judged_on_the_value_written(archive, tmp_path, spa
     assert flag["count"] == "2", flag
     assert f"{path} row 9 LAW ENFORCEMENT AGENCY: '=1+1'" in flag["detail"], flag["detail"]
     assert f"{path} row 10 COUNTY: '@SUM(A1)'" in flag["detail"], flag["detail"]
+
+
+@pytest.mark.parametrize("where", ["equal", "inside", "above", "inside through a symlink",
+                                   "equal through a symlink", "above through a symlink"])
+def test_out_inside_equal_or_above_a_sheet_folder(archive, tmp_path, where):
+    """--out inside or equal to a --sheets folder was accepted and poisoned the archive (its
+    CSVs and temporary folders among the sheets); --out above one would be swapped out whole,
+    archive included. Refused with one line naming --out, before anything is read or written."""
+    link = tmp_path / "link"
+    link.symlink_to(archive if "above" not in where else tmp_path / "holder", target_is_directory=True)
+    if "above" in where:
+        holder = tmp_path / "holder"
+        holder.mkdir()
+        archive = archive.rename(holder / "archive")
+    out = {"equal": archive, "inside": archive / CAP2 / "processed", "above": archive.parent,
+           "inside through a symlink": link / CAP2 / "processed", "equal through a symlink": link,
+           "above through a symlink": link}[where]
+    line = refused(archive, out, tmp_path, f"error: {out}: --out ", "sheet folder", str(archive))
+    assert ("holds" if "above" in where else "is") in line
+
+
+def test_signed_date_and_time_keeps_its_date(archive, tmp_path):
+    """A SIGNED cell typed as a date and a time (2025-05-01 14:30) was read as
+    '2025-05-01T14:30:00' and lost its date (signed blank, flagged signed_unparsable). Its date
+    is the signing date; the raw value is kept in signed_raw."""
+    from ice287g.pipeline.s2_read import read_sheet
+
+    rows = PART_ROWS + [["OHIO", "Lake County Sheriff's Office", "County", "Lake County",
+                         "Task Force Model", dt.datetime(2025, 5, 1, 14, 30), "link"]]
+    path = write_xlsx(archive / CAP2 / "participatingAgencies05192025pm.xlsx", PART_HEADER, rows)
+    assert {read_sheet(path, "participating", engine=e).rows[-1][5] for e in ("calamine", "openpyxl")} \
+        == {"2025-05-01T14:30:00"}
+    t = built(archive, tmp_path / "out", tmp_path)
+    [lake] = [a for a in t["agreements.csv"] if a["agency"] == "Lake County Sheriff's Office"]
+    assert (lake["signed"], lake["signed_raw"], lake["flags"]) == ("2025-05-01", "2025-05-01T14:30:00", "")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import os
 from pathlib import Path
 
 from . import s1_find, s2_read, s3_clean, s4_group, s5_trend, s6_derive, s7_qa, schema
 from .cache import SheetCache
-from .records import BuildError
+from .records import BuildError, SheetError
 from .s8_write import write_outputs
 from .thresholds import LISTS
 
@@ -85,11 +86,28 @@ def _derive(archives, cache_dir, progress, engine, reviewed_dir) -> dict:
     return {"texts": texts, "tables": tables, "qa": qa, "cache": cache}
 
 
+def check_out(out: Path, archives: list[Path]) -> None:
+    """Refuse an ``out`` that is a sheet folder, inside one or above one (paths resolved,
+    symbolic links followed): the build would write its outputs into the archive it reads,
+    or replace a folder holding the archive (``SheetError`` naming ``out``)."""
+    real_out = Path(os.path.realpath(out))
+    for a in archives:
+        real = Path(os.path.realpath(a))
+        where = ("is the sheet folder" if real_out == real else
+                 "is inside the sheet folder" if real_out.is_relative_to(real) else
+                 "holds the sheet folder" if real.is_relative_to(real_out) else "")
+        if where:
+            raise SheetError(out, f"--out {where} {a}" + (f" ({real})" if str(real) != str(a) else "")
+                             + ": the outputs would be written into the archive the build reads; "
+                             "give an --out outside every --sheets folder")
+
+
 def run_build(archives: list[Path], out: Path, cache_dir: Path | None = None,
               progress: bool = False, engine: str = "calamine",
               reviewed_dir: Path | None = None) -> dict:
     """Build every output into ``out``; return ``derive``'s result. Raise ``SheetError`` on
     bad input and ``BuildError`` when a QA check failed (then nothing is written)."""
+    check_out(out, archives)
     result = derive(archives, cache_dir=cache_dir, progress=progress, engine=engine,
                     reviewed_dir=reviewed_dir)
     failed = [r for r in result["qa"] if r["status"] == "fail"]

@@ -57,7 +57,9 @@ STATES = {
 
 _SPACE = re.compile(r"\s+")
 _MDY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?$")
+#: An ISO date, with or without a time of day (a SIGNED cell typed as a date and time is
+#: read as "2025-03-19T14:30:00": its date is the signing date, the raw value is kept).
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?)?$")
 #: Position of each of ICE's columns in a raw row (``thresholds.COLUMNS`` order).
 RAW = {name: i for i, name in enumerate(COLUMNS)}
 #: The raw columns that carry a row's content (the MOA link is capture-specific: archived
