@@ -13,6 +13,14 @@ import time
 from pathlib import Path
 
 
+def one_line(message) -> str:
+    """``message`` as one line of plain text: control characters (newlines, escape
+    sequences) shown as escapes, so untrusted text (a URL from a fetched page, a file name)
+    cannot add a line to the log (a line of its own can be read as a CI workflow command)."""
+    text = str(message)
+    return "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ice287g", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -38,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--record", type=Path, metavar="CHECKS_CSV",
                    help="append this check (UTC time, outcome, files) to a CSV record, "
                         "e.g. data/update-checks.csv")
-    f.add_argument("--timeout", type=float, help="seconds per request (default: 60)")
+    f.add_argument("--timeout", type=float,
+                   help="seconds for each request attempt as a whole: connecting, redirects, "
+                        "headers and body (default: 60)")
     f.add_argument("--retries", type=int, help="attempts per request (default: 4)")
     f.add_argument("--backoff", type=float,
                    help="seconds before the first retry, doubled each time (default: 2)")
@@ -120,12 +130,13 @@ def _fetch(args) -> int:
                        record=args.record, allow_unrecognised=args.allow_unrecognised_names,
                        **options)
     except NothingNew as exc:
-        print(f"nothing new: {exc}", file=sys.stderr)
+        print(f"nothing new: {one_line(exc)}", file=sys.stderr)
         return 3
     except FetchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 1
-    print(f"saved {', '.join(p.name for p in sorted(folder.iterdir()))} in {folder}", file=sys.stderr)
+    print(f"saved {one_line(', '.join(p.name for p in sorted(folder.iterdir())))} in {folder}",
+          file=sys.stderr)
     print(folder)
     return 0
 

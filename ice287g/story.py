@@ -46,12 +46,12 @@ import pandas as pd
 from . import config, i18n
 from .i18n import tr
 
-TABLES = ("sources", "events", "votes", "local_actions", "claims", "evidence")
+TABLES = ("sources", "events", "votes", "local_actions", "claims", "evidence", "published_counts")
 #: Every file of data/curated/ (its datapackage.json): the story tables and the glossary of
 #: the Spanish edition's terms (checked by tests/test_translations.py, not a story table).
 PACKAGE_TABLES = TABLES + ("glossary",)
 ID_COLUMN = {"sources": "source_id", "events": "event_id", "local_actions": "action_id",
-             "claims": "claim_id"}
+             "claims": "claim_id", "published_counts": "count_id"}
 BIB_NAME = "references.bib"
 #: The curated columns of the book's own English prose that the story tables show, by table.
 #: Each has a Spanish twin ``<column>_es`` right after it: a translation of the same cell (same
@@ -59,7 +59,8 @@ BIB_NAME = "references.bib"
 #: ``claims.quote`` is the article's English wording; its twin is a translation, shown marked
 #: as one beside the original.
 TRANSLATED = {"events": ("place", "what", "numbers"), "votes": ("motion", "role"),
-              "local_actions": ("description", "outcome"), "claims": ("quote", "evidence")}
+              "local_actions": ("description", "outcome"), "claims": ("quote", "evidence"),
+              "published_counts": ("counted_by", "what")}
 
 _ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/\S*)?$")
@@ -284,7 +285,8 @@ def _evidence_problems(tables: dict[str, pd.DataFrame], root: Path | None) -> li
     where = "data/curated/evidence.csv"
     sources = tables["sources"].set_index("source_id")
     keys = set(tables["claims"]["claim_id"]) | set(tables["events"]["event_id"]) \
-        | set(tables["local_actions"]["action_id"]) | chapter_sections(root)
+        | set(tables["local_actions"]["action_id"]) | chapter_sections(root) \
+        | set(tables["published_counts"]["count_id"] if "published_counts" in tables else ())
     votes = tables["votes"]
     vote_keys = {f"votes:{d}:{slug(m)}" for d, m in zip(votes["meeting_date"], votes["member"])}
     out = []
@@ -301,7 +303,7 @@ def _evidence_problems(tables: dict[str, pd.DataFrame], root: Path | None) -> li
             if key not in vote_keys:
                 out.append(f"{label}: no row of votes.csv has that meeting date and member")
         elif key not in keys:
-            out.append(f"{label}: key {key!r} is not a claim_id, event_id, action_id or "
+            out.append(f"{label}: key {key!r} is not a claim_id, event_id, action_id, count_id or "
                        "chapter section (chapters/<chapter>.md#<heading slug>)")
     # Roll calls: a member's vote is only as good as a passage that names the member, or, for
     # a meeting at which every listed member voted yes, a passage reporting a unanimous vote

@@ -2,16 +2,22 @@
 
 The server plays ICE's page and its two workbooks, and misbehaves on request: 404, an HTML
 page where a workbook should be, a truncated body, a slow response, 503 twice then success,
-a download named only by its Content-Disposition.
+a download named only by its Content-Disposition. As an attacker's page (issue 20) it links
+local files and other schemes, other hosts, thousands of sheets, stamps years ahead; it
+redirects elsewhere, drips headers or a body a byte at a time, and serves a zip bomb and a
+macro-enabled workbook. Every test leaves no server thread behind (the fixture checks).
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import functools
 import http.server
+import io
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -38,17 +44,42 @@ def page(*hrefs: str) -> str:
 
 
 class Site:
-    """A page and workbooks under ``root``, plus misbehaving routes; counts requests."""
+    """A page and workbooks under ``root``, plus misbehaving routes; counts requests.
+    ``stop`` ends every slow or dripping response (set when the test ends)."""
 
     def __init__(self, root: Path):
         self.root = root
         self.hits: dict[str, int] = {}
         self.lock = threading.Lock()
+        self.stop = threading.Event()
 
     def hit(self, path: str) -> int:
         with self.lock:
             self.hits[path] = self.hits.get(path, 0) + 1
             return self.hits[path]
+
+
+#: A dripping server sends one byte every DRIP_S seconds (for at most DRIP_MAX bytes).
+DRIP_S = 0.5
+DRIP_MAX = 120
+
+
+def bomb_bytes() -> bytes:
+    """A workbook-shaped zip whose sheet part is 8 MiB of zeros (about 8 KB packed)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (8 << 20))
+    return buf.getvalue()
+
+
+def with_vba(workbook: bytes) -> bytes:
+    """A real workbook with a VBA project added (what an .xlsm renamed .xlsx carries)."""
+    buf = io.BytesIO(workbook)
+    with zipfile.ZipFile(buf, "a") as z:
+        z.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"\0" * 512)
+    return buf.getvalue()
 
 
 def make_handler(site: Site):
@@ -69,14 +100,58 @@ def make_handler(site: Site):
             self.end_headers()
             self.wfile.write(body)
 
+        def _drip(self, data: bytes) -> None:
+            """Write ``data`` one byte every DRIP_S s until the client leaves or the test ends."""
+            try:
+                for i in range(min(len(data), DRIP_MAX)):
+                    if site.stop.wait(DRIP_S):
+                        return
+                    self.wfile.write(data[i:i + 1])
+                    self.wfile.flush()
+            except OSError:  # the client hung up: what a deadline does
+                pass
+            self.close_connection = True
+
+        def _redirect(self, location: str) -> None:
+            self._send(302, b"", "text/html", {"Location": location})
+
         def do_GET(self):
             path = self.path.split("?")[0]
             n = site.hit(path)
             part = (site.root / PART).read_bytes()
             xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            port = self.server.server_address[1]
             if path == "/slow/participatingAgencies05162025am.xlsx":
-                time.sleep(SLOW_S)
+                if site.stop.wait(SLOW_S):
+                    return None
                 return self._send(200, part, xlsx)
+            if path == "/drip-body/participatingAgencies05162025am.xlsx":
+                self.send_response(200)
+                self.send_header("Content-Type", xlsx)
+                self.send_header("Content-Length", str(len(part)))
+                self.end_headers()
+                self.wfile.flush()
+                return self._drip(part)
+            if path == "/drip-headers/participatingAgencies05162025am.xlsx":
+                self.wfile.write(b"HTTP/1.0 200 OK\r\n")
+                self.wfile.flush()
+                return self._drip(b"X-Slow: " + b"a" * 200 + b"\r\n\r\n")
+            if path == "/bomb/participatingAgencies05162025am.xlsx":
+                return self._send(200, bomb_bytes(), xlsx)
+            if path == "/macro/participatingAgencies05162025am.xlsx":
+                return self._send(200, with_vba(part), xlsx)
+            if path.startswith("/dated/"):  # any ICE-named workbook: the participating bytes
+                return self._send(200, part, xlsx)
+            if path == "/redirect-same/participatingAgencies05162025am.xlsx":
+                return self._redirect("/" + PART)
+            if path == "/redirect-other/participatingAgencies05162025am.xlsx":
+                return self._redirect(f"http://localhost:{port}/{PART}")
+            if path == "/redirect-file/participatingAgencies05162025am.xlsx":
+                return self._redirect(f"file://{site.root / PART}")
+            if path == "/redirect-loop/participatingAgencies05162025am.xlsx":
+                return self._redirect(path)
+            if path == "/moved-page":
+                return self._redirect(f"http://localhost:{port}/287g")
             if path == "/flaky/participatingAgencies05162025am.xlsx" and n <= 2:
                 return self._send(503, b"<html>busy</html>", "text/html")
             if path == "/flaky/participatingAgencies05162025am.xlsx":
@@ -100,6 +175,27 @@ def make_handler(site: Site):
                     "Content-Disposition": 'attachment; filename="../../participatingAgencies06022026am.xlsx"'})
             return super().do_GET()
     return Handler
+
+
+def serve(root: Path, site: Site):
+    """Start a server on 127.0.0.1; returns (base URL, stop): ``stop()`` ends every response,
+    shuts the server down and joins all its threads."""
+    before = set(threading.enumerate())
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(make_handler(site), directory=str(root)))
+    httpd.daemon_threads = False  # handler threads are tracked and joined by server_close
+    thread = threading.Thread(target=httpd.serve_forever, name="test-fetch-server")
+    thread.start()
+
+    def stop():
+        site.stop.set()
+        httpd.shutdown()
+        httpd.server_close()  # joins the handler threads
+        thread.join(10)
+        left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        assert left == [], f"server threads left running: {left}"
+
+    return f"http://127.0.0.1:{httpd.server_address[1]}", stop
 
 
 @pytest.fixture()
@@ -128,16 +224,11 @@ def server(tmp_path):
     for name, text in pages.items():
         (root / name).write_text(text)
     site = Site(root)
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(make_handler(site), directory=str(root)))
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    base, stop = serve(root, site)
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", root, site
+        yield base, root, site
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        stop()
 
 
 #: Quick retries; a generous time-out, so a loaded machine does not fail the other tests.
@@ -333,6 +424,11 @@ def test_check_workbook_refuses_a_zip_that_is_no_workbook_and_a_corrupt_one(tmp_
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("readme.txt", "not a workbook")
+    with pytest.raises(FetchError, match=r"a zip archive without \[Content_Types\].xml"):
+        check_workbook(buf.getvalue(), Message(), "http://127.0.0.1/x.xlsx")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
     with pytest.raises(FetchError, match="no xl/ part"):
         check_workbook(buf.getvalue(), Message(), "http://127.0.0.1/x.xlsx")
 
@@ -346,3 +442,170 @@ def test_check_workbook_refuses_a_zip_that_is_no_workbook_and_a_corrupt_one(tmp_
         data[i] ^= 0xFF
     with pytest.raises(FetchError, match="corrupt"):
         check_workbook(bytes(data), Message(), "http://127.0.0.1/w.xlsx")
+
+
+# --------------------------------------------------------------------------- issue 20: hostile pages
+def mmddyyyy(day: dt.date) -> str:
+    return f"{day:%m%d%Y}"
+
+
+def refused(r, *needles: str) -> None:
+    """A refusal: exit 1, one line (no traceback) that names what was refused."""
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+def nothing_kept(dest: Path) -> None:
+    assert not dest.exists() or list(dest.iterdir()) == [], list(dest.iterdir())
+
+
+@pytest.mark.parametrize("href, scheme", [
+    ("file://{root}/" + PART, "file:"),
+    ("ftp://127.0.0.1/participatingAgencies05162025am.xlsx", "ftp:"),
+    ("javascript:open(1)//participatingAgencies05162025am.xlsx", "javascript:"),
+    ("data:application/octet-stream;base64,UEsDBA==;/participatingAgencies05162025am.xlsx", "data:"),
+])
+def test_a_link_that_is_not_https_or_http_is_refused(server, tmp_path, href, scheme):
+    """A page linking a local file must not make fetch save it as ICE's capture."""
+    base, root, site = server
+    (root / "evil.html").write_text(page(href.format(root=root), "/" + PEND))
+    dest = tmp_path / "downloads"
+    r = fetch_cli(base, "evil.html", dest)
+    refused(r, "refused", f"the scheme {scheme}", "only https: and http: are fetched",
+            href.format(root=root)[:30])
+    nothing_kept(dest)
+    assert set(site.hits) == {"/evil.html"}, "no sheet is downloaded once one link is refused"
+
+
+def test_a_page_url_that_is_not_https_or_http_is_refused(server, tmp_path):
+    base, root, _ = server
+    r = run_cli("fetch", "--dest", str(tmp_path / "d"), "--url", f"file://{root}/287g", *FAST)
+    refused(r, f"file://{root}/287g", "the scheme file:")
+    nothing_kept(tmp_path / "d")
+
+
+def test_a_link_to_another_host_is_refused_before_any_download(server, tmp_path):
+    base, root, site = server
+    port = base.rsplit(":", 1)[1]
+    other = f"http://localhost:{port}/{PART}"
+    (root / "elsewhere.html").write_text(page(other, "/" + PEND))
+    r = fetch_cli(base, "elsewhere.html", tmp_path / "d")
+    refused(r, other, "a sheet link on", "to localhost", "www.ice.gov")
+    assert set(site.hits) == {"/elsewhere.html"}
+    nothing_kept(tmp_path / "d")
+
+
+@pytest.mark.parametrize("route, needles", [
+    ("redirect-other", ["to localhost", "redirect from"]),
+    ("redirect-file", ["the scheme file:", "redirect from"]),
+    ("redirect-loop", ["more than 5 redirects"]),
+])
+def test_a_redirect_elsewhere_is_refused_not_followed(server, tmp_path, route, needles):
+    base, root, site = server
+    (root / "r.html").write_text(page(f"/{route}/participatingAgencies05162025am.xlsx", "/" + PEND))
+    r = fetch_cli(base, "r.html", tmp_path / "d")
+    refused(r, "refused", *needles)
+    assert site.hits.get("/" + PART) is None, "the redirect was followed"
+    nothing_kept(tmp_path / "d")
+
+
+def test_a_redirect_on_the_pages_host_is_followed(server, tmp_path):
+    base, root, site = server
+    (root / "r.html").write_text(page("/redirect-same/participatingAgencies05162025am.xlsx", "/" + PEND))
+    r = fetch_cli(base, "r.html", tmp_path / "d")
+    assert r.returncode == 0, r.stderr
+    (capture,) = (tmp_path / "d").iterdir()
+    assert (capture / "participatingAgencies05162025am.xlsx").read_bytes() == (root / PART).read_bytes()
+    assert site.hits["/" + PART] == 1
+
+
+def test_a_page_redirecting_to_another_host_is_refused(server, tmp_path):
+    base, _, site = server
+    r = fetch_cli(base, "moved-page", tmp_path / "d")
+    refused(r, "/moved-page", "to localhost")
+    assert "/287g" not in site.hits
+
+
+def test_a_page_linking_thousands_of_sheets_is_refused_without_downloading(server, tmp_path):
+    base, root, site = server
+    start = dt.date(2020, 1, 1)
+    hrefs = [f"/dated/participatingAgencies{mmddyyyy(start + dt.timedelta(days=i))}am.xlsx"
+             for i in range(10_000)]
+    (root / "many.html").write_text(page(*hrefs, "/" + PEND))
+    r = fetch_cli(base, "many.html", tmp_path / "d")
+    refused(r, "many.html", "links 10,001 participating or pending workbooks",
+            "more than the 4 allowed")
+    assert set(site.hits) == {"/many.html"}
+    nothing_kept(tmp_path / "d")
+
+
+def test_up_to_four_sheets_are_fetched(server, tmp_path):
+    """The cap's margin: two of each list (a page in transition) is still fetched."""
+    base, root, _ = server
+    today = dt.datetime.now(dt.timezone.utc).date()
+    hrefs = [f"/dated/participatingAgencies{mmddyyyy(today - dt.timedelta(days=d))}am.xlsx"
+             for d in (1, 2)] + ["/" + PEND, "/dated/pendingAgencies05142025am.xlsx"]
+    (root / "four.html").write_text(page(*hrefs))
+    r = fetch_cli(base, "four.html", tmp_path / "d")
+    assert r.returncode == 0, r.stderr
+    (capture,) = (tmp_path / "d").iterdir()
+    assert len(list(capture.iterdir())) == 4
+
+
+def test_a_stamp_after_tomorrow_is_refused(server, tmp_path):
+    base, root, _ = server
+    today = dt.datetime.now(dt.timezone.utc).date()
+    tomorrow, later = today + dt.timedelta(days=1), today + dt.timedelta(days=2)
+    (root / "tomorrow.html").write_text(
+        page(f"/dated/participatingAgencies{mmddyyyy(tomorrow)}am.xlsx", "/" + PEND))
+    r = fetch_cli(base, "tomorrow.html", tmp_path / "ok")
+    assert r.returncode == 0, r.stderr  # ICE's US date may be a day ahead of UTC
+    for day in (later, dt.date(2028, 5, 16)):
+        name = f"participatingAgencies{mmddyyyy(day)}am.xlsx"
+        (root / "future.html").write_text(page(f"/dated/{name}", "/" + PEND))
+        r = fetch_cli(base, "future.html", tmp_path / "d")
+        refused(r, f"/dated/{name}", f"carries the stamp {day.isoformat()}",
+                f"later than {tomorrow.isoformat()}")
+        nothing_kept(tmp_path / "d")
+
+
+@pytest.mark.parametrize("route", ["drip-body", "drip-headers"])
+def test_a_dripping_server_is_cut_at_the_timeout(server, tmp_path, route):
+    """One byte every 0.5 s keeps each socket read alive: only a whole-response deadline
+    ends it. --timeout 2 must end the run in about 2 s (the body would take minutes)."""
+    base, root, _ = server
+    (root / "drip.html").write_text(page(f"/{route}/participatingAgencies05162025am.xlsx", "/" + PEND))
+    start = time.monotonic()
+    r = run_cli("fetch", "--dest", str(tmp_path / "d"), "--url", f"{base}/drip.html",
+                "--retries", "1", "--timeout", "2")
+    took = time.monotonic() - start
+    refused(r, f"/{route}/participatingAgencies05162025am.xlsx", "timed out after 2 s")
+    assert took < 6, f"fetch --timeout 2 took {took:.1f} s against a dripping server"
+    nothing_kept(tmp_path / "d")
+
+
+@pytest.mark.parametrize("route, needles", [
+    ("bomb", ["over the 100:1 limit", "zip bomb"]),
+    ("macro", ["macro-enabled workbook", "xl/vbaProject.bin"]),
+])
+def test_a_bomb_or_a_macro_workbook_is_refused(server, tmp_path, route, needles):
+    """The build's own check (s2_read.check_workbook_file) runs on every download."""
+    base, root, _ = server
+    (root / "w.html").write_text(page(f"/{route}/participatingAgencies05162025am.xlsx", "/" + PEND))
+    r = fetch_cli(base, "w.html", tmp_path / "d")
+    refused(r, f"/{route}/participatingAgencies05162025am.xlsx: refused", *needles)
+    nothing_kept(tmp_path / "d")
+
+
+def test_a_refused_name_cannot_write_control_characters_to_the_log(server, tmp_path):
+    """A link with a newline and an escape sequence: the error stays one plain line (a
+    line of its own could be read by the CI runner as a workflow command)."""
+    base, root, _ = server
+    (root / "ctl.html").write_text(page("ftp://x/\n::error::boom\x1b[31m/participatingAgencies05162025am.xlsx",
+                                        "/" + PEND))
+    r = fetch_cli(base, "ctl.html", tmp_path / "d")
+    refused(r, "the scheme ftp:")
+    assert "\x1b" not in r.stderr and "\n::error::" not in r.stderr
