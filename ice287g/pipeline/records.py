@@ -71,6 +71,11 @@ class ParsedSheet:
     version: int = 0  # thresholds.PARSER_VERSION of the reader that made it
     notes: list[str] = field(default_factory=list)
     row_numbers: list[int] = field(default_factory=list)  # spreadsheet row (1-based) of each row
+    #: ICE's link to each row's agreement document (MOA) and addendum (``links.ice_link``:
+    #: the cell's hyperlink, or an address written as text; "" for none), parallel to
+    #: ``rows``; empty lists for a sheet without those columns.
+    moa_links: list[str] = field(default_factory=list)
+    addendum_links: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -14,6 +14,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from .links import ice_link, sheet_hyperlinks
 from .records import FileRecord, ParsedSheet, SheetError
 from .thresholds import (
     COLUMNS,
@@ -294,8 +295,34 @@ def read_sheet(path: Path, list_name: str, engine: str = "calamine") -> ParsedSh
         # 2025); a participating list never is.
         raise SheetError(path, f"the sheet {sheet_name!r} has a header but no data rows",
                          row=header_row)
+    moa_links, addendum_links = _document_links(path, sheet_name, seen, out, numbers)
     return ParsedSheet(tuple(header), out, blank, tuple(extra), sheet_name, PARSER_VERSION, notes,
-                       row_numbers=numbers)
+                       row_numbers=numbers, moa_links=moa_links, addendum_links=addendum_links)
+
+
+def _document_links(path: Path, sheet_name: str, seen: dict[str, int],
+                    rows: list[tuple[str, ...]], numbers: list[int]) -> tuple[list[str], list[str]]:
+    """ICE's MOA and ADDENDUM links of each data row (``links.ice_link`` of the cell's
+    hyperlink, else of its text), parallel to the rows; [] for a column the sheet lacks."""
+    cols = [seen.get("MOA"), seen.get("ADDENDUM")]  # the sheet's column of each
+    if all(c is None for c in cols):
+        return [], []
+    try:
+        targets = sheet_hyperlinks(path, sheet_name)
+    except Exception as exc:  # a damaged relationship part is a damaged workbook
+        raise SheetError(path, f"cannot read the sheet's hyperlinks ({type(exc).__name__}: "
+                               f"{exc})") from None
+    out = []
+    for c, k in zip(cols, (_MOA_AT, _ADDENDUM_AT)):  # k: the column's place in a parsed row
+        if c is None:
+            out.append([])
+            continue
+        letter = _excel_col(c)
+        out.append([ice_link(targets.get((letter, n)) or row[k]) for row, n in zip(rows, numbers)])
+    return out[0], out[1]
+
+
+_MOA_AT, _ADDENDUM_AT = COLUMNS.index("MOA"), COLUMNS.index("ADDENDUM")
 
 
 def _repeats_header(row: list[str], header: list[str]) -> bool:

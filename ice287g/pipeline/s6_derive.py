@@ -36,6 +36,8 @@ class ListTables:
     snapshots: list[dict] = field(default_factory=list)
     entities: list[dict] = field(default_factory=list)
     listings: list[tuple[str, str]] = field(default_factory=list)  # (publication, id)
+    #: (moa_url, addendum_url) of each listing, parallel to ``listings`` (participating)
+    listing_links: list[tuple[str, str]] = field(default_factory=list)
     runs: list[dict] = field(default_factory=list)
     trend: list[Publication] = field(default_factory=list)
     latest: Publication | None = None
@@ -101,6 +103,8 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
     one_row: dict[str, int] = {}  # id -> the first raw form seen (usable publications) ...
     more_rows: dict[str, set] = {}  # ... and every form, for the ids with more than one
     in_latest: set = set()
+    link_at: dict[str, Publication] = {}  # id -> the latest usable publication listing it
+    pub_links: dict[int, dict] = {}  # id(publication) -> {id: (moa_url, addendum_url)}
     memo: dict[int, tuple] = {}  # id(row_ids) -> (stats, id per row, last row per id, ids)
     seen_content: set[int] = set()
     trend_ids: list[tuple[tuple, list[str]]] = []
@@ -132,6 +136,12 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
             memo[mk] = (stats, row_aids, by_aid, sorted(by_aid))
         stats, row_aids, by_aid, aids = memo[mk]
         rep = p.rep
+        if participating and not p.wrong_columns:
+            # ICE's document links of each id on this list (its last row, as by_aid)
+            links = publication_links(rep, row_aids)
+            link_at.update(dict.fromkeys(aids, p))  # the latest usable publication wins
+            t.listing_links.extend(map(links.__getitem__, aids))
+            pub_links[id(p)] = links
         snap = {
             "publication": p.id, "published_at": fmt_ts(p.published_at),
             "published_at_raw": fmt_ts(p.published_at_raw), "stamp_provenance": p.provenance,
@@ -216,6 +226,8 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
             "first_publication": fp[0], "last_publication": lp[0],
             "n_snapshots": count[aid], "listed_in_latest": aid in in_latest,
         }
+        if participating:
+            e["moa_url"], e["addendum_url"] = pub_links[id(link_at[aid])][aid]
         if raw_text is not None:
             e.update(raw_text)
         keyed.append(((state, agency.casefold(), support, signed_on if participating else "",
@@ -224,8 +236,40 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
     keyed.sort(key=_FIRST)
     t.entities = [e for _, e, _ in keyed]
     t.link_keys = [lk for _, _, lk in keyed]
-    t.runs = encode_runs(t.listings, [p.id for p in pubs], t.id_col)
+    if participating:
+        t.runs = encode_link_runs(t.listings, t.listing_links, [p.id for p in pubs])
+    else:
+        t.runs = encode_runs(t.listings, [p.id for p in pubs], t.id_col)
     return t
+
+
+def publication_links(rep: FileRecord, row_aids: list[str]) -> dict[str, tuple[str, str]]:
+    """id -> (moa_url, addendum_url) on the sheet of ``rep`` (the file representing a
+    publication): ICE's links of the id's last row (the row ``derive_list`` takes), "" where
+    the sheet has no such column or the cell no link."""
+    parsed = rep.parsed
+    n = len(row_aids)
+    moa = parsed.moa_links if len(parsed.moa_links) == n else [""] * n
+    add = parsed.addendum_links if len(parsed.addendum_links) == n else [""] * n
+    return dict(zip(row_aids, zip(moa, add)))
+
+
+_SEP = "\x1f"
+
+
+def encode_link_runs(listings: list[tuple[str, str]], links: list[tuple[str, str]],
+                     order: list[str]) -> list[dict]:
+    """Runs of an agreement's consecutive publications that carry the same document links:
+    ``encode_runs`` of (id, moa_url, addendum_url), so a run ends where ICE changed the link.
+    Rows come out by id, then run start, each with its ``moa_url`` and ``addendum_url``."""
+    keyed = [(pid, _SEP.join((aid, moa, add))) for (pid, aid), (moa, add) in zip(listings, links)]
+    pos = {pid: k for k, pid in enumerate(order)}
+    out = []
+    for r in encode_runs(keyed, order, "key"):
+        aid, moa, add = r.pop("key").split(_SEP)
+        out.append({"agreement_id": aid, **r, "moa_url": moa, "addendum_url": add})
+    out.sort(key=lambda r: (r["agreement_id"], pos[r["first_publication"]]))
+    return out
 
 
 _FIRST = operator.itemgetter(0)
@@ -348,7 +392,8 @@ def files_table(records: list[FileRecord]) -> list[dict]:
         n = r.name
         note = []
         if r.review:
-            note.append(f"reviewed: {r.review['action']}: {r.review['reason']}")
+            note.append(f"not read: {r.review['reason']}" if r.review.get("rule") else
+                        f"reviewed: {r.review['action']}: {r.review['reason']}")
         if r.stamp_note:
             note.append(r.stamp_note)
         if r.wrong_columns:

@@ -155,6 +155,13 @@ def _entity_fields(participating: bool) -> list[dict]:
         _f("n_snapshots", "integer", "Trend publications listing it.", True, minimum=0),
         _f("listed_in_latest", "boolean", "Listed in the latest trend publication.", True),
     ]
+    if participating:
+        fields += [
+            _f("moa_url", "string", MOA_TEXT + " As on the latest sheet listing the agreement "
+               "(its history is in listings.csv)."),
+            _f("addendum_url", "string", ADDENDUM_TEXT + " As on the latest sheet listing the "
+               "agreement."),
+        ]
     if not participating:
         fields.append(_f("agreement_id", "string", "The signed agreement with the same state, "
                          "agency and support type, when one exists (earliest first seen).",
@@ -183,16 +190,35 @@ def _resource(name: str, fields: list[dict], description: str, primary_key=None,
     }
 
 
+#: What ICE's document links are (agreements.csv and listings.csv).
+MOA_TEXT = ("ICE's link to the signed agreement (memorandum of agreement, a PDF on ice.gov): the "
+            "MOA cell's hyperlink as ICE wrote it (the Internet Archive's and Outlook Safe Links' "
+            "wrappers around it removed; never fetched); blank when the cell has no link "
+            "(\"link pending\").")
+ADDENDUM_TEXT = ("ICE's link to the agreement's addendum (the ADDENDUM column, from mid-2025), "
+                 "as ICE wrote it; blank when none.")
+
+
 def _runs_resource(path, id_col, pattern, entities, snaps, label):
     ref = {"resource": snaps, "fields": "publication"}
-    return _resource(path, [
+    participating = label == "participating"
+    fields = [
         _f(id_col, "string", f"An id of {entities}.csv.", True, pattern=pattern),
         _f("first_publication", "string", "First publication of a run of consecutive "
-           f"publications (in {snaps.replace('-', '_')}.csv order) listing it.", True),
+           f"publications (in {snaps.replace('-', '_')}.csv order) listing it"
+           + (" with the same document links." if participating else "."), True),
         _f("last_publication", "string", "Last publication of that run.", True),
         _f("n_publications", "integer", "Publications in the run.", True, minimum=1),
-    ], f"Which {label} list carried which id, stored compactly as runs of consecutive "
-       f"publications; ice287g.load.{'listings' if label == 'participating' else 'pending_listings'}() "
+    ]
+    if participating:
+        fields += [
+            _f("moa_url", "string", MOA_TEXT + " As printed on every list of the run."),
+            _f("addendum_url", "string", ADDENDUM_TEXT + " As printed on every list of the run."),
+        ]
+    return _resource(path, fields,
+       f"Which {label} list carried which id, stored compactly as runs of consecutive "
+       f"publications{' (a new run starts where ICE changed the links)' if participating else ''}; "
+       f"ice287g.load.{'listings' if participating else 'pending_listings'}() "
        "expands it to long form (publication, id).",
        [id_col, "first_publication"],
        [{"fields": "first_publication", "reference": ref},
