@@ -313,7 +313,7 @@ def test_symlinked_capture_folder_is_followed(archive, tmp_path):
     assert "sheets_20250522_151740/participatingAgencies05212025pm.xlsx" in paths
     assert "20250521pm" in {r["publication"] for r in t["snapshots.csv"]}
     assert qa_row(t, "every_file_accounted")["status"] == "pass"
-    assert qa_row(t, "every_file_accounted")["count"] == str(len(paths)) == "5"
+    assert qa_row(t, "every_file_accounted")["count"] == str(len(paths)) == "6"  # SOURCE.md too
 
 
 def test_symlinked_sheet_file_is_followed(archive, tmp_path):
@@ -321,7 +321,7 @@ def test_symlinked_sheet_file_is_followed(archive, tmp_path):
     (archive / CAP2 / "participatingAgencies05202025pm.xlsx").symlink_to(target)
     t = built(archive, tmp_path / "out", tmp_path)
     assert "20250520pm" in {r["publication"] for r in t["snapshots.csv"]}
-    assert qa_row(t, "every_file_accounted")["count"] == "5"
+    assert qa_row(t, "every_file_accounted")["count"] == "6"
 
 
 def test_dangling_link(archive, good_out, tmp_path):
@@ -344,8 +344,9 @@ def test_excel_lock_file_is_skipped_and_reported(archive, tmp_path):
     [row] = [r for r in t["files.csv"] if r["file"] == lock.name]
     assert row["status"] == "excluded" and "Excel lock file" in row["note"]
     assert row["path"] == f"{CAP2}/{lock.name}"
-    excl = qa_row(t, "excluded_files")
-    assert excl["count"] == "1" and lock.name in excl["detail"] and "Excel lock file" in excl["detail"]
+    excl = qa_row(t, "files_not_read")
+    assert excl["count"] == "2" and lock.name in excl["detail"] and "Excel lock file" in excl["detail"]
+    assert qa_row(t, "excluded_files")["count"] == "0"  # no reviewed decision
     assert qa_row(t, "every_file_accounted")["status"] == "pass"
 
 
@@ -410,7 +411,7 @@ def test_two_sheet_folders_with_the_same_name(tmp_path):
     shutil.copytree(a / "sheets_20250519_024922", b / "sheets_20250519_024922")
     t = built([a, b], tmp_path / "out", tmp_path)
     keys = [(r["archive"], r["path"]) for r in t["files.csv"]]
-    assert len(keys) == len(set(keys)) == 7
+    assert len(keys) == len(set(keys)) == 8  # a/sheets/SOURCE.md too
     assert {k[0] for k in keys} == {"a/sheets", "b/sheets"}
     copies = {r["path"]: r["copy_of"] for r in t["files.csv"] if r["archive"] == "b/sheets"}
     assert copies["sheets_20250519_024922/participatingAgencies05162025am.xlsx"] == \
@@ -632,3 +633,36 @@ def test_signed_date_and_time_keeps_its_date(archive, tmp_path):
     t = built(archive, tmp_path / "out", tmp_path)
     [lake] = [a for a in t["agreements.csv"] if a["agency"] == "Lake County Sheriff's Office"]
     assert (lake["signed"], lake["signed_raw"], lake["flags"]) == ("2025-05-01", "2025-05-01T14:30:00", "")
+
+
+def test_every_file_not_read_is_listed_with_the_reason(archive, tmp_path):
+    """A name ending '.xlsx ' (trailing space), a hidden file and any other file were skipped
+    in silence. Each is now a files.csv row (status excluded, the reason in note) and counted
+    in qa.csv's files_not_read; the sheets are read as before."""
+    trailing = archive / CAP2 / "participatingAgencies05202025pm.xlsx "
+    write_xlsx(tmp_path / "x.xlsx", PART_HEADER, PART_ROWS).rename(trailing)
+    hidden = archive / CAP2 / ".participatingAgencies05212025pm.xlsx"
+    write_xlsx(hidden, PART_HEADER, PART_ROWS)
+    (archive / ".cache").mkdir()
+    (archive / ".cache" / "pendingAgencies05212025pm.xlsx").write_bytes(hidden.read_bytes())
+    t = built(archive, tmp_path / "out", tmp_path)
+    files = {r["path"]: r for r in t["files.csv"]}
+    assert set(files) == {
+        "SOURCE.md", ".cache/pendingAgencies05212025pm.xlsx",
+        f"{CAP1}/participatingAgencies05162025am.xlsx", f"{CAP1}/pendingAgencies05152025am.xlsx",
+        f"{CAP2}/participatingAgencies05192025pm.xlsx", f"{CAP2}/pendingAgencies05192025pm.xlsx",
+        f"{CAP2}/participatingAgencies05202025pm.xlsx ", f"{CAP2}/.participatingAgencies05212025pm.xlsx"}
+    assert files[f"{CAP2}/participatingAgencies05202025pm.xlsx "]["note"] == (
+        "not read: the name ends in '.xlsx ', not '.xlsx' (trailing space or dot): not read as a "
+        "workbook; rename it to read it")
+    for path in (f"{CAP2}/.participatingAgencies05212025pm.xlsx", ".cache/pendingAgencies05212025pm.xlsx"):
+        assert files[path]["note"].startswith("not read: a hidden file"), files[path]
+    assert files["SOURCE.md"]["note"] == "not read: not an .xlsx file (the build reads workbooks only): not read"
+    for path, r in files.items():
+        read = path.endswith(".xlsx") and "/." not in path and not path.startswith(".")
+        assert r["status"] == ("read" if read else "excluded"), r
+        assert r["copy_of"] == "" and len(r["sha256"]) == 64, r
+    flag = qa_row(t, "files_not_read")
+    assert flag["count"] == "4" and "participatingAgencies05202025pm.xlsx " in flag["detail"], flag
+    assert qa_row(t, "every_file_accounted")["status"] == "pass"
+    assert {s["publication"] for s in t["snapshots.csv"]} == {"20250516am", "20250519pm"}

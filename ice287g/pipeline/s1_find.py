@@ -47,8 +47,11 @@ def _date_from_mmddyyyy(digits: str) -> dt.date | None:
         return None
 
 
-def parse_name(name: str) -> SheetName:
-    """Parse a sheet's file name; raise ``SheetError`` when it carries no usable date."""
+def parse_name(name: str, stamps: dict[str, dict] | None = None) -> SheetName:
+    """Parse a sheet's file name; raise ``SheetError`` when it carries no usable date.
+
+    ``stamps`` (``load_stamp_reviews``): ICE's mistyped date stamps, each read as a reviewed
+    date (the name's ``stamp_raw`` stays as written; ``name_note`` says how it was read)."""
     m = _CAPTURE_NAME.match(name)
     if m:
         ts = m["ts"]
@@ -61,6 +64,11 @@ def parse_name(name: str) -> SheetName:
     m = _ICE_NAME.match(name)
     if m:
         digits, note = m["date"], ""
+        review = (stamps or {}).get(digits)
+        if review is not None:
+            note = (f"ICE's mistyped stamp {digits} read as {review['read_as']} by the reviewed "
+                    f"table stamps.csv: {review['reason']}")
+            digits = review["read_as"]
         if len(digits) == 8:
             day = _date_from_mmddyyyy(digits)
         else:
@@ -129,8 +137,28 @@ def is_lock_file(path: Path) -> bool:
     return path.name.startswith("~$")
 
 
+def not_read_reason(path: Path, archive: Path) -> str:
+    """Why the build does not read a file of an archive ("" when it reads it): it is hidden
+    (its name or a folder's starts with "."), an Excel lock file, or not named ``.xlsx``.
+    Such files are listed in files.csv with the reason, never skipped in silence."""
+    if any(part.startswith(".") for part in path.relative_to(archive).parts):
+        return ("a hidden file (its name, or a folder's, starts with '.'): not read; a sheet must "
+                "not be hidden")
+    if is_lock_file(path):
+        return LOCK_FILE_REASON
+    if is_sheet_candidate(path):
+        return ""
+    name = path.name
+    stripped = name.rstrip(" .\t\u00a0")
+    if stripped != name and stripped.lower().endswith(".xlsx"):
+        return (f"the name ends in {name[len(stripped) - 5:]!r}, not '.xlsx' (trailing "
+                f"{'spaces or dots' if len(name) - len(stripped) > 1 else 'space or dot'}): not "
+                "read as a workbook; rename it to read it")
+    return "not an .xlsx file (the build reads workbooks only): not read"
+
+
 def _walk(archive: Path) -> list[Path]:
-    """Every file under ``archive`` except hidden ones, in path order. Symbolic links to files
+    """Every file under ``archive`` (hidden ones too), in path order. Symbolic links to files
     and folders are followed; a folder that cannot be read, a dangling link and a link loop
     are errors (a file is never dropped in silence)."""
     found: list[Path] = []
@@ -143,8 +171,6 @@ def _walk(archive: Path) -> list[Path]:
             raise SheetError(folder, f"cannot read the folder ({exc.strerror or exc}); the "
                                      "files in it would be missed") from None
         for e in entries:
-            if e.name.startswith("."):
-                continue
             p = Path(e.path)
             if e.is_symlink() and not p.exists():
                 raise SheetError(p, f"a dangling symbolic link (to {os.readlink(p)!r}): restore "
@@ -190,10 +216,12 @@ def check_archives(archives: list[Path]) -> None:
                                               f"too ({archives[j]}): its files would count twice")
 
 
-def find_sheets(archives: list[Path], skipped: list[SheetFile] | None = None) -> list[SheetFile]:
+def find_sheets(archives: list[Path],
+                skipped: list[tuple[SheetFile, str]] | None = None) -> list[SheetFile]:
     """Every sheet under the given archive folders (flat or nested), in a stable order.
 
-    Excel lock files (``~$...``) are not sheets: they are appended to ``skipped`` (for QA)."""
+    Every other file (``not_read_reason``: hidden, an Excel lock file, not named .xlsx) is
+    appended to ``skipped`` with the reason, for files.csv and QA."""
     archives = [Path(a) for a in archives]
     check_archives(archives)
     labels = archive_labels(archives)
@@ -202,16 +230,15 @@ def find_sheets(archives: list[Path], skipped: list[SheetFile] | None = None) ->
         if not archive.is_dir():
             raise SheetError(archive, "the sheet folder does not exist")
         for p in _walk(archive):
-            if not is_sheet_candidate(p):
-                continue
+            reason = not_read_reason(p, archive)
             try:
                 sha, size = sha256_file(p), p.stat().st_size
             except OSError as exc:
                 raise SheetError(p, f"cannot read the file ({exc.strerror or exc})") from None
             sf = SheetFile(p, archive, sha, size, label if label != archive.name else "")
-            if is_lock_file(p):
+            if reason:
                 if skipped is not None:
-                    skipped.append(sf)
+                    skipped.append((sf, reason))
                 continue
             found.append(sf)
     return found
@@ -241,7 +268,35 @@ def load_file_reviews(path: Path) -> dict[str, dict]:
     return out
 
 
-def find_files(archives: list[Path], reviews: dict[str, dict]) -> list[FileRecord]:
+STAMP_REVIEW_COLUMNS = ("stamp_raw", "read_as", "reason", "evidence")
+
+
+def load_stamp_reviews(path: Path) -> dict[str, dict]:
+    """Reviewed readings of ICE's mistyped date stamps (``data/reviewed/stamps.csv``), keyed
+    on the stamp's digits as ICE wrote them; each is read as an ``MMDDYYYY`` date. Raises
+    ``SheetError`` naming the file and row when it is malformed (a stamp reviewed twice, a
+    reading that is no date, no reason or no evidence). A missing table is no reviews."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    reader = csv.DictReader(path.read_text(encoding="utf-8").splitlines())
+    if tuple(reader.fieldnames or ()) != STAMP_REVIEW_COLUMNS:
+        raise SheetError(path, f"the header must be {','.join(STAMP_REVIEW_COLUMNS)}", row=1)
+    out: dict[str, dict] = {}
+    for n, row in enumerate(reader, start=2):
+        if not re.fullmatch(r"\d{8,9}", row["stamp_raw"]) or row["stamp_raw"] in out:
+            raise SheetError(path, f"stamp_raw {row['stamp_raw']!r} must be the digits of a "
+                                   "name's stamp, reviewed once", row=n)
+        if len(row["read_as"]) != 8 or _date_from_mmddyyyy(row["read_as"]) is None:
+            raise SheetError(path, f"read_as {row['read_as']!r} is not an MMDDYYYY date", row=n)
+        if not row["reason"].strip() or not row["evidence"].strip():
+            raise SheetError(path, "each reviewed stamp needs a reason and its evidence", row=n)
+        out[row["stamp_raw"]] = row
+    return out
+
+
+def find_files(archives: list[Path], reviews: dict[str, dict],
+               stamps: dict[str, dict] | None = None) -> list[FileRecord]:
     """One ``FileRecord`` per file of the archives: hashed, named, reviewed (``reviews``:
     ``load_file_reviews``), copies marked.
 
@@ -253,26 +308,29 @@ def find_files(archives: list[Path], reviews: dict[str, dict]) -> list[FileRecor
         if not a.is_dir():
             raise SheetError(a, "the sheet folder does not exist (give --sheets DIR, or "
                                 "check DEFAULT_SHEET_ARCHIVES in ice287g/config.py)")
-    lock_files: list[SheetFile] = []
-    files = find_sheets(archives, lock_files)
+    skipped: list[tuple[SheetFile, str]] = []
+    files = find_sheets(archives, skipped)
     if not files:
         raise BuildError(f"no .xlsx sheets found in {', '.join(map(str, archives))}")
-    # Excel lock files are listed too (excluded by rule), so files.csv and QA show them.
-    locks = {id(sf) for sf in lock_files}
-    files = sorted(files + lock_files, key=lambda f: (f.label or f.archive.name, f.relpath, str(f.archive)))
+    # The files not read are listed too (excluded by rule, with the reason), so files.csv and
+    # QA show them.
+    not_read = {id(sf): reason for sf, reason in skipped}
+    files = sorted(files + [sf for sf, _ in skipped],
+                   key=lambda f: (f.label or f.archive.name, f.relpath, str(f.archive)))
     records = []
     first_by_sha: dict[str, FileRecord] = {}
     for sf in files:
         review = reviews.get(sf.sha256)
         if review is not None and review["file"] != sf.path.name:
             review = None  # a review names one file; byte-identical copies are read as usual
-        if id(sf) in locks:
-            review = {"file": sf.path.name, "action": "exclude", "reason": LOCK_FILE_REASON}
-        if sf.path.suffix.lower() != ".xlsx":
+        if id(sf) in not_read:  # "rule": excluded by rule, not by a reviewed decision
+            review = {"file": sf.path.name, "action": "exclude", "reason": not_read[id(sf)],
+                      "rule": True}
+        elif sf.path.suffix.lower() != ".xlsx":
             raise SheetError(sf.path, f"not an .xlsx workbook (a {sf.path.suffix} file "
                                       "named like an ICE list)")
         try:
-            name = parse_name(sf.path.name)
+            name = parse_name(sf.path.name, stamps) if id(sf) not in not_read else None
         except SheetError as exc:
             if review is None:
                 raise SheetError(sf.path, exc.message) from None
@@ -280,7 +338,9 @@ def find_files(archives: list[Path], reviews: dict[str, dict]) -> list[FileRecor
         rec = FileRecord(sf, name, captured_at_from_path(sf.path), review)
         if rec.captured_at is None and name is not None and name.provenance == "archive_capture":
             rec.captured_at = name.stamp
-        if sf.sha256 in first_by_sha:
+        if id(sf) in not_read:
+            pass  # a file not read is never the original of a sheet's copy_of
+        elif sf.sha256 in first_by_sha:
             first = first_by_sha[sf.sha256].sf
             rec.copy_of = f"{first.label or first.archive.name}/{first.relpath}"
         else:

@@ -98,20 +98,26 @@ def qa_runs(t: ListTables, pubs: list[Publication], qa: QA, label: str) -> None:
 
 def qa_inputs(records: list[FileRecord], store: RowStore, part: list[Publication],
               pend: list[Publication], qa: QA) -> None:
-    by = Counter((r.archive_name, r.list or "unnamed") for r in records)
+    by = Counter((r.archive_name, r.list or ("not read" if r.review and r.review.get("rule")
+                                             else "unnamed")) for r in records)
     qa.add("input_files", "info", len(records),
            "files read per archive and list: " + "; ".join(f"{a}/{lst}: {n}" for (a, lst), n in sorted(by.items())))
     copies = [r for r in records if r.copy_of]
     qa.add("byte_identical_copies", "info", len(copies),
            "files byte-identical to an earlier file are read once and recorded in files.csv "
            "(copy_of); " + _examples(f"{r.sf.relpath} = {r.copy_of}" for r in copies))
-    excl = [r for r in records if r.excluded]
+    excl = [r for r in records if r.excluded and not r.review.get("rule")]
     content_of = {}
     for p in pend + part:
         content_of.setdefault(p.rep.content_id, p.id)
     qa.add("excluded_files", "info", len(excl),
            "files excluded by a reviewed decision (data/reviewed/file_reviews.csv), never silently: "
            + _examples([f"{r.sf.relpath}: {r.review['reason']}" for r in excl], 4))
+    not_read = [r for r in records if r.excluded and r.review.get("rule")]
+    qa.add("files_not_read", "info", len(not_read),
+           "files in the archives the build does not read by rule (hidden, Excel lock files, not "
+           "named .xlsx), each listed in files.csv with the reason: "
+           + _examples([f"{r.archive_name}/{r.sf.relpath}: {r.review['reason']}" for r in not_read], 10))
     # Reviewed undated files: does each one's list equal a dated publication?
     found = []
     for r in excl:

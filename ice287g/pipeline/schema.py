@@ -267,7 +267,9 @@ def datapackage() -> dict:
             _f("n_rows", "integer", "Data rows read.", minimum=0),
             _f("copy_of", "string", "archive/path of the first byte-identical file (files ordered "
                "by archive and path)."),
-            _f("status", "string", "read, or excluded by a reviewed decision.", True,
+            _f("status", "string", "read, or excluded: by a reviewed decision, or not read by "
+               "rule (a hidden file, an Excel lock file, a name not ending .xlsx); the reason "
+               "is in note.", True,
                enum=["read", "excluded"]),
             _f("note", "string", "Reviewed decision, stamp or column note."),
         ], "Every input file: where it came from and which list it carried.", ["archive", "path"]),
