@@ -142,21 +142,38 @@ def _fetch(args) -> int:
 
 
 def _diff(args) -> int:
+    """Exit 0: no change; 1: changed (with --exit-code); 2: any error, as one line (the
+    update workflow reads 1 as 'changed', so no failure may end with 1)."""
     from .diff import NO_CHANGE, DiffError, diff_folders
 
+    if args.output is not None and not args.output.parent.is_dir():
+        print(f"error: {args.output.parent}: no such folder (for --output {args.output})",
+              file=sys.stderr)
+        return 2
     try:
         change = diff_folders(args.old, args.new)
+        text = change.to_markdown()
     except DiffError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
-    text = change.to_markdown()
+    except Exception as exc:  # noqa: BLE001 -- a crash must not exit 1 ("changed")
+        print(f"error: cannot compare {args.old} and {args.new}: "
+              f"{type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
+        return 2
+    if not text.endswith("\n"):
+        text += "\n"
+    if args.output:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"error: {args.output}: cannot write --output ({exc.strerror or exc})",
+                  file=sys.stderr)
+            return 2
     if change.changed and not change.substantive:
         print(f"note: only input files differ ({', '.join(change.qa_changes['check'])}): the new "
               "files carry lists the data already has", file=sys.stderr)
-    print(text, end="" if text.endswith("\n") else "\n")
-    if args.output:
-        args.output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    return 1 if args.exit_code and text != NO_CHANGE else 0
+    print(text, end="")
+    return 1 if args.exit_code and text != NO_CHANGE + "\n" else 0
 
 
 if __name__ == "__main__":

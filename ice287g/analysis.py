@@ -755,11 +755,12 @@ def support_type_label(value, lang: str | None = None, *, in_sentence: bool = Fa
     translation ("Task Force Model" -> "Modelo de fuerza de tarea"). ``in_sentence``: the form
     for running text, where Spanish writes the common noun in lower case ("un acuerdo del
     modelo de fuerza de tarea") and English keeps ICE's capitals. A value that is not one of
-    the three models (blank, or a raw value the pipeline flagged) is shown as ICE wrote it.
+    the three models (blank, or a raw value the pipeline flagged) is shown as ICE wrote it
+    (:func:`ice287g.i18n.label`: in Spanish an untranslated label, which tables mark).
     """
     text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
     if text not in SUPPORT_TYPES:
-        return text
+        return i18n.label(text, lang)
     label = tr(text, lang=lang)
     lang = i18n.language() if lang is None else lang
     if in_sentence and lang != i18n.DEFAULT_LANGUAGE:

@@ -46,6 +46,9 @@ SHARED_DIR = REPO_ROOT.parent / "shared"
 DEFAULT_SHEET_ARCHIVES: list[Path] = [
     SHARED_DIR / "data" / "ice-287g-sheets",
     SHARED_DIR / "data" / "ice-287g-history",
+    # Three lists the history lacks (see its SOURCE.md); one under ICE's mistyped name
+    # participatingAgencies11114025am, read by the reviewed data/reviewed/stamps.csv.
+    SHARED_DIR / "data" / "ice-287g-additions",
 ]
 
 #: ICE's 287(g) page (defined once, in the pipeline's thresholds; re-exported for the book).

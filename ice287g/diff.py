@@ -25,6 +25,7 @@ update procedure's messages are always English.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,7 +105,7 @@ def load_side(folder: Path | str | None = None) -> Side:
         qa = load.qa(path)
         requests = load.pending(path)
         request_listings = load.pending_listings(path)
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, OSError) as exc:
         raise DiffError(f"{path or 'data/processed'}: cannot be read: {exc}") from None
     if an.trend_publications(ds.pubs).empty:
         raise DiffError(f"{path or 'data/processed'}: snapshots.csv has no trend publication")
@@ -412,8 +413,41 @@ def _qa_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- entry points
+def check_columns(folder: Path | str) -> None:
+    """Raise :class:`DiffError` naming the file and column when a CSV of ``folder`` lacks a
+    column of the current schema (``ice287g.pipeline.schema``): a folder built by an older
+    version cannot be compared column by column, and must be rebuilt. Also a missing folder
+    or file, or a header that is not UTF-8 CSV, is an error naming it."""
+    import csv
+
+    from .pipeline import schema
+
+    path = Path(folder)
+    if not path.is_dir():
+        raise DiffError(f"{path}: no such folder (expected a processed data folder)")
+    missing = [n for n in REQUIRED if not (path / n).is_file()]
+    if missing:
+        raise DiffError(f"{path}: not a processed data folder, it lacks {', '.join(missing)}")
+    for name in REQUIRED:
+        if not name.endswith(".csv"):
+            continue
+        try:
+            with (path / name).open(newline="", encoding="utf-8") as fh:
+                header = next(csv.reader(fh), [])
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise DiffError(f"{path / name}: cannot be read ({exc})") from None
+        lacking = [c for c in schema.columns(name) if c not in header]
+        if lacking:
+            raise DiffError(f"{path / name}: lacks the column{'s' if len(lacking) > 1 else ''} "
+                            f"{', '.join(lacking)} of the current schema (built by an older "
+                            "version? rebuild it with python -m ice287g build)")
+
+
 def diff_folders(old_dir: Path | str, new_dir: Path | str) -> Change:
-    """The change between the latest trend publications of two processed folders."""
+    """The change between the latest trend publications of two processed folders (each
+    checked against the current schema first: :func:`check_columns`)."""
+    check_columns(old_dir)
+    check_columns(new_dir)
     return compare(load_side(old_dir), load_side(new_dir))
 
 
@@ -584,9 +618,42 @@ def _pubs_display(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     })
 
 
+#: Markdown characters backslash-escaped in untrusted text (ASCII punctuation that can start
+#: emphasis, code, links, images, HTML, entities, tables, strikethrough or math on GitHub);
+#: ``_`` only where it can open or close emphasis (not inside a word: ``signed_blank``),
+#: parentheses not at all (with ``[`` and ``]`` escaped they make no link).
+_MD_SPECIAL = re.compile(r"([\\`*{}\[\]<>!|~&#$]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+_ZWSP = "\u200b"
+
+
+def md_escape(text) -> str:
+    """Untrusted text (an agency name, a file name from ICE) as literal Markdown text for
+    GitHub (the update PR's body): no link, image, HTML tag (``<details>``, ``<img>``),
+    entity, emphasis, code, table cell break or math; no @-mention, #-reference, e-mail or
+    bare-URL autolink (zero-width spaces around ``@``, after ``#``, inside ``://`` and
+    ``www.``); one
+    line (newlines and other control characters become spaces). Tested in tests/test_diff.py
+    against a GitHub-flavoured renderer."""
+    s = "".join(" " if (ord(ch) < 32 or 0x7f <= ord(ch) < 0xa0 or ch in "\u2028\u2029") else ch
+                for ch in str(text))
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    s = s.replace("@", _ZWSP + "@" + _ZWSP).replace("#", "#" + _ZWSP)
+    s = s.replace("://", ":" + _ZWSP + "//")
+    return re.sub(r"(?i)\b(www)\.", lambda m: m.group(1) + _ZWSP + ".", s)
+
+
+def md_code(text) -> str:
+    """Untrusted text as a one-line Markdown code span (literal: no link, HTML or mention),
+    fenced by more backticks than the text holds."""
+    s = " ".join(str(text).split()).replace("|", "\\|")
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", s)), default=0) + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
 def _md_table(frame: pd.DataFrame) -> str:
     def cell(v) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
+        return md_escape(v)
     head = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     body = ["| " + " | ".join(cell(v) for v in row) + " |"
@@ -629,8 +696,8 @@ def to_markdown(change: Change, *, heading: str = "#") -> str:
     old_l = publication_label(change.old_pub, "en")
     new_l = publication_label(change.new_pub, "en")
     out = [f"{heading} ICE's 287(g) list: {old_l} → {new_l}", "",
-           f"Latest list before: `{change.old_pub['file']}` ({old_l}); after: "
-           f"`{change.new_pub['file']}` ({new_l}).", "", _md_table(t["counts"]), ""]
+           f"Latest list before: {md_code(change.old_pub['file'])} ({old_l}); after: "
+           f"{md_code(change.new_pub['file'])} ({new_l}).", "", _md_table(t["counts"]), ""]
     for key, title, empty in SECTIONS:
         frame = t[key]
         if frame.empty and empty is None:

@@ -43,7 +43,7 @@ SUPPORT_TYPES = an.SUPPORT_TYPES
 AGENCY_TYPES = an.AGENCY_TYPES
 
 #: Size of the explorer's charts: 432 × 234 px at 90 dpi. On a 390 px phone the image is
-#: shown at about 360 px, so 10 pt tick labels stay about 10 px high.
+#: shown at about 354 px, so its smallest text (10 pt, the legend) is about 10.2 px high.
 FIGSIZE = (4.8, 2.6)
 DPI = 90
 #: Palette sizes: one line and grey axes need few colours; several lines need more so that
@@ -102,11 +102,11 @@ def _line_chart(series: pd.DataFrame, colors: dict[str, str]):
         ax.set_yticks([t for t in MaxNLocator(nbins=5, integer=True).tick_values(low, high)
                        if low <= t <= high])
         if n > 1:
-            ax.legend(loc="upper left", fontsize=8.5, frameon=False, handlelength=1.5,
+            ax.legend(loc="upper left", fontsize=10, frameon=False, handlelength=1.5,
                       borderaxespad=0.2, labelspacing=0.25)
-        ax.set_xlabel(tr("ICE publication date"), fontsize=10)
-        ax.set_ylabel(tr("Agreements listed"), fontsize=10)
-        ax.tick_params(labelsize=10)
+        ax.set_xlabel(tr("ICE publication date"), fontsize=10.5)
+        ax.set_ylabel(tr("Agreements listed"), fontsize=10.5)
+        ax.tick_params(labelsize=10.5)
         fig.subplots_adjust(left=0.14, right=0.97, top=0.93, bottom=0.27)
     return fig
 
@@ -149,8 +149,9 @@ def _title(label: str, total: pd.Series) -> str:
 
 
 def _category(value) -> str:
-    """A support type or agency type (ICE's English words) as the explorer shows it."""
-    return tr(str(value)) if str(value).strip() else tr("(blank)")
+    """A support type or agency type (ICE's English words) as the explorer shows it; a value
+    ICE started using that the book cannot translate stays as ICE wrote it (i18n.label)."""
+    return i18n.label(str(value)) if str(value).strip() else tr("(blank)")
 
 
 def state_view(pres: pd.DataFrame, pubs: pd.DataFrame, state: str | None) -> dict:
@@ -183,7 +184,8 @@ def state_view(pres: pd.DataFrame, pubs: pd.DataFrame, state: str | None) -> dic
         kinds = latest["agency_type"].map(lambda v: SHORT_AGENCY_TYPES.get(v, v))
         crossed = pd.crosstab(latest["support_type"], kinds, margins=True, margins_name=REST)
         crossed = crossed.rename(index=lambda v: sums if v == REST else _category(v),
-                                 columns=lambda v: sums if v == REST else tr(v))
+                                 columns=lambda v: sums if v == REST else _category(v)
+                                 if v not in SHORT_AGENCY_TYPES.values() else tr(v))
         crossed = crossed.rename_axis(head).reset_index()
         crossed.columns.name = None
         table = _table_html(crossed, caption)

@@ -147,6 +147,38 @@ def placeholders(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 
+class Untranslated(str):
+    """A label from ICE's data (a TYPE or SUPPORT TYPE value...) that the language in use has
+    no translation for, kept as ICE wrote it (see :func:`label`). It is a plain ``str`` with
+    ICE's text; the book's table renderer (:mod:`ice287g.safe_html`) marks it as English and
+    untranslated."""
+
+    __slots__ = ()
+
+
+#: Every data label :func:`label` could not translate in this process, by language: the
+#: book's build shows them as ICE wrote them (the pipeline's qa.csv counts the rows, flagged
+#: ``agency_type_unknown`` / ``support_type_unknown``).
+UNTRANSLATED: dict[str, set[str]] = {}
+
+
+def label(value: Any, lang: str | None = None) -> str:
+    """A label from ICE's data (an agency type, a support type, any value ICE may invent) in
+    the language in use: its translation when the catalogue has one, else ICE's own text as
+    an :class:`Untranslated` string (never an error: a value ICE starts using must not stop
+    the Spanish build). Blank stays blank. The book's own words use :func:`tr`, which stays
+    strict."""
+    lang = _lang(lang)
+    text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    if lang == DEFAULT_LANGUAGE or not text.strip():
+        return text
+    translated = catalogue(lang).get(text)
+    if translated is not None:
+        return translated
+    UNTRANSLATED.setdefault(lang, set()).add(text)
+    return Untranslated(text)
+
+
 def tr(text: str, /, lang: str | None = None, **values: Any) -> str:
     """``text`` (an English ``str.format`` template) in the language in use, filled in.
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import calendar
 import csv
-import html
 import json
 import os
 import re
@@ -43,8 +42,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config, i18n
+from . import config, i18n, safe_html
 from .i18n import tr
+from .safe_html import Markup
 
 TABLES = ("sources", "events", "votes", "local_actions", "claims", "evidence", "published_counts")
 #: Every file of data/curated/ (its datapackage.json): the story tables and the glossary of
@@ -568,17 +568,24 @@ def _publisher_label(publisher: str, lang: str | None = None) -> str:
     return publisher
 
 
-def source_links(cell: str, sources: pd.DataFrame, lang: str | None = None) -> str:
-    """HTML links for a ``source_ids`` cell: ``<a href=url>Outlet, date</a>; ...``."""
+def source_links(cell: str, sources: pd.DataFrame, lang: str | None = None) -> Markup:
+    """HTML links for a ``source_ids`` cell: ``<a href=url>Outlet, date</a>; ...``
+    (:class:`~ice287g.safe_html.Markup`: URL and label escaped here, so tables show it as is)."""
     by_id = sources.set_index("source_id")
     labels = _year_labels(sources)
     parts = []
     for sid in split_ids(cell):
         row = by_id.loc[sid]
-        text = html.escape(f"{_publisher_label(row['publisher'], lang)}, "
-                           f"{_date_label(labels[sid], lang)}")
-        parts.append(f'<a href="{html.escape(row["url"], quote=True)}">{text}</a>')
-    return "; ".join(parts)
+        parts.append(safe_html.markup(
+            '<a href="{url}">{text}</a>', url=row["url"],
+            text=f"{_publisher_label(row['publisher'], lang)}, {_date_label(labels[sid], lang)}"))
+    return Markup("; ".join(parts))
+
+
+def _html_column(values) -> pd.Series:
+    """A column of :class:`~ice287g.safe_html.Markup` cells, kept as objects (a ``str``
+    column would turn them back into plain text, which tables escape)."""
+    return pd.Series(list(values), dtype=object)
 
 
 def roll_call(votes: pd.DataFrame, meeting_date: str, jurisdiction: str,
@@ -633,13 +640,14 @@ def _by_date(df: pd.DataFrame, id_column: str) -> pd.DataFrame:
 def timeline(events: pd.DataFrame, sources: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """Events in date order: Date, Place, What happened, Numbers, Sources (HTML links)."""
     df = _by_date(events, "event_id")
-    text = lambda col: text_column(df, "events", col, lang).map(html.escape).to_numpy()  # noqa: E731
+    text = lambda col: text_column(df, "events", col, lang).to_numpy()  # noqa: E731
     return pd.DataFrame({
         tr("Date", lang=lang): _shown_date(df, lang),
         tr("Place", lang=lang): text("place"),
         tr("What happened", lang=lang): text("what"),
         tr("Numbers", lang=lang): text("numbers"),
-        tr("Sources", lang=lang): [source_links(c, sources, lang) for c in df["source_ids"]],
+        tr("Sources", lang=lang): _html_column(source_links(c, sources, lang)
+                                               for c in df["source_ids"]),
     })
 
 
@@ -659,19 +667,19 @@ def events_table(events: pd.DataFrame, ids, lang: str | None = None) -> pd.DataF
     })
 
 
-def _claim_cell(quote: str, translation: str, lang: str | None) -> str:
+def _claim_cell(quote: str, translation: str, lang: str | None) -> Markup:
     """The article's words: in English as they are; in another language the translation,
     marked as one, above the English original (``lang="en"`` for screen readers)."""
-    original = html.escape("“" + quote + "”")
+    original = safe_html.markup("“{quote}”", quote=quote)
     if (i18n.language() if lang is None else lang) == i18n.DEFAULT_LANGUAGE:
         return original
     # marked as the {tq} role marks a translated quotation in the prose (_ext/book_ext.py)
-    mark = html.escape(tr("trans.", lang=lang))
-    why = html.escape(tr("Translated by this book; the original, in English, is below",
-                         lang=lang), quote=True)
-    return (f'<span class="translated-quote">{html.escape("“" + translation + "”")}'
-            f'<sup class="tq-mark"><abbr title="{why}">{mark}</abbr></sup></span>'
-            f'<br>{html.escape(tr("Original:", lang=lang))} <span lang="en">{original}</span>')
+    return safe_html.markup(
+        '<span class="translated-quote">“{translation}”<sup class="tq-mark"><abbr title="{why}">'
+        '{mark}</abbr></sup></span><br>{original_label} <span lang="en">{original}</span>',
+        translation=translation, mark=tr("trans.", lang=lang),
+        why=tr("Translated by this book; the original, in English, is below", lang=lang),
+        original_label=tr("Original:", lang=lang), original=original)
 
 
 def claims_table(claims: pd.DataFrame, sources: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
@@ -681,11 +689,12 @@ def claims_table(claims: pd.DataFrame, sources: pd.DataFrame, lang: str | None =
     marked as one, with the English original beneath it."""
     quotes = text_column(claims, "claims", "quote", lang)
     return pd.DataFrame({
-        tr("Claim", lang=lang): [_claim_cell(q, t, lang) for q, t in zip(claims["quote"], quotes)],
+        tr("Claim", lang=lang): _html_column(_claim_cell(q, t, lang)
+                                             for q, t in zip(claims["quote"], quotes)),
         tr("Verdict", lang=lang): [verdict_word(v, lang) for v in claims["verdict"]],
-        tr("Evidence", lang=lang): text_column(claims, "claims", "evidence", lang)
-        .map(html.escape).to_numpy(),
-        tr("Sources", lang=lang): [source_links(c, sources, lang) for c in claims["source_ids"]],
+        tr("Evidence", lang=lang): text_column(claims, "claims", "evidence", lang).to_numpy(),
+        tr("Sources", lang=lang): _html_column(source_links(c, sources, lang)
+                                               for c in claims["source_ids"]),
     })
 
 
@@ -698,12 +707,11 @@ def local_actions_table(actions: pd.DataFrame, sources: pd.DataFrame,
         tr("Date", lang=lang): df["date"].to_numpy(),
         tr("Place", lang=lang): (df["jurisdiction"] + ", " + df["state"]).to_numpy(),
         tr("Kind", lang=lang): [tr(k, lang=lang) for k in df["kind"]],
-        tr("What", lang=lang): text_column(df, "local_actions", "description", lang)
-        .map(html.escape).to_numpy(),
+        tr("What", lang=lang): text_column(df, "local_actions", "description", lang).to_numpy(),
         tr("Amount (USD)", lang=lang): amount.to_numpy(),
-        tr("Outcome", lang=lang): text_column(df, "local_actions", "outcome", lang)
-        .map(html.escape).to_numpy(),
-        tr("Sources", lang=lang): [source_links(c, sources, lang) for c in df["source_ids"]],
+        tr("Outcome", lang=lang): text_column(df, "local_actions", "outcome", lang).to_numpy(),
+        tr("Sources", lang=lang): _html_column(source_links(c, sources, lang)
+                                               for c in df["source_ids"]),
     })
 
 
@@ -715,15 +723,14 @@ def verdict_counts(claims: pd.DataFrame, lang: str | None = None) -> pd.DataFram
 
 
 def style(df: pd.DataFrame, caption: str | None = None, min_widths: dict[str, float] | None = None):
-    """A pandas Styler for the book: no index column, a caption, light rules between rows.
+    """A story table as the book shows it (:func:`ice287g.safe_html.table`: every cell, header
+    and the caption escaped, except the links the builders above made as
+    :class:`~ice287g.safe_html.Markup`): no index column, a caption, light rules between rows.
 
-    Cells are already HTML-escaped by the table builders above (so links survive). On a phone a
-    wide table scrolls sideways inside its box instead of squeezing its columns: every column
-    keeps at least 6em, or the width given in ``min_widths`` (column name -> em; the English
-    header may be given for a translated table: it is looked up through ``tr()``).
+    On a phone a wide table scrolls sideways inside its box instead of squeezing its columns:
+    every column keeps at least 6em, or the width given in ``min_widths`` (column name -> em;
+    the English header may be given for a translated table: it is looked up through ``tr()``).
     """
-    styler = df.style.hide(axis="index")
-    styler = styler.set_table_attributes('class="story-table"')
     cell = [("text-align", "left"), ("vertical-align", "top"), ("padding", "0.3em 0.6em"),
             ("min-width", "6em")]
     rules = [{"selector": "th", "props": cell + [("border-bottom", "2px solid #767676")]},
@@ -733,10 +740,7 @@ def style(df: pd.DataFrame, caption: str | None = None, min_widths: dict[str, fl
     for name, width in (min_widths or {}).items():
         j = list(df.columns).index(name if name in df.columns else tr(name))
         rules.append({"selector": f"td.col{j}, th.col{j}", "props": [("min-width", f"{width}em")]})
-    styler = styler.set_table_styles(rules)
-    if caption:
-        styler = styler.set_caption(html.escape(caption))
-    return styler
+    return safe_html.table(df, caption, table_class="story-table", styles=rules)
 
 
 def main() -> None:

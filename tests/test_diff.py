@@ -217,3 +217,148 @@ def test_a_resaved_workbook_carrying_a_known_list_is_no_change(folders, tmp_path
     r = run_cli("diff", str(new), str(again), "--exit-code")
     assert (r.returncode, r.stdout) == (0, "no change\n")
     assert "note: only input files differ (" in r.stderr
+
+
+# --------------------------------------------------------------------------- issue 20: exit codes
+def _copy(src: Path, dst: Path) -> Path:
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+def _drop_column(csv_path: Path, column: str) -> None:
+    import csv
+
+    with csv_path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+        fields = [f for f in (rows[0].keys() if rows else []) if f != column]
+    with csv_path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _one_error_line(r, *needles: str) -> None:
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    assert "Traceback" not in r.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+@pytest.mark.parametrize("file, column", [
+    ("agreements.csv", "support_type"),
+    ("snapshots.csv", "trend_excluded"),
+    ("listings.csv", "first_publication"),
+    ("qa.csv", "status"),
+])
+def test_an_old_schema_folder_is_an_error_naming_file_and_column(folders, tmp_path, file, column):
+    """A folder built by an older version lacks a column: exit 2 (not 1, which the update
+    workflow reads as 'changed'), one line naming the file and the column."""
+    old, new = folders
+    stale = _copy(old, tmp_path / "stale")
+    _drop_column(stale / file, column)
+    for args in ((str(stale), str(new)), (str(new), str(stale))):
+        r = run_cli("diff", *args, "--exit-code")
+        _one_error_line(r, str(stale / file), f"lacks the column {column}")
+        assert r.stdout == ""
+
+
+def test_an_output_in_a_missing_folder_is_an_error(folders, tmp_path):
+    old, new = folders
+    out = tmp_path / "no" / "such" / "diff.md"
+    r = run_cli("diff", str(old), str(new), "--exit-code", "--output", str(out))
+    _one_error_line(r, str(out.parent), "--output")
+    assert not out.parent.exists()
+
+
+def test_an_unreadable_csv_is_an_error_not_a_change(folders, tmp_path):
+    old, new = folders
+    bad = _copy(new, tmp_path / "bad")
+    (bad / "snapshots.csv").write_bytes(b"\xff\xfe\x00garbage\n")
+    r = run_cli("diff", str(old), str(bad), "--exit-code")
+    _one_error_line(r, "snapshots.csv")
+
+
+def test_exit_codes_are_0_unchanged_1_changed_2_error(folders, tmp_path):
+    old, new = folders
+    assert run_cli("diff", str(old), str(old), "--exit-code").returncode == 0
+    assert run_cli("diff", str(old), str(new), "--exit-code").returncode == 1
+    assert run_cli("diff", str(old), str(tmp_path / "nope"), "--exit-code").returncode == 2
+    assert run_cli("diff", str(old), "--exit-code").returncode == 2  # a usage error
+
+
+# --------------------------------------------------------------------------- issue 20: Markdown
+HOSTILE_NAMES = [
+    "<img src=x onerror=alert(1)> Sheriff's Office",
+    "<details><summary>open me</summary>hidden</details>",
+    "[Key West Police](https://evil.example/phish) Department",
+    "![tracker](https://evil.example/pixel.png)",
+    "@everyone @octocat cc team@example.org",
+    "Sheriff #1 (see #123)",
+    "https://evil.example/x and www.evil.example and HTTP://EVIL.EXAMPLE",
+    "`code` | a pipe ~~struck~~ **bold** _em_ $x^2$ &lt;b&gt; &amp;",
+    "two\nlines\r\u2028and a \x1b[31m colour",
+    "<!-- a comment --> <script>alert(1)</script>",
+]
+
+
+def _render(md: str) -> str:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("gfm-like").render(md)  # tables, strikethrough, linkify: GitHub's kinds
+
+
+def _text(html: str) -> str:
+    import html as h
+    import re
+
+    return h.unescape(re.sub(r"<[^>]+>", "", html)).replace("\u200b", "")
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_md_escape_makes_an_agency_name_literal_text(name):
+    import re
+
+    for md in (diff.md_escape(name), diff._md_table(diff.pd.DataFrame({"Agency": [name]}))):
+        html = _render(md)
+        assert not re.search(r"<(a|img|details|summary|script|b|em|strong|del|code|br)\b", html), html
+        assert "<!--" not in html and "\n" not in diff.md_escape(name)
+    shown = _text(_render(diff.md_escape(name))).strip()
+    assert shown == " ".join(name.replace("\x1b", " ").split()) or \
+        " ".join(shown.split()) == " ".join(name.replace("\x1b", " ").split()), shown
+    esc = diff.md_escape(name)
+    # GitHub mentions and references: '@' and '#' never directly precede a name or a number
+    assert not re.search(r"@[\w-]", esc) and not re.search(r"#\d", esc)
+    assert "://" not in esc and not re.search(r"(?i)www\.", esc)
+
+
+def test_md_code_keeps_backticks_and_pipes_inside_the_span():
+    for text in ("participating`evil`.xlsx", "a | b", "``x``"):
+        html = _render("| x |\n|---|\n| " + diff.md_code(text) + " |")
+        assert html.count("<code>") == 1 and "<td>" in html, html
+
+
+def test_a_hostile_agency_name_reaches_the_cli_summary_escaped(folders, tmp_path):
+    """Through the pipeline: an ICE sheet whose new agency is an HTML/Markdown payload."""
+    import re
+
+    old, _ = folders
+    archive = tmp_path / "archive"
+    cap = archive / "sheets_20250520_151813"
+    payload = "<details><img src=x onerror=alert(1)>[x](https://evil.example) @everyone"
+    write_xlsx(cap / "participatingAgencies05192025pm.xlsx", PART_HEADER,
+               PART_ROWS + [["GEORGIA", payload, "County", "Cobb County",
+                             "Warrant Service Officer", dt.datetime(2025, 5, 18), "link"]])
+    write_xlsx(cap / "pendingAgencies05192025pm.xlsx", PEND_HEADER, PEND_ROWS)
+    new = build(archive, tmp_path / "new", tmp_path / "cache")
+    out = tmp_path / "diff.md"
+    r = run_cli("diff", str(old), str(new), "--exit-code", "--output", str(out))
+    assert r.returncode == 1, r.stderr
+    md = out.read_text(encoding="utf-8")
+    assert "onerror" in md and not re.search(r"(?<!\\)[<\[]", md.split("\n## ")[1])
+    html = _render(md)
+    assert "<img" not in html and "<details" not in html and 'href="https://evil' not in html
+    assert "@everyone" not in md

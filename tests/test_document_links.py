@@ -104,3 +104,61 @@ def test_links_kept_per_listing_and_latest_per_agreement(tmp_path):
     mc = [r for r in _rows(res["texts"]["listings.csv"])
           if r["agreement_id"] == agr["Monroe County Sheriff's Office"]["agreement_id"]]
     assert [(r["first_publication"], r["n_publications"]) for r in mc] == [("20250701am", "3")]
+
+
+# --------------------------------------------------------------------------- reviewed stamps
+
+from ice287g.pipeline import SheetError, s1_find  # noqa: E402
+
+STAMPS_HEADER = "stamp_raw,read_as,reason,evidence\n"
+
+
+def test_mistyped_stamp_is_refused_unless_reviewed(tmp_path):
+    name = "participatingAgencies11114025am.xlsx"
+    with pytest.raises(SheetError, match="11114025"):
+        s1_find.parse_name(name)
+    table = tmp_path / "stamps.csv"
+    table.write_text(STAMPS_HEADER + "11114025,11142025,no such date,SOURCE.md\n")
+    stamps = s1_find.load_stamp_reviews(table)
+    n = s1_find.parse_name(name, stamps)
+    assert (n.stamp, n.stamp_raw, n.part_of_day) == (dt.datetime(2025, 11, 14), "11114025am", "am")
+    assert "read as 11142025" in n.name_note
+    # its pending twin is read alike; another mistyped stamp is still refused
+    assert s1_find.parse_name("pendingAgencies11114025am.xlsx", stamps).stamp == n.stamp
+    with pytest.raises(SheetError):
+        s1_find.parse_name("participatingAgencies11114026am.xlsx", stamps)
+
+
+@pytest.mark.parametrize("row, problem", [
+    ("11114025,11142025,,SOURCE.md", "reason and its evidence"),
+    ("11114025,11142025,no such date,", "reason and its evidence"),
+    ("11114025,11312025,no such date,SOURCE.md", "not an MMDDYYYY date"),
+    ("1111402,11142025,no such date,SOURCE.md", "digits"),
+])
+def test_malformed_stamp_review_names_the_row(tmp_path, row, problem):
+    table = tmp_path / "stamps.csv"
+    table.write_text(STAMPS_HEADER + row + "\n")
+    with pytest.raises(SheetError, match=problem) as exc:
+        s1_find.load_stamp_reviews(table)
+    assert "row 2" in str(exc.value)
+
+
+def test_build_reads_the_reviewed_stamp_and_reports_it_in_files(tmp_path):
+    arch = tmp_path / "a"
+    _linked_sheet(arch / "participatingAgencies11132025pm.xlsx", [ROW_MC], [None])
+    _linked_sheet(arch / "participatingAgencies11114025am.xlsx", [ROW_KW, ROW_MC], [MOA, None])
+    write_xlsx(arch / "pendingAgencies11114025am.xlsx", PEND_HEADER, PEND_ROWS)
+    reviewed = tmp_path / "reviewed"
+    reviewed.mkdir()
+    from ice287g import config
+    for f in ("fixes.csv", "file_reviews.csv"):
+        (reviewed / f).write_text((config.REVIEWED_DIR / f).read_text())
+    with pytest.raises(SheetError, match="11114025"):
+        build.derive([arch], cache_dir=tmp_path / "cache", reviewed_dir=reviewed)
+    (reviewed / "stamps.csv").write_text(STAMPS_HEADER + "11114025,11142025,no such date,SOURCE.md\n")
+    res = build.derive([arch], cache_dir=tmp_path / "cache", reviewed_dir=reviewed)
+    snaps = [r["publication"] for r in _rows(res["texts"]["snapshots.csv"])]
+    assert snaps == ["20251113pm", "20251114am"]
+    files = {r["file"]: r for r in _rows(res["texts"]["files.csv"])}
+    assert files["pendingAgencies11114025am.xlsx"]["stamp_raw"] == "11114025am"
+    assert files["pendingAgencies11114025am.xlsx"]["stamp"] == "2025-11-14T00:00:00"

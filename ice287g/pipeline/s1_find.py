@@ -79,7 +79,7 @@ def parse_name(name: str) -> SheetName:
         if not part:
             note = "; ".join(filter(None, [note, "no am/pm in the name: placed at 00:00"]))
         return SheetName(
-            m["list"].lower(), "ice_file", "ice_stamp", digits + part,
+            m["list"].lower(), "ice_file", "ice_stamp", m["date"] + part,
             dt.datetime.combine(day, PART_TIMES[part]), part, suffix, note,
         )
     raise SheetError(
