@@ -64,6 +64,13 @@ else
   touch "$stamp"
 fi
 
+# `jupyter lab`, as the README writes it, also as root (the test command needs root for
+# apt-get): Jupyter refuses root unless allowed, so this environment's own Jupyter config
+# allows it. It affects this venv only; the server still listens on localhost with a token.
+# (jupyter_server reads allow_root from jupyter_server_config.json, not from its .d folder.)
+mkdir -p "$VENV/etc/jupyter"
+printf '{"ServerApp": {"allow_root": true}}\n' > "$VENV/etc/jupyter/jupyter_server_config.json"
+
 if [ "$dev" = 1 ]; then
   # The accessibility tests inject axe-core, pinned in package.json + package-lock.json.
   if ! command -v npm >/dev/null && [ "$system" = 1 ]; then
