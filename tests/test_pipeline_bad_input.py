@@ -666,3 +666,46 @@ def test_every_file_not_read_is_listed_with_the_reason(archive, tmp_path):
     assert flag["count"] == "4" and "participatingAgencies05202025pm.xlsx " in flag["detail"], flag
     assert qa_row(t, "every_file_accounted")["status"] == "pass"
     assert {s["publication"] for s in t["snapshots.csv"]} == {"20250516am", "20250519pm"}
+
+
+def _add_entries(path, entries: dict[str, bytes] = {}, zeros: dict[str, int] = {}):
+    """Rewrite the workbook at ``path`` with extra zip entries (``zeros``: N zero bytes, written
+    in 1 MiB chunks, so a bomb needs no string of its size)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for name, data in {**parts, **entries}.items():
+            z.writestr(name, data)
+        chunk = b"\0" * (1 << 20)
+        for name, n in zeros.items():
+            with z.open(name, "w", force_zip64=True) as f:
+                for _ in range(n >> 20):
+                    f.write(chunk)
+
+
+@pytest.mark.parametrize("kind", ["bomb", "macros"])
+def test_decompression_bomb_or_macros_refused_before_any_sheet_is_parsed(archive, good_out,
+                                                                          tmp_path, kind,
+                                                                          monkeypatch):
+    """A workbook whose zip entries expand to 96 MiB (a few hundred KB on disk) was read; a
+    1 GiB one ended in a MemoryError after 5 GB. The build checks every file's zip directory
+    (s2_read.check_workbook_file) before parsing any sheet: one line naming the file."""
+    from ice287g.pipeline import s2_read
+
+    bad = archive / CAP2 / "participatingAgencies05202025pm.xlsx"
+    write_xlsx(bad, PART_HEADER, PART_ROWS)
+    if kind == "bomb":
+        _add_entries(bad, zeros={"xl/media/image1.png": 96 << 20})
+        assert bad.stat().st_size < 1 << 20
+    else:
+        _add_entries(bad, entries={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0" + b"\0" * 512})
+    parsed = []
+    real = s2_read.read_sheet
+    monkeypatch.setattr(s2_read, "read_sheet",
+                        lambda path, *a, **k: parsed.append(path) or real(path, *a, **k))
+    line = refused(archive, good_out, tmp_path, str(bad),
+                   "zip bomb" if kind == "bomb" else "macro-enabled", args=("--no-cache",))
+    assert parsed == [], f"sheets were parsed before the refusal: {parsed}"
+    assert "MemoryError" not in line

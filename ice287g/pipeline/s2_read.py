@@ -204,6 +204,7 @@ def read_sheet(path: Path, list_name: str, engine: str = "calamine") -> ParsedSh
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise SheetError(path, f"not an .xlsx workbook (a {path.suffix or 'suffix-less'} file)")
+    check_workbook_file(path)  # size, zip directory and macros, before any parsing
     with open(path, "rb") as f:
         magic = f.read(4)
     if magic == OLE2_MAGIC:
@@ -344,8 +345,16 @@ def read_all(records: list[FileRecord], cache, engine: str = "calamine",
     """Fill ``parsed`` (and ``wrong_columns``) of every named, not excluded record.
 
     ``cache`` is a ``cache.SheetCache``; byte-identical files share one ``ParsedSheet``.
+    Every file is first checked by ``check_workbook_file`` (size, zip directory, macros),
+    before any sheet is parsed or taken from the cache: a decompression bomb or a
+    macro-enabled workbook ends the build with one line naming it.
     """
     todo = [r for r in records if r.name is not None and not r.excluded]
+    checked: set[str] = set()
+    for rec in todo:
+        if rec.sf.sha256 not in checked:
+            check_workbook_file(rec.sf.path)
+            checked.add(rec.sf.sha256)
     bar = None
     if progress:
         from tqdm import tqdm
