@@ -47,8 +47,11 @@ def _date_from_mmddyyyy(digits: str) -> dt.date | None:
         return None
 
 
-def parse_name(name: str) -> SheetName:
-    """Parse a sheet's file name; raise ``SheetError`` when it carries no usable date."""
+def parse_name(name: str, stamps: dict[str, dict] | None = None) -> SheetName:
+    """Parse a sheet's file name; raise ``SheetError`` when it carries no usable date.
+
+    ``stamps`` (``load_stamp_reviews``): ICE's mistyped date stamps, each read as a reviewed
+    date (the name's ``stamp_raw`` stays as written; ``name_note`` says how it was read)."""
     m = _CAPTURE_NAME.match(name)
     if m:
         ts = m["ts"]
@@ -61,6 +64,11 @@ def parse_name(name: str) -> SheetName:
     m = _ICE_NAME.match(name)
     if m:
         digits, note = m["date"], ""
+        review = (stamps or {}).get(digits)
+        if review is not None:
+            note = (f"ICE's mistyped stamp {digits} read as {review['read_as']} by the reviewed "
+                    f"table stamps.csv: {review['reason']}")
+            digits = review["read_as"]
         if len(digits) == 8:
             day = _date_from_mmddyyyy(digits)
         else:
@@ -260,7 +268,35 @@ def load_file_reviews(path: Path) -> dict[str, dict]:
     return out
 
 
-def find_files(archives: list[Path], reviews: dict[str, dict]) -> list[FileRecord]:
+STAMP_REVIEW_COLUMNS = ("stamp_raw", "read_as", "reason", "evidence")
+
+
+def load_stamp_reviews(path: Path) -> dict[str, dict]:
+    """Reviewed readings of ICE's mistyped date stamps (``data/reviewed/stamps.csv``), keyed
+    on the stamp's digits as ICE wrote them; each is read as an ``MMDDYYYY`` date. Raises
+    ``SheetError`` naming the file and row when it is malformed (a stamp reviewed twice, a
+    reading that is no date, no reason or no evidence). A missing table is no reviews."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    reader = csv.DictReader(path.read_text(encoding="utf-8").splitlines())
+    if tuple(reader.fieldnames or ()) != STAMP_REVIEW_COLUMNS:
+        raise SheetError(path, f"the header must be {','.join(STAMP_REVIEW_COLUMNS)}", row=1)
+    out: dict[str, dict] = {}
+    for n, row in enumerate(reader, start=2):
+        if not re.fullmatch(r"\d{8,9}", row["stamp_raw"]) or row["stamp_raw"] in out:
+            raise SheetError(path, f"stamp_raw {row['stamp_raw']!r} must be the digits of a "
+                                   "name's stamp, reviewed once", row=n)
+        if len(row["read_as"]) != 8 or _date_from_mmddyyyy(row["read_as"]) is None:
+            raise SheetError(path, f"read_as {row['read_as']!r} is not an MMDDYYYY date", row=n)
+        if not row["reason"].strip() or not row["evidence"].strip():
+            raise SheetError(path, "each reviewed stamp needs a reason and its evidence", row=n)
+        out[row["stamp_raw"]] = row
+    return out
+
+
+def find_files(archives: list[Path], reviews: dict[str, dict],
+               stamps: dict[str, dict] | None = None) -> list[FileRecord]:
     """One ``FileRecord`` per file of the archives: hashed, named, reviewed (``reviews``:
     ``load_file_reviews``), copies marked.
 
@@ -294,7 +330,7 @@ def find_files(archives: list[Path], reviews: dict[str, dict]) -> list[FileRecor
             raise SheetError(sf.path, f"not an .xlsx workbook (a {sf.path.suffix} file "
                                       "named like an ICE list)")
         try:
-            name = parse_name(sf.path.name) if id(sf) not in not_read else None
+            name = parse_name(sf.path.name, stamps) if id(sf) not in not_read else None
         except SheetError as exc:
             if review is None:
                 raise SheetError(sf.path, exc.message) from None
