@@ -128,6 +128,7 @@ def _fetch(args) -> int:
     try:
         folder = fetch(args.url or config.ICE_287G_URL, args.dest, known=args.known or (),
                        record=args.record, allow_unrecognised=args.allow_unrecognised_names,
+                       log=lambda msg: print(f"warning: {one_line(msg)}", file=sys.stderr),
                        **options)
     except NothingNew as exc:
         print(f"nothing new: {one_line(exc)}", file=sys.stderr)

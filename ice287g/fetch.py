@@ -179,6 +179,8 @@ def check_url(url: str, hosts: tuple[str, ...] | None, what: str = "link") -> No
                          f"{' and '.join(s + ':' for s in SCHEMES)} are fetched)")
     if not host:
         raise FetchError(f"{url[:200]!r}: refused: a {what} without a host")
+    if any(ord(ch) < 33 or ord(ch) == 127 for ch in url):
+        raise FetchError(f"{url[:200]!r}: refused: a {what} with spaces or control characters")
     if hosts is not None and host not in hosts:
         raise FetchError(f"{url}: refused: a {what} to {host}, which is neither the page's host "
                          f"nor ICE's ({', '.join(hosts)})")
@@ -482,14 +484,16 @@ def record_check(path: Path | str, row: dict) -> None:
 def fetch(url: str, dest: Path | str, now: dt.datetime | None = None, *,
           known=(), record: Path | str | None = None, timeout: float = TIMEOUT,
           retries: int = RETRIES, backoff: float = BACKOFF,
-          allow_unrecognised: bool = False) -> Path:
+          allow_unrecognised: bool = False, log=None) -> Path:
     """Download both sheets linked from ``url`` into a new capture folder under ``dest``.
 
     Returns the folder. Raises :class:`NothingNew` (no folder made) when ``known`` lists
-    every sheet's SHA-256, :class:`FetchError` on any failure (nothing written).
+    every sheet's SHA-256, :class:`FetchError` on any failure (nothing written). ``log``
+    receives each retry's warning (default: printed to stderr).
     """
-    def log(msg):
-        print(f"warning: {msg}", file=sys.stderr)
+    if log is None:
+        def log(msg):
+            print(f"warning: {msg}", file=sys.stderr)
 
     opts = dict(timeout=timeout, retries=retries, backoff=backoff, log=log)
     dest = Path(dest)

@@ -154,6 +154,12 @@ def make_handler(site: Site):
                 return self._redirect(f"http://localhost:{port}/287g")
             if path == "/flaky/participatingAgencies05162025am.xlsx" and n <= 2:
                 return self._send(503, b"<html>busy</html>", "text/html")
+            if path == "/flaky-ctl/participatingAgencies05162025am.xlsx" and n <= 2:
+                self.send_response(503, "Busy\x1b[2J\r::warning::x")
+                self.send_header("Content-Length", "0")
+                return self.end_headers()
+            if path == "/flaky-ctl/participatingAgencies05162025am.xlsx":
+                return self._send(200, part, xlsx)
             if path == "/flaky/participatingAgencies05162025am.xlsx":
                 return self._send(200, part, xlsx)
             if path == "/truncated/participatingAgencies05162025am.xlsx":
@@ -609,3 +615,22 @@ def test_a_refused_name_cannot_write_control_characters_to_the_log(server, tmp_p
     r = fetch_cli(base, "ctl.html", tmp_path / "d")
     refused(r, "the scheme ftp:")
     assert "\x1b" not in r.stderr and "\n::error::" not in r.stderr
+
+
+def test_a_link_with_control_characters_is_refused(server, tmp_path):
+    base, root, _ = server
+    (root / "ctl.html").write_text(page("/doclib/participatingAgencies05162025am.xlsx?\x1b[2J",
+                                        "/" + PEND))
+    r = fetch_cli(base, "ctl.html", tmp_path / "d")
+    refused(r, "with spaces or control characters")
+    assert "\x1b" not in r.stderr
+
+
+def test_retry_warnings_cannot_write_control_characters_to_the_log(server, tmp_path):
+    """A transient failure's warning carries the server's reason phrase: escaped like the
+    error line."""
+    base, root, _ = server
+    (root / "ctl.html").write_text(page("/flaky-ctl/participatingAgencies05162025am.xlsx", "/" + PEND))
+    r = fetch_cli(base, "ctl.html", tmp_path / "d")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("retrying in") == 2 and "\x1b" not in r.stderr and "\\x1b" in r.stderr
