@@ -330,3 +330,36 @@ def test_data_readme_documents_the_same_commands():
         line = " ".join(args).replace(".venv/bin/python", "python")
         assert line in card.replace(".venv/bin/python", "python"), f"data/README.md lacks: {line}"
     assert "Reviewing an anomaly" in card
+
+
+# --------------------------------------------------------------------------- SECURITY.md
+def test_security_md_states_the_limits_the_code_enforces_and_the_readme_links_it():
+    from ice287g import fetch
+    from ice287g.pipeline import thresholds as th
+
+    text = " ".join((REPO / "SECURITY.md").read_text(encoding="utf-8").split())
+    assert "(SECURITY.md)" in (REPO / "README.md").read_text(encoding="utf-8")
+    for host in fetch.ICE_HOSTS:
+        assert f"`{host}`" in text
+    stated = [
+        f"At most {fetch.MAX_SHEETS} sheet links per page",
+        f"at most {fetch.MAX_REDIRECTS} redirects",
+        f"({'`--timeout`'}, {fetch.TIMEOUT:g} s by default)",
+        f"The page may be at most {fetch.MAX_PAGE_BYTES // 2**20} MiB and a workbook at most "
+        f"{fetch.MAX_BYTES // 2**20} MiB",
+        f"at most {th.WORKBOOK_MAX_BYTES // 2**20} MiB on disk, "
+        f"{th.WORKBOOK_MAX_ENTRIES:,} zip entries and {th.WORKBOOK_MAX_UNCOMPRESSED // 2**20} MiB "
+        f"uncompressed, and at most {th.WORKBOOK_MAX_RATIO}:1 compression",
+        f"no ICE stamp later than the day after the download".lower(),
+    ]
+    for claim in stated:
+        assert claim.lower() in text.lower(), claim
+    assert th.STAMP_AFTER_CAPTURE_DAYS == 1
+    # every file and function it names exists
+    for path in re.findall(r"`((?:ice287g|tests|\.github)/[\w./-]+)`", text):
+        assert (REPO / path).exists(), path
+    for dotted in re.findall(r"`(ice287g(?:\.\w+)+)`", text):
+        module, _, name = dotted.rpartition(".")
+        import importlib
+
+        assert hasattr(importlib.import_module(module), name), dotted
