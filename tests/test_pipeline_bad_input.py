@@ -8,6 +8,7 @@ import errno
 import io
 import os
 import shutil
+import zipfile
 
 import pytest
 
@@ -709,3 +710,91 @@ def test_decompression_bomb_or_macros_refused_before_any_sheet_is_parsed(archive
                    "zip bomb" if kind == "bomb" else "macro-enabled", args=("--no-cache",))
     assert parsed == [], f"sheets were parsed before the refusal: {parsed}"
     assert "MemoryError" not in line
+
+
+def _decoy_workbook(path, state="hidden", active=1):
+    """A hidden first worksheet holding a decoy list (Key West missing, a fake agency added),
+    then the visible list a reader sees."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    decoy = wb.active
+    decoy.title = "Decoy"
+    decoy.append(PART_HEADER)
+    for row in PART_ROWS[1:] + [["FLORIDA", "Fake Sheriff's Office", "County", "X", "Task Force Model",
+                                 dt.datetime(2025, 1, 1), "link"]]:
+        decoy.append(row)
+    real = wb.create_sheet("Sheet1")
+    real.append(PART_HEADER)
+    for row in PART_ROWS:
+        real.append(row)
+    decoy.sheet_state = state
+    wb.active = active
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("state, active", [("hidden", 1), ("veryHidden", 1)])
+def test_hidden_first_worksheet_is_not_the_list(archive, tmp_path, state, active):
+    """A hidden first worksheet was read instead of the visible list. The list is the active
+    sheet when it is visible, else the first visible one; hidden sheets are flagged in qa.csv.
+    Both engines read the same sheet."""
+    from ice287g.pipeline.s2_read import read_sheet
+
+    path = _decoy_workbook(archive / CAP2 / "participatingAgencies05192025pm.xlsx", state, active)
+    for engine in ("calamine", "openpyxl"):
+        sheet = read_sheet(path, "participating", engine=engine)
+        assert sheet.sheet_name == "Sheet1" and sheet.hidden_sheets == ("Decoy",), engine
+        assert sheet.rows[0][1] == "Key West Police Department", engine
+    t = built(archive, tmp_path / "out", tmp_path)
+    agencies = {a["agency"]: a for a in t["agreements.csv"]}
+    assert "Fake Sheriff's Office" not in agencies
+    assert agencies["Key West Police Department"]["listed_in_latest"] == "true"
+    flag = qa_row(t, "hidden_sheets")
+    assert flag["count"] == "1" and f"{CAP2}/participatingAgencies05192025pm.xlsx: hidden 'Decoy', read 'Sheet1'" \
+        in flag["detail"], flag
+
+
+def _edit_workbook_xml(path, edit):
+    """Rewrite xl/workbook.xml (openpyxl never saves a workbook whose active sheet is hidden)."""
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    parts["xl/workbook.xml"] = edit(parts["xl/workbook.xml"].decode()).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_active_tab_on_a_hidden_sheet_reads_the_first_visible(archive, tmp_path):
+    path = _decoy_workbook(archive / CAP2 / "participatingAgencies05192025pm.xlsx")
+    _edit_workbook_xml(path, lambda x: x.replace('activeTab="1"', 'activeTab="0"'))
+    t = built(archive, tmp_path / "out", tmp_path)
+    assert "Fake Sheriff's Office" not in {a["agency"] for a in t["agreements.csv"]}
+    assert qa_row(t, "hidden_sheets")["count"] == "1"
+
+
+def test_every_sheet_hidden_is_refused(archive, good_out, tmp_path):
+    path = _decoy_workbook(archive / CAP2 / "participatingAgencies05192025pm.xlsx")
+    _edit_workbook_xml(path, lambda x: x.replace('state="visible"', 'state="hidden"'))
+    with zipfile.ZipFile(path) as z:
+        assert z.read("xl/workbook.xml").decode().count('state="hidden"') == 2
+    refused(archive, good_out, tmp_path, str(path), "every sheet of the workbook is hidden")
+
+
+def test_hidden_rows_are_kept_and_flagged(archive, tmp_path):
+    """Rows hidden by hand or by a filter are part of the list ICE published (42 of ICE's
+    workbooks have some): kept, and named in qa.csv by file and sheet row."""
+    import openpyxl
+
+    path = archive / CAP2 / "participatingAgencies05192025pm.xlsx"
+    wb = openpyxl.load_workbook(path)
+    for n in (2, 3, 4, 7):  # Key West, two Monroe County rows, Grundy County
+        wb.active.row_dimensions[n].hidden = True
+    wb.save(path)
+    t = built(archive, tmp_path / "out", tmp_path)
+    latest = {a["agency"] for a in t["agreements.csv"] if a["listed_in_latest"] == "true"}
+    assert {"Key West Police Department", "Monroe County Sheriff's Office",
+            "Grundy County Sheriff's Office"} <= latest
+    flag = qa_row(t, "hidden_rows")
+    assert flag["count"] == "4", flag
+    assert f"{CAP2}/participatingAgencies05192025pm.xlsx rows 2-4, 7" in flag["detail"], flag

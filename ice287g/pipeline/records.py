@@ -61,7 +61,8 @@ class SheetFile:
 
 @dataclass
 class ParsedSheet:
-    """A workbook's first sheet, cells normalised to text, in ``thresholds.COLUMNS`` order."""
+    """A workbook's list sheet (the active visible one), cells normalised to text, in
+    ``thresholds.COLUMNS`` order."""
 
     columns: tuple[str, ...]  # the header as found (normalised names), in file order
     rows: list[tuple[str, ...]]  # one tuple per non-blank data row, in COLUMNS order
@@ -76,6 +77,8 @@ class ParsedSheet:
     #: ``rows``; empty lists for a sheet without those columns.
     moa_links: list[str] = field(default_factory=list)
     addendum_links: list[str] = field(default_factory=list)
+    hidden_sheets: tuple[str, ...] = ()  # hidden sheets of the workbook (never read)
+    hidden_rows: list[int] = field(default_factory=list)  # sheet rows of data rows marked hidden
 
 
 @dataclass

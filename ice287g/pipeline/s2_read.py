@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import posixpath
+import re
 import sys
 import zipfile
 import zlib
 from pathlib import Path
+from typing import NamedTuple
 
-from .links import ice_link, sheet_hyperlinks
+from .links import _read_xml, _rels, ice_link, sheet_hyperlinks  # defusedxml, size-limited
 from .records import FileRecord, ParsedSheet, SheetError
 from .thresholds import (
     COLUMNS,
@@ -164,22 +167,96 @@ def _header_name(value: str) -> str:
     return " ".join(value.replace("\xa0", " ").split()).upper()
 
 
-def _raw_rows_calamine(path: Path) -> tuple[list[list], list[str], str]:
+class SheetLayout(NamedTuple):
+    """Which sheet of a workbook is the list, from its ``xl/workbook.xml``."""
+
+    name: str  # the list sheet: the active sheet when it is visible, else the first visible
+    part: str  # its XML part in the zip ("" when the workbook does not say)
+    hidden: tuple[str, ...]  # the names of hidden (and very hidden) sheets, never read
+    others: tuple[str, ...]  # the other visible sheets
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def sheet_layout(path: Path) -> SheetLayout | None:
+    """The list sheet of a workbook (``SheetLayout``), read from ``xl/workbook.xml`` (its
+    sheets in tab order, each one's state, and the active tab); None when the workbook has no
+    ``xl/workbook.xml`` (the engine then reports what is wrong). Excel opens a workbook on its
+    active sheet, and a hidden sheet is never what a reader sees: a hidden first sheet is not
+    the list. Raises ``SheetError`` when every sheet is hidden."""
+    with zipfile.ZipFile(path) as z:
+        if "xl/workbook.xml" not in z.namelist():
+            return None
+        book = _read_xml(z, "xl/workbook.xml")
+        rels = _rels(z, "xl/workbook.xml")
+    sheets, active = [], 0
+    for el in book.iter():
+        tag = _local(el.tag)
+        if tag == "sheet":
+            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), "")
+            target = rels.get(rid, ("", "", ""))[1]
+            part = (target.lstrip("/") if target.startswith("/")
+                    else posixpath.normpath(posixpath.join("xl", target)) if target else "")
+            sheets.append((el.get("name", ""), el.get("state", "visible"), part))
+        elif tag == "workbookView" and active == 0:
+            try:
+                active = int(el.get("activeTab", "0"))
+            except ValueError:
+                active = 0
+    visible = [k for k, (_n, state, _p) in enumerate(sheets) if state == "visible"]
+    if not sheets:
+        return None
+    if not visible:
+        raise SheetError(path, "every sheet of the workbook is hidden: no list a reader sees")
+    k = active if active in visible else visible[0]
+    return SheetLayout(sheets[k][0], sheets[k][2],
+                       tuple(n for n, state, _p in sheets if state != "visible"),
+                       tuple(sheets[j][0] for j in visible if j != k))
+
+
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b([^>]*)>")
+_ROW_NUMBER = re.compile(rb"\br=\"(\d+)\"")
+_ROW_HIDDEN = re.compile(rb"\bhidden=\"(?:1|true)\"")
+
+
+def hidden_rows(path: Path, part: str) -> set[int]:
+    """The 1-based numbers of the rows a sheet's XML part marks hidden (``<row hidden="1">``:
+    hidden by hand or by a filter); a row without ``r`` follows the one before it."""
+    if not part:
+        return set()
+    with zipfile.ZipFile(path) as z:
+        if part not in z.namelist():
+            return set()
+        data = z.read(part)  # its size was checked by check_workbook_file
+    out, n = set(), 0
+    for m in _ROW_TAG.finditer(data):
+        attrs = m[1]
+        r = _ROW_NUMBER.search(attrs)
+        n = int(r[1]) if r else n + 1
+        if b"hidden" in attrs and _ROW_HIDDEN.search(attrs):
+            out.add(n)
+    return out
+
+
+def _raw_rows_calamine(path: Path, layout: SheetLayout | None) -> tuple[list[list], list[str], str]:
     from python_calamine import CalamineWorkbook
 
     wb = CalamineWorkbook.from_path(str(path))
     names = list(wb.sheet_names)
     if not names:
         return [], [], ""
-    first = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    name = layout.name if layout else names[0]
+    first = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
     extra = []
-    for i, name in enumerate(names[1:], start=1):
-        if any(any(cell_text(c).strip() for c in r) for r in wb.get_sheet_by_index(i).to_python()):
-            extra.append(name)
-    return first, extra, names[0]
+    for other in (layout.others if layout else names[1:]):
+        if any(any(cell_text(c).strip() for c in r) for r in wb.get_sheet_by_name(other).to_python()):
+            extra.append(other)
+    return first, extra, name
 
 
-def _raw_rows_openpyxl(path: Path) -> tuple[list[list], list[str], str]:
+def _raw_rows_openpyxl(path: Path, layout: SheetLayout | None) -> tuple[list[list], list[str], str]:
     import openpyxl
 
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -187,20 +264,22 @@ def _raw_rows_openpyxl(path: Path) -> tuple[list[list], list[str], str]:
         names = list(wb.sheetnames)
         if not names:
             return [], [], ""
+        name = layout.name if layout else names[0]
         # Formula error cells (#N/A) read as blank, as calamine reads them.
         first = [[None if c.data_type == "e" else c.value for c in r]
-                 for r in wb[names[0]].iter_rows()]
+                 for r in wb[name].iter_rows()]
         extra = []
-        for name in names[1:]:
-            if any(any(cell_text(c).strip() for c in r) for r in wb[name].iter_rows(values_only=True)):
-                extra.append(name)
-        return first, extra, names[0]
+        for other in (layout.others if layout else names[1:]):
+            if any(any(cell_text(c).strip() for c in r) for r in wb[other].iter_rows(values_only=True)):
+                extra.append(other)
+        return first, extra, name
     finally:
         wb.close()
 
 
 def read_sheet(path: Path, list_name: str, engine: str = "calamine") -> ParsedSheet:
-    """Read and validate a workbook's first sheet. Raise ``SheetError`` on bad input."""
+    """Read and validate a workbook's list sheet (``sheet_layout``: the active sheet when
+    it is visible, else the first visible one). Raise ``SheetError`` on bad input."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise SheetError(path, f"not an .xlsx workbook (a {path.suffix or 'suffix-less'} file)")
@@ -220,10 +299,11 @@ def read_sheet(path: Path, list_name: str, engine: str = "calamine") -> ParsedSh
     except zipfile.BadZipFile as exc:
         raise SheetError(path, f"truncated or corrupt xlsx workbook ({exc})") from None
     try:
+        layout = sheet_layout(path)
         if engine == "calamine":
-            raw, extra, sheet_name = _raw_rows_calamine(path)
+            raw, extra, sheet_name = _raw_rows_calamine(path, layout)
         elif engine == "openpyxl":
-            raw, extra, sheet_name = _raw_rows_openpyxl(path)
+            raw, extra, sheet_name = _raw_rows_openpyxl(path, layout)
         else:
             raise ValueError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     except SheetError:
@@ -297,8 +377,11 @@ def read_sheet(path: Path, list_name: str, engine: str = "calamine") -> ParsedSh
         raise SheetError(path, f"the sheet {sheet_name!r} has a header but no data rows",
                          row=header_row)
     moa_links, addendum_links = _document_links(path, sheet_name, seen, out, numbers)
+    hidden = hidden_rows(path, layout.part) if layout else set()
     return ParsedSheet(tuple(header), out, blank, tuple(extra), sheet_name, PARSER_VERSION, notes,
-                       row_numbers=numbers, moa_links=moa_links, addendum_links=addendum_links)
+                       row_numbers=numbers, moa_links=moa_links, addendum_links=addendum_links,
+                       hidden_sheets=layout.hidden if layout else (),
+                       hidden_rows=[n for n in numbers if n in hidden] if hidden else [])
 
 
 def _document_links(path: Path, sheet_name: str, seen: dict[str, int],

@@ -21,6 +21,15 @@ from .s6_derive import ListTables, expand_runs, fmt_ts
 from .thresholds import STALE_MIN_BACK, STAMP_AFTER_CAPTURE_DAYS, STAMP_CONTRADICTION_SHARE
 
 
+def _ranges(numbers: list[int]) -> str:
+    """Sorted row numbers as ranges: [2, 3, 4, 9] -> '2-4, 9'."""
+    out: list[str] = []
+    for _, run in itertools.groupby(enumerate(sorted(numbers)), lambda kn: kn[1] - kn[0]):
+        run = [n for _, n in run]
+        out.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else f"{run[0]}")
+    return ", ".join(out)
+
+
 def _examples(items, n: int = 8) -> str:
     items = list(items)
     more = f" (+{len(items) - n} more)" if len(items) > n else ""
@@ -188,8 +197,20 @@ def qa_inputs(records: list[FileRecord], store: RowStore, part: list[Publication
     qa.add("blank_rows_skipped", "info", blank, "fully blank rows inside sheets, skipped")
     extra = [r for r in records if r.parsed and r.parsed.extra_sheets]
     qa.add("extra_sheets_ignored", "info", len(extra),
-           "workbooks with further non-empty sheets (summaries); only the first sheet is the list: "
+           "workbooks with further non-empty sheets (summaries); only the list sheet (the active visible one) is read: "
            + _examples(f"{r.sf.path.name}: {', '.join(r.parsed.extra_sheets)}" for r in extra))
+    hidden = [r for r in records if r.parsed and r.parsed.hidden_sheets and not r.copy_of]
+    qa.add("hidden_sheets", "info", len(hidden),
+           "workbooks with hidden sheets, never read (the list is the active sheet when it is "
+           "visible, else the first visible one): " + _examples(
+               f"{r.sf.relpath}: hidden {', '.join(map(repr, r.parsed.hidden_sheets))}, read "
+               f"{r.parsed.sheet_name!r}" for r in hidden))
+    rows_hidden = [r for r in records if r.parsed and r.parsed.hidden_rows and not r.copy_of]
+    qa.add("hidden_rows", "info", sum(len(r.parsed.hidden_rows) for r in rows_hidden),
+           "data rows a sheet marks hidden (by hand or by a filter): kept, since they are part of "
+           "the list ICE published, and named here by file and sheet row"
+           + (": " + "; ".join(f"{r.sf.relpath} rows {_ranges(r.parsed.hidden_rows)}"
+                               for r in rows_hidden) if rows_hidden else ""))
     corrected = [(r, p) for p in part + pend for r in p.files if r.stamp_corrected]
     qa.add("stamps_corrected", "info", len(corrected),
            "files whose stamp their own rows contradict, corrected by the January rule (raw stamp "

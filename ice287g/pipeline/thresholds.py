@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 #: Bump when the parsed form stored in the cache changes.
-PARSER_VERSION = 6  # 4: ParsedSheet.row_numbers; 6: moa_links, addendum_links (5: an unreleased draft)
+PARSER_VERSION = 7  # 4: ParsedSheet.row_numbers; 6: moa_links, addendum_links (5: an unreleased draft); 7: the active visible sheet, hidden_sheets, hidden_rows
 
 #: ICE's 287(g) page, which links the current participating and pending workbooks (the
 #: source named in datapackage.json and the page ``python -m ice287g fetch`` reads).
