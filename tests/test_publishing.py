@@ -85,8 +85,8 @@ def test_pages_workflow_tests_builds_and_deploys_on_push_to_main():
     # PyYAML reads the bare key `on` as True (YAML 1.1).
     triggers = wf.get("on", wf.get(True))
     assert triggers["push"]["branches"] == ["main"]
-    assert wf["permissions"]["pages"] == "write" and wf["permissions"]["id-token"] == "write"
     build, deploy = wf["jobs"]["build"], wf["jobs"]["deploy"]
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}  # the deploy job only
     steps = build["steps"]
     uses = [s.get("uses", "") for s in steps]
     assert any(u.startswith("actions/checkout@") for u in uses)

@@ -52,9 +52,12 @@ def world(tmp_path):
         def log_message(self, *args):
             pass
 
+    before = set(threading.enumerate())
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
                                             functools.partial(Quiet, directory=str(site)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    httpd.daemon_threads = False  # handler threads are tracked and joined by server_close
+    thread = threading.Thread(target=httpd.serve_forever, name="test-e2e-server")
+    thread.start()
 
     repo = tmp_path / "repo"
     (repo / "data").mkdir(parents=True)
@@ -63,7 +66,10 @@ def world(tmp_path):
                "url": f"http://127.0.0.1:{httpd.server_address[1]}/287g.html"}
     finally:
         httpd.shutdown()
-        httpd.server_close()
+        httpd.server_close()  # joins the handler threads
+        thread.join(10)
+        left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        assert left == [], f"server threads left running: {left}"
 
 
 def mapped(args: list[str], w: dict) -> list[str]:
