@@ -44,6 +44,7 @@ import hashlib
 import http.client
 import io
 import os
+import select
 import shutil
 import socket
 import sys
@@ -241,6 +242,39 @@ class _DeadlineSocket:
         return getattr(self._sock, name)
 
 
+class _HTTPSConnection(http.client.HTTPSConnection):
+    """An HTTPS connection whose TLS handshake, however many round trips it takes, ends by
+    the deadline (a server dripping its handshake is cut like one dripping its body)."""
+
+    def __init__(self, host, port, deadline: float):
+        super().__init__(host, port, timeout=max(0.001, deadline - time.monotonic()),
+                         context=ssl.create_default_context())
+        self._deadline = deadline
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.host, self.port), self.timeout)
+        try:
+            tls = self._context.wrap_socket(sock, server_hostname=self.host,
+                                            do_handshake_on_connect=False)
+            tls.setblocking(False)
+            while True:
+                left = self._deadline - time.monotonic()
+                if left <= 0:
+                    raise _Deadline()
+                try:
+                    tls.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    select.select([tls], [], [], left)
+                except ssl.SSLWantWriteError:
+                    select.select([], [tls], [], left)
+        except BaseException:
+            sock.close()
+            raise
+        tls.settimeout(max(0.001, self._deadline - time.monotonic()))
+        self.sock = tls
+
+
 def _request(url: str, deadline: float) -> http.client.HTTPResponse:
     """One GET of ``url`` (already checked), its connection bounded by ``deadline``."""
     parts = urlsplit(url)
@@ -248,12 +282,11 @@ def _request(url: str, deadline: float) -> http.client.HTTPResponse:
     if left <= 0:
         raise _Deadline()
     if parts.scheme.lower() == "https":
-        conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=left,
-                                           context=ssl.create_default_context())
+        conn = _HTTPSConnection(parts.hostname, parts.port, deadline)
     else:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=left)
     try:
-        conn.connect()  # TCP (and TLS), each socket operation within the time left
+        conn.connect()  # TCP within the time left, TLS by the deadline
         conn.sock = wrapped = _DeadlineSocket(conn.sock, deadline)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         conn.request("GET", target, headers={"User-Agent": USER_AGENT, "Accept": "*/*",

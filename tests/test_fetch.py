@@ -593,6 +593,123 @@ def test_a_dripping_server_is_cut_at_the_timeout(server, tmp_path, route):
     nothing_kept(tmp_path / "d")
 
 
+def test_a_server_dripping_its_tls_handshake_is_cut_at_the_timeout(tmp_path):
+    """The deadline covers connecting too: a TLS server that answers the client's hello one
+    byte every 0.5 s (a handshake record that never completes) is cut at --timeout."""
+    import socket
+
+    stop = threading.Event()
+    srv = socket.create_server(("127.0.0.1", 0))
+    srv.settimeout(10)
+
+    def serve():
+        try:
+            conn, _ = srv.accept()
+        except OSError:
+            return
+        with conn:
+            try:
+                conn.sendall(b"\x16\x03\x03\x40\x00")  # a 16 KiB handshake record...
+                for _ in range(DRIP_MAX):  # ...dripped
+                    if stop.wait(DRIP_S):
+                        return
+                    conn.sendall(b"\x02")
+            except OSError:
+                return
+
+    thread = threading.Thread(target=serve, name="test-fetch-tls-drip")
+    thread.start()
+    try:
+        url = f"https://127.0.0.1:{srv.getsockname()[1]}/287g"
+        start = time.monotonic()
+        r = run_cli("fetch", "--dest", str(tmp_path / "d"), "--url", url,
+                    "--retries", "1", "--timeout", "2")
+        took = time.monotonic() - start
+        refused(r, url, "timed out after 2 s")
+        assert took < 6, f"fetch --timeout 2 took {took:.1f} s against a dripped TLS handshake"
+        nothing_kept(tmp_path / "d")
+    finally:
+        stop.set()
+        thread.join(10)
+        srv.close()
+    assert not thread.is_alive()
+
+
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by itself, and its key (PEM files)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_pem, key_pem = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_pem.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    return cert_pem, key_pem
+
+
+@pytest.fixture()
+def https_server(server, tmp_path):
+    """The same site over TLS on 127.0.0.1, with a self-signed certificate."""
+    import ssl
+
+    _, root, site = server
+    cert, key = self_signed(tmp_path)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    before = set(threading.enumerate())
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(make_handler(site), directory=str(root)))
+    httpd.daemon_threads = False
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, name="test-fetch-https")
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{httpd.server_address[1]}", root, cert
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(10)
+        assert [t for t in threading.enumerate() if t not in before and t.is_alive()] == []
+
+
+def test_https_downloads_with_a_trusted_certificate_and_refuses_an_untrusted_one(
+        https_server, tmp_path, monkeypatch):
+    import ssl
+
+    base, root, cert = https_server
+    r = fetch_cli(base, "287g", tmp_path / "untrusted")
+    refused(r, f"{base}/287g", "refused: the TLS certificate does not verify")
+    nothing_kept(tmp_path / "untrusted")
+
+    trusting = ssl.create_default_context
+
+    def create_default_context(*args, **kwargs):
+        ctx = trusting(*args, **kwargs)
+        ctx.load_verify_locations(cert)
+        return ctx
+
+    monkeypatch.setattr(ssl, "create_default_context", create_default_context)
+    r = fetch_cli(base, "287g", tmp_path / "d")
+    assert r.returncode == 0, r.stderr
+    (capture,) = (tmp_path / "d").iterdir()
+    assert (capture / "participatingAgencies05162025am.xlsx").read_bytes() == (root / PART).read_bytes()
+
+
 @pytest.mark.parametrize("route, needles", [
     ("bomb", ["over the 100:1 limit", "zip bomb"]),
     ("macro", ["macro-enabled workbook", "xl/vbaProject.bin"]),
