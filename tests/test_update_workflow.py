@@ -344,13 +344,13 @@ def test_security_md_states_the_limits_the_code_enforces_and_the_readme_links_it
     stated = [
         f"At most {fetch.MAX_SHEETS} sheet links per page",
         f"at most {fetch.MAX_REDIRECTS} redirects",
-        f"({'`--timeout`'}, {fetch.TIMEOUT:g} s by default)",
+        f"(`--timeout`, {fetch.TIMEOUT:g} s by default)",
         f"The page may be at most {fetch.MAX_PAGE_BYTES // 2**20} MiB and a workbook at most "
         f"{fetch.MAX_BYTES // 2**20} MiB",
         f"at most {th.WORKBOOK_MAX_BYTES // 2**20} MiB on disk, "
         f"{th.WORKBOOK_MAX_ENTRIES:,} zip entries and {th.WORKBOOK_MAX_UNCOMPRESSED // 2**20} MiB "
         f"uncompressed, and at most {th.WORKBOOK_MAX_RATIO}:1 compression",
-        f"no ICE stamp later than the day after the download".lower(),
+        "no ICE stamp later than the day after the download",
     ]
     for claim in stated:
         assert claim.lower() in text.lower(), claim
