@@ -17,7 +17,8 @@ The page and everything it serves are untrusted (SECURITY.md). Before anything i
 - at most ``MAX_SHEETS`` sheet links per page (ICE links one participating and one pending
   workbook), and no ICE stamp later than the day after the (UTC) download day;
 - every request attempt has ONE wall-clock deadline (``timeout``) covering connecting, the
-  redirects, the headers and the body: a server dripping bytes is cut at the deadline;
+  TLS handshake, the redirects, the headers and the body: a server dripping bytes is cut at
+  the deadline (only the DNS lookup is outside it);
 - the page is at most ``MAX_PAGE_BYTES``, a workbook at most ``WORKBOOK_MAX_BYTES``, and a
   workbook passes the build's own check (:func:`ice287g.pipeline.s2_read.check_workbook_file`:
   zip-bomb sizes and ratios from the central directory, macro-enabled content) and its CRCs;
