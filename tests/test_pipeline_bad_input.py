@@ -782,7 +782,7 @@ def test_every_sheet_hidden_is_refused(archive, good_out, tmp_path):
 
 
 def test_hidden_rows_are_kept_and_flagged(archive, tmp_path):
-    """Rows hidden by hand or by a filter are part of the list ICE published (42 of ICE's
+    """Rows hidden by hand or by a filter are part of the list ICE published (33 distinct ICE
     workbooks have some): kept, and named in qa.csv by file and sheet row."""
     import openpyxl
 
