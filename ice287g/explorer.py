@@ -27,7 +27,6 @@ and the options are in that language's alphabetical order; views are looked up b
 from __future__ import annotations
 
 import html
-import re
 import unicodedata
 
 import matplotlib.pyplot as plt
@@ -36,7 +35,7 @@ import pandas as pd
 
 from . import analysis as an
 from . import charts
-from . import i18n
+from . import i18n, safe_html
 from .i18n import tr
 
 SUPPORT_TYPES = an.SUPPORT_TYPES
@@ -70,17 +69,12 @@ def _sort_key(text: str) -> tuple[str, str]:
 
 
 def _table_html(frame: pd.DataFrame, caption: str) -> str:
-    # No whitespace between tags: 45 state views' tables add up in the widget state.
-    body = re.sub(r">\s+<", "><", frame.to_html(index=False, border=0, escape=True, na_rep=""))
-    # Words wrap only between words (the book wraps long strings anywhere), smaller type so
-    # four count columns fit a phone; a caption names the table for screen readers.
-    table_tag = ('<table class="dataframe ice287g-explorer-table" '
-                 'style="overflow-wrap:normal;word-break:normal;font-size:0.9em">'
-                 f"<caption>{html.escape(caption)}</caption>")
-    out, n = re.subn(r"<table[^>]*>", lambda _: table_tag, body, count=1)
-    if n != 1:
-        raise ValueError("pandas wrote no <table> tag")
-    return out
+    # Escaped as every table of the book (safe_html); no whitespace between tags: 45 state
+    # views' tables add up in the widget state. Words wrap only between words (the book wraps
+    # long strings anywhere), smaller type so four count columns fit a phone; a caption names
+    # the table for screen readers.
+    return safe_html.compact_table(frame, caption, table_class="dataframe ice287g-explorer-table",
+                                   style="overflow-wrap:normal;word-break:normal;font-size:0.9em")
 
 
 def _line_chart(series: pd.DataFrame, colors: dict[str, str]):

@@ -33,7 +33,7 @@ import pandas as pd
 
 from . import i18n
 
-__all__ = ["Markup", "escape", "markup", "table", "untranslated_html", "cell_html"]
+__all__ = ["Markup", "escape", "markup", "table", "compact_table", "untranslated_html", "cell_html"]
 
 
 class Markup(str):
@@ -120,3 +120,19 @@ def table(frame: pd.DataFrame, caption: str | None = None, *,
     if caption:
         styler = styler.set_caption(cell_html(caption))
     return styler
+
+
+def compact_table(frame: pd.DataFrame, caption: str | None = None, *,
+                  table_class: str = "dataframe", style: str | None = None) -> str:
+    """``frame`` as a compact HTML ``<table>`` string (no whitespace between tags, no index,
+    no Styler ids), for HTML that is stored rather than displayed, such as the explorer's
+    widget views: the same escaping as :func:`table` (:func:`cell_html` for every cell and
+    header, the caption escaped). ``table_class`` and ``style`` are the book's own
+    attributes, never data."""
+    attrs = f' class="{escape(table_class)}"' + (f' style="{escape(style)}"' if style else "")
+    head = "".join(f"<th>{cell_html(c)}</th>" for c in frame.columns)
+    body = "".join("<tr>" + "".join(f"<td>{cell_html(v)}</td>" for v in row) + "</tr>"
+                   for row in frame.itertuples(index=False, name=None))
+    cap = f"<caption>{cell_html(caption)}</caption>" if caption else ""
+    return (f'<table{attrs}>{cap}<thead><tr style="text-align: right;">{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")

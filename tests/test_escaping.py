@@ -196,4 +196,13 @@ def test_the_explorer_shows_an_unknown_agency_type_in_spanish():
         view = explorer.state_view(pres, ds.pubs, state)
     finally:
         i18n.set_language(None)
-    assert "Sheriff" in view["table"] and "Posse" in view["table"]
+    assert '<span class="untranslated" lang="en">Sheriff</span>' in view["table"]
+    assert '<span class="untranslated" lang="en">Posse</span>' in view["table"]
+
+
+def test_the_explorer_tables_are_escaped_like_the_books():
+    html = safe_html.compact_table(payload_frame(), PAYLOADS[3], table_class="dataframe x")
+    text = assert_inert(html)
+    for payload in PAYLOADS:
+        assert payload in text
+    assert not re.search(r">\s+<", html)  # compact: stored in the widget state
