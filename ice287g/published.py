@@ -46,6 +46,7 @@ being documented so.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -313,7 +314,89 @@ def table(comparison: pd.DataFrame, lists: Lists, lang: str | None = None) -> pd
     return pd.DataFrame(rows)
 
 
+def html_table(comparison: pd.DataFrame, lists: Lists, sources: pd.DataFrame | None = None,
+               lang: str | None = None) -> pd.DataFrame:
+    """:func:`table` with a Sources column of links to each figure's sources
+    (:func:`ice287g.story.source_links`, :class:`~ice287g.safe_html.Markup`), for
+    :func:`ice287g.story.style` like the book's other curated tables: the text cells stay plain
+    text, which the page's table escapes."""
+    lang = i18n.language() if lang is None else lang
+    sources = story.load("sources") if sources is None else sources
+    out = table(comparison, lists, lang)
+    out[tr("Sources", lang=lang)] = [story.source_links(c, sources, lang)
+                                     for c in comparison["source_ids"]]
+    return out
+
+
 def summary(comparison: pd.DataFrame) -> dict[str, int]:
     """How many figures were compared, matched exactly, and are explained by each reason."""
     found = comparison["found_reason"].value_counts()
     return {"n_published": len(comparison), **{f"n_{r}": int(found.get(r, 0)) for r in REASONS}}
+
+
+# --------------------------------------------------------------------------- ICE's documents
+#: The date in an MOA file name: six digits, month day year, before ``.pdf`` at the end
+#: (``KeyWestPDFL_TFM_MOA_030425.pdf`` -> March 4, 2025).
+_FILE_DATE = re.compile(r"_(\d{2})(\d{2})(\d{2})\.pdf$", re.I)
+
+
+def file_name(url: str) -> str:
+    """The file name of a document link (``""`` for none)."""
+    return url.rstrip("/").rsplit("/", 1)[-1] if isinstance(url, str) and url else ""
+
+
+def file_date(url: str) -> pd.Timestamp | None:
+    """The date a document's file name carries (``_MMDDYY.pdf`` at its end), or None when it
+    carries none or the six digits are not a real date."""
+    m = _FILE_DATE.search(file_name(url))
+    if not m:
+        return None
+    month, day, year = (int(g) for g in m.groups())
+    try:
+        return pd.Timestamp(2000 + year, month, day)
+    except ValueError:
+        return None
+
+
+def file_dates_agree(agreements: pd.DataFrame) -> dict[str, int]:
+    """How far the dates in MOA file names bear out reading them as month, day, year: of the
+    agreements on the latest list (``listed_in_latest``) whose MOA file name ends in six digits
+    that make a date, how many equal the signing date ICE lists (``n_dated``, ``n_same``)."""
+    latest = agreements[agreements["listed_in_latest"].astype(str).str.lower() == "true"]
+    dates = latest["moa_url"].map(file_date)
+    dated = dates.notna()
+    same = dated & (pd.to_datetime(dates.where(dated)) == pd.to_datetime(latest["signed"]))
+    return {"n_latest": len(latest), "n_dated": int(dated.sum()), "n_same": int(same.sum())}
+
+
+def documents_after(runs: pd.DataFrame, pubs: pd.DataFrame, agreement_ids, after) -> dict:
+    """What ICE's lists published after the day ``after`` link as the documents of the given
+    agreements: ``runs`` is ``listings.csv`` as stored (one row per run of publications with
+    ``moa_url`` and ``addendum_url``), ``pubs`` is ``snapshots.csv`` (its row order is the
+    publications' order; lists kept out of trend lines are not counted).
+
+    Returns ``n_lists`` (lists carrying one of the agreements), ``moa_files`` (distinct MOA
+    file names on them, sorted), ``n_lists_moa`` (lists whose row links an MOA),
+    ``n_lists_addendum`` (lists whose row links an addendum) and ``first_list`` /
+    ``last_list`` (publication ids; empty when none)."""
+    order = list(pubs["publication"])
+    position = {p: i for i, p in enumerate(order)}
+    kept = pubs.set_index("publication")
+    cutoff = pd.Timestamp(after).normalize()
+    carried: dict[str, tuple[set, set]] = {}
+    for run in runs[runs["agreement_id"].isin(set(agreement_ids))].to_dict("records"):
+        for p in order[position[run["first_publication"]]:position[run["last_publication"]] + 1]:
+            if bool(kept.at[p, "trend_excluded"]) or \
+                    pd.Timestamp(kept.at[p, "published_at"]).normalize() <= cutoff:
+                continue
+            moa, add = carried.setdefault(p, (set(), set()))
+            if isinstance(run["moa_url"], str) and run["moa_url"]:
+                moa.add(file_name(run["moa_url"]))
+            if isinstance(run["addendum_url"], str) and run["addendum_url"]:
+                add.add(file_name(run["addendum_url"]))
+    lists = sorted(carried, key=position.get)
+    return {"n_lists": len(lists),
+            "moa_files": tuple(sorted(set().union(*(carried[p][0] for p in lists)))) if lists else (),
+            "n_lists_moa": sum(bool(carried[p][0]) for p in lists),
+            "n_lists_addendum": sum(bool(carried[p][1]) for p in lists),
+            "first_list": lists[0] if lists else "", "last_list": lists[-1] if lists else ""}

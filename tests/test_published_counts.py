@@ -188,3 +188,58 @@ def test_the_table_in_both_languages(comparison, lists):
     english_why = set(en.iloc[:, 6])
     assert not english_why & set(es.iloc[:, 6])
     assert es.iat[0, 4] == "–"  # the 2017 figure has no list to compare with
+
+
+# --------------------------------------------------------------------------- ICE's documents
+def test_file_dates_read_month_day_year_and_refuse_non_dates():
+    url = "https://www.ice.gov/doclib/287gMOA/KeyWestPDFL_TFM_MOA_030425.pdf"
+    assert published.file_name(url) == "KeyWestPDFL_TFM_MOA_030425.pdf"
+    assert published.file_date(url) == pd.Timestamp(2025, 3, 4)
+    assert published.file_date("https://www.ice.gov/x/Agency_MOA_133125.pdf") is None  # month 13
+    assert published.file_date("https://www.ice.gov/x/Agency_MOA.pdf") is None
+    assert published.file_date("") is None and published.file_name(None) == ""
+
+
+def test_file_dates_agree_counts_latest_list_names_carrying_the_signing_date():
+    agreements = pd.DataFrame({
+        "listed_in_latest": ["true", "true", "true", "false"],
+        "signed": pd.to_datetime(["2025-03-05", "2025-06-01", "2025-07-01", "2025-03-04"]),
+        "moa_url": ["https://x.gov/A_MOA_030425.pdf", "https://x.gov/B_MOA_060125.pdf",
+                    "https://x.gov/C_MOA.pdf", "https://x.gov/D_MOA_030425.pdf"]})
+    assert published.file_dates_agree(agreements) == {"n_latest": 3, "n_dated": 2, "n_same": 1}
+
+
+def test_documents_after_reads_the_runs_of_links_after_a_day():
+    pubs = pd.DataFrame({"publication": ["p0", "p1", "p2", "p3", "p4"],
+                         "published_at": pd.to_datetime(["2025-07-01", "2025-07-08", "2025-07-09",
+                                                         "2025-07-10", "2025-07-11"]),
+                         "trend_excluded": [False, False, False, True, False]})
+    runs = pd.DataFrame({"agreement_id": ["A", "A", "B"],
+                         "first_publication": ["p0", "p2", "p0"],
+                         "last_publication": ["p1", "p4", "p4"],
+                         "moa_url": ["", "https://x.gov/A_MOA_030425.pdf", "https://x.gov/B.pdf"],
+                         "addendum_url": ["", "", ""]})
+    got = published.documents_after(runs, pubs, ["A"], "2025-07-08")
+    # p1 is on the day itself (not after); p3 is kept out of trend lines.
+    assert got == {"n_lists": 2, "moa_files": ("A_MOA_030425.pdf",), "n_lists_moa": 2,
+                   "n_lists_addendum": 0, "first_list": "p2", "last_list": "p4"}
+    runs.loc[1, "addendum_url"] = "https://x.gov/A_ADD.pdf"
+    assert published.documents_after(runs, pubs, ["A"], "2025-07-08")["n_lists_addendum"] == 2
+    assert published.documents_after(runs, pubs, ["Z"], "2025-07-08")["n_lists"] == 0
+
+
+def test_key_west_lists_after_july_8_link_only_the_march_agreement(lists):
+    # Issue 23: the chapter said a list shows the agreement in force, not the paper behind it;
+    # every list after July 8, 2025 links the department's March 2025 agreement, no addendum.
+    from ice287g import load
+    agr = lists.agreements
+    ids = agr.loc[agr["agency"] == "Key West Police Department", "agreement_id"]
+    docs = published.documents_after(load.read("listings.csv"), lists.pubs, ids, "2025-07-08")
+    kept_after = lists.pubs[~lists.pubs["trend_excluded"]
+                            & (lists.pubs["published_at"].dt.normalize() > pd.Timestamp("2025-07-08"))]
+    assert docs["n_lists"] == len(kept_after) > 200
+    assert docs["moa_files"] == ("KeyWestPDFL_TFM_MOA_030425.pdf",)
+    assert docs["n_lists_moa"] == docs["n_lists"] and docs["n_lists_addendum"] == 0
+    text = (REPO / "chapters" / "key-west.md").read_text(encoding="utf-8")
+    assert "not the paper behind it" not in text
+    assert "{glue:text}`key-west-list.ipynb::kw_moa_file:s`" in text
