@@ -144,9 +144,11 @@ def test_fixes_table_is_keyed_on_raw_values():
 
     fixes = s3_clean.load_fixes(REPO / "data" / "reviewed" / "fixes.csv")
     assert fixes.get("state", "  utahJ ").fixed == "UTAH"  # spacing and case of the raw ignored
-    for (field, raw), fix in fixes.by_key.items():
-        assert field in {"state", "type", "support_type", "signed"}
+    for fix in fixes.all:
+        field, raw = fix.field, fix.raw
+        assert field in {"state", "type", "support_type", "signed", "agency"}
         assert fix.reason.strip(), f"fix {field}={raw!r} has no reason"
+        assert fix.evidence.strip(), f"fix {field}={raw!r} has no evidence"
         if field == "support_type":
             assert fix.fixed in s3_clean.SUPPORT_TYPES
 
@@ -693,13 +695,14 @@ def test_reviewed_tables_validate_and_are_what_the_build_reads():
 
 
 @pytest.mark.parametrize("name, text, needle", [
-    ("fixes.csv", "field,raw,fixed,reason\ncolour,UTAHJ,UTAH,typo\n", "fixes.csv, row 2: unknown field 'colour'"),
-    ("fixes.csv", "field,raw,fixed,reason\nstate,UTAHJ,UTAH,\n", "fixes.csv, row 2: a fix needs a reason"),
-    ("fixes.csv", "field,raw,fixed,reason\nstate,UTAHJ,UTAH,typo\nstate,utahj ,UTAH,again\n",
+    ("fixes.csv", "field,raw,fixed,agency,support_type,reason,evidence\ncolour,UTAHJ,UTAH,,,typo,row 2\n", "fixes.csv, row 2: unknown field 'colour'"),
+    ("fixes.csv", "field,raw,fixed,agency,support_type,reason,evidence\nstate,UTAHJ,UTAH,,,,row 2\n", "fixes.csv, row 2: a fix needs a reason"),
+    ("fixes.csv", "field,raw,fixed,agency,support_type,reason,evidence\nstate,UTAHJ,UTAH,,,typo,\n", "fixes.csv, row 2: a fix needs a reason and its evidence"),
+    ("fixes.csv", "field,raw,fixed,agency,support_type,reason,evidence\nstate,UTAHJ,UTAH,,,typo,r\nstate,utahj ,UTAH,,,again,r\n",
      "fixes.csv, row 3: the state value 'utahj ' is fixed twice"),
-    ("fixes.csv", "field,raw,fixed,reason\nsupport_type,TFM,Task Force,short\n",
+    ("fixes.csv", "field,raw,fixed,agency,support_type,reason,evidence\nsupport_type,TFM,Task Force,,,short,r\n",
      "fixes.csv, row 2: 'Task Force' is not a canonical support_type"),
-    ("fixes.csv", "field;raw;fixed;reason\n", "fixes.csv, row 1: the header must be field,raw,fixed,reason"),
+    ("fixes.csv", "field;raw;fixed;reason\n", "fixes.csv, row 1: the header must be field,raw,fixed,agency,support_type,reason,evidence"),
     ("file_reviews.csv", "sha256,file,action,reason\n" + "a" * 64 + ",x.xlsx,keep,looks fine\n",
      "file_reviews.csv, row 2: each decision needs a file, the action 'exclude' and a reason"),
 ])
@@ -725,7 +728,7 @@ def test_a_reviewed_fix_is_applied_and_reported(archive, tmp_path):
     without = derive([archive], reviewed_dir=reviewed)
     weber = [a for a in without["tables"]["agreements.csv"] if a["agency"].startswith("Weber")]
     assert weber[0]["state_code"] == "UT"  # UTAHJ, fixed by the committed table
-    (reviewed / "fixes.csv").write_text("field,raw,fixed,reason\n", encoding="utf-8")
+    (reviewed / "fixes.csv").write_text("field,raw,fixed,agency,support_type,reason,evidence\n", encoding="utf-8")
     bare = derive([archive], reviewed_dir=reviewed)
     weber = [a for a in bare["tables"]["agreements.csv"] if a["agency"].startswith("Weber")]
     assert (weber[0]["state_code"], weber[0]["state"]) == ("", "UTAHJ")

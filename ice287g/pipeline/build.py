@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from . import s1_find, s2_read, s3_clean, s4_group, s5_trend, s6_derive, s7_qa, schema
+from . import s1_find, s2_read, s3_clean, s4_group, s5_trend, s6_derive, s7_qa, s7_rules, schema
 from .cache import SheetCache
 from .records import BuildError, SheetError
 from .s8_write import write_outputs
@@ -72,6 +72,7 @@ def _derive(archives, cache_dir, progress, engine, reviewed_dir) -> dict:
     s6_derive.link_pending(part_t, pend_t)
     qa = s7_qa.run_checks(records, store, pubs["participating"], pubs["pending"], part_t,
                           pend_t, exclusions)
+    qa += s7_rules.qa_rows(part_t, pubs["participating"], store, fixes)
     tables = {
         "snapshots.csv": part_t.snapshots,
         "agreements.csv": part_t.entities,

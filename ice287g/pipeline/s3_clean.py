@@ -147,22 +147,40 @@ class Fix:
     raw: str
     fixed: str
     reason: str
+    agency: str = ""  # blank: every row; else only the rows of this agency (normalise_agency)
+    evidence: str = ""
+    support_type: str = ""  # with ``agency``: only that agency's rows of this model
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: the clean_* caches key on it
 class Fixes:
-    """The reviewed fixes table, keyed on (field, whitespace-squashed casefolded raw value)."""
+    """The reviewed fixes table, keyed on (field, whitespace-squashed casefolded raw value);
+    a fix for one agency's rows only (``scoped``) is keyed on (field, raw, the agency as
+    ``normalise_agency`` gives it) and applies even to a valid value (a wrong but existing
+    state, a date printed with the wrong year)."""
 
     by_key: dict[tuple[str, str], Fix]
+    scoped: dict[tuple[str, str, str, str], Fix] = field(default_factory=dict)
 
     def get(self, field: str, value: str) -> Fix | None:
         return self.by_key.get((field, squash(value).casefold()))
 
+    def get_scoped(self, field: str, value: str, agency_norm: str, support: str = "") -> Fix | None:
+        """The fix of this agency's (and model's, when the fix names one) ``value``."""
+        key = (field, squash(value).casefold(), agency_norm)
+        return self.scoped.get((*key, support.casefold())) or self.scoped.get((*key, ""))
+
+    @property
+    def all(self) -> list[Fix]:
+        return [*self.by_key.values(), *self.scoped.values()]
+
 
 #: No reviewed fixes (values are only matched to canonical labels).
 NO_FIXES = Fixes({})
-FIX_COLUMNS = ("field", "raw", "fixed", "reason")
-FIX_FIELDS = ("state", "type", "support_type", "signed")
+FIX_COLUMNS = ("field", "raw", "fixed", "agency", "support_type", "reason", "evidence")
+FIX_FIELDS = ("state", "type", "support_type", "signed", "agency")
+#: The fields a fix scoped to one agency may repair.
+SCOPED_FIELDS = ("state", "type", "signed")
 
 
 def load_fixes(path: Path) -> Fixes:
@@ -178,20 +196,43 @@ def load_fixes(path: Path) -> Fixes:
     if tuple(reader.fieldnames or ()) != FIX_COLUMNS:
         raise SheetError(path, f"the header must be {','.join(FIX_COLUMNS)}", row=1)
     by_key: dict[tuple[str, str], Fix] = {}
+    scoped: dict[tuple[str, str, str], Fix] = {}
     for n, row in enumerate(reader, start=2):
-        fix = Fix(row["field"], row["raw"], row["fixed"], row["reason"])
+        fix = Fix(row["field"], row["raw"], row["fixed"], row["reason"], row["agency"],
+                  row["evidence"], row["support_type"])
         if fix.field not in FIX_FIELDS:
             raise SheetError(path, f"unknown field {fix.field!r} (known: {', '.join(FIX_FIELDS)})", row=n)
-        if not fix.reason.strip():
-            raise SheetError(path, "a fix needs a reason", row=n)
+        if not fix.reason.strip() or not fix.evidence.strip():
+            raise SheetError(path, "a fix needs a reason and its evidence", row=n)
         canon = {"type": AGENCY_TYPES, "support_type": SUPPORT_TYPES}.get(fix.field)
         if canon is not None and fix.fixed not in canon:
             raise SheetError(path, f"{fix.fixed!r} is not a canonical {fix.field} ({', '.join(canon)})", row=n)
+        if fix.field == "state" and squash(fix.fixed).upper() not in STATES:
+            raise SheetError(path, f"{fix.fixed!r} is not a state", row=n)
+        if fix.field == "signed" and (not _ISO.match(fix.fixed) or _iso(
+                int(fix.fixed[:4]), int(fix.fixed[5:7]), int(fix.fixed[8:10])) is None):
+            raise SheetError(path, f"{fix.fixed!r} is not an ISO date", row=n)
+        if fix.agency.strip():
+            if fix.field not in SCOPED_FIELDS:
+                raise SheetError(path, f"a {fix.field} fix cannot be limited to one agency "
+                                       f"(only {', '.join(SCOPED_FIELDS)})", row=n)
+            if fix.support_type and fix.support_type not in SUPPORT_TYPES:
+                raise SheetError(path, f"{fix.support_type!r} is not a support type", row=n)
+            key3 = (fix.field, squash(fix.raw).casefold(), normalise_agency(fix.agency),
+                    fix.support_type.casefold())
+            if key3 in scoped:
+                raise SheetError(path, f"the {fix.field} value {fix.raw!r} of {fix.agency!r} is "
+                                       "fixed twice", row=n)
+            scoped[key3] = fix
+            continue
+        if fix.support_type:
+            raise SheetError(path, "support_type limits a fix to one agency's rows: give the agency",
+                             row=n)
         key = (fix.field, squash(fix.raw).casefold())
         if key in by_key:
             raise SheetError(path, f"the {fix.field} value {fix.raw!r} is fixed twice", row=n)
         by_key[key] = fix
-    return Fixes(by_key)
+    return Fixes(by_key, scoped)
 
 
 @lru_cache(maxsize=None)
@@ -348,6 +389,8 @@ def _clean_rows(raws: list[tuple[str, ...]], fixes: Fixes) -> list[tuple[CleanRo
     col = [list(map(operator.itemgetter(k), raws)) for k in range(len(COLUMNS))]
     fx = itertools.repeat(fixes)
     agencies = list(map(clean_agency, col[_AGENCY]))
+    if any(f.field == "agency" for f in fixes.by_key.values()):
+        agencies = [_fix_agency(a, raw, fixes) for a, raw in zip(agencies, col[_AGENCY])]
     norms = list(map(normalise_agency, map(_FIRST, agencies)))
     out = []
     for ((state, code, state_raw, f1), (agency, agency_raw, f2), (typ, typ_raw, f3), county,
@@ -357,6 +400,10 @@ def _clean_rows(raws: list[tuple[str, ...]], fixes: Fixes) -> list[tuple[CleanRo
                       map(clean_label, itertools.repeat("support_type"), col[_SUPPORT], fx),
                       map(clean_signed, col[_SIGNED], fx), col[_SIGNED],
                       map(_squash_few, col[_ADDENDUM]), norms):
+        if fixes.scoped:
+            (state, code, state_raw, f1), (typ, typ_raw, f3), (signed, signed_raw, f5) = \
+                _fix_scoped(norm, support, fixes, raws[len(out)], (state, code, state_raw, f1),
+                            (typ, typ_raw, f3), (signed, signed_raw, f5))
         flags = ";".join(sorted({*f1, *f2, *f3, *f4, *f5})) if f1 or f2 or f3 or f4 or f5 else ""
         key = "\x1f".join([code or state.upper(), norm, support.casefold(),
                            signed or _squash_few(raw_signed)])
@@ -367,6 +414,35 @@ def _clean_rows(raws: list[tuple[str, ...]], fixes: Fixes) -> list[tuple[CleanRo
 
 
 _FIRST = operator.itemgetter(0)
+
+
+def _fix_agency(cleaned: tuple[str, str, tuple[str, ...]], raw: str,
+                fixes: Fixes) -> tuple[str, str, tuple[str, ...]]:
+    """A name repaired by an ``agency`` fix (an artefact of the Internet Archive's capture,
+    not ICE's text): (ICE's name, raw kept, ``agency_fixed``)."""
+    fix = fixes.get("agency", raw)
+    if fix is None:
+        return cleaned
+    return squash(fix.fixed), raw, (*cleaned[2], "agency_fixed")
+
+
+def _fix_scoped(norm, support, fixes, raw_row, state_t, type_t, signed_t):
+    """Apply the fixes limited to this row's agency (``norm``): a wrong but valid state,
+    TYPE or SIGNED value, keyed on ICE's raw value; each repaired cell is flagged
+    ``<field>_fixed`` and keeps its raw value."""
+    fix = fixes.get_scoped("state", raw_row[_STATE], norm, support)
+    if fix is not None:
+        key = squash(fix.fixed).upper()
+        state_t = (title_state(key), STATES[key], raw_row[_STATE],
+                   (*[f for f in state_t[3] if f != "state_unknown"], "state_fixed"))
+    fix = fixes.get_scoped("type", raw_row[_TYPE], norm, support)
+    if fix is not None:
+        type_t = (fix.fixed, raw_row[_TYPE],
+                  (*[f for f in type_t[2] if not f.startswith("agency_type_")], "agency_type_fixed"))
+    fix = fixes.get_scoped("signed", raw_row[_SIGNED], norm, support)
+    if fix is not None:
+        signed_t = (fix.fixed, raw_row[_SIGNED], (*signed_t[2], "signed_fixed"))
+    return state_t, type_t, signed_t
 
 
 def is_whitespace_changed(raw: str) -> bool:

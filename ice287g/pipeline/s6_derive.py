@@ -125,7 +125,8 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
             by_aid = dict(zip(row_aids, ids))  # the last row of each id
             support = Counter(map(_SUPPORT, sel))
             stats = {
-                n_col: len(ids), nd_col: len(by_aid),
+                # a wrong-columns sheet's rows have no id (""): it lists no agreement
+                n_col: len(ids), nd_col: len(by_aid) - ("" in by_aid),
                 "n_agencies": len(set(map(agency_of.__getitem__, ids))),
                 "n_florida": list(map(_CODE, sel)).count("FL"),
                 **{col: support.get(label, 0) for label, col in SUPPORT_COLUMNS.items()},

@@ -1,0 +1,165 @@
+"""The consistency rules from ICE's own record (ice287g/pipeline/s7_rules.py): each catches its
+case and leaves the ordinary one alone; reviewed fixes limited to one agency (and model)
+repair a valid but wrong value; fixes that match no row are reported."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ice287g.pipeline import SheetError, s3_clean
+from ice287g.pipeline.s7_rules import (Printing, moa_file_date, moa_file_state, rule_moa_date,
+                                       rule_moa_state, rule_printed_differently, rule_same_moa,
+                                       rule_signed_year, unused_fixes)
+
+DOC = "https://www.ice.gov/doclib/287gMOA/"
+
+
+@pytest.mark.parametrize("name, state, day", [
+    ("CassCoSheriffsOfficeMN_TFM_MOA_05062025.pdf", "MN", dt.date(2025, 5, 6)),
+    ("KeyWestPDFL_TFM_MOA_030425.pdf", "FL", dt.date(2025, 3, 4)),
+    ("LevelPlainsPD-AL-TFM-MOA-07302025.pdf", "AL", dt.date(2025, 7, 30)),
+    ("287gJEM_EtowahCoAl2016-06-18.pdf", "AL", dt.date(2016, 6, 18)),
+    ("287gWSO_DeptOfCorrectionsAK_07-24-2020.pdf", "AK", dt.date(2020, 7, 24)),
+    ("Marlboro_SC_WSO_MOA_6_11_25.pdf", "SC", dt.date(2025, 6, 11)),
+    ("FortWaltonBeachPoliceDeptFL_TFM_MOA_02.27.2025.pdf", "FL", dt.date(2025, 2, 27)),
+    # no state that is sure (SO is no state; a lower-case ending is a word), no date
+    ("CowleyCountySO_WSO_MOA_030425.pdf", "", dt.date(2025, 3, 4)),
+    ("jacksonCountyCorrectional_WSO_MOA_03122025.pdf", "", dt.date(2025, 3, 12)),
+    ("OrangeCountySO_TFM_MOA.pdf", "", None),
+    ("WestVirginiaNatGuard_TFM_MOA_0611025.pdf", "", None),
+])
+def test_moa_file_names_give_state_and_date(name, state, day):
+    assert moa_file_state(DOC + name) == state
+    assert moa_file_date(DOC + name) == day
+
+
+def printing(aid="A1", state="Minnesota", code="MN", agency="Cass County Sheriff's Office",
+             support="Task Force Model", signed="2025-02-28", first=0, last=5,
+             first_day=dt.date(2025, 3, 6), urls=()):
+    return Printing(aid, state, code, agency, support, signed, first, last, first_day,
+                    f"p{first}", f"p{last}", tuple(urls))
+
+
+def test_moa_state_catches_a_wrong_state_and_leaves_a_matching_one():
+    ok = printing(urls=[DOC + "CassCoSheriffsOfficeMN_TFM_MOA_02282025.pdf"])
+    assert rule_moa_state(ok) == []
+    bad = printing(state="Montana", code="MT", urls=ok.moa_urls)
+    [f] = rule_moa_state(bad)
+    assert "names MN" in f.explanation
+    assert (f.proposal["field"], f.proposal["raw"], f.proposal["fixed"], f.proposal["agency"]) == (
+        "state", "MONTANA", "MINNESOTA", "Cass County Sheriff's Office")
+
+
+def test_moa_date_proposes_the_files_year_only_when_month_and_day_agree():
+    url = DOC + "TenahaPoliceDeptTX_TFM_MOA_01072026.pdf"
+    assert rule_moa_date(printing(signed="2026-01-07", urls=[url])) == []
+    assert rule_moa_date(printing(signed="2026-01-06", urls=[url])) == []  # a day apart: fine
+    [f] = rule_moa_date(printing(signed="2025-01-07", urls=[url]))
+    assert f.proposal["fixed"] == "2026-01-07"
+    [f] = rule_moa_date(printing(signed="2025-06-18", urls=[DOC + "X-AL-TFM-MOA-07302025.pdf"]))
+    assert f.proposal == {} and "reported only" in f.explanation
+
+
+def test_signed_year_catches_an_early_year_and_a_date_after_the_first_list():
+    days = [dt.date(2025, 1, 10) + dt.timedelta(days=7 * k) for k in range(60)]
+    first = 52  # about a year after the printed date
+    early = printing(signed="2025-01-07", first=first, last=59, first_day=days[first])
+    [f] = rule_signed_year(early, days)
+    assert f.proposal["fixed"] == "2026-01-07"
+    normal = printing(signed=days[first].isoformat(), first=first, last=59, first_day=days[first])
+    assert rule_signed_year(normal, days) == []
+    late = printing(signed=(days[first] + dt.timedelta(days=3)).isoformat(), first=first,
+                    last=59, first_day=days[first])
+    [f] = rule_signed_year(late, days)
+    assert "after the first list" in f.explanation and f.proposal == {}
+
+
+def test_printed_differently_pairs_successive_printings_only():
+    mt = printing("A1", "Montana", "MT", first=0, last=1)
+    mn = printing("A2", "Minnesota", "MN", first=2, last=9)
+    [f] = rule_printed_differently([mt, mn])
+    assert f.agreement_ids == ("A1", "A2")
+    assert (f.proposal["raw"], f.proposal["fixed"]) == ("MONTANA", "MINNESOTA")
+    far = printing("A2", "Minnesota", "MN", first=9, last=12)  # 8 lists later: not an edit
+    assert rule_printed_differently([mt, far]) == []
+    other_model = printing("A2", "Minnesota", "MN", support="Warrant Service Officer", first=2)
+    assert rule_printed_differently([mt, other_model]) == []
+    redated = printing("A2", signed="2025-03-01", first=2, last=9)
+    [f] = rule_printed_differently([printing("A1", first=0, last=1), redated])
+    assert f.proposal == {} and "2025-03-01" in f.explanation
+
+
+def test_same_moa_reports_one_link_under_two_rows():
+    url = DOC + "LouisianaStatePolice_TFM_MOA_02252025.pdf"
+    a = printing("A1", "Louisiana", "LA", agency="Louisiana State Police", urls=[url])
+    b = printing("A2", "Louisiana", "LA", agency="Louisiana State Patrol", first=6, urls=[url])
+    c = printing("A3", urls=[DOC + "other.pdf"])
+    [f] = rule_same_moa([a, b, c])
+    assert f.agreement_ids == ("A1", "A2")
+    assert rule_same_moa([a, c]) == []
+
+
+FIXES_HEADER = "field,raw,fixed,agency,support_type,reason,evidence\n"
+
+
+def _fixes(tmp_path, body):
+    path = tmp_path / "fixes.csv"
+    path.write_text(FIXES_HEADER + body)
+    return s3_clean.load_fixes(path)
+
+
+def test_a_fix_limited_to_one_agency_and_model_repairs_a_valid_value(tmp_path):
+    fixes = _fixes(tmp_path, "state,Texas,Kansas,Ellis County Sheriff's Office,"
+                             "Warrant Service Officer,corrected by ICE,lists\n"
+                             "signed,2025-01-07,2026-01-07,Tenaha Police Department,,early,MOA\n")
+
+    def row(state, agency, support, signed="2025-07-07"):
+        return (state, agency, "County", "", support, signed, "", "")
+
+    wso = s3_clean.clean_row(row("TEXAS", "Ellis County Sheriff's Office", "Warrant Service Officer"), fixes)
+    assert (wso.state, wso.state_code, wso.state_raw, wso.flags) == ("Kansas", "KS", "TEXAS", "state_fixed")
+    jem = s3_clean.clean_row(row("TEXAS", "Ellis County Sheriff's Office", "Jail Enforcement Model"), fixes)
+    assert (jem.state, jem.flags) == ("Texas", "")  # the other model is not touched
+    other = s3_clean.clean_row(row("TEXAS", "Ellis County Constable", "Warrant Service Officer"), fixes)
+    assert other.state == "Texas"
+    tenaha = s3_clean.clean_row(row("TEXAS", "Tenaha Police Department", "Task Force Model",
+                                    "2025-01-07"), fixes)
+    assert (tenaha.signed, tenaha.signed_raw, tenaha.flags) == ("2026-01-07", "2025-01-07", "signed_fixed")
+    assert tenaha.agreement_key.endswith("2026-01-07")  # the fixed date makes the id
+
+
+def test_an_agency_fix_renames_an_archive_artefact(tmp_path):
+    fixes = _fixes(tmp_path, "agency,Waria-labelon County Sheriff's Office,Walton County Sheriff's "
+                             "Office,,,capture artefact,ParticipatingEntities-20241211140551.xlsx\n")
+    raw = ("FLORIDA", "Waria-labelon County Sheriff's Office", "", "", "Warrant Service Officer",
+           "2019-05-06", "", "")
+    fixed = s3_clean.clean_row(raw, fixes)
+    plain = s3_clean.clean_row(("FLORIDA", "Walton County Sheriff's Office", *raw[2:]), fixes)
+    assert fixed.agency == "Walton County Sheriff's Office" and "agency_fixed" in fixed.flags
+    assert fixed.agreement_key == plain.agreement_key
+
+
+@pytest.mark.parametrize("body, problem", [
+    ("state,Texas,Kansas,Ellis County Sheriff's Office,,corrected,\n", "evidence"),
+    ("state,Texas,Narnia,Ellis County Sheriff's Office,,corrected,lists\n", "not a state"),
+    ("signed,2025-01-07,2026-02-30,Tenaha Police Department,,early,MOA\n", "not an ISO date"),
+    ("support_type,Task Force Officer,Task Force Model,Some PD,,r,e\n", "cannot be limited"),
+    ("state,UTAHJ,UTAH,,Task Force Model,typo,row\n", "give the agency"),
+    ("state,Texas,Kansas,X,Task Force Thing,r,e\n", "not a support type"),
+])
+def test_malformed_fixes_name_the_row(tmp_path, body, problem):
+    with pytest.raises(SheetError, match=problem) as exc:
+        _fixes(tmp_path, body)
+    assert "row 2" in str(exc.value)
+
+
+def test_unused_fixes_are_reported(tmp_path):
+    fixes = _fixes(tmp_path, "state,UTAHJ,UTAH,,,typo,row\n"
+                             "state,MONTANA,MINNESOTA,Cass County Sheriff's Office,,wrong,lists\n"
+                             "state,MONTANA,MINNESOTA,Nowhere Police Department,,wrong,lists\n")
+    store = s3_clean.RowStore(fixes)
+    store.add([("UTAHJ", "Weber County Sheriff's Office", "", "", "Task Force Model", "2025-05-02", "", ""),
+               ("MONTANA", "Cass County Sheriff's Office", "", "", "Task Force Model", "2025-02-28", "", "")])
+    assert [f.agency for f in unused_fixes(fixes, store)] == ["Nowhere Police Department"]
