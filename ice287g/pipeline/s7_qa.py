@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import operator
-import re
 from collections import Counter, defaultdict
 
 from .records import FileRecord, Publication, SheetError
@@ -368,7 +367,10 @@ def first_locations(pubs: list[Publication]) -> dict[int, tuple[int, str]]:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-_FORMULA_CANDIDATE = re.compile("(?:^|\x1f)[" + re.escape("".join(FORMULA_START)) + "]")
+#: First characters of a cell whose cleaned value may start like a formula: a formula
+#: character, whitespace (every character ``str.strip`` removes) or "," and ";".
+_CANDIDATE_START = frozenset(FORMULA_START) | frozenset(",;") | frozenset(
+    c for c in map(chr, range(0x3001)) if c.isspace())
 
 
 def is_formula_like(text: str) -> bool:
@@ -395,17 +397,20 @@ def qa_formula_like(records: list[FileRecord], store: RowStore, qa: QA) -> None:
     to be opened as text (see data/README.md)."""
     cols = [(c, RAW[c], OUTPUT_FIELDS.get(c, ())) for c in RAW_CONTENT]
     raws, cleans = store.raw_rows, store.clean_rows
-    # Candidates first, in one C-level pass: rows with some cell (raw or cleaned) starting
-    # like a formula.
-    texts = map("\x1f".join, map(operator.add, raws, cleans))
+    # A cleaned value starts with a formula character only when its raw cell does, or starts
+    # with whitespace or the punctuation cleaning strips (fixed values come from the reviewed
+    # table): only those cells are looked at closely.
+    starts = _CANDIDATE_START
     flagged: dict[int, list[tuple[str, str]]] = {}  # distinct row -> (column, value) flagged
-    for i in [i for i, t in enumerate(texts) if _FORMULA_CANDIDATE.search(t)]:
-        raw, clean = raws[i], cleans[i]
+    for i, raw in enumerate(raws):
         for col, k, fields in cols:
-            for v in (*(getattr(clean, f) for f in fields), raw[k]):
-                if is_formula_like(v):
-                    flagged.setdefault(i, []).append((col, v))
-                    break
+            v = raw[k]
+            if v and v[0] in starts:
+                clean = cleans[i]
+                for w in (*(getattr(clean, f) for f in fields), v):
+                    if is_formula_like(w):
+                        flagged.setdefault(i, []).append((col, w))
+                        break
     found = []
     for r in records:  # each flagged row where it first appears
         if not flagged or r.parsed is None or r.copy_of:
