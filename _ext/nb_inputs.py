@@ -83,32 +83,51 @@ def _notebook_tree(path: Path) -> ast.AST:
         return ast.parse("")
 
 
+class _Package:
+    """The package's modules and data files under ``srcdir``, each read once."""
+
+    def __init__(self, srcdir: Path):
+        self.srcdir = srcdir
+        self._files: dict[str, Path | None] = {}
+        self._imports: dict[str, set[str]] = {}
+        data = {p for p in (srcdir / PACKAGE).iterdir() if p.suffix in PACKAGE_DATA_SUFFIXES} \
+            if (srcdir / PACKAGE).is_dir() else set()
+        for folder in DATA_FOLDERS:
+            root = srcdir / folder
+            if root.is_dir():
+                data |= {p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+        self.data = data
+
+    def file(self, name: str) -> Path | None:
+        if name not in self._files:
+            self._files[name] = _module_file(self.srcdir, name)
+        return self._files[name]
+
+    def imports(self, name: str) -> set[str]:
+        if name not in self._imports:
+            path = self.file(name)
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            self._imports[name] = _imports(tree, name, path.name == "__init__.py")
+        return self._imports[name]
+
+    def inputs(self, notebook: Path) -> list[Path]:
+        pending = _imports(_notebook_tree(notebook), None, False)
+        if not pending:
+            return []
+        pending.add(PACKAGE)
+        seen: set[str] = set()
+        while pending:
+            name = pending.pop()
+            if name in seen or self.file(name) is None:
+                continue
+            seen.add(name)
+            pending |= self.imports(name) - seen
+        return sorted({self.file(name) for name in seen} | self.data)
+
+
 def notebook_inputs(srcdir: Path | str, notebook: Path | str) -> list[Path]:
     """Every file whose change should re-run ``notebook`` (sorted, under ``srcdir``)."""
-    srcdir = Path(srcdir)
-    pending = {name for name in _imports(_notebook_tree(Path(notebook)), None, False)}
-    if not pending:
-        return []
-    pending.add(PACKAGE)
-    seen: dict[str, Path] = {}
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        path = _module_file(srcdir, name)
-        if path is None:
-            continue
-        seen[name] = path
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        pending |= _imports(tree, name, path.name == "__init__.py") - seen.keys()
-    files = set(seen.values())
-    package_dir = srcdir / PACKAGE
-    files |= {p for p in package_dir.iterdir() if p.suffix in PACKAGE_DATA_SUFFIXES}
-    for folder in DATA_FOLDERS:
-        root = srcdir / folder
-        if root.is_dir():
-            files |= {p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
-    return sorted(files)
+    return _Package(Path(srcdir)).inputs(Path(notebook))
 
 
 class _Hasher:
@@ -148,12 +167,13 @@ def _outdated(app, env, added, changed, removed):
     stored: dict[str, str] = getattr(env, "ice287g_nb_inputs", {})
     current: dict[str, str] = {}
     hasher = _Hasher()
+    package = _Package(srcdir)
     outdated = []
     for docname in sorted(env.found_docs):
         path = Path(env.doc2path(docname))
         if path.suffix != ".ipynb":
             continue
-        files = notebook_inputs(srcdir, path)
+        files = package.inputs(path)
         if not files:
             continue
         current[docname] = hasher.fingerprint(srcdir, files)

@@ -9,7 +9,7 @@ working tree's ``_build`` is left alone), with the commands of ``scripts/build-b
    executed, no execution cache);
 2. Spanish cold: ``python tools/editions.py build es -W --keep-going`` alone on a fresh copy;
 3. both cold: ``python tools/editions.py build en es -W --keep-going`` (build-book.sh's
-   command: both editions in one process) on a fresh copy;
+   command: both editions, one process each, side by side) on a fresh copy;
 4. warm: the same command again on the copy of (3), nothing changed, ``--warm-runs`` times
    (the median is the figure; every run is printed).
 
@@ -68,7 +68,7 @@ def commands(root: Path) -> dict[str, list[str]]:
         # The English book alone, as Jupyter Book's own command builds it: the reference.
         "en": [str(python.with_name("jupyter-book")), "build", str(root), "-W", "--keep-going"],
         "es": [*editions, "es", "-W", "--keep-going"],
-        # What scripts/build-book.sh runs: both editions in one process.
+        # What scripts/build-book.sh runs: both editions, one process each, side by side.
         "both": [*editions, "en", "es", "-W", "--keep-going"],
     }
 

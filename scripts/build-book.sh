@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# Both editions, in one process (Sphinx and Jupyter Book are imported once): English as
-# `jupyter-book build .` builds it, into _build/html, then Spanish, the same sources and
-# notebooks in Spanish, into _build/html/es (tools/editions.py; its prose is in locales/es/).
+# Both editions, each in its own process by Jupyter Book's command line, side by side: English
+# exactly as `jupyter-book build .` builds it, into _build/html, and Spanish, the same sources
+# and notebooks in Spanish, into _build/html/es (tools/editions.py; its prose is in locales/es/).
 # Extra arguments go to tools/editions.py, e.g. `--all` to re-read every page.
 .venv/bin/python tools/editions.py build en es -W --keep-going "$@"

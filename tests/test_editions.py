@@ -13,12 +13,16 @@ import csv
 import html
 import json
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from conftest import EDITION_PREFIXES, REPO, edition_pages
+
+sys.path.insert(0, str(REPO / "tools"))
+import editions  # noqa: E402
 
 pytestmark = pytest.mark.book
 
@@ -163,8 +167,9 @@ def plain(entry: dict):
 
 
 def test_every_glued_key_is_glued_in_spanish_with_the_same_numbers(built_book):
-    en = glue_data(built_book.parent / "jupyter_execute")
-    es = glue_data(built_book.parent / "jupyter_execute-es")
+    root = built_book.parent.parent  # the built copy's repository root
+    en = glue_data(editions.executed_dir("en", root))
+    es = glue_data(editions.executed_dir("es", root))
     assert en, "no glue data in the English build"
     assert sorted(en) == sorted(es), "notebooks glued in one edition only"
     different_numbers, missing = [], []

@@ -159,8 +159,7 @@ def templates(tmp_path_factory):
     """The English pages' entries, extracted afresh (Sphinx's gettext builder, 5 s)."""
     import editions
 
-    out = tmp_path_factory.mktemp("gettext") / "gettext"
-    editions._gettext(out)
+    out = editions._gettext(tmp_path_factory.mktemp("gettext"))
     return {t.relative_to(out).with_suffix("").as_posix(): t for t in sorted(out.rglob("*.pot"))}
 
 

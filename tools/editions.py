@@ -3,8 +3,10 @@
 English is built as ``jupyter-book build .`` builds it, into ``_build/html``. The Spanish
 edition is the same sources (the same Markdown chapters, the same notebooks, run again with
 ``ICE287G_LANG=es`` so that every chart, table and glued value comes out in Spanish from the
-same code) built by Sphinx with ``language = "es"``: its prose comes from the gettext catalogues
-in ``locales/es/LC_MESSAGES/<page>.po``, one per page. It lands in ``_build/html/es``.
+same code) built with Sphinx's ``language = "es"``: its prose comes from the gettext catalogues
+in ``locales/es/LC_MESSAGES/<page>.po``, one per page. It lands in ``_build/html/es``. Each
+edition is built in its own process by Jupyter Book's command line (``jupyter-book build``),
+the two side by side.
 
     python tools/editions.py build [en] [es] [-W] [--keep-going]   # both by default
     python tools/editions.py extract                        # refresh locales/es/*.po
@@ -18,33 +20,33 @@ therefore shows up as an untranslated entry, which ``tests/test_translations.py`
 from __future__ import annotations
 
 import argparse
+import copy
 import io
-import logging
 import os
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: The editions: where each is built and the settings that differ from ``_config.yml``. English
-#: is the book exactly as ``jupyter-book build .`` builds it (the same folders and overrides).
+#: The editions. Each is built in its own process by Jupyter Book's command line
+#: (``jupyter-book build``), so no module state is shared between them and no dependency's
+#: internals are touched. English is exactly ``jupyter-book build .`` (into ``_build/html``).
+#: Spanish is ``jupyter-book build .`` with a configuration made from ``_config.yml`` plus the
+#: settings below, into its own folder (``_build/edition-es/_build``: doctrees, execution cache,
+#: executed notebooks and glue data), and its HTML is then mirrored into ``_build/html/es``.
 EDITIONS = {
-    "en": {
-        "outdir": "_build/html",
-        "doctrees": "_build/.doctrees",
-        "jupyter_cache": "_build/.jupyter_cache",
-        "jupyter_execute": "_build/jupyter_execute",
-        "config": {},
-    },
+    "en": {"folder": "_build", "config": {}},
     "es": {
-        "outdir": "_build/html/es",
-        "doctrees": "_build/.doctrees-es",
-        # Its own execution cache: the cache is keyed on the notebook's code, which is the
-        # same in every edition, and would otherwise hand Spanish pages the English outputs.
-        "jupyter_cache": "_build/.jupyter_cache-es",
-        # Executed notebooks and their glue data.
-        "jupyter_execute": "_build/jupyter_execute-es",
+        # Jupyter Book puts its _build folder inside --path-output (_build/edition-es).
+        "folder": "_build/edition-es/_build",
+        "site": "_build/html/es",
         "config": {
             "language": "es",
             "html_title": "287(g) en Key West",
@@ -58,80 +60,163 @@ EDITIONS = {
 }
 
 LOCALES = ROOT / "locales"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-def _skip_slow_optional_imports() -> None:
-    """jsonschema (through jupyter-events) imports rfc3987_syntax when it is installed, which
-    compiles 38 grammars: about a second per build process, for a format check no build uses
-    (measured by benchmarks/build.py). jsonschema treats it as optional; hide it here, in the
-    build process only (notebook kernels are other processes)."""
-    sys.modules.setdefault("rfc3987_syntax", None)
+def html_dir(lang: str, root: Path = ROOT) -> Path:
+    """Where Jupyter Book writes edition ``lang``'s HTML."""
+    return root / EDITIONS[lang]["folder"] / "html"
 
 
-def build(lang: str, *, warningiserror: bool = False, keep_going: bool = False,
-          quiet: bool = False, force_all: bool = False) -> int:
-    """Build edition ``lang`` into its folder; 0 when Sphinx succeeded."""
-    _skip_slow_optional_imports()
-    import myst_nb.sphinx_ext
-    import sphinx.locale
-    from jupyter_book.sphinx import build_sphinx
+def executed_dir(lang: str, root: Path = ROOT) -> Path:
+    """Edition ``lang``'s executed notebooks and glue data (myst-nb's ``jupyter_execute``)."""
+    return root / EDITIONS[lang]["folder"] / "jupyter_execute"
 
-    # Sphinx keeps message catalogues in a module-level table and reuses a loaded one: after
-    # a Spanish build in this process an English build would get the Spanish theme words.
-    sphinx.locale.translators.clear()
-    # nbclient logs "Executing notebook with kernel" at INFO on the traitlets logger; after a
-    # first build in this process a handler prints it even with -q.
-    logging.getLogger("traitlets").setLevel(logging.WARNING)
 
-    edition = EDITIONS[lang]
-    os.environ["ICE287G_LANG"] = lang  # notebook kernels inherit it
-    # myst-nb writes executed notebooks and glue data to <outdir>/../jupyter_execute, a name
-    # it does not let a setting change: for _build/html/es that is inside the English
-    # edition's published folder. Point it at the edition's own folder (an absolute path:
-    # myst-nb joins it to the outdir's parent, which then has no effect).
-    myst_nb.sphinx_ext.OUTPUT_FOLDER = str(ROOT / edition["jupyter_execute"])
-    overrides = {
-        "external_toc_path": "_toc.yml",
-        "latex_individualpages": False,
-        "nb_execution_cache_path": str(ROOT / edition["jupyter_cache"]),
-        **edition["config"],
-    }
-    result = build_sphinx(
-        ROOT, ROOT / edition["outdir"], noconfig=True, path_config=str(ROOT / "_config.yml"),
-        confoverrides=overrides, doctreedir=ROOT / edition["doctrees"], freshenv=force_all,
-        warningiserror=warningiserror, keep_going=keep_going, quiet=quiet)
-    return 0 if result == 0 else 1
+def site_dir(lang: str, root: Path = ROOT) -> Path:
+    """Where readers find edition ``lang`` (English at the root, Spanish under ``es/``)."""
+    return root / EDITIONS[lang].get("site", EDITIONS[lang]["folder"] + "/html")
+
+
+def write_config(folder: Path, settings: dict, note: str) -> Path:
+    """``folder/_config.yml``: a copy of ``_config.yml`` with ``settings`` under
+    ``sphinx.config`` and the local extensions' folders made absolute (Jupyter Book reads
+    them relative to the configuration file). Rewritten only when its text changes."""
+    config = copy.deepcopy(yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")))
+    sphinx = config.setdefault("sphinx", {})
+    sphinx["local_extensions"] = {name: str((ROOT / path).resolve())
+                                  for name, path in sphinx.get("local_extensions", {}).items()}
+    sphinx.setdefault("config", {}).update(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "_config.yml"
+    text = (f"# Made by tools/editions.py from _config.yml for {note}; do not edit.\n"
+            + yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def edition_config(lang: str) -> Path | None:
+    """Edition ``lang``'s configuration file (None: ``_config.yml`` itself)."""
+    settings = EDITIONS[lang]["config"]
+    if not settings:
+        return None
+    return write_config(ROOT / EDITIONS[lang]["folder"], settings, f"the {lang} edition")
+
+
+def kernel_environment(lang: str) -> dict[str, str]:
+    """The build process's environment for edition ``lang``; notebook kernels inherit it.
+
+    - ``ICE287G_LANG``: the language the notebooks' code writes in.
+    - ``IPYTHONDIR``: the build's kernels get an IPython folder of their own, so a reader's
+      ``~/.ipython`` start-up files cannot change what the book computes, and ipykernel's
+      routine warning that it listens over TCP without encryption (on 127.0.0.1, for this
+      build alone) is not printed once per notebook; the kernel's errors still are.
+    """
+    ipython = ROOT / "_build" / ".ipython"
+    profile = ipython / "profile_default"
+    profile.mkdir(parents=True, exist_ok=True)
+    config = profile / "ipython_kernel_config.json"
+    text = '{"IPKernelApp": {"log_level": "ERROR"}}\n'
+    if not config.is_file() or config.read_text() != text:
+        config.write_text(text)
+    return {**os.environ, "ICE287G_LANG": lang, "IPYTHONDIR": str(ipython)}
+
+
+def jupyter_book() -> list[str]:
+    """Jupyter Book's command line, from this environment."""
+    script = Path(sys.executable).parent / "jupyter-book"
+    return [str(script)] if script.is_file() else ["jupyter-book"]
+
+
+def build_command(lang: str, *, warningiserror: bool = False, keep_going: bool = False,
+                  quiet: bool = False, force_all: bool = False) -> list[str]:
+    """The ``jupyter-book build`` command line of edition ``lang``."""
+    command = [*jupyter_book(), "build", str(ROOT)]
+    config = edition_config(lang)
+    if config is not None:
+        command += ["--config", str(config), "--path-output",
+                    str(ROOT / EDITIONS[lang]["folder"]).removesuffix("/_build")]
+    command += ["-W"] * warningiserror + ["--keep-going"] * keep_going
+    command += ["-q"] * quiet + ["--all"] * force_all
+    return command
+
+
+def mirror(source: Path, target: Path) -> None:
+    """Make ``target`` a copy of ``source``: changed files copied, vanished ones removed."""
+    target.mkdir(parents=True, exist_ok=True)
+    wanted = set()
+    for path in source.rglob("*"):
+        rel = path.relative_to(source)
+        wanted.add(rel)
+        dest = target / rel
+        if path.is_dir():
+            dest.mkdir(exist_ok=True)
+        elif (not dest.is_file() or dest.stat().st_size != path.stat().st_size
+              or dest.read_bytes() != path.read_bytes()):
+            shutil.copy2(path, dest)
+    for path in sorted(target.rglob("*"), reverse=True):
+        if path.relative_to(target) not in wanted:
+            path.rmdir() if path.is_dir() else path.unlink()
+
+
+def _relay(stream, prefix: str, strip: bool) -> None:
+    for line in stream:
+        if strip:
+            line = ANSI.sub("", line)
+        sys.stdout.write(prefix + line)
+        sys.stdout.flush()
 
 
 def build_all(langs: list[str], **options) -> int:
-    """Build the editions one after the other in this process (Sphinx, jupyter-book and
-    myst-nb are imported once); stops at the first that fails."""
+    """Build the editions, each in its own process, side by side (two cores, two kernels);
+    their output is relayed line by line with the edition's code in front (colour codes
+    removed when this output is not a terminal). 0 when every edition built."""
+    strip = not sys.stdout.isatty() or "NO_COLOR" in os.environ
+    runs = []
     for lang in langs:
+        command = build_command(lang, **options)
         if not options.get("quiet"):
-            print(f"=== The {lang} edition -> {EDITIONS[lang]['outdir']}", flush=True)
-        status = build(lang, **options)
+            print(f"=== The {lang} edition -> {site_dir(lang).relative_to(ROOT)}: "
+                  f"{' '.join(command[1:2] + command[2:3])} ...", flush=True)
+        process = subprocess.Popen(command, cwd=ROOT, env=kernel_environment(lang),
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, encoding="utf-8", errors="replace")
+        relay = threading.Thread(target=_relay, args=(process.stdout, f"[{lang}] ", strip))
+        relay.start()
+        runs.append((lang, process, relay))
+    failed = []
+    for lang, process, relay in runs:
+        status = process.wait()
+        relay.join()
         if status:
-            print(f"error: the {lang} edition did not build (see the messages above)",
+            failed.append(lang)
+            print(f"error: the {lang} edition did not build (see the [{lang}] lines above)",
                   file=sys.stderr)
-            return status
+        elif "site" in EDITIONS[lang]:
+            mirror(html_dir(lang), site_dir(lang))
+    if failed:
+        return 1
     if not options.get("quiet"):
         print("The book is in _build/html/index.html (en español: _build/html/es/index.html)")
     return 0
 
 
-def _gettext(outdir: Path) -> None:
-    """Sphinx's gettext builder over the book (notebooks read, not executed)."""
-    from jupyter_book.sphinx import build_sphinx
-
-    result = build_sphinx(
-        ROOT, outdir, noconfig=True, path_config=str(ROOT / "_config.yml"),
-        confoverrides={"external_toc_path": "_toc.yml", "latex_individualpages": False,
-                       "nb_execution_mode": "off", "gettext_compact": False,
-                       "gettext_location": False, "gettext_uuid": False},
-        doctreedir=outdir / ".doctrees", builder="gettext", quiet=True,
-        really_quiet=True)  # glue references cannot resolve: nothing was executed
-    if result != 0:
-        raise SystemExit(f"error: the gettext build failed ({result!r})")
+def _gettext(outdir: Path) -> Path:
+    """Sphinx's gettext builder over the book (notebooks read, not executed), through
+    Jupyter Book's command line; returns the folder of ``.pot`` templates."""
+    config = write_config(outdir / "_build", {
+        "nb_execution_mode": "off", "gettext_compact": False, "gettext_location": False,
+        "gettext_uuid": False}, "the gettext templates")
+    command = [*jupyter_book(), "build", str(ROOT), "--config", str(config),
+               "--path-output", str(outdir), "--builder", "custom",
+               "--custom-builder", "gettext", "-qq"]
+    # glue references cannot resolve (nothing was executed): hence -qq, and no -W
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit("error: the gettext build failed:\n"
+                         + ANSI.sub("", result.stdout[-3000:] + result.stderr[-3000:]))
+    return outdir / "_build" / "gettext"
 
 
 def update_catalogue(template_path: Path, po_path: Path, lang: str, *,
@@ -177,8 +262,7 @@ def extract(langs: list[str], only: list[str] | None = None) -> None:
     """Update the catalogues (``only``: just these pages, e.g. ``chapters/glossary``; others
     are left untouched, so translators working on other pages are not disturbed)."""
     with tempfile.TemporaryDirectory(prefix="ice287g-gettext-") as tmp:
-        outdir = Path(tmp) / "gettext"
-        _gettext(outdir)
+        outdir = _gettext(Path(tmp))
         templates = sorted(outdir.rglob("*.pot"))
         for lang in langs:
             folder = LOCALES / lang / "LC_MESSAGES"
