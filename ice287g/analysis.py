@@ -431,8 +431,15 @@ MATCH_SAME_LIST_NAME = "edited name, same list"
 MATCH_SAME_LIST_DETAILS = "same county, agency type and signing date, same list"
 MATCH_SAME_LIST_SIMILAR = "similar name and same signing date, same list"
 MATCH_OTHER_LIST_NAME = "edited name, another list"
-MATCH_RULES = (MATCH_SAME_LIST_NAME, MATCH_SAME_LIST_DETAILS, MATCH_SAME_LIST_SIMILAR,
-               MATCH_OTHER_LIST_NAME)
+MATCH_SAME_MOA = "same agreement document (MOA link)"
+MATCH_SAME_LIST_STATE = "corrected state, same list"
+MATCH_REDATED = "corrected signing date, a later list"
+MATCH_RULES = (MATCH_SAME_MOA, MATCH_SAME_LIST_NAME, MATCH_SAME_LIST_STATE,
+               MATCH_SAME_LIST_DETAILS, MATCH_SAME_LIST_SIMILAR, MATCH_OTHER_LIST_NAME,
+               MATCH_REDATED)
+#: A re-dated row (:data:`MATCH_REDATED`) first appears at most this many trend lists after
+#: the list that dropped the old row (ICE's lists skip a row for a list or two while editing).
+REDATED_MAX_LISTS = 3
 
 
 def name_tokens(name: str, state: str | None = None) -> tuple[str, ...]:
@@ -526,12 +533,18 @@ def match_changed_records(removed: pd.DataFrame, added: pd.DataFrame, *,
     """Mark removals that are really ICE editing a row (the agreement id is derived from the
     row's content, so a corrected name or date looks like one removal plus one addition).
 
-    Candidates are in the same state with the same support type. A removal is paired, in this
-    order, with
+    Candidates have the same support type, and (but for rules 0 and 1b) the same state. A
+    removal is paired, in this order, with
 
+    0. with ``listed``, an agreement listed on or after ``first_missing`` whose MOA link (ICE's
+       signed document, ``moa_url``) is the removed row's, in the same state or under the same
+       agency name (a renamed row, or a corrected state or date, printed with the same
+       document) -- :data:`MATCH_SAME_MOA`;
     1. an addition on the same list transition (``added_at`` equals ``first_missing``) whose
        agency name is the same by :func:`same_agency_name` (the signing date may differ: ICE
        corrected it) -- :data:`MATCH_SAME_LIST_NAME`;
+    1b. an addition on the same transition in another state with the same agency name and
+       signing date (ICE corrected the state) -- :data:`MATCH_SAME_LIST_STATE`;
     2. an addition on the same transition with the same (non-blank) county, agency type and
        signing date, whatever its name -- :data:`MATCH_SAME_LIST_DETAILS`;
     3. an addition on the same transition with the same (non-blank) signing date whose name is
@@ -542,7 +555,10 @@ def match_changed_records(removed: pd.DataFrame, added: pd.DataFrame, *,
        attributes), any other agreement listed on or after ``first_missing`` with the same
        (non-blank) signing date and the same agency name by :func:`same_agency_name`: the edited
        row appeared on an earlier or a later list than the one that dropped the old row --
-       :data:`MATCH_OTHER_LIST_NAME`.
+       :data:`MATCH_OTHER_LIST_NAME`;
+    5. with ``listed``, an agreement of the same agency name, state and support type with
+       another signing date, first listed at most ``REDATED_MAX_LISTS`` trend lists after
+       the old row's last (ICE corrected the date) -- :data:`MATCH_REDATED`.
 
     Among several candidates of one rule the most similar name wins (then the smallest id).
     Adds ``kind`` ("record changed" or "dropped"), ``replaced_by`` (the matching agreement's
@@ -568,14 +584,42 @@ def match_changed_records(removed: pd.DataFrame, added: pd.DataFrame, *,
     def best(row, cands) -> str:
         return min(cands, key=lambda c: (-similarity(row, c), c.agreement_id)).agreement_id
 
+    first_of, when_pos, when_order = None, {}, []
+    if later is not None:
+        when_order = sorted(listed[WHEN].unique())
+        when_pos = {w: k for k, w in enumerate(when_order)}
+        starts = listed.groupby(AID)[WHEN].min().rename("_first_listed")
+        first_of = {k: g for k, g in listed.drop_duplicates(AID)[[AID, "state", "agency",
+                    "support_type"]].merge(starts, left_on=AID, right_index=True)
+                    .groupby(["state", "support_type"])}
+    by_moa = {}
+    if later is not None and "moa_url" in listed.columns:
+        last_of = listed.groupby(AID)[WHEN].max()
+        firsts = listed.drop_duplicates(AID).set_index(AID)
+        for moa, ids in listed[listed["moa_url"].map(_known)].groupby("moa_url")[AID]:
+            by_moa[moa] = [(firsts.loc[i], last_of[i]) for i in dict.fromkeys(ids)]
+
     kinds, repl, rules = [], [], []
     for row in out.itertuples(index=False):
         found, rule = "", ""
+        moa = getattr(row, "moa_url", None)
+        if _known(moa) and moa in by_moa:
+            cands = [c for c, last_at in by_moa[moa] if c.name != row.agreement_id
+                     and last_at >= row.first_missing and c["support_type"] == row.support_type
+                     and (c["state"] == row.state
+                          or same_agency_name(row.agency, c["agency"], None))]
+            if cands:
+                found, rule = min(c.name for c in cands), MATCH_SAME_MOA
         same = by_time.get(row.first_missing)
-        if same is not None:
+        if same is not None and not found:
+            moved = same[(same["state"] != row.state) & (same["support_type"] == row.support_type)
+                         & (same[AID] != row.agreement_id)]
             same = same[(same["state"] == row.state) & (same["support_type"] == row.support_type)
                         & (same[AID] != row.agreement_id)]
             cands = list(same.itertuples(index=False))
+            by_state = [c for c in moved.itertuples(index=False)
+                        if _known(getattr(row, "signed", None)) and c.signed == row.signed
+                        and same_agency_name(row.agency, c.agency, None)]
             by_name = [c for c in cands if same_agency_name(row.agency, c.agency, row.state)]
             by_details = [c for c in cands if all(
                 hasattr(row, f) and hasattr(c, f) and _known(getattr(row, f))
@@ -585,6 +629,8 @@ def match_changed_records(removed: pd.DataFrame, added: pd.DataFrame, *,
                           and similarity(row, c) >= min_similarity]
             if by_name:
                 found, rule = best(row, by_name), MATCH_SAME_LIST_NAME
+            elif by_state:
+                found, rule = best(row, by_state), MATCH_SAME_LIST_STATE
             elif by_details:
                 found, rule = best(row, by_details), MATCH_SAME_LIST_DETAILS
             elif by_similar:
@@ -598,6 +644,19 @@ def match_changed_records(removed: pd.DataFrame, added: pd.DataFrame, *,
                          if same_agency_name(row.agency, c.agency, row.state)]
                 if cands:
                     found, rule = best(row, cands), MATCH_OTHER_LIST_NAME
+        if not found and first_of is not None:
+            k = when_pos.get(row.last_listed)
+            if k is not None:
+                until = when_order[min(k + REDATED_MAX_LISTS, len(when_order) - 1)]
+                group = first_of.get((row.state, row.support_type))
+                if group is not None:
+                    group = group[(group["_first_listed"] > row.last_listed)
+                                  & (group["_first_listed"] <= until)
+                                  & (group[AID] != row.agreement_id)]
+                    cands = [c for c in group.itertuples(index=False)
+                             if same_agency_name(row.agency, c.agency, row.state)]
+                    if cands:
+                        found, rule = best(row, cands), MATCH_REDATED
         kinds.append("record changed" if found else "dropped")
         repl.append(found)
         rules.append(rule)
@@ -1041,4 +1100,38 @@ def left_table(gone: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     })
     if "last_captured" in rows.columns:
         out[t("Last seen")] = _day(rows["last_captured"]).to_numpy()
+    return out
+
+
+# --------------------------------------------------------------------------- ICE's documents
+#: The only host whose agreement documents the book links (ICE's own site).
+DOCUMENT_HOSTS = ("www.ice.gov", "ice.gov")
+
+
+def document_link(url, lang: str | None = None):
+    """ICE's agreement document (``moa_url``) as a table cell: a link "the agreement (PDF,
+    ice.gov)" when the URL is an http(s) address on ICE's site, else blank (the link is
+    data from ICE's sheets: its scheme and host are checked, its text escaped)."""
+    from urllib.parse import urlsplit
+
+    from .safe_html import markup
+
+    if not _known(url):
+        return ""
+    parts = urlsplit(str(url))
+    if parts.scheme not in ("https", "http") or parts.hostname not in DOCUMENT_HOSTS:
+        return ""
+    return markup('<a href="{url}">{text}</a>', url=str(url),
+                  text=tr("the agreement (PDF, ice.gov)", lang=lang))
+
+
+def departures_table(gone: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """The agreements that left the list without a replacement (:func:`left_with_kind` rows of
+    kind "dropped"), as :func:`left_table` shows them, each with ICE's agreement document as
+    printed on its last list (``moa_url``)."""
+    rows = gone[gone["kind"] == "dropped"].sort_values(["last_listed", "state", "agency"],
+                                                      kind="stable")
+    out = left_table(rows, lang)
+    if "moa_url" in rows.columns:
+        out[tr("ICE's document", lang=lang)] = [document_link(u, lang) for u in rows["moa_url"]]
     return out

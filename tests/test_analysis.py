@@ -358,7 +358,7 @@ def test_match_changed_records_finds_the_edited_row_on_another_list():
                     ["Florida Fish and Wildlife Conservation Commission",   # edited row came later
                      "City of Zephyrhills Police Department",               # edited row was there already
                      "Marion Police Department",                            # a different agency, same date
-                     "Kenneth City PD",                                     # same name, other signing date
+                     "Kenneth City PD",                                     # same name, re-dated next list
                      "Pinellas Park PD"],                                   # the edited row ended before
                     tfm, ["2025-02-14", "2025-04-14", "2025-04-14", "2025-02-28", "2025-02-28"],
                     first_missing=[t1] * 5, last_listed=[t0] * 5)
@@ -377,13 +377,68 @@ def test_match_changed_records_finds_the_edited_row_on_another_list():
     ], ignore_index=True)
     no_additions = removed.iloc[:0].rename(columns={"first_missing": "added_at"})
     out = an.match_changed_records(removed, no_additions, listed=listed)
-    assert out["replaced_by"].tolist() == ["n1", "n2", "", "", ""]
-    assert out["match"].tolist() == [an.MATCH_OTHER_LIST_NAME] * 2 + [""] * 3
+    assert out["replaced_by"].tolist() == ["n1", "n2", "", "n4", ""]
+    assert out["match"].tolist() == [an.MATCH_OTHER_LIST_NAME] * 2 + ["", an.MATCH_REDATED, ""]
     # without the listings only additions on the same list are candidates
     assert (an.match_changed_records(removed, no_additions)["kind"] == "dropped").all()
-    assert an.match_counts(out) == {an.MATCH_SAME_LIST_NAME: 0, an.MATCH_SAME_LIST_DETAILS: 0,
-                                    an.MATCH_SAME_LIST_SIMILAR: 0, an.MATCH_OTHER_LIST_NAME: 2,
-                                    "dropped": 3}
+    assert an.match_counts(out) == {**dict.fromkeys(an.MATCH_RULES, 0),
+                                    an.MATCH_OTHER_LIST_NAME: 2, an.MATCH_REDATED: 1,
+                                    "dropped": 2}
+
+
+def test_match_changed_records_same_document_and_corrected_state_are_edits():
+    """ICE's MOA link pairs a renamed row (issue 23: Louisiana State Patrol); a state
+    corrected on the next list is an edit; a document shared by another agency and model, or
+    a same-named agency in another state with another date, is not."""
+    t0, t1 = pd.Timestamp("2025-07-14"), pd.Timestamp("2025-07-15")
+    tfm, wso = "Task Force Model", "Warrant Service Officer"
+    doc = "https://www.ice.gov/doclib/287gMOA/LouisianaStatePolice_TFM_MOA_05202025.pdf"
+    removed = pd.concat([
+        _rows(["r1"], "Louisiana", ["Louisiana State Patrol"], tfm, ["2025-05-20"],
+              first_missing=[t1], last_listed=[t0]).assign(moa_url=[doc]),
+        _rows(["r2"], "Montana", ["Cass County Sheriff's Office"], tfm, ["2025-02-28"],
+              first_missing=[t1], last_listed=[t0]).assign(moa_url=[""]),
+        _rows(["r3"], "Texas", ["Ellis County Sheriff's Office"], wso, ["2025-07-07"],
+              first_missing=[t1], last_listed=[t0]).assign(moa_url=["https://www.ice.gov/x.pdf"]),
+    ], ignore_index=True)
+    added = pd.concat([
+        _rows(["n2"], "Minnesota", ["Cass County Sheriff's Office"], tfm, ["2025-02-28"],
+              added_at=[t1]).assign(moa_url=[""]),
+        _rows(["n3"], "Kansas", ["Ellis County Sheriff's Office"], wso, ["2025-01-01"],
+              added_at=[t1]).assign(moa_url=[""]),
+    ], ignore_index=True)
+    listed = pd.concat([
+        _rows(["n1", "n1"], "Louisiana", ["Louisiana State Police Department"] * 2, tfm,
+              ["2025-05-20"] * 2, published_at=[t0, t1]).assign(moa_url=[doc, doc]),
+        _rows(["x1"], "Louisiana", ["Louisiana Wildlife Agents"], wso, ["2025-05-20"],
+              published_at=[t1]).assign(moa_url=[doc]),
+        added.drop(columns=["added_at"]).assign(published_at=t1),
+        removed.drop(columns=["first_missing", "last_listed"]).assign(published_at=t0),
+    ], ignore_index=True)
+    out = an.match_changed_records(removed, added, listed=listed)
+    assert out["replaced_by"].tolist() == ["n1", "n2", ""]
+    assert out["match"].tolist() == [an.MATCH_SAME_MOA, an.MATCH_SAME_LIST_STATE, ""]
+
+
+def test_departures_table_links_ices_document_only_on_ices_site():
+    gone = pd.DataFrame({
+        "agreement_id": ["a1", "a2", "a3"], "state": ["Georgia"] * 3,
+        "agency": ["Cobb County Sheriff's Office", "Evil <b>PD</b>", "Kept PD"],
+        "support_type": ["Jail Enforcement Model"] * 3,
+        "signed": pd.to_datetime(["2020-06-09"] * 3),
+        "first_listed": pd.to_datetime(["2021-01-13"] * 3),
+        "last_listed": pd.to_datetime(["2021-01-13"] * 3),
+        "kind": ["dropped", "dropped", "record changed"],
+        "moa_url": ["https://www.ice.gov/doclib/287gMOA/287gJEMCobbCoGA_06-09-2020.pdf",
+                    'https://evil.example/"onmouseover="x', ""]})
+    t = an.departures_table(gone, lang="en")
+    assert t["Agency"].tolist() == ["Cobb County Sheriff's Office", "Evil <b>PD</b>"]
+    cells = t["ICE's document"].tolist()
+    assert cells[0] == ('<a href="https://www.ice.gov/doclib/287gMOA/287gJEMCobbCoGA_06-09-2020.pdf">'
+                        "the agreement (PDF, ice.gov)</a>")
+    assert cells[1] == ""  # not ICE's site: no link
+    assert an.departures_table(gone, lang="es")["Documento de ICE"].iloc[0].endswith(
+        "el acuerdo (PDF, ice.gov)</a>")
 
 
 def test_match_changed_records_similar_name_needs_the_same_signing_date():
