@@ -3,6 +3,7 @@
     python -m ice287g build [--sheets DIR ...] [--out DIR] [--no-cache]
     python -m ice287g fetch --dest DIR [--url URL] [--known FILES_CSV] [--record CHECKS_CSV]
     python -m ice287g diff OLD_PROCESSED_DIR NEW_PROCESSED_DIR [--output FILE] [--exit-code]
+    python -m ice287g get-archives [--dest DIR] [--url BASE_URL]
 """
 
 from __future__ import annotations
@@ -55,6 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--allow-unrecognised-names", action="store_true",
                    help="keep a sheet whose name carries no ICE stamp the pipeline reads "
                         "(only after reviewing it; see data/README.md)")
+    g = sub.add_parser("get-archives", help="download the raw archives of ICE's sheets (the "
+                                            "repository's release assets) for the build")
+    g.add_argument("--dest", type=Path, metavar="DIR",
+                   help="folder to unpack them into (default: ../shared/data, where the build "
+                        "looks)")
+    g.add_argument("--url", metavar="BASE_URL",
+                   help="where SHA256SUMS and the archives are (default: the archive-base "
+                        "release of repository.url in _config.yml)")
     d = sub.add_parser("diff", help="Markdown summary of what changed between the latest "
                                     "lists of two processed folders")
     d.add_argument("old", type=Path, metavar="OLD_PROCESSED_DIR")
@@ -74,7 +83,20 @@ def main(argv: list[str] | None = None) -> int:
         return _fetch(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command == "get-archives":
+        return _get_archives(args)
     return 2
+
+
+def _get_archives(args) -> int:
+    from .archives import ArchiveError, download
+
+    try:
+        download(args.dest, args.url, log=lambda msg: print(one_line(msg)))
+    except ArchiveError as exc:
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _build(args) -> int:
@@ -85,11 +107,15 @@ def _build(args) -> int:
     archives = args.sheets or list(config.DEFAULT_SHEET_ARCHIVES)
     missing = [a for a in archives if not Path(a).is_dir()]
     if missing:
-        which = "given with --sheets" if args.sheets else \
-            "default (config.DEFAULT_SHEET_ARCHIVES; a fresh clone has no ../shared)"
+        from .archives import missing_hint
+
         for m in missing:
-            print(f"error: the sheet folder {m} ({which}) does not exist; nothing was written",
-                  file=sys.stderr)
+            if args.sheets:
+                print(f"error: the sheet folder {m} (given with --sheets) does not exist; "
+                      "nothing was written", file=sys.stderr)
+            else:
+                print(f"error: the raw archive {m} is not there (a fresh clone has no "
+                      f"../shared); {missing_hint()}; nothing was written", file=sys.stderr)
         return 2
     out = args.out or config.PROCESSED_DIR
     cache = None if args.no_cache else (args.cache_dir or default_cache_dir())
