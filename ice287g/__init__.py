@@ -18,7 +18,8 @@ One job per module:
   Spanish of every text code writes (``ice287g/locale/es/*.json``).
 - ``fetch``    -- download the sheets currently linked from ICE's page.
 - ``diff``     -- what changed between the latest lists of two processed folders.
-- ``__main__`` -- the command line (``python -m ice287g build | fetch | diff``).
+- ``archives`` -- download the raw archives (the repository's release assets) for a build.
+- ``__main__`` -- the command line (``python -m ice287g build | fetch | diff | get-archives``).
 
 Notebooks import from here; they never parse raw files themselves.
 """
