@@ -40,7 +40,7 @@ PUB = an.PUB
 WHEN = an.WHEN
 #: Agreement attributes carried into the tables (and compared for edited rows).
 ATTRS = ("state", "state_code", "agency", "agency_type", "county", "support_type", "signed",
-         "flags")
+         "flags", "moa_url")
 #: Attributes an edit can change (shown in "what changed").
 EDITABLE = ("state", "agency", "agency_type", "county", "support_type", "signed")
 #: Files a processed folder must hold for a comparison.
@@ -224,7 +224,10 @@ def compare(old: Side, new: Side, *, old_key=None, new_key=None, qa: bool = True
     removed = _attrs(old_ids - new_ids, *agreements).assign(first_missing=when,
                                                             last_listed=old_pub[WHEN])
     added = _attrs(new_ids - old_ids, *agreements).assign(added_at=when)
-    matched = an.match_changed_records(removed, added) if len(removed) else \
+    # the new list's rows as listings: a removed row whose agreement document (MOA link) an
+    # added row carries is an edit (renamed, or its state or date corrected), not a departure
+    matched = an.match_changed_records(removed, added, listed=added.assign(**{WHEN: when})) \
+        if len(removed) else \
         removed.assign(kind=pd.Series(dtype=str), replaced_by=pd.Series(dtype=str))
     is_edit = matched["kind"] == "record changed"
     left = matched[~is_edit].drop(columns=["kind", "replaced_by"]).reset_index(drop=True)

@@ -162,3 +162,30 @@ def test_build_reads_the_reviewed_stamp_and_reports_it_in_files(tmp_path):
     files = {r["file"]: r for r in _rows(res["texts"]["files.csv"])}
     assert files["pendingAgencies11114025am.xlsx"]["stamp_raw"] == "11114025am"
     assert files["pendingAgencies11114025am.xlsx"]["stamp"] == "2025-11-14T00:00:00"
+
+
+# --------------------------------------------------------------------------- diff: edits
+
+def test_diff_counts_a_renamed_row_with_the_same_document_as_an_edit(tmp_path):
+    """Old list: Louisiana State Patrol; new list: the same agreement as Louisiana State
+    Police Department, linking the same MOA file: one edited row, nobody left or joined."""
+    from ice287g import diff
+
+    doc = "https://www.ice.gov/doclib/287gMOA/LouisianaStatePolice_TFM_MOA_05202025.pdf"
+    old_row = ["LOUISIANA", "Louisiana State Patrol", "State Agency", "", "Task Force Model",
+               dt.datetime(2025, 5, 20), "link"]
+    new_row = [old_row[0], "Louisiana State Police Department", *old_row[2:]]
+    arch = tmp_path / "a"
+    _linked_sheet(arch / "sheets_20250801_120000" / "participatingAgencies08012025am.xlsx",
+                  [ROW_MC, old_row], [None, doc])
+    write_xlsx(arch / "sheets_20250801_120000" / "pendingAgencies08012025am.xlsx", PEND_HEADER, PEND_ROWS)
+    old = tmp_path / "old"
+    build.run_build([arch], old, cache_dir=tmp_path / "cache")
+    _linked_sheet(arch / "sheets_20250802_120000" / "participatingAgencies08022025am.xlsx",
+                  [ROW_MC, new_row], [None, doc])
+    new = tmp_path / "new"
+    build.run_build([arch], new, cache_dir=tmp_path / "cache")
+    change = diff.diff_folders(old, new)
+    assert len(change.left) == 0 and len(change.joined) == 0
+    assert change.edited["agency_before"].tolist() == ["Louisiana State Patrol"]
+    assert change.edited["rule"].tolist() == ["same agreement document (MOA link)"]
