@@ -9,11 +9,15 @@ One job per module:
 - ``load``     -- typed DataFrames of the processed files, and the one run decoder.
 - ``analysis`` -- the findings the notebooks report (counts, shares, churn, one agency).
 - ``story``    -- the curated, cited tables and the bibliography.
+- ``published`` -- the book's counts held against the counts DHS, ICE, the press and
+  trackers published (``data/curated/published_counts.csv``), and why they differ.
 - ``charts``   -- the book's matplotlib style and chart helpers.
 - ``explorer`` -- the widgets of the explorer page.
 - ``lookup``   -- the data of the "Find an agency" page.
 - ``maps``     -- the state and county maps.
 - ``glue``     -- gluing values into the prose (myst-nb).
+- ``safe_html`` -- the one way a table (and any text from data) reaches the book's HTML:
+  escaped.
 - ``i18n``     -- the editions' languages: date and number formats per language, and the
   Spanish of every text code writes (``ice287g/locale/es/*.json``).
 - ``fetch``    -- download the sheets currently linked from ICE's page.

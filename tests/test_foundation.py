@@ -159,6 +159,37 @@ def test_no_built_page_contains_placeholder_text(built_book):
 
 # ------------------------------------------------------------------------- code structure
 
+#: Parses files in a child process and sends the trees back pickled. Python 3.11's ast module
+#: keeps one recursion counter for all threads, so ast.parse in the test process fails now and
+#: then ("AST constructor recursion depth mismatch") when a thread another test left running
+#: touches it; the child has no other thread.
+_PARSE = ("import ast, pickle, sys\n"
+          "trees = [ast.parse(open(p, encoding='utf-8').read(), p) for p in sys.argv[1:]]\n"
+          "sys.stdout.buffer.write(pickle.dumps(trees))")
+
+
+def parse_files(paths: list[Path]) -> list:
+    """The ast.Module of each file, parsed in a fresh single-threaded interpreter."""
+    import pickle
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _PARSE, *map(str, paths)], capture_output=True,
+                         check=True)
+    return pickle.loads(out.stdout)
+
+
+def test_files_are_parsed_in_a_child_process_with_line_numbers(tmp_path):
+    import ast
+
+    (tmp_path / "a.py").write_text("import os\n\n\ndef f():\n    from . import b\n")
+    (tmp_path / "b.py").write_text('"""Doc."""\n')
+    a, b = parse_files([tmp_path / "a.py", tmp_path / "b.py"])
+    found = [(type(n).__name__, n.lineno) for n in ast.walk(a)
+             if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert found == [("Import", 1), ("ImportFrom", 5)]
+    assert ast.get_docstring(b) == "Doc."
+
 
 def import_graph(package: Path) -> dict[str, set[str]]:
     """Module -> the package modules it imports (anywhere in the file, function bodies too:
@@ -173,6 +204,7 @@ def import_graph(package: Path) -> dict[str, set[str]]:
         if is_pkg:
             parts = parts[:-1]
         modules[".".join(parts)] = (path, is_pkg)
+    trees = dict(zip(modules, parse_files([path for path, _ in modules.values()])))
 
     def resolve(name: str) -> str | None:
         while name and name not in modules:  # `from .x import function` -> module x
@@ -183,7 +215,7 @@ def import_graph(package: Path) -> dict[str, set[str]]:
     for mod, (path, is_pkg) in modules.items():
         here = mod if is_pkg else mod.rpartition(".")[0]
         deps = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        for node in ast.walk(trees[mod]):
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
@@ -280,8 +312,10 @@ def test_docstrings_and_readme_name_every_module():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     layout = readme[readme.index("## Repository layout"):]
     layout = layout[:layout.index("\n## ", 5)]
-    for folder in (pkg, pkg / "pipeline"):
-        doc = ast.get_docstring(ast.parse((folder / "__init__.py").read_text(encoding="utf-8")))
+    folders = (pkg, pkg / "pipeline")
+    inits = dict(zip(folders, parse_files([folder / "__init__.py" for folder in folders])))
+    for folder in folders:
+        doc = ast.get_docstring(inits[folder])
         modules = sorted(p.stem for p in folder.glob("*.py") if p.stem != "__init__")
         if folder == pkg:
             modules.append("pipeline")
@@ -290,6 +324,6 @@ def test_docstrings_and_readme_name_every_module():
             if mod != "__main__" or folder == pkg:
                 assert re.search(rf"`(ice287g/)?{re.escape(mod)}(\.py|/)?`", layout) or \
                     f"{mod}.py" in layout, f"README's layout table does not name {mod}"
-    stages = [line.split("``")[1] for line in ast.get_docstring(ast.parse(
-        (pkg / "pipeline" / "__init__.py").read_text())).splitlines() if re.match(r"- ``s\d_", line)]
+    stages = [line.split("``")[1] for line in ast.get_docstring(
+        inits[pkg / "pipeline"]).splitlines() if re.match(r"- ``s\d_", line)]
     assert stages == sorted(stages) and stages[0] == "s1_find" and len(stages) == 8, stages
