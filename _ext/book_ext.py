@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import gettext
 import json
+import re
 from pathlib import Path
 
 from docutils import nodes
@@ -176,6 +177,160 @@ def _fix_code_toggle_label(app, pagename, templatename, context, doctree):
     body = context.get("body")
     if body and '<summary aria-label="Toggle hidden content">' in body:
         context["body"] = body.replace('<summary aria-label="Toggle hidden content">', "<summary>")
+
+
+#: Every table of an article, as the page is written (issue 21): in a labelled, focusable
+#: region that scrolls sideways with a visible cue when it must (assets/book/custom.css), each
+#: cell labelled with its column's heading (``data-label``: on a phone a table of four or more
+#: columns becomes one card a row), numeric columns marked ``num`` (right-aligned). Tables
+#: that lay themselves out (Sphinx's index, Find an agency's) are left alone.
+TABLE_RE = re.compile(r"<table\b[^>]*>.*?</table>", re.S)
+NUMBER_RE = re.compile(r"^[-+\u2212]?[$]?\d[\d.,\u00a0\u202f ]*(%|\u00a0%)?$")
+CARD_COLUMNS = 4
+SKIP_TABLE_CLASSES = {"indextable", "lookup-table", "genindextable"}
+
+
+def _table_for_readers(fragment: str, lang: str) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(fragment, "html.parser")
+    table = soup.table
+    classes = set(table.get("class") or [])
+    if classes & SKIP_TABLE_CLASSES or any(c.startswith("lookup") for c in classes) \
+            or table.find(attrs={"data-label": True}):
+        return fragment
+    head_rows = table.thead.find_all("tr") if table.thead else []
+    headers = [" ".join(th.get_text(" ", strip=True).split())
+               for th in (head_rows[-1].find_all(["th", "td"]) if head_rows else [])]
+    body_rows = [tr for tr in table.find_all("tr") if tr.parent is not None
+                 and (table.thead is None or tr not in head_rows)]
+    numeric = [True] * len(headers)
+    seen = [False] * len(headers)
+    for tr in body_rows:
+        for i, cell in enumerate(tr.find_all(["td", "th"], recursive=False)):
+            if i < len(headers):
+                if headers[i]:
+                    cell["data-label"] = headers[i]
+                text = cell.get_text(" ", strip=True)
+                if text:
+                    seen[i] = True
+                    numeric[i] = numeric[i] and bool(NUMBER_RE.match(text))
+    for i, is_number in enumerate(numeric):
+        if is_number and seen[i]:
+            for tr in head_rows[-1:] + body_rows:
+                cells = tr.find_all(["td", "th"], recursive=False)
+                if i < len(cells):
+                    cells[i]["class"] = [*(cells[i].get("class") or []), "num"]
+    table["class"] = [*(table.get("class") or []), "book-table"]
+    if len(headers) >= CARD_COLUMNS:
+        table["class"].append("book-table--cards")
+    caption = table.caption.get_text(" ", strip=True) if table.caption else ""
+    if not caption:
+        from ice287g import i18n
+
+        caption = i18n.tr("Table: {columns}", lang, columns=", ".join(h for h in headers if h))
+    wrapper = soup.new_tag("div", attrs={"class": "book-table-scroll", "role": "region",
+                                         "tabindex": "0", "aria-label": caption})
+    table.wrap(wrapper)
+    return str(soup)
+
+
+def _tables_for_readers(app, pagename, templatename, context, doctree):
+    body = context.get("body")
+    if not body or "<table" not in body:
+        return
+    lang = edition_of(app)
+    context["body"] = TABLE_RE.sub(lambda m: _table_for_readers(m.group(0), lang), body)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sharing (issue 21): a description and Open Graph tags on every page, in its language.
+
+#: Where each edition's Open Graph locale is, and its fallback picture (assets/book/).
+OG_LOCALES = {"en": "en_US", "es": "es_US"}
+SITE_IMAGE = "book/og-image-{lang}.png"
+DESCRIPTION_MAX = 200
+#: Text in these (classes or node types) is not the page's description.
+_NOT_PROSE = (nodes.admonition, nodes.footnote, nodes.citation, nodes.table, nodes.caption,
+              nodes.field_list, nodes.sidebar, nodes.topic, nodes.title, addnodes.toctree)
+_NOT_PROSE_CLASSES = {"cell_output", "output", "sidebar", "margin", "tag_remove-input"}
+_IMG_RE = re.compile(r"<img\b[^>]*>", re.S)
+_ATTR_RE = re.compile(r'\b(src|alt)="([^"]*)"')
+
+
+def site_url(app) -> str:
+    """The published book's address, ending in "/": ``html_baseurl`` if set, else the GitHub
+    Pages address of ``repository.url`` (https://github.com/o/r -> https://o.github.io/r/)."""
+    base = str(app.config.html_baseurl or "").strip()
+    if not base:
+        repo = str((app.config.html_theme_options or {}).get("repository_url", "")).rstrip("/")
+        m = re.fullmatch(r"https://github\.com/([\w.-]+)/([\w.-]+)", repo)
+        if not m:
+            return ""
+        owner, name = m.groups()
+        base = f"https://{owner.lower()}.github.io/" + ("" if name.lower() == f"{owner.lower()}.github.io" else f"{name}/")
+    return base if base.endswith("/") else base + "/"
+
+
+def page_description(doctree) -> str:
+    """The page's first paragraph of prose (at least 40 characters), cut at a word near
+    DESCRIPTION_MAX characters."""
+    if doctree is None:
+        return ""
+    for para in doctree.findall(nodes.paragraph):
+        node, prose = para.parent, True
+        while node is not None:
+            if isinstance(node, _NOT_PROSE) or _NOT_PROSE_CLASSES & set(node.get("classes", [])):
+                prose = False
+                break
+            node = node.parent
+        text = " ".join(para.astext().split())
+        if not prose or len(text) < 40:
+            continue
+        if len(text) > DESCRIPTION_MAX:
+            cut = text[:DESCRIPTION_MAX]
+            # Whole sentences when they are long enough (a full stop after a lower-case letter,
+            # a digit or a bracket: not the one of "U.S.").
+            ends = [m.end() for m in re.finditer(r"(?<=[a-z\u00e0-\u00ff0-9)])[.!?](?=\s|$)", cut)]
+            if ends and ends[-1] >= 80:
+                text = cut[:ends[-1]]
+            else:
+                text = cut[:cut.rfind(" ")].rstrip(",;:") + "\u2026"
+        return text
+    return ""
+
+
+def _share_meta(app, pagename, templatename, context, doctree):
+    """``book_share`` for _templates/layout.html: title, description, address, picture."""
+    from html import unescape
+
+    lang = edition_of(app)
+    base = site_url(app)
+    edition_root = base + EDITIONS[lang][0]
+    page_url = edition_root + ("" if pagename == "index" else f"{pagename}.html")
+    title = unescape(re.sub(r"<[^>]+>", "", str(context.get("title") or ""))).strip()
+    docstitle = unescape(re.sub(r"<[^>]+>", "", str(context.get("docstitle") or ""))).strip()
+    meta = context.get("meta") or {}
+    description = str(meta.get("description") or "") or page_description(doctree) or docstitle
+    image, image_alt = "", ""
+    for tag in _IMG_RE.findall(context.get("body") or ""):
+        attrs = dict(_ATTR_RE.findall(tag))
+        src = unescape(attrs.get("src", ""))
+        if src and not src.startswith("data:") and src.lower().endswith((".png", ".jpg", ".jpeg")):
+            from urllib.parse import urljoin
+
+            image, image_alt = urljoin(edition_root + pagename, src), unescape(attrs.get("alt", ""))
+            break
+    if not image:
+        image = edition_root + "_static/" + SITE_IMAGE.format(lang=lang)
+        image_alt = docstitle
+    context["book_share"] = {
+        "title": title or docstitle, "description": description, "url": page_url,
+        "image": image, "image_alt": image_alt or title or docstitle,
+        "type": "website" if pagename == "index" else "article",
+        "locale": OG_LOCALES.get(lang, "en_US"),
+        "other_locales": [v for k, v in OG_LOCALES.items() if k != lang],
+    }
 
 
 def _no_third_party_scripts(app, pagename, templatename, context, doctree):
@@ -428,6 +583,22 @@ def _theme_words(app, config):
         translator.add_fallback(_CodeCatalogue(lang))
 
 
+#: Theme options the book sets (issue 21). ``navbar_persistent: []``: pydata-sphinx-theme 0.17.1
+#: otherwise fills its top navbar with a search field, and the navbar then carries a second, hidden
+#: pair of ``.primary-toggle``/``.secondary-toggle`` buttons ahead of the article header's; the
+#: themes' scripts bind ``document.querySelector(".primary-toggle")``, the hidden one, so the
+#: visible menu and contents buttons did nothing at any width. Without navbar items the navbar
+#: is not rendered. The header keeps only the buttons a reader uses: no download or full-screen.
+BOOK_THEME_OPTIONS = {"navbar_persistent": [], "use_download_button": False,
+                      "use_fullscreen_button": False}
+
+
+def _book_theme_options(app, config):
+    options = dict(config.html_theme_options or {})
+    options.update(BOOK_THEME_OPTIONS)
+    config.html_theme_options = options
+
+
 def _check_theme_words(app):
     """Every word of THEME_WORDS has its translation (a missing one would show English)."""
     lang = edition_of(app)
@@ -442,6 +613,7 @@ def _check_theme_words(app):
 def setup(app):
     _alt_from_output_metadata()
     app.connect("config-inited", _theme_words, priority=900)
+    app.connect("config-inited", _book_theme_options, priority=900)
     app.connect("builder-inited", _check_theme_words)
     app.add_role("tq", translated_quote_role)
     app.add_transform(TranslateTocCaptions)
@@ -453,6 +625,8 @@ def setup(app):
     app.connect("html-page-context", _page_context)
     app.connect("html-page-context", _fix_citation_list_role)
     app.connect("html-page-context", _fix_code_toggle_label)
+    app.connect("html-page-context", _tables_for_readers)
+    app.connect("html-page-context", _share_meta, priority=600)
     app.connect("html-page-context", _lookup_assets)
     app.connect("build-finished", _write_lookup_data)
     app.connect("env-get-outdated", _downloads_outdated)
