@@ -448,6 +448,45 @@ def _write_lookup_data(app, exception):
     stamp.write_text(stamp_text)
 
 
+
+# ---------------------------------------------------------------------------------------------
+# The explorer (issue 22): its page carries the first view of each panel; every other view is a
+# small script beside the page (ice287g.explorer.VIEWS_DIR), loaded when a reader chooses it.
+def _explorer_views(app, doctree, docname):
+    """Move the explorer's views out of its page into one file each (doctree-resolved)."""
+    if app.builder.format != "html":
+        return
+    from ice287g import explorer
+
+    for node in doctree.findall(nodes.raw):
+        if node.get("format") != "html" or explorer.VIEWS_ID not in node.astext():
+            continue
+        shell, views = explorer.split_views(node.astext())
+        node[:] = [nodes.Text(shell)]
+        node["rawsource"] = shell
+        folder = Path(app.outdir) / Path(docname).parent / explorer.VIEWS_DIR
+        explorer.write_views(folder, views)
+
+
+def _lazy_images(app, doctree, docname):
+    """Every image of a page but its first loads lazily (``loading="lazy"``): a chart below
+    the first screen costs nothing until the reader scrolls near it (issue 22)."""
+    for i, node in enumerate(doctree.findall(nodes.image)):
+        if i and "loading" not in node:
+            node["loading"] = "lazy"
+
+
+def _explorer_without_widget_manager(app, pagename, templatename, context, doctree):
+    """The explorer's page draws its views without ipywidgets: leave out the widget manager
+    and the widget state myst-nb adds for the notebook's (kernel-side) widgets."""
+    if 'id="ice287g-explorer"' not in (context.get("body") or ""):
+        return
+    widget_state = "application/vnd.jupyter.widget-state+json"
+    context["script_files"] = [
+        s for s in context.get("script_files") or []
+        if not str(getattr(s, "filename", s) or "").removeprefix("_static/").startswith("widgets/")
+        and (getattr(s, "attributes", {}) or {}).get("type") != widget_state]
+
 #: Where each edition's pages are, relative to the English root; its name in its own language.
 EDITIONS = {"en": ("", "English"), "es": ("es/", "Español")}
 DEFAULT_EDITION = "en"
@@ -629,6 +668,9 @@ def setup(app):
     app.connect("html-page-context", _share_meta, priority=600)
     app.connect("html-page-context", _lookup_assets)
     app.connect("build-finished", _write_lookup_data)
+    app.connect("doctree-resolved", _explorer_views)
+    app.connect("doctree-resolved", _lazy_images)
+    app.connect("html-page-context", _explorer_without_widget_manager, priority=940)
     app.connect("env-get-outdated", _downloads_outdated)
     app.connect("env-purge-doc", _downloads_purge)
     # After sphinx.ext.mathjax (priority 500) has added its script.

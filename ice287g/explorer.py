@@ -1,16 +1,21 @@
 """The explorer: ipywidgets controls that still respond in the static book.
 
 A static page has no kernel, so nothing can be recomputed when a reader picks an option.
-Instead every view is rendered in advance and the controls only choose which one shows:
-each panel is a ``Dropdown`` whose ``index`` is ``jslink``-ed (a link that lives in the
-browser, saved in the notebook's widget state) to a ``Stack``'s ``selected_index``; the
-``Stack``'s children are ``HTML`` widgets holding a title, an ``<img alt=...>`` chart, a
-source line and a small table. With a kernel (Binder, JupyterLab) the same widgets work the
-same way.
+Instead every view is rendered in advance (a title, an ``<img alt=...>`` chart, a source line
+and a small table) and the controls only choose which one shows. :func:`build` returns one
+notebook output with two forms of the same views:
+
+- with a kernel (Binder, JupyterLab): ipywidgets, each panel a ``Dropdown`` whose ``index`` is
+  ``jslink``-ed to a ``Stack`` of ``HTML`` widgets;
+- in the book: :func:`static_html`, a labelled ``<select>`` per panel and its first view, with
+  no widget manager (issue 22: its 869 KB script blocked the first paint). The book's build
+  moves every other view into a small script beside the page (:data:`VIEWS_DIR`,
+  :func:`split_views`, :func:`write_views`), loaded when a reader first chooses it (from
+  ``file://`` too), and the page's script keeps the choices in the address
+  (``explorer.html#state=florida``), so a link opens the same view (issue 21).
 
 Every state and territory that ever had an agreement on a list has a view (a reader in Ohio
-finds Ohio), so the views are compact to keep the page light (it must stay under the 2.34 MB
-it weighed with ten states): the chart's title and source line are HTML text beside the image
+finds Ohio), so the views are compact (each is a file a reader may load on a phone): the chart's title and source line are HTML text beside the image
 rather than pixels in it, a state's chart is one line (its total; the table splits it by
 support and agency type), charts are palette PNGs of a few KB, and all the views of a panel
 share one layout and one style model in the widget state.
@@ -27,6 +32,8 @@ and the options are in that language's alphabetical order; views are looked up b
 from __future__ import annotations
 
 import html
+import json
+import re
 import unicodedata
 
 import matplotlib.pyplot as plt
@@ -255,7 +262,8 @@ def views(pres: pd.DataFrame, pubs: pd.DataFrame, *,
     The State panel has "All states" then every state in ``states_`` (ICE's names; default:
     every state with an agreement on any list, alphabetically, see :func:`states`). Each view is a dict with ``label`` (the
     dropdown option), ``title`` (stating the finding), ``alt``, ``table`` and ``html`` (the
-    title, chart ``<img>`` with alt text, source line and table).
+    title, chart ``<img>`` with alt text, source line and table) and ``key`` (the view's name
+    in a link and in its file: :func:`view_key`).
     """
     known = states(pres)
     chosen = known if states_ is None else list(states_)
@@ -274,13 +282,24 @@ def views(pres: pd.DataFrame, pubs: pd.DataFrame, *,
         view["html"] = view_html(view)
         return view
 
-    return {
-        "State": [done(state_view(pres, pubs, s)) for s in [None, *chosen]],
-        "Support type": [done(category_view(pres, pubs, "support_type", v, "support type"))
+    def keyed(panel: str, value, view: dict) -> dict:
+        view["key"] = view_key(panel, value)
+        return done(view)
+
+    out = {
+        "State": [keyed("State", s, state_view(pres, pubs, s)) for s in [None, *chosen]],
+        "Support type": [keyed("Support type", v,
+                               category_view(pres, pubs, "support_type", v, "support type"))
                          for v in [None, *SUPPORT_TYPES]],
-        "Agency type": [done(category_view(pres, pubs, "agency_type", v, "agency type"))
+        "Agency type": [keyed("Agency type", v,
+                              category_view(pres, pubs, "agency_type", v, "agency type"))
                         for v in [None, *AGENCY_TYPES]],
     }
+    keys = [v["key"] for entries in out.values() for v in entries]
+    if len(set(keys)) != len(keys):
+        raise ValueError("explorer.views: two views share a key: "
+                         f"{sorted(k for k in keys if keys.count(k) > 1)}")
+    return out
 
 
 def panel(name: str, entries: list[dict]):
@@ -306,9 +325,219 @@ def panel(name: str, entries: list[dict]):
 
 
 def build(pres: pd.DataFrame, pubs: pd.DataFrame, *, states_: list[str] | None = None):
-    """The whole explorer: one panel per dimension, stacked vertically."""
+    """The whole explorer: one panel per dimension, stacked vertically.
+
+    Returns an :class:`Explorer`, which a notebook shows as the ipywidgets panels (with a
+    kernel, in JupyterLab) and the book as :func:`static_html` (the page sets myst-nb's
+    ``mime_priority_overrides`` so its HTML build takes the ``text/html`` of the output)."""
     import ipywidgets as widgets
 
-    boxes = [panel(name, entries)[0]
-             for name, entries in views(pres, pubs, states_=states_).items()]
-    return widgets.VBox(boxes, layout=widgets.Layout(max_width="100%"))
+    every = views(pres, pubs, states_=states_)
+    boxes = [panel(name, entries)[0] for name, entries in every.items()]
+    box = widgets.VBox(boxes, layout=widgets.Layout(max_width="100%"))
+    return Explorer(box, static_html(every))
+
+
+# --------------------------------------------------------------------------- the static book
+#: How a panel is named in a link (``#state=florida&support=task-force-model``) and in the
+#: names of its views' files.
+URL_KEYS = {"State": "state", "Support type": "support", "Agency type": "agency"}
+#: The folder, beside the page, that holds one script per view (``<key>.js``), loaded when a
+#: reader chooses the view (a script, not a fetch of JSON: it loads from ``file://`` too).
+VIEWS_DIR = "explorer-views"
+#: The element of :func:`static_html` that carries every view until the book's build moves
+#: them into files (:func:`split_views`); in a notebook the page's script reads them from it.
+VIEWS_ID = "ice287g-explorer-views"
+_VIEWS_RE = re.compile(r'<script type="application/json" id="' + VIEWS_ID + r'">(.*?)</script>',
+                       re.S)
+#: The function each view's script calls with its key and HTML.
+CALLBACK = "ice287gExplorerView"
+
+
+def view_key(panel: str, value) -> str:
+    """``state-florida``, ``support-task-force-model``, ``agency-all``: the panel's
+    :data:`URL_KEYS` and ICE's English name folded to ``[a-z0-9-]`` (the same in both
+    editions, so a link opens the same view in either)."""
+    if value is None:
+        return f"{URL_KEYS[panel]}-all"
+    folded = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-") or "blank"
+    return f"{URL_KEYS[panel]}-{slug}"
+
+
+def _json_in_script(value) -> str:
+    """JSON that can sit inside a ``<script>`` element (no ``<``, ``>`` or ``&`` as such)."""
+    return (json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def static_html(every: dict[str, list[dict]]) -> str:
+    """The explorer without ipywidgets: per panel a heading, a labelled ``<select>`` and the
+    first view drawn as HTML; every view in one JSON element (:data:`VIEWS_ID`) that the
+    book's build moves into one small script per view (:func:`split_views`); and the script
+    that shows the chosen view (loading its file when it is first chosen) and keeps the
+    choices in the address (``#state=florida``), so a link opens the same view."""
+    panels, payload = [], {}
+    for name, entries in every.items():
+        key = URL_KEYS[name]
+        options = "".join(
+            f'<option value="{html.escape(v["key"][len(key) + 1:])}"'
+            f'{" selected" if i == 0 else ""}>{html.escape(v["label"])}</option>'
+            for i, v in enumerate(entries))
+        heading = html.escape(tr(HEADINGS.get(name, f"By {name.lower()}")))
+        panels.append(
+            f'<section class="ice287g-explorer-panel" aria-labelledby="ice287g-explorer-{key}-h">'
+            f'<h2 id="ice287g-explorer-{key}-h">{heading}</h2>'
+            f'<p class="ice287g-explorer-control"><label for="ice287g-explorer-{key}">'
+            f'{html.escape(tr(name))}</label> '
+            # A tap target of 44 px, in the page's type size (issue 21).
+            f'<select id="ice287g-explorer-{key}" data-panel="{key}" '
+            f'style="min-height:44px;font-size:1rem;max-width:100%" '
+            f'aria-controls="ice287g-explorer-{key}-view">{options}</select></p>'
+            f'<div id="ice287g-explorer-{key}-view" class="ice287g-explorer-stage" '
+            f'aria-live="polite">{entries[0]["html"]}</div></section>')
+        payload.update({v["key"]: v["html"] for v in entries[1:]})
+    error = html.escape(tr("This view could not be loaded; reload the page to try again."))
+    return (f'<div id="ice287g-explorer" class="ice287g-explorer" data-views="{VIEWS_DIR}/" '
+            f'data-error="{error}">{"".join(panels)}</div>'
+            f'<script type="application/json" id="{VIEWS_ID}">{_json_in_script(payload)}</script>'
+            f"<script>{_SCRIPT}</script>")
+
+
+def split_views(page_html: str) -> tuple[str, dict[str, str]]:
+    """``page_html`` without the JSON element of every view, and those views by key (for the
+    book's build, which writes each into a file with :func:`view_script`)."""
+    found = _VIEWS_RE.search(page_html)
+    if not found:
+        return page_html, {}
+    views_ = json.loads(found.group(1))
+    bad = [k for k in views_ if not re.fullmatch(r"[a-z0-9-]+", k)]
+    if bad:
+        raise ValueError(f"explorer views with keys that cannot name a file: {bad}")
+    return page_html[:found.start()] + page_html[found.end():], views_
+
+
+def view_script(key: str, view_html: str) -> str:
+    """The file of one view: a call of :data:`CALLBACK` with its key and HTML."""
+    return f"{CALLBACK}({_json_in_script(key)},{_json_in_script(view_html)});\n"
+
+
+def write_views(folder, views_: dict[str, str]) -> list:
+    """Write one ``<key>.js`` per view into ``folder`` (made if needed); files of views that no
+    longer exist are removed. Returns the paths written."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for key, text in views_.items():
+        path = folder / f"{key}.js"
+        content = view_script(key, text)
+        if not path.is_file() or path.read_text(encoding="utf-8") != content:
+            tmp = path.with_suffix(".js.tmp")
+            tmp.write_text(content, encoding="utf-8")
+            tmp.replace(path)
+        written.append(path)
+    for old in folder.glob("*.js"):
+        if old.stem not in views_:
+            old.unlink()
+    return written
+
+
+class Explorer:
+    """The explorer as a notebook output: the ipywidgets box where a widget manager draws it
+    (JupyterLab with a kernel), the static HTML everywhere else (the book)."""
+
+    def __init__(self, box, static: str):
+        self.box, self.static = box, static
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = self.box._repr_mimebundle_(include=include, exclude=exclude) or {}
+        if isinstance(bundle, tuple):
+            bundle = bundle[0]
+        return {**bundle, "text/html": self.static}
+
+
+#: The page's script (plain ES5-level JavaScript, no library): a chosen option shows its view,
+#: from the page's JSON element if it is there (a notebook), else from its file, loaded once
+#: with a <script> element (works from file:// as over http); the choices are kept in the
+#: address's fragment and restored from it (on load and when the fragment changes).
+_SCRIPT = r"""
+(function () {
+  var root = document.getElementById("ice287g-explorer");
+  if (!root || root.getAttribute("data-ready")) return;
+  root.setAttribute("data-ready", "1");
+  var dir = root.getAttribute("data-views"), inline = null, cache = {}, waiting = {};
+  var data = document.getElementById("%(views_id)s");
+  if (data) { try { inline = JSON.parse(data.textContent); } catch (e) { inline = null; } }
+  window.%(callback)s = function (key, html) {
+    cache[key] = html;
+    var done = waiting[key]; delete waiting[key];
+    if (done) done();
+  };
+  var selects = Array.prototype.slice.call(root.querySelectorAll("select[data-panel]"));
+  function stageOf(select) { return document.getElementById(select.getAttribute("aria-controls")); }
+  selects.forEach(function (select) {
+    cache[select.getAttribute("data-panel") + "-" + select.options[0].value] = stageOf(select).innerHTML;
+  });
+  function load(key, done, fail) {
+    if (key in cache) { done(); return; }
+    if (inline && key in inline) { cache[key] = inline[key]; done(); return; }
+    if (waiting[key]) { var first = waiting[key]; waiting[key] = function () { first(); done(); }; return; }
+    waiting[key] = done;
+    var script = document.createElement("script");
+    script.src = dir + key + ".js";
+    script.onerror = function () { delete waiting[key]; script.remove(); fail(); };
+    script.onload = function () { script.remove(); };
+    document.head.appendChild(script);
+  }
+  function show(select) {
+    var value = select.value, key = select.getAttribute("data-panel") + "-" + value;
+    var stage = stageOf(select);
+    stage.setAttribute("aria-busy", "true");
+    load(key, function () {
+      if (select.value === value) stage.innerHTML = cache[key];
+      stage.removeAttribute("aria-busy");
+    }, function () {
+      stage.removeAttribute("aria-busy");
+      var p = document.createElement("p");
+      p.setAttribute("role", "alert");
+      p.textContent = root.getAttribute("data-error");
+      stage.innerHTML = "";
+      stage.appendChild(p);
+    });
+  }
+  function writeAddress() {
+    var parts = [];
+    selects.forEach(function (select) {
+      if (select.selectedIndex > 0)
+        parts.push(select.getAttribute("data-panel") + "=" + encodeURIComponent(select.value));
+    });
+    var url = location.href.split("#")[0] + (parts.length ? "#" + parts.join("&") : "");
+    try { history.replaceState(history.state, "", url); }
+    catch (e) { if (parts.length) location.hash = parts.join("&"); }
+  }
+  function readAddress() {
+    var wanted = {};
+    location.hash.replace(/^#/, "").split("&").forEach(function (part) {
+      var i = part.indexOf("=");
+      if (i > 0) {
+        try { wanted[part.slice(0, i)] = decodeURIComponent(part.slice(i + 1)); } catch (e) {}
+      }
+    });
+    var known = selects.some(function (s) { return s.getAttribute("data-panel") in wanted; });
+    if (!known) return;
+    selects.forEach(function (select) {
+      var want = wanted[select.getAttribute("data-panel")];
+      var option = Array.prototype.filter.call(select.options, function (o) { return o.value === want; })[0];
+      var index = option ? option.index : 0;
+      if (select.selectedIndex !== index) { select.selectedIndex = index; show(select); }
+    });
+  }
+  selects.forEach(function (select) {
+    select.addEventListener("change", function () { show(select); writeAddress(); });
+  });
+  window.addEventListener("hashchange", readAddress);
+  readAddress();
+})();
+""" % {"views_id": VIEWS_ID, "callback": CALLBACK}

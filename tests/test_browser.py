@@ -1,8 +1,9 @@
 """The built book in a real browser (Debian's chromium through Playwright), page by page.
 
 Pages come from _toc.yml (plus Sphinx's search and index pages), so the tests grow with the book.
-Each page is loaded once at phone size (390x844) on a local server on 127.0.0.1; every request
-that would leave 127.0.0.1 is recorded and aborted.
+Each page is loaded once per view on a local server on 127.0.0.1 (tests/book_browser.py's
+``page_checks``: phone size 390x844 and desktop; tests/test_a11y.py runs axe in the same visits);
+every request that would leave 127.0.0.1 is recorded and aborted.
 """
 
 from __future__ import annotations
@@ -27,68 +28,20 @@ KEY_WEST_CHAPTER = "chapters/key-west"
 # Alt text that is really a file name or path (what a plain matplotlib output gets by default).
 FILE_LIKE_ALT = re.compile(r"(^|[\\/])[\w.\-]+\.(png|jpe?g|gif|svg|webp)$|^[\w\-]+/[\w./\-]+$", re.I)
 
-IMAGES_JS = """
-() => Array.from(document.images).map(img => ({
-  src: img.currentSrc || img.src,
-  alt: img.getAttribute('alt'),
-  complete: img.complete,
-  width: img.naturalWidth,
-}))
-"""
-
-OVERFLOW_JS = """
-() => {
-  const doc = document.documentElement;
-  const wide = [];
-  if (doc.scrollWidth > doc.clientWidth) {
-    for (const el of document.querySelectorAll('body *')) {
-      const r = el.getBoundingClientRect();
-      if (r.width && r.right > doc.clientWidth + 1) {
-        const style = getComputedStyle(el);
-        if (style.visibility !== 'hidden' && style.display !== 'none') {
-          wide.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(r.right)}`);
-        }
-      }
-      if (wide.length >= 5) break;
-    }
-  }
-  return {scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, wide};
-}
-"""
-
-
 def test_the_page_list_covers_the_build(built_book):
     """Every HTML page in the build is one the tests below visit (nothing slips past them)."""
     assert sorted(book_pages(built_book)) == sorted(PAGES)
 
 
-@pytest.fixture(scope="module")
-def phone_visits(book_server, chromium_browser):
-    """Each page loaded once at 390x844: (Visit, images, overflow) by page path."""
-    cache = {}
-
-    def visit(page_path):
-        if page_path not in cache:
-            page, record = open_page(chromium_browser, book_server.base + page_path, viewport=PHONE)
-            try:
-                cache[page_path] = (record, page.evaluate(IMAGES_JS), page.evaluate(OVERFLOW_JS))
-            finally:
-                close_page(page)
-        return cache[page_path]
-
-    return visit
-
-
 @pytest.mark.parametrize("page_path", PAGES)
-def test_page_loads_cleanly_from_127_0_0_1_only(phone_visits, page_path):
-    record, _images, _overflow = phone_visits(page_path)
-    problems = record.problems()
+def test_page_loads_cleanly_from_127_0_0_1_only(page_checks, page_path):
+    problems = page_checks(page_path, "phone").visit.problems()
     assert not problems, f"{page_path}:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("page_path", PAGES)
-def test_every_image_loads_and_has_real_alt_text(phone_visits, page_path):
-    _record, images, _overflow = phone_visits(page_path)
+def test_every_image_loads_and_has_real_alt_text(page_checks, page_path):
+    images = page_checks(page_path, "phone").images
     bad = []
     for img in images:
         name = img["src"][:80]
@@ -103,8 +56,8 @@ def test_every_image_loads_and_has_real_alt_text(phone_visits, page_path):
 
 
 @pytest.mark.parametrize("page_path", PAGES)
-def test_no_horizontal_overflow_on_a_phone(phone_visits, page_path):
-    _record, _images, overflow = phone_visits(page_path)
+def test_no_horizontal_overflow_on_a_phone(page_checks, page_path):
+    overflow = page_checks(page_path, "phone").overflow
     assert overflow["scrollWidth"] <= overflow["clientWidth"], (
         f"{page_path} is {overflow['scrollWidth']} px wide in a {overflow['clientWidth']} px "
         f"viewport; widest elements: {overflow['wide']}"
@@ -112,12 +65,12 @@ def test_no_horizontal_overflow_on_a_phone(phone_visits, page_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# The explorer: a Dropdown jslink-ed to a Stack of pre-rendered views works without a kernel.
+# The explorer: a drop-down per panel shows pre-rendered views without a kernel.
 
 VISIBLE_VIEW_JS = """
 (root) => {
   const parts = [];
-  for (const el of root.querySelectorAll('.jupyter-widgets *')) {
+  for (const el of root.querySelectorAll('.ice287g-explorer *')) {
     if (!el.checkVisibility || !el.checkVisibility()) continue;
     if (el.tagName === 'IMG') parts.push('img:' + (el.getAttribute('alt') || '') + ':' + el.src.length + ':' + el.src.slice(-40));
     else if (el.children.length === 0 && el.textContent.trim()) parts.push(el.textContent.trim());
@@ -131,7 +84,7 @@ def test_explorer_controls_change_the_view_without_a_kernel(book_server, chromiu
     assert (REPO / f"{EXPLORER}.ipynb").is_file(), "the book has no explorer notebook"
     page, record = open_page(chromium_browser, book_server.base + f"{EXPLORER}.html", viewport=DESKTOP)
     try:
-        selects = page.locator(".jupyter-widgets select")
+        selects = page.locator(".ice287g-explorer select")
         assert selects.count() >= 1, "the explorer shows no drop-down control"
         article = page.locator("article").first.element_handle()
         changed = []
@@ -145,11 +98,11 @@ def test_explorer_controls_change_the_view_without_a_kernel(book_server, chromiu
             values = select.locator("option").evaluate_all("os => os.map(o => o.value)")
             other = next(v for v in values if v != first)
             select.select_option(other)
-            page.wait_for_timeout(300)
+            page.wait_for_function("() => !document.querySelector('.ice287g-explorer [aria-busy]')")
             after = page.evaluate(VISIBLE_VIEW_JS, article)
             changed.append(after != before)
             select.select_option(first)
-            page.wait_for_timeout(300)
+            page.wait_for_function("() => !document.querySelector('.ice287g-explorer [aria-busy]')")
             assert page.evaluate(VISIBLE_VIEW_JS, article) == before, (
                 f"choosing drop-down {i}'s first option again does not bring its view back"
             )
@@ -197,19 +150,11 @@ def test_there_are_notebook_pages():
 
 
 @pytest.mark.parametrize("doc", NOTEBOOK_DOCS)
-def test_notebook_page_launches_binder_with_its_path(book_server, chromium_browser, doc):
+def test_notebook_page_launches_binder_with_its_path(page_checks, doc):
     cfg = yaml.safe_load((REPO / "_config.yml").read_text())
     owner, repo = urlsplit(cfg["repository"]["url"]).path.strip("/").split("/")
     branch = cfg["repository"]["branch"]
-    page, _record = open_page(
-        chromium_browser, book_server.base + f"{doc}.html", viewport=DESKTOP, wait_widgets=False
-    )
-    try:
-        hrefs = page.locator('a[href*="mybinder.org"]').evaluate_all(
-            "as => as.map(a => a.href)"
-        )
-    finally:
-        close_page(page)
+    hrefs = page_checks(f"{doc}.html", "desktop").binder_links
     assert hrefs, f"{doc}.html has no Binder launch link"
     for href in hrefs:
         parts = urlsplit(href)
@@ -269,29 +214,17 @@ def test_page_has_a_favicon_and_a_language(built_book, page_path):
 # ---------------------------------------------------------------------------------------------
 # Reader mode, every state in the explorer, the maps, the landing page's way to the lookup.
 
-CODE_STATE_JS = """
-() => Array.from(document.querySelectorAll('article div.cell')).filter(c => c.querySelector('.cell_input'))
-  .map(c => ({visible: c.querySelector('.cell_input').checkVisibility(),
-              toggle: (c.querySelector('details.above-input > summary') || {}).innerText || ''}))
-"""
-
-
 @pytest.mark.parametrize("doc", NOTEBOOK_DOCS)
-def test_data_pages_open_with_code_collapsed_behind_a_visible_control(book_server, chromium_browser, doc):
-    page, _record = open_page(chromium_browser, book_server.base + f"{doc}.html", viewport=PHONE)
-    try:
-        cells = page.evaluate(CODE_STATE_JS)
-        assert cells, f"{doc}.html shows no code cell at all"
-        shown = [c for c in cells if c["visible"]]
-        assert not shown, f"{doc}.html opens with {len(shown)} code cells expanded"
-        assert all("Show code cell source" in c["toggle"] for c in cells), cells
-        # The control works: a click shows that cell's code.
-        summary = page.locator("article details.above-input > summary").first
-        assert summary.is_visible()
-        summary.click()
-        assert page.locator("article details.above-input").first.locator(".cell_input").is_visible()
-    finally:
-        close_page(page)
+def test_data_pages_open_with_code_collapsed_behind_a_visible_control(page_checks, doc):
+    found = page_checks(f"{doc}.html", "phone")
+    cells = found.code_cells
+    assert cells, f"{doc}.html shows no code cell at all"
+    shown = [c for c in cells if c["visible"]]
+    assert not shown, f"{doc}.html opens with {len(shown)} code cells expanded"
+    assert all("Show code cell source" in c["toggle"] for c in cells), cells
+    # The control works: a click shows that cell's code.
+    assert found.toggle_visible, f"{doc}.html: the first 'Show code cell source' is not visible"
+    assert found.toggle_opens, f"{doc}.html: a click on 'Show code cell source' shows no code"
 
 
 def test_the_explorer_offers_every_state(book_server, chromium_browser):
@@ -301,14 +234,14 @@ def test_the_explorer_offers_every_state(book_server, chromium_browser):
         states = sorted({r["state"] for r in csv.DictReader(fh) if r["state"]})
     page, record = open_page(chromium_browser, book_server.base + f"{EXPLORER}.html", viewport=PHONE)
     try:
-        select = page.locator(".jupyter-widgets select").first
-        # The widget manager writes option labels with non-breaking spaces.
+        select = page.locator(".ice287g-explorer select").first
         options = [o.replace("\xa0", " ") for o in select.locator("option").all_inner_texts()]
         assert options[0] == "All states" and options[1:] == states
         assert "Ohio" in options
         ohio = select.locator("option").nth(options.index("Ohio")).get_attribute("value")
         select.select_option(ohio)
-        page.wait_for_timeout(300)
+        page.wait_for_function("() => document.querySelector('#ice287g-explorer-state-view img')"
+                               ".alt.includes('Ohio')")
         article = page.locator("article").first.element_handle()
         visible = page.evaluate(VISIBLE_VIEW_JS, article)
         assert "Ohio: " in visible and "agreement" in visible
@@ -322,8 +255,9 @@ def test_the_explorer_offers_every_state(book_server, chromium_browser):
     ("", ("Map of", "Two maps of"), ("Florida", "Monroe County", "January 20, 2025")),
     ("es/", ("Mapa de", "Dos mapas de"), ("Florida", "condado de Monroe", "20 de enero de 2025")),
 ], ids=["en", "es"])
-def test_maps_render_with_alt_text_stating_the_finding(phone_visits, edition, starts, words):
-    record, images, _overflow = phone_visits(edition + "chapters/maps.html")
+def test_maps_render_with_alt_text_stating_the_finding(page_checks, edition, starts, words):
+    found = page_checks(edition + "chapters/maps.html", "phone")
+    record, images = found.visit, found.images
     maps_ = [img for img in images if (img["alt"] or "").startswith(starts)]
     assert len(maps_) >= 4, [img["alt"][:60] for img in images]
     for img in maps_:

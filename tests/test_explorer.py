@@ -158,3 +158,99 @@ def test_reader_mode_tags_only_untagged_code_cells():
     assert [c["metadata"].get("tags") for c in nb["cells"]] == [
         None, ["hide-input"], ["remove-input"], ["other", "hide-input"]]
     assert reader_mode.untagged(nb) == []
+
+
+# ------------------------------------------------------------------------- the static book
+def _static():
+    pres, pubs = toy_data()
+    every = explorer.views(pres, pubs)
+    return every, explorer.static_html(every)
+
+
+def test_the_static_explorer_carries_only_each_panels_first_view():
+    """The page holds a labelled <select> and the first view per panel; every other view sits
+    in the JSON element the build moves out into one file each (issue 22)."""
+    every, page = _static()
+    shell, moved = explorer.split_views(page)
+    assert f'id="{explorer.VIEWS_ID}"' in page and f'id="{explorer.VIEWS_ID}"' not in shell
+    assert "data:image/png" in shell
+    firsts = [entries[0] for entries in every.values()]
+    others = [v for entries in every.values() for v in entries[1:]]
+    assert shell.count('class="ice287g-explorer-view"') == len(firsts) == 3
+    for view in firsts:
+        assert view["html"] in shell
+    for view in others:
+        assert view["title"] not in shell, view["title"]
+        assert view["alt"] not in shell
+    assert sorted(moved) == sorted(v["key"] for v in others)
+    assert all(moved[v["key"]] == v["html"] for v in others)
+    # Every option names a view: the panel's first in the page, the others in a file.
+    for name, entries in every.items():
+        key = explorer.URL_KEYS[name]
+        select = re.search(rf'<label for="ice287g-explorer-{key}">[^<]+</label> '
+                           rf'<select id="ice287g-explorer-{key}"[^>]*>(.*?)</select>', shell)
+        assert select, f"no labelled select for {name}"
+        values = re.findall(r'<option value="([^"]+)"', select.group(1))
+        assert [f"{key}-{v}" for v in values] == [v["key"] for v in entries]
+        labels = re.findall(r">([^<]+)</option>", select.group(1))
+        assert labels == [v["label"] for v in entries]
+
+
+def test_view_files_call_back_with_their_view_and_stale_files_go(tmp_path):
+    every, page = _static()
+    _shell, moved = explorer.split_views(page)
+    (tmp_path / "state-gone.js").write_text("old", encoding="utf-8")
+    written = explorer.write_views(tmp_path, moved)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{k}.js" for k in moved)
+    assert len(written) == len(moved)
+    for path in written:
+        text = path.read_text(encoding="utf-8")
+        call = re.fullmatch(rf"{explorer.CALLBACK}\((\".*?\"),(\".*\")\);\n", text, re.S)
+        assert call, text[:80]
+        assert json.loads(call.group(1)) == path.stem
+        assert json.loads(call.group(2)) == moved[path.stem]
+        assert "<" not in text and text.isascii()  # nothing a parser could take for markup
+
+
+def test_view_keys_are_file_and_url_safe_and_language_free():
+    assert explorer.view_key("State", None) == "state-all"
+    assert explorer.view_key("State", "North Carolina") == "state-north-carolina"
+    assert explorer.view_key("Support type", "Task Force Model") == "support-task-force-model"
+    assert explorer.view_key("Agency type", "") == "agency-blank"
+    hostile = explorer.view_key("State", '../<script>alert("x")</script> Ñandú')
+    assert re.fullmatch(r"state-[a-z0-9-]+", hostile), hostile
+    # A page whose JSON names a view that could not be a file name is refused.
+    bad = explorer.static_html({"State": [{"key": "state-all", "label": "All", "html": "<p>a</p>"},
+                                          {"key": "../x", "label": "X", "html": "<p>x</p>"}]})
+    try:
+        explorer.split_views(bad)
+    except ValueError as err:
+        assert "../x" in str(err)
+    else:
+        raise AssertionError("a view key with a path in it was accepted")
+
+
+def test_views_json_cannot_end_its_script_element():
+    views_ = {"State": [{"key": "state-all", "label": "All", "html": "<p>a</p>"},
+                        {"key": "state-x", "label": "X",
+                         "html": "<p>&lt;/script&gt;</p></script><script>alert(1)</script>"}]}
+    page = explorer.static_html(views_)
+    _shell, moved = explorer.split_views(page)
+    assert moved == {"state-x": views_["State"][1]["html"]}
+    assert page.count("</script>") == 2  # the JSON element's and the page script's own
+
+
+def test_the_notebook_output_is_the_widgets_and_the_static_page():
+    pres, pubs = toy_data()
+    bundle = explorer.build(pres, pubs)._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # JupyterLab with a kernel
+    assert 'id="ice287g-explorer"' in bundle["text/html"]       # the book
+    # The book's HTML build takes the text/html: myst-nb ranks the widget view after it.
+    import yaml
+
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    overrides = {(b, m): p for b, m, p in config["sphinx"]["config"]["nb_mime_priority_overrides"]}
+    from myst_nb.core.render import base_render_priority
+
+    html_rank = base_render_priority()["html"]["text/html"]
+    assert overrides[("html", "application/vnd.jupyter.widget-view+json")] > html_rank

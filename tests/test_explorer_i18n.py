@@ -197,11 +197,11 @@ def test_the_spanish_explorer_offers_every_state_in_spanish(book_server, chromiu
     page, record = open_page(chromium_browser, book_server.base + ES_EXPLORER, viewport=PHONE)
     try:
         assert page.evaluate("document.documentElement.lang") == "es"
-        selects = page.locator(".jupyter-widgets select")
+        selects = page.locator(".ice287g-explorer select")
         labels = [x.replace("\xa0", " ").strip()
-                  for x in page.locator(".jupyter-widgets label").all_inner_texts()]
+                  for x in page.locator(".ice287g-explorer label").all_inner_texts()]
         assert [x for x in labels if x] == ["Estado", "Modelo", "Tipo de agencia"]
-        headings = page.locator(".jupyter-widgets h2").all_inner_texts()
+        headings = page.locator(".ice287g-explorer h2").all_inner_texts()
         assert headings == ["Por estado", "Por modelo", "Por tipo de agencia"]
         options = [o.replace("\xa0", " ") for o in
                    selects.first.locator("option").all_inner_texts()]
@@ -209,8 +209,9 @@ def test_the_spanish_explorer_offers_every_state_in_spanish(book_server, chromiu
         if "North Carolina" in states:
             nc = selects.first.locator("option").nth(options.index("Carolina del Norte"))
             selects.first.select_option(nc.get_attribute("value"))
-            page.wait_for_timeout(300)
-        shown = page.locator(".jupyter-widgets img").evaluate_all(
+            page.wait_for_function("() => document.querySelector('#ice287g-explorer-state-view "
+                                   "img').alt.includes('Carolina del Norte')")
+        shown = page.locator(".ice287g-explorer img").evaluate_all(
             "imgs => imgs.filter(i => i.checkVisibility()).map(i => i.alt)")
         assert len(shown) == 3 and all(a.startswith("Gráfico de líneas de ") for a in shown), shown
         if "North Carolina" in states:
