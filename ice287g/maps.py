@@ -53,6 +53,10 @@ HIGHLIGHT = charts.PALETTE["vermillion"]
 #: Class edges: a value v falls in the class of the largest edge <= v (0 is "none").
 STATE_EDGES = [1, 10, 25, 50, 100, 200]
 COUNTY_EDGES = [1, 2, 3, 5, 10]
+#: Resolution the maps are published at (``charts.show(fig, alt=..., dpi=maps.DPI)``, the book's
+#: one way to publish a figure: a PNG file with its alt text, glued when named): a map is
+#: drawn to be read at its own width, so the style's print resolution would only add bytes.
+DPI = 100
 MONROE_FL = "12087"
 FLORIDA = "12"
 #: The maps' source line in English (the key of its translation; :func:`footer` writes it in
@@ -505,14 +509,6 @@ def describe_before_after(shapes: Shapes, before: pd.Series, after: pd.Series, *
               n_before=int((before > 0).sum()), top_before=top_text(named_counts(shapes, before)),
               after_when=after_when, n_after=int((after > 0).sum()),
               top_after=top_text(named_counts(shapes, after)))
-
-
-def show(fig, alt: str, *, dpi: float = 100, colors: int = 128) -> None:
-    """Display a finished map in a notebook as an ``<img>`` with its alt text (a plain
-    matplotlib output would get its file name as alt text) and close it."""
-    from IPython.display import HTML, display
-
-    display(HTML(charts.img_tag(fig, alt, dpi=dpi, colors=colors)))
 
 
 def day(ts) -> str:
