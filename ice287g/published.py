@@ -260,9 +260,15 @@ def measure_label(measure: str, lang: str | None = None) -> str:
 
 
 def _list_label(publication: str, lists: Lists, lang: str | None) -> str:
-    pubs = lists.pubs.set_index("publication")
-    return tr("the list of {date}", lang=lang,
-              date=i18n.format_date(pubs.at[publication, "published_at"], lang=lang))
+    """"the list of <date>"; for a list the Internet Archive captured on several days (one
+    publication), "the list captured from <first> to <last>"."""
+    pub = lists.pubs.set_index("publication").loc[publication]
+    first, last = pub.get("captured_at"), pub.get("last_captured_at")
+    if pub.get("stamp_provenance") == "archive_capture" and pd.notna(first) and pd.notna(last) \
+            and pd.Timestamp(last).normalize() > pd.Timestamp(first).normalize():
+        return tr("the list captured from {first} to {last}", lang=lang,
+                  first=i18n.format_date(first, lang=lang), last=i18n.format_date(last, lang=lang))
+    return tr("the list of {date}", lang=lang, date=i18n.format_date(pub["published_at"], lang=lang))
 
 
 def why(row: dict, lists: Lists, lang: str | None = None) -> str:

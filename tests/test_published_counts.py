@@ -190,6 +190,20 @@ def test_the_table_in_both_languages(comparison, lists):
     assert es.iat[0, 4] == "–"  # the 2017 figure has no list to compare with
 
 
+def test_a_list_captured_on_several_days_is_named_by_its_captures():
+    pubs = pd.DataFrame({"publication": ["c1", "s1"],
+                         "published_at": pd.to_datetime(["2024-06-30", "2025-05-29"]),
+                         "captured_at": pd.to_datetime(["2024-06-30 04:46", "2025-05-29 10:00"]),
+                         "last_captured_at": pd.to_datetime(["2024-12-18 02:59", "2025-05-30 10:00"]),
+                         "stamp_provenance": ["archive_capture", "ice_stamp"]})
+    lists = published.Lists(pubs)
+    assert published._list_label("c1", lists, "en") == \
+        "the list captured from June 30, 2024 to December 18, 2024"
+    assert published._list_label("c1", lists, "es") == \
+        "la lista capturada del 30 de junio de 2024 al 18 de diciembre de 2024"
+    assert published._list_label("s1", lists, "en") == "the list of May 29, 2025"
+
+
 # --------------------------------------------------------------------------- ICE's documents
 def test_file_dates_read_month_day_year_and_refuse_non_dates():
     url = "https://www.ice.gov/doclib/287gMOA/KeyWestPDFL_TFM_MOA_030425.pdf"
