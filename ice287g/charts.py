@@ -16,6 +16,13 @@ anything over :data:`MAX_IMAGE_BYTES` and writes the chart's words into the file
 ``Title``, ``Description`` = alt text, and ``ice287g:texts``, a JSON list of every text drawn),
 so a test can prove that no Spanish chart carries English text (:func:`png_texts` reads them).
 
+Charts are drawn for a phone (issue 21): :data:`FIG_WIDTH` inches wide, published at
+:data:`CSS_PX_PER_INCH` CSS px per inch (:func:`show` gives the image that display width) and
+shrunk to the :data:`PHONE_COLUMN_PX` column of a 390 px phone, where no text may be smaller
+than :data:`MIN_TEXT_CSS_PX`. Each PNG records its smallest text in image pixels and its display
+width (chunks ``ice287g:min_text_px`` and ``ice287g:css_width``), so a test can compute the size
+a phone shows (:func:`phone_text_px`). Numbers on axes carry the language's thousands separator.
+
 Every word the helpers write themselves (source line, default axis labels, legends, date tick
 labels) goes through :func:`ice287g.i18n.tr` and the i18n date formats, so the same call makes
 the English or the Spanish chart (``ICE287G_LANG``); the Spanish words are in
@@ -93,9 +100,21 @@ def _source(source: str | None) -> str:
 #: Largest PNG the book publishes, in bytes (issue 5: each image at most 200 KB).
 MAX_IMAGE_BYTES = 200_000
 
+#: Width of the book's charts, in inches (the style's ``figure.figsize``): drawn for a phone.
+FIG_WIDTH = 4.8
+#: CSS pixels per inch of a published chart: its display width on a wide screen is its width in
+#: inches times this (12 pt text shows as 16 px, as in the page's own type).
+CSS_PX_PER_INCH = 96
+#: Width of the column a chart gets on a 390 px phone (measured in the built book).
+PHONE_COLUMN_PX = 358
+#: No chart text smaller than this many CSS px on that phone (issue 21).
+MIN_TEXT_CSS_PX = 10.0
+
 #: Characters per line of a wrapped title and source line at the default figure width.
-TITLE_WRAP = 48
-SOURCE_WRAP = 80
+TITLE_WRAP = 40
+SOURCE_WRAP = 56
+#: Font size of the source line and notes under a chart (the smallest text of a chart).
+FOOTER_SIZE = 11
 
 
 def style_path() -> str:
@@ -165,23 +184,76 @@ def finish(fig, ax, *, title: str, xlabel: str, ylabel: str, source: str | None 
     if not (title and title.strip()) or not (xlabel and xlabel.strip()) \
             or not (ylabel and ylabel.strip()) or not (source and source.strip()):
         raise ValueError("every chart needs a title, both axis labels and a source line")
-    ax.set_title("\n".join(textwrap.wrap(title, title_wrap)))
     set_title_text(fig, title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    number_axis(ax)
+    if footer_y is None:
+        _fit_width(fig, ax, title, title_wrap)
+    else:
+        ax.set_title("\n".join(textwrap.wrap(title, title_wrap)))
     footer = "\n".join(textwrap.wrap(source, SOURCE_WRAP))
     if note:
         footer = "\n".join(textwrap.wrap(note, SOURCE_WRAP)) + "\n" + footer
     if footer_y is not None:
-        fig.text(0.01, footer_y, footer, ha="left", va="bottom", fontsize=10.5,
+        fig.text(0.01, footer_y, footer, ha="left", va="bottom", fontsize=FOOTER_SIZE,
                  color="#444444", transform=fig.transFigure)
         return fig
     # Place the footer below the axes' tick labels and axis label (measured, not drawn).
     renderer = fig.canvas.get_renderer()
     bottom = ax.get_tightbbox(renderer).transformed(fig.transFigure.inverted()).y0
-    fig.text(0.0, bottom - 0.03, footer, ha="left", va="top", fontsize=10.5,
-             color="#444444", transform=fig.transFigure)
+    text = fig.text(0.0, bottom - 0.03, footer, ha="left", va="top", fontsize=FOOTER_SIZE,
+                    color="#444444", transform=fig.transFigure)
+    # Narrower lines where the words are wider (Spanish): the footer ends inside the figure.
+    for width in range(SOURCE_WRAP - 2, 30, -2):
+        if text.get_window_extent(renderer).x1 <= fig.bbox.width:
+            break
+        lines = textwrap.wrap(note, width) if note else []
+        text.set_text("\n".join(lines + textwrap.wrap(source, width)))
     return fig
+
+
+def _fit_width(fig, ax, title: str, wrap: int) -> None:
+    """Lay ``ax`` out inside the figure's width (tick labels and axis label included) and wrap
+    the title, which starts at the axes' left edge, so that it ends inside the figure too: the
+    published image is then :data:`FIG_WIDTH` wide, not wider, and its text keeps its size on
+    a phone."""
+    ax.set_title("")
+    fig.tight_layout(pad=0.4)
+    renderer = fig.canvas.get_renderer()
+    # an axis label longer than its axis (a Spanish one, on a short chart) takes two lines
+    for label, side in ((ax.xaxis.label, "width"), (ax.yaxis.label, "height")):
+        words = " ".join(label.get_text().split())
+        for width in range(len(words) - 4, 12, -4):
+            extent = label.get_window_extent(renderer)
+            long_side = extent.width if side == "width" else extent.height
+            if long_side <= getattr(ax.get_window_extent(renderer), side):
+                break
+            label.set_text("\n".join(textwrap.wrap(words, width)))
+    fig.tight_layout(pad=0.4)
+    room = fig.bbox.width - ax.get_window_extent(renderer).x0 - 4
+    for width in range(wrap, 14, -2):
+        text = ax.set_title("\n".join(textwrap.wrap(title, width)))
+        if text.get_window_extent(renderer).width <= room:
+            break
+    fig.tight_layout(pad=0.4)
+
+
+def number_tick(value, _pos=None) -> str:
+    """A number on an axis as the language writes it: "1,500", "12.5" (:mod:`ice287g.i18n`)."""
+    value = float(value)
+    decimals = next((d for d in (0, 1) if abs(value * 10 ** d - round(value * 10 ** d)) < 1e-6), 2)
+    return i18n.format_number(value, decimals)
+
+
+def number_axis(ax) -> None:
+    """Give ``ax``'s numeric axes (those still on matplotlib's plain number formatter; date
+    axes and custom formatters are left alone) the language's thousands separator."""
+    from matplotlib.ticker import ScalarFormatter
+
+    for axis in (ax.xaxis, ax.yaxis):
+        if type(axis.get_major_formatter()) is ScalarFormatter:
+            axis.set_major_formatter(plt.FuncFormatter(number_tick))
 
 
 class _Months:
@@ -283,21 +355,41 @@ def title_text(fig) -> str:
     return ""
 
 
+def drawn_texts(fig) -> list:
+    """The Text artists drawn on ``fig`` (call after it is drawn): visible, non-empty, and not
+    among the texts matplotlib keeps but does not draw."""
+    from matplotlib.text import Text
+
+    hidden = _undrawn_texts(fig)
+    return [artist for artist in fig.findobj(Text)
+            if artist.get_visible() and artist.get_text().strip() and id(artist) not in hidden]
+
+
 def figure_texts(fig) -> list[str]:
     """Every text drawn on ``fig`` (call after it is drawn, so tick labels are set): title,
     suptitle, axis labels, tick labels, offset texts, legend entries and title, annotations,
     figure texts; visible and non-empty, in drawing-tree order, each once, with the line
     breaks of wrapping undone ("Monroe County\nSheriff's Office" is recorded as the name it
     is: the words, not the layout)."""
-    from matplotlib.text import Text
-
-    hidden = _undrawn_texts(fig)
     seen: dict[str, None] = {}
-    for artist in fig.findobj(Text):
-        text = " ".join(artist.get_text().split())
-        if artist.get_visible() and text and id(artist) not in hidden:
-            seen.setdefault(text, None)
+    for artist in drawn_texts(fig):
+        seen.setdefault(" ".join(artist.get_text().split()), None)
     return list(seen)
+
+
+def smallest_text_pt(fig) -> float:
+    """Font size, in points, of the smallest text drawn on ``fig``."""
+    sizes = [artist.get_fontsize() for artist in drawn_texts(fig)]
+    return min(sizes) if sizes else float("inf")
+
+
+def phone_text_px(min_text_px: float, image_width_px: float, css_width: float | None = None,
+                  column_px: float = PHONE_COLUMN_PX) -> float:
+    """The CSS px size on a phone of a text ``min_text_px`` image pixels high, in an image
+    ``image_width_px`` wide shown ``css_width`` CSS px wide where there is room (else its
+    natural width), shrunk to fit ``column_px``."""
+    shown = min(column_px, css_width if css_width else image_width_px)
+    return min_text_px * shown / image_width_px
 
 
 def _undrawn_texts(fig) -> set[int]:
@@ -339,9 +431,12 @@ def png_bytes(fig, *, alt: str | None = None, dpi: float | None = None, colors: 
                     facecolor="white")
         raw.seek(0)
         image = Image.open(raw).convert("RGB")
+        saved = plt.rcParams["savefig.dpi"]
+        used_dpi = dpi or (fig.dpi if saved == "figure" else float(saved))
     else:  # fixed layout: take the rendered pixels directly (one PNG encode, not two)
         if dpi:
             fig.set_dpi(dpi)
+        used_dpi = fig.dpi
         fig.set_facecolor("white")
         fig.canvas.draw()
         image = Image.frombuffer("RGBA", fig.canvas.get_width_height(physical=True),
@@ -357,6 +452,10 @@ def png_bytes(fig, *, alt: str | None = None, dpi: float | None = None, colors: 
     # ASCII JSON: a plain tEXt chunk whatever the language (PIL writes iTXt for the others
     # when they are not Latin-1)
     info.add_text("ice287g:texts", json.dumps(figure_texts(fig), ensure_ascii=True))
+    # For the phone-legibility checks: the smallest text's height in image pixels, and the
+    # image's display width in CSS px at CSS_PX_PER_INCH.
+    info.add_text("ice287g:min_text_px", f"{smallest_text_pt(fig) * used_dpi / 72:.3f}")
+    info.add_text("ice287g:css_width", str(css_width(image.width, used_dpi)))
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True, pnginfo=info)
     data = out.getvalue()
@@ -373,11 +472,22 @@ def png_texts(data: bytes) -> dict:
     "texts": [...]}`` (keys absent when the PNG has none)."""
     from PIL import Image
 
-    chunks = dict(Image.open(io.BytesIO(data)).text)
+    image = Image.open(io.BytesIO(data))
+    chunks = dict(image.text)
     out = {k: chunks[k] for k in ("Title", "Description") if k in chunks}
     if "ice287g:texts" in chunks:
         out["texts"] = json.loads(chunks["ice287g:texts"])
+    for key in ("min_text_px", "css_width"):
+        if f"ice287g:{key}" in chunks:
+            out[key] = float(chunks[f"ice287g:{key}"])
+    out["width"] = image.width
     return out
+
+
+def css_width(image_width_px: int, dpi: float) -> int:
+    """The display width, in CSS px, of an image ``image_width_px`` wide rendered at ``dpi``
+    (:data:`CSS_PX_PER_INCH` per inch)."""
+    return round(image_width_px * CSS_PX_PER_INCH / float(dpi))
 
 
 def check_alt(alt: str) -> str:
@@ -422,7 +532,10 @@ def show(fig, *, alt: str, name: str | None = None, display: bool = True,
     text = check_alt(alt)
     data = png_bytes(fig, alt=text, dpi=dpi)
     plt.close(fig)
-    image = Image(data=data, format="png", metadata={"alt": text})
+    # The display width (myst-nb writes it on the <img>; the page's max-width shrinks it on a
+    # phone): the chart's inches at CSS_PX_PER_INCH, whatever its dpi.
+    width = int(png_texts(data)["css_width"])
+    image = Image(data=data, format="png", metadata={"alt": text, "width": width})
     if name:
         from .glue import glue
 
@@ -500,7 +613,7 @@ def barh_chart(values: pd.Series, *, title: str, xlabel: str, ylabel: str,
     told by the index's own values. Values are written with :func:`ice287g.i18n.format_number`
     unless ``fmt`` (a ``str.format`` template) is given."""
     values = values.iloc[::-1]
-    fig, ax = plt.subplots(figsize=(6.4, 0.42 * len(values) + 1.6))
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, 0.42 * len(values) + 1.8))
     hl = set(highlight)
     colors = [HIGHLIGHT_COLOR if k in hl else
               (CONTEXT_COLOR if str(k).lower().startswith("all other") else PALETTE["blue"])
@@ -523,7 +636,7 @@ def presence_chart(rows: dict[str, pd.DataFrame], *, title: str, marks: list[tup
     open one where it was missing. ``rows`` maps a label to :func:`analysis.agency_presence`
     output (``published_at``, ``listed``)."""
     labels = list(rows)
-    fig, ax = plt.subplots(figsize=(6.4, 1.0 * len(labels) + 2.6))
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, 1.0 * len(labels) + 2.8))
     colors = [PALETTE["blue"], PALETTE["orange"], PALETTE["green"], PALETTE["purple"]]
     all_dates = []
     for i, label in enumerate(labels):

@@ -308,8 +308,10 @@ def _layout(fig, axes, edges, legend_title: str, title: str, footer: str, *, nco
     fig.text(0.02, 0.985, "\n".join(textwrap.wrap(title, wrap)), ha="left", va="top",
              fontsize=14, fontweight="bold")
     charts.set_title_text(fig, title)
-    foot = fig.text(0.02, _GAP, "\n".join(textwrap.wrap(footer, 72)), ha="left", va="bottom",
-                    fontsize=9.5, color="#444444")
+    # 12 pt and up: at least 10 CSS px when the map shrinks to a 390 px phone's column
+    # (issue 21; tests/test_charts_phone.py measures it).
+    foot = fig.text(0.02, _GAP, "\n".join(textwrap.wrap(footer, 58)), ha="left", va="bottom",
+                    fontsize=12, color="#444444")
     renderer = fig.canvas.get_renderer()
     palette = class_colors(len(edges))
     handles = [Patch(facecolor=NONE_COLOR, edgecolor="#999999", label=tr("None"))]
@@ -317,7 +319,7 @@ def _layout(fig, axes, edges, legend_title: str, title: str, footer: str, *, nco
                 for c, lab in zip(palette, class_labels(edges))]
     legend = fig.legend(handles=handles, loc="lower center",
                         bbox_to_anchor=(0.5, _top(foot, fig, renderer) + _GAP / 2), ncol=ncol,
-                        fontsize=11, title=legend_title, title_fontsize=11.5, frameon=False,
+                        fontsize=12, title=legend_title, title_fontsize=12, frameon=False,
                         handlelength=1.4, columnspacing=1.0, borderaxespad=0.0)
     floor = _top(legend, fig, renderer) + _GAP
     lowest = axes[-1]
@@ -374,7 +376,7 @@ def county_map(shapes: Shapes, counts: pd.Series, *, title: str, note: str = "",
                 x0, y0, w, h = target["path"].iloc[0].get_extents().bounds
                 ax.annotate(highlight_label, xy=(x0 + w * 0.55, y0 + h * 0.4),
                             xytext=(x0 - 0.02 * (shapes.frame[0]), y0 + h * 0.1),
-                            textcoords="data", ha="right", va="center", fontsize=10.5,
+                            textcoords="data", ha="right", va="center", fontsize=12,
                             color=HIGHLIGHT, fontweight="bold",
                             arrowprops=dict(arrowstyle="-", color=HIGHLIGHT, lw=1.2))
         _frame(ax, shapes.bounds if state is None else _bounds(states["path"]))
@@ -382,8 +384,8 @@ def county_map(shapes: Shapes, counts: pd.Series, *, title: str, note: str = "",
     return fig
 
 
-#: Characters per line of a before/after panel's label (11.5 pt bold on a 5.6 in figure).
-PANEL_WRAP = 60
+#: Characters per line of a before/after panel's label (12 pt bold on a 5.6 in figure).
+PANEL_WRAP = 52
 
 
 def before_after_map(shapes: Shapes, before: pd.Series, after: pd.Series, *, title: str,
@@ -400,7 +402,7 @@ def before_after_map(shapes: Shapes, before: pd.Series, after: pd.Series, *, tit
             values = shapes.states["fips"].map(counts).fillna(0)
             _draw(ax, shapes.states["path"], colors_for(values, edges), edge=STATE_EDGE, lw=0.4)
             _frame(ax, shapes.bounds)
-            ax.set_title(label, loc="left", fontsize=11.5, fontweight="bold", pad=2)
+            ax.set_title(label, loc="left", fontsize=12, fontweight="bold", pad=2)
         _layout(fig, fig.axes, edges, tr("Agreements in the state"), title, footer(note))
     return fig
 
