@@ -99,6 +99,20 @@ def built_book(tmp_path_factory) -> Path:
     return copy / "_build" / "html"
 
 
+@pytest.fixture(scope="session")
+def hostile_book(tmp_path_factory) -> Path:
+    """The book built, both editions with -W, from a hostile archive of ICE-like sheets run
+    through the real pipeline (tests/hostile.py; issue 20); its html dir. Built once per run.
+
+    Set ICE287G_HOSTILE_HTML to an existing hostile build to reuse it while iterating."""
+    reuse = os.environ.get("ICE287G_HOSTILE_HTML")
+    if reuse:
+        return Path(reuse)
+    from hostile import build_hostile_book
+
+    return build_hostile_book(tmp_path_factory.mktemp("hostile"))
+
+
 #: Tests measured at 5 s or more each on the 2-core machine (they run notebooks in kernels or
 #: a whole fetch-build-diff round), marked ``slow`` here so the fast loop stays under a
 #: minute; their owners may move the mark into the test file.
@@ -123,7 +137,7 @@ def pytest_collection_modifyitems(config, items):
         if item.nodeid.split("[", 1)[0] in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
         needs = set(getattr(item, "fixturenames", ()))
-        if needs & {"built_book", "book_server"}:
+        if needs & {"built_book", "book_server", "hostile_book"}:
             item.add_marker(pytest.mark.book)
         if needs & {"chromium_browser", "book_server"}:
             item.add_marker(pytest.mark.browser)
