@@ -163,3 +163,16 @@ def test_unused_fixes_are_reported(tmp_path):
     store.add([("UTAHJ", "Weber County Sheriff's Office", "", "", "Task Force Model", "2025-05-02", "", ""),
                ("MONTANA", "Cass County Sheriff's Office", "", "", "Task Force Model", "2025-02-28", "", "")])
     assert [f.agency for f in unused_fixes(fixes, store)] == ["Nowhere Police Department"]
+
+
+def test_duplicate_rows_names_a_row_printed_twice_and_leaves_single_rows():
+    from ice287g.pipeline.s7_rules import rule_duplicate_rows
+
+    west_york = "PA\x1fWest York Borough Police Department\x1fTask Force Model\x1f2025-08-04"
+    other = "FL\x1fKey West Police Department\x1fTask Force Model\x1f2025-03-05"
+    lists = [("p1", [other, west_york]), ("p2", [other, west_york, west_york]),
+             ("p3", [west_york, other, west_york]), ("p4", [other, west_york])]
+    [f] = rule_duplicate_rows(lists)
+    assert "West York Borough Police Department" in f.explanation
+    assert "twice on 2 list(s), p2 to p3" in f.explanation
+    assert rule_duplicate_rows([("p1", [other, west_york])]) == []

@@ -24,7 +24,10 @@ Rules (``qa.csv`` rows ``rule_<name>``, info):
   successive lists (one printing ends where the other begins, at most ``SUCCESSOR_GAP``
   lists apart): ICE's later printing is its correction (a state: proposes ICE's later
   state; a date: reported, and the churn counts it as an edit);
-- ``same_moa``: one MOA link under two agreement rows.
+- ``same_moa``: one MOA link under two agreement rows;
+- ``duplicate_rows``: one agreement (state, agency, model, signing date) printed in two rows of
+  one list (the book counts agreements by id, so it counts once; a list's ``n_agreements`` in
+  snapshots.csv stays ICE's row count).
 """
 
 from __future__ import annotations
@@ -266,10 +269,28 @@ def rule_same_moa(printings: list[Printing]) -> list[Finding]:
     return out
 
 
-RULES = ("moa_state", "moa_date", "signed_year", "printed_differently", "same_moa")
+def rule_duplicate_rows(lists: list[tuple[str, list[str]]]) -> list[Finding]:
+    """Rows printed twice on one list: ``lists`` are (publication, the list's rows as
+    comparable texts) in order; one finding per repeated row, naming the first and last list
+    that repeat it and how many lists do."""
+    from collections import Counter
+
+    seen: dict[str, list[str]] = {}
+    for pid, rows in lists:
+        for text, n in Counter(rows).items():
+            if n > 1:
+                seen.setdefault(text, []).append(pid)
+    return [Finding("duplicate_rows", (), (
+        f"{text.replace(chr(31), ' | ')} printed twice on {len(pids)} list(s), {pids[0]} to "
+        f"{pids[-1]}")) for text, pids in seen.items()]
 
 
-def run_rules(printings: list[Printing], list_days: list[dt.date]) -> dict[str, list[Finding]]:
+RULES = ("moa_state", "moa_date", "signed_year", "printed_differently", "same_moa",
+         "duplicate_rows")
+
+
+def run_rules(printings: list[Printing], list_days: list[dt.date],
+              lists: list[tuple[str, list[str]]] | None = None) -> dict[str, list[Finding]]:
     """Every rule over the printings; rule name -> its findings, in a stable order."""
     out: dict[str, list[Finding]] = {r: [] for r in RULES}
     for p in printings:
@@ -278,6 +299,7 @@ def run_rules(printings: list[Printing], list_days: list[dt.date]) -> dict[str, 
         out["signed_year"] += rule_signed_year(p, list_days)
     out["printed_differently"] = rule_printed_differently(printings)
     out["same_moa"] = rule_same_moa(printings)
+    out["duplicate_rows"] = rule_duplicate_rows(lists or [])
     return out
 
 
@@ -346,7 +368,9 @@ def qa_rows(t, pubs, store, fixes) -> list[dict]:
     """The qa.csv rows of the rules (info: each finding explained, each proposal as a
     fixes.csv row) and of the reviewed fixes that no longer match any row."""
     ps, days = printings(t, pubs, store)
-    found = run_rules(ps, days)
+    trend = [p for p in pubs if not p.wrong_columns and not p.trend_excluded]
+    key = [r.agreement_key for r in store.clean_rows]  # one agreement: state, agency, model, date
+    found = run_rules(ps, days, [(p.id, [key[i] for i in p.row_ids]) for p in trend])
     rows = []
     for rule in RULES:
         fs = found[rule]
