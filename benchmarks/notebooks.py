@@ -6,8 +6,10 @@ For each notebook in chapters/ (or those named) it prints:
 - wall: from starting the kernel to the last cell's reply (what a reader on Binder waits);
 - cells: from the first cell's start to the last cell's reply (kernel start excluded);
 - cpu: the kernel process's CPU seconds (kernel start included; unlike wall time it does not
-  grow when other jobs share the machine; the test in tests/test_notebooks.py checks it);
-and whether the notebook meets the target (10 s). With --repeat N the best of N runs is shown.
+  grow much when other jobs share the machine, so the 10 s budget is judged on it);
+and whether the notebook meets the target (10 s of CPU; wall time's ratio to it shown too).
+With --repeat N the best of N runs is shown. The tests (tests/test_notebooks.py) check that
+every notebook runs without an error, not how long it takes: times live here.
 Per-page weight of the built book is printed by benchmarks/page_weight.py.
 """
 
@@ -60,11 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     for path in paths:
         runs = [run(path) for _ in range(max(args.repeat, 1))]
         best = {k: min(r[k] for r in runs) for k in runs[0]}
-        ok = "ok" if best["wall"] <= TARGET_S else "OVER"
-        worst = max(worst, best["wall"])
+        ok = "ok" if best["cpu"] <= TARGET_S else "OVER"
+        worst = max(worst, best["cpu"])
         print(f"{path.name:28} {best['wall']:7.2f} {best['cells']:8.2f} {best['cpu']:6.2f}  {ok}"
-              f" ({best['wall'] / TARGET_S:.2f}x of target)")
-    print(f"slowest: {worst:.2f} s wall ({worst / TARGET_S:.2f}x of the {TARGET_S:.0f} s target)")
+              f" (cpu {best['cpu'] / TARGET_S:.2f}x, wall {best['wall'] / TARGET_S:.2f}x of target)")
+    print(f"slowest: {worst:.2f} s of CPU ({worst / TARGET_S:.2f}x of the {TARGET_S:.0f} s target)")
     return 0
 
 
