@@ -190,49 +190,87 @@ CARD_COLUMNS = 4
 SKIP_TABLE_CLASSES = {"indextable", "lookup-table", "genindextable"}
 
 
-def _table_for_readers(fragment: str, lang: str) -> str:
-    from bs4 import BeautifulSoup
+_TABLE_OPEN_RE = re.compile(r"<table\b([^>]*)>", re.S)
+_SECTION_RE = re.compile(r"<(thead|tbody|tfoot)\b[^>]*>(.*?)</\1>", re.S)
+_ROW_RE = re.compile(r"<tr\b[^>]*>(.*?)</tr>", re.S)
+_CELL_RE = re.compile(r"<(td|th)\b([^>]*)>(.*?)</\1>", re.S)
+_CLASS_ATTR_RE = re.compile(r'\bclass="([^"]*)"')
+_CAPTION_RE = re.compile(r"<caption\b[^>]*>(.*?)</caption>", re.S)
+_TAG_RE = re.compile(r"<[^>]+>")
 
-    soup = BeautifulSoup(fragment, "html.parser")
-    table = soup.table
-    classes = set(table.get("class") or [])
-    if classes & SKIP_TABLE_CLASSES or any(c.startswith("lookup") for c in classes) \
-            or table.find(attrs={"data-label": True}):
+
+def _text(html_fragment: str) -> str:
+    from html import unescape
+
+    return " ".join(unescape(_TAG_RE.sub(" ", html_fragment)).split())
+
+
+def _add_class(attrs: str, name: str) -> str:
+    if _CLASS_ATTR_RE.search(attrs):
+        return _CLASS_ATTR_RE.sub(lambda m: f'class="{m.group(1)} {name}"', attrs, count=1)
+    return f'{attrs} class="{name}"'
+
+
+def _table_for_readers(fragment: str, lang: str) -> str:
+    """One table's HTML, as written by docutils or pandas, made readable on any screen (see
+    TABLE_RE). Works on the markup with regular expressions (no nested tables): parsing every
+    table of the book with an HTML parser took seconds a build."""
+    from html import escape
+
+    opening = _TABLE_OPEN_RE.match(fragment)
+    if not opening:
         return fragment
-    head_rows = table.thead.find_all("tr") if table.thead else []
-    headers = [" ".join(th.get_text(" ", strip=True).split())
-               for th in (head_rows[-1].find_all(["th", "td"]) if head_rows else [])]
-    body_rows = [tr for tr in table.find_all("tr") if tr.parent is not None
-                 and (table.thead is None or tr not in head_rows)]
+    classes = set((_CLASS_ATTR_RE.search(opening.group(1)) or [None, ""])[1].split())
+    if classes & SKIP_TABLE_CLASSES or any(c.startswith("lookup") for c in classes) \
+            or "data-label=" in fragment:
+        return fragment
+    head = next((m for m in _SECTION_RE.finditer(fragment) if m.group(1) == "thead"), None)
+    head_rows = _ROW_RE.findall(head.group(2)) if head else []
+    headers = [_text(c[2]) for c in _CELL_RE.findall(head_rows[-1])] if head_rows else []
+    # Which columns hold numbers only (every non-empty body cell).
     numeric = [True] * len(headers)
     seen = [False] * len(headers)
-    for tr in body_rows:
-        for i, cell in enumerate(tr.find_all(["td", "th"], recursive=False)):
-            if i < len(headers):
-                if headers[i]:
-                    cell["data-label"] = headers[i]
-                text = cell.get_text(" ", strip=True)
+    bodies = [m for m in _SECTION_RE.finditer(fragment) if m.group(1) != "thead"]
+    for body in bodies:
+        for row in _ROW_RE.findall(body.group(2)):
+            for i, cell in enumerate(_CELL_RE.findall(row)[:len(headers)]):
+                text = _text(cell[2])
                 if text:
                     seen[i] = True
                     numeric[i] = numeric[i] and bool(NUMBER_RE.match(text))
-    for i, is_number in enumerate(numeric):
-        if is_number and seen[i]:
-            for tr in head_rows[-1:] + body_rows:
-                cells = tr.find_all(["td", "th"], recursive=False)
-                if i < len(cells):
-                    cells[i]["class"] = [*(cells[i].get("class") or []), "num"]
-    table["class"] = [*(table.get("class") or []), "book-table"]
-    if len(headers) >= CARD_COLUMNS:
-        table["class"].append("book-table--cards")
-    caption = table.caption.get_text(" ", strip=True) if table.caption else ""
-    if not caption:
+    num = {i for i in range(len(headers)) if numeric[i] and seen[i]}
+
+    def row_cells(row_html: str, label: bool) -> str:
+        index = iter(range(10_000))
+
+        def cell(m):
+            i = next(index)
+            attrs = m.group(2)
+            if i in num:
+                attrs = _add_class(attrs, "num")
+            if label and i < len(headers) and headers[i]:
+                attrs += f' data-label="{escape(headers[i], quote=True)}"'
+            return f"<{m.group(1)}{attrs}>{m.group(3)}</{m.group(1)}>"
+
+        return _CELL_RE.sub(cell, row_html)
+
+    def section(m):
+        label = m.group(1) != "thead"
+        if not label and not num:
+            return m.group(0)
+        return _ROW_RE.sub(lambda r: row_cells(r.group(0), label), m.group(0))
+
+    body = _SECTION_RE.sub(section, fragment[opening.end():])
+    table_classes = "book-table" + (" book-table--cards" if len(headers) >= CARD_COLUMNS else "")
+    table_open = f"<table{_add_class(opening.group(1), table_classes)}>"
+    caption = _CAPTION_RE.search(fragment)
+    name = _text(caption.group(1)) if caption else ""
+    if not name:
         from ice287g import i18n
 
-        caption = i18n.tr("Table: {columns}", lang, columns=", ".join(h for h in headers if h))
-    wrapper = soup.new_tag("div", attrs={"class": "book-table-scroll", "role": "region",
-                                         "tabindex": "0", "aria-label": caption})
-    table.wrap(wrapper)
-    return str(soup)
+        name = i18n.tr("Table: {columns}", lang, columns=", ".join(h for h in headers if h))
+    return (f'<div class="book-table-scroll" role="region" tabindex="0" '
+            f'aria-label="{escape(name, quote=True)}">{table_open}{body}</div>')
 
 
 def _tables_for_readers(app, pagename, templatename, context, doctree):
@@ -241,6 +279,148 @@ def _tables_for_readers(app, pagename, templatename, context, doctree):
         return
     lang = edition_of(app)
     context["body"] = TABLE_RE.sub(lambda m: _table_for_readers(m.group(0), lang), body)
+
+
+# ---------------------------------------------------------------------------------------------
+# Page weight (issue 22): one trimmed stylesheet, icons as SVG, scripts that do not block.
+
+#: The stylesheet every page loads instead of the themes' and extensions' own (built from them
+#: when the build finishes, see _ext/book_css.py), and the book's icons, drawn last.
+SITE_CSS = "book/site.css"
+ICONS_CSS = "book/icons.css"
+#: pydata-sphinx-theme's two stylesheets, which its layout links before all others (the book's
+#: _templates/layout.html no longer does).
+THEME_HEAD_CSS = ("styles/theme.css", "styles/pydata-sphinx-theme.css")
+#: Stylesheets and scripts that belong to one page and stay as they are.
+OWN_ASSETS = ("lookup/", "widgets/")
+#: Scripts a page needs only when its article has one of these (else they are left out).
+SCRIPT_NEEDS = {
+    "design-tabs.js": ("sd-tab",),
+    "togglebutton.js": ("toggle", "dropdown"),
+    "clipboard.min.js": ("<pre",),
+    "copybutton.js": ("<pre",),
+}
+
+
+def _filename(asset) -> str:
+    """The asset's path under _static/ (Sphinx keeps it as "_static/<path>")."""
+    name = str(getattr(asset, "filename", asset) or "")
+    return name.removeprefix("_static/")
+
+
+def _light_assets(app, pagename, templatename, context, doctree):
+    """Link the one trimmed stylesheet; defer every script, and leave out the ones the page
+    does not use (its body decides); the search scripts are left out by _templates/layout.html
+    except on the search page."""
+    css = context.get("css_files") or []
+    merged = [_filename(c) for c in css if not _filename(c).startswith(OWN_ASSETS)
+              and not _filename(c).startswith(("http:", "https:", "//"))]
+    if merged:
+        # Every page's stylesheets, in order (the same on every page today; a page with one
+        # more adds it to the site stylesheet, before the icons).
+        known = getattr(app, "book_css_sources", None) or [*THEME_HEAD_CSS, ICONS_CSS]
+        for name in merged:
+            if name not in known and name != SITE_CSS:
+                known.insert(len(known) - 1, name)
+        app.book_css_sources = known
+        first = next(c for c in css if _filename(c) in merged)
+        site = type(first)(f"_static/{SITE_CSS}", priority=getattr(first, "priority", 500))
+        context["css_files"] = [site, *[c for c in css if _filename(c) not in merged]]
+    if pagename == "search":
+        # The search page's own scripts (searchtools.js, in the template) run as they load and
+        # need doctools.js and documentation_options.js before them: nothing is deferred here.
+        return
+    body = context.get("body") or ""
+    scripts = []
+    for script in context.get("script_files") or []:
+        name = _filename(script)
+        attributes = dict(getattr(script, "attributes", {}) or {})
+        if not name or name.startswith(("widgets/", "http:", "https:", "//")):
+            inline = attributes.get("body", "")
+            if inline.startswith("DOCUMENTATION_OPTIONS."):
+                # Runs once the deferred documentation_options.js has defined the object.
+                attributes["body"] = f"document.addEventListener('DOMContentLoaded', () => {{ {inline} }});"
+                script = type(script)(script.filename, priority=script.priority, **attributes)
+            scripts.append(script)
+            continue
+        needs = SCRIPT_NEEDS.get(name.rsplit("/", 1)[-1])
+        if needs and not any(word in body for word in needs):
+            continue
+        if not ({"defer", "async"} & set(attributes)) and attributes.get("type") != "module":
+            attributes["defer"] = "defer"
+            script = type(script)(script.filename, priority=script.priority, **attributes)
+        scripts.append(script)
+    context["script_files"] = scripts
+
+
+def _write_site_css(app, exception):
+    """Write _static/book/site.css from the stylesheets the pages would have loaded, trimmed to
+    the classes and ids the built pages and their scripts use (rewritten only when those or
+    the stylesheets change)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    import pickle
+
+    target = Path(app.outdir) / "_static" / SITE_CSS
+    # The stylesheets the pages link, as the pages written in this build listed them (or, when
+    # none was written, as the last build did: a changed stylesheet alone still rebuilds it).
+    sources_path = Path(app.doctreedir) / "book-css-sources.json"
+    sources = getattr(app, "book_css_sources", None)
+    if sources:
+        sources_path.write_text(json.dumps(sources))
+    elif sources_path.is_file():
+        sources = json.loads(sources_path.read_text())
+    else:
+        logger.warning("no page was written, and %s has never been built", target)
+        return
+
+    import book_css
+
+    static = Path(app.outdir) / "_static"
+    outdir = Path(app.outdir)
+    pages = [p for p in outdir.rglob("*.html") if not {"_static", "_sources", "_images"} & set(
+        p.relative_to(outdir).parts[:-1])]
+    scripts = [p for p in static.rglob("*.js") if p.name not in ("fontawesome.js",)
+               and "widgets" not in p.relative_to(static).parts]
+    cache_path = Path(app.doctreedir) / "book-css-names.pickle"
+    try:
+        cache = pickle.loads(cache_path.read_bytes())
+    except (OSError, ValueError, EOFError, pickle.UnpicklingError):
+        cache = {}
+    used: set[str] = set()
+    fresh = {}
+    for path in [*pages, *scripts]:
+        st = path.stat()
+        key = str(path)
+        hit = cache.get(key)
+        if hit and hit[0] == (st.st_mtime_ns, st.st_size):
+            names = hit[1]
+        else:
+            names = book_css.used_names([path], []) if path.suffix == ".html" \
+                else book_css.used_names([], [path])
+        fresh[key] = ((st.st_mtime_ns, st.st_size), names)
+        used |= names
+    texts = []
+    for name in sources:
+        # The book's own stylesheets from their source folder (a warm build does not copy a
+        # changed static file again), the themes' from the build's _static/.
+        path = next((Path(app.confdir) / folder / name for folder in app.config.html_static_path
+                     if (Path(app.confdir) / folder / name).is_file()), static / name)
+        if not path.is_file():
+            logger.warning("the site stylesheet's source %s is missing", name)
+            continue
+        texts.append((name, path.read_text(encoding="utf-8")))
+    import hashlib
+
+    stamp = hashlib.sha256("\0".join([*sorted(used), *(t for _, t in texts)]).encode()).hexdigest()
+    stamp_path = Path(app.doctreedir) / "book-css.stamp"
+    if target.is_file() and stamp_path.is_file() and stamp_path.read_text() == stamp:
+        cache_path.write_bytes(pickle.dumps(fresh))
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(book_css.site_css(texts, used), encoding="utf-8")
+    stamp_path.write_text(stamp)
+    cache_path.write_bytes(pickle.dumps(fresh))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -671,6 +851,9 @@ def setup(app):
     app.connect("doctree-resolved", _explorer_views)
     app.connect("doctree-resolved", _lazy_images)
     app.connect("html-page-context", _explorer_without_widget_manager, priority=940)
+    app.connect("build-finished", _write_site_css)
+    # Last: after every extension (and _lookup_assets) has added its stylesheets and scripts.
+    app.connect("html-page-context", _light_assets, priority=950)
     app.connect("env-get-outdated", _downloads_outdated)
     app.connect("env-purge-doc", _downloads_purge)
     # After sphinx.ext.mathjax (priority 500) has added its script.
