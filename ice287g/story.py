@@ -47,9 +47,10 @@ from .i18n import tr
 from .safe_html import Markup
 
 TABLES = ("sources", "events", "votes", "local_actions", "claims", "evidence", "published_counts")
-#: Every file of data/curated/ (its datapackage.json): the story tables and the glossary of
-#: the Spanish edition's terms (checked by tests/test_translations.py, not a story table).
-PACKAGE_TABLES = TABLES + ("glossary",)
+#: Every file of data/curated/ (its datapackage.json): the story tables, the glossary of
+#: the Spanish edition's terms (checked by tests/test_translations.py, not a story table) and
+#: the cited places of agencies whose rows name no county (read by ice287g.lookup).
+PACKAGE_TABLES = TABLES + ("glossary", "places")
 ID_COLUMN = {"sources": "source_id", "events": "event_id", "local_actions": "action_id",
              "claims": "claim_id", "published_counts": "count_id"}
 BIB_NAME = "references.bib"

@@ -18,6 +18,7 @@ import pytest
 
 from book_browser import DESKTOP, PHONE, lookup_opener
 from conftest import REPO
+from ice287g import analysis as an
 from ice287g import i18n, lookup
 
 PROCESSED = REPO / "data" / "processed"
@@ -30,7 +31,7 @@ def english_texts() -> list[str]:
     """Every English text of the page and of its script."""
     return [*(text for _, text in lookup.TABLE_COLUMNS), *(t for _, t in lookup.STATUS_OPTIONS),
             *(t for _, t in lookup.SORT_OPTIONS), *lookup.PAGE_TEXTS.values(),
-            *lookup.SCRIPT_TEXTS.values()]
+            *lookup.SCRIPT_TEXTS.values(), *lookup.PARTS_OF_DAY.values()]
 
 
 def csv_rows(name: str) -> list[dict]:
@@ -53,7 +54,8 @@ def test_every_english_text_has_a_spanish_one_with_the_same_fields():
     for text in english_texts():
         assert i18n.placeholders(catalogue[text]) == i18n.placeholders(text), text
     # Translated, not copied: only words that are the same in both languages may match.
-    same = {t for t in english_texts() if catalogue[t] == t}
+    same = {t for t in english_texts() if catalogue[t] == t
+            and re.sub(r"\{\w+\}", "", t).strip(" ()")}  # a pattern of fields has no words
     assert same <= {"no", "Total"}, same
 
 
@@ -133,7 +135,8 @@ def test_the_spanish_page_has_no_english_text_of_the_page():
                                                            flags=re.S)))
     catalogue = i18n.catalogue("es")
     left = [t for t in english_texts() if catalogue[t] != t and len(t) > 3
-            and t.split("{")[0].strip() and t.split("{")[0].strip() in visible]
+            and re.search(r"[A-Za-z]{2}", t.split("{")[0])  # words, not just ";"
+            and t.split("{")[0].strip() in visible]
     assert not left, f"English on the Spanish page: {left}"
     assert '<label for="lookup-q">Agencia, condado o estado</label>' in page
     assert '<a href="downloads.html">Descargas</a>' in page
@@ -162,8 +165,8 @@ def test_the_built_spanish_page_is_spanish_and_links_its_english_counterpart(bui
     assert "Agencia, condado o estado" in es and "Agency, county or state" not in es
     assert "Agency, county or state" in en
     # The data file is the same in both editions (the words are in the page, not the data).
-    assert (built_book / "es/_static/lookup/agreements.json").read_bytes() == (
-        built_book / "_static/lookup/agreements.json").read_bytes()
+    assert (built_book / "es/_static/lookup/agreements.js").read_bytes() == (
+        built_book / "_static/lookup/agreements.js").read_bytes()
 
 
 # ------------------------------------------------------------------------- in chromium
@@ -196,10 +199,12 @@ def test_a_spanish_reader_finds_key_west_by_its_english_name(spanish_page, viewp
     assert [r["Agencia"] for r in rows] == ["Key West Police Department"], rows
     row = rows[0]
     # ICE's names stay as ICE wrote them; the book's words are Spanish.
-    assert row["Estado"] == "Florida" and row["Condado"] == kw["county"]
+    assert row["Estado"] == "Florida" and kw["county"] == ""
+    assert row["Condado"].startswith("Monroe County (según la tabla de lugares del libro")
     assert row["Tipo de agencia"] == "Municipio" and kw["agency_type"] == "Municipality"
     assert row["Modelo"] == i18n.tr(kw["support_type"], "es") != kw["support_type"]
-    assert row["Firmado (según ICE)"] == kw["signed"]
+    assert row["Firmado (según ICE)"] == i18n.format_date(kw["signed"], "es")
+    assert re.fullmatch(r"\d{1,2} de [a-z]+ de \d{4}", row["Firmado (según ICE)"])
     assert row["Situación"] == "Todavía en la lista"
     count = page.locator("#lookup-count").inner_text()
     assert count.startswith("1 acuerdo coincide con “key west police” (1 todavía en la lista"), count
@@ -212,18 +217,23 @@ def test_a_spanish_reader_finds_key_west_by_its_english_name(spanish_page, viewp
 @pytest.mark.browser
 def test_spanish_counts_statuses_and_the_no_match_sentences(spanish_page):
     rows = csv_rows("agreements.csv")
-    total, left = len(rows), sum(r["listed_in_latest"] == "false" for r in rows)
+    data = lookup.payload(an.dataset(PROCESSED), lookup.read_places(REPO / "data" / "curated"))
+    nxt = data["columns"].index("next")
+    edited = {r[0] for r in data["rows"] if r[nxt]}
+    total = len(rows)
+    left = sum(r["listed_in_latest"] == "false" and r["agreement_id"] not in edited for r in rows)
     page, _ = spanish_page()
     count = page.locator("#lookup-count").inner_text()
-    assert count == (f"{total:,} acuerdos ({total - left:,} todavía en la lista, {left:,} fuera "
-                     "de la lista); se muestran los primeros 100."), count
+    assert count == (f"{total:,} acuerdos ({total - left - len(edited):,} todavía en la lista, "
+                     f"{left:,} fuera de la lista); {len(edited):,} filas modificadas por ICE; "
+                     "se muestran los primeros 100."), count
     assert page.locator("#lookup-more").inner_text() == f"Mostrar los {total:,} acuerdos que coinciden"
     page.get_by_label("Mostrar").select_option("left")
     statuses = {r["Situación"].split(":")[0] for r in row_texts(page)}
     assert statuses == {"Fuera"}, statuses
     first = row_texts(page)[0]["Situación"]
-    assert re.fullmatch(r"Fuera: visto por última vez el \d{4}-\d\d-\d\d; no figura en la lista "
-                        r"del \d{4}-\d\d-\d\d.*", first), first
+    assert re.fullmatch(r"Fuera: visto por última vez el \d{1,2} de [a-z]+ de \d{4}; no figura "
+                        r"en la lista del \d{1,2} de [a-z]+ de \d{4}( \(.*\))?", first), first
     page.get_by_label("Mostrar").select_option("all")
     box = page.get_by_label("Agencia, condado o estado")
     box.fill("ninguna agencia se llama así")
@@ -245,7 +255,8 @@ def test_a_state_is_found_by_its_spanish_name_too(spanish_page):
     if len(carolina) > 100:
         page.locator("#lookup-more").click()
     rows = row_texts(page)
-    assert len(rows) == len(carolina) and {r["Estado"] for r in rows} == {"North Carolina"}
+    # The Spanish edition writes the state's name in Spanish.
+    assert len(rows) == len(carolina) and {r["Estado"] for r in rows} == {"Carolina del Norte"}
     # ICE's name still finds them (and agencies named after the state elsewhere).
     english = [r for r in csv_rows("agreements.csv")
                if all(w in f"{r['agency']} {r['county']} {r['state']}".lower()
@@ -263,9 +274,9 @@ def test_the_spanish_listing_history(spanish_page):
     assert panel.is_visible()
     assert panel.locator("h2").inner_text() == "Historial en las listas: Key West Police Department"
     text = panel.inner_text()
-    assert f"firmado el {kw['signed']} (según ICE)" in text
+    assert f"firmado el {i18n.format_date(kw['signed'], 'es')} (según ICE)" in text
     assert re.search(r"Todavía en la lista\. En \d+ de las \d+ listas del archivo, del "
-                     r"\d{4}-\d\d-\d\d al \d{4}-\d\d-\d\d", text), text
+                     r"13 de enero de 2021 al \d{1,2} de [a-z]+ de \d{4}", text), text
     heads = panel.locator("table thead th").all_inner_texts()
     assert heads == ["En la lista", "Desde", "Hasta", "Listas"]
     kinds = set(panel.locator("table tbody tr td:first-child").all_inner_texts())

@@ -1,15 +1,23 @@
 /* Find an agency: filter every agreement ICE ever listed as the reader types (no kernel, no
- * library). The data, agreements.json beside this file, is written at book build time by
- * ice287g.lookup from the committed data/processed/ (see ice287g/lookup.py for its shape).
+ * library). The data, agreements.js beside this file, is written at book build time by
+ * ice287g.lookup from the committed data/processed/ (see ice287g/lookup.py for its shape): a
+ * script assigning window.ice287gLookupData, loaded with <script src> (so the page works from
+ * file:// as over http) once the page has painted or the reader reaches for the search.
  * Every word the script writes comes from the page: the JSON in #lookup-texts, which the
  * book renders in the edition's language (ice287g.lookup.texts; English is the key of each
- * translation in ice287g/locale/<lang>/lookup.json). The script holds no words of its own.
+ * translation in ice287g/locale/<lang>/lookup.json), with the language's date format from
+ * ice287g.i18n. The script holds no words of its own.
  *
  * Why no library: a linear scan of about two thousand pre-folded strings takes a few
  * milliseconds; list.js, fuse.js or DataTables would add 20 to 120 KB and a dependency for
  * nothing a reader needs here. Matching folds letter case, accents (NFD, marks dropped),
- * straight and curly apostrophes and punctuation, and every word typed must appear in the
- * agency, county or state. Results render in pages of PAGE rows, so a keystroke stays fast.
+ * straight and curly apostrophes and punctuation; every word typed must appear in the
+ * agency, county (ICE's, or the one the book found for a row without), or state (ICE's name
+ * or its name in either edition's language). When nothing matches, a word one or two typos
+ * away from a word of the data is offered ("did you mean") and its matches shown. With the
+ * default order, agreements in the state typed come first, then those whose agency or county
+ * starts with it; one agency's agreements stay together. Text from the data or the address
+ * is only ever written escaped (esc) or as textContent, and never goes into a selector.
  */
 (function () {
   "use strict";
@@ -17,11 +25,13 @@
   var script = document.currentScript;
   var root = document.getElementById("agency-lookup");
   if (!root || !script) return;
-  var DATA_URL = new URL("agreements.json", script.src).href;
+  // The data is a script that assigns window.ice287gLookupData (ice287g.lookup.encode): a
+  // <script src> loads from file:// as over http, where fetch() of a local file is refused.
+  var DATA_URL = new URL("agreements.js", script.src).href;
   var $ = function (id) { return document.getElementById(id); };
   var input = $("lookup-q"), statusSel = $("lookup-status"), sortSel = $("lookup-sort");
   var count = $("lookup-count"), tbody = $("lookup-body"), more = $("lookup-more");
-  var panel = $("lookup-history"), table = $("lookup-table");
+  var panel = $("lookup-history"), table = $("lookup-table"), suggest = $("lookup-suggest");
   var api = window.ice287gLookup = { timings: [], ready: false };
   var S = JSON.parse($("lookup-texts").textContent);
   api.lang = S.lang;
@@ -39,6 +49,14 @@
   // An agency or support type as the table shows it; a state as the language writes it.
   function label(v) { return (v && S.labels[v]) || v; }
   function stateName(v) { return (v && S.states[v]) || v; }
+  // A date (YYYY-MM-DD) for people, as ice287g.i18n.format_date writes it in the language.
+  function day(iso) {
+    var m = /^(\d{4})-(\d\d)-(\d\d)/.exec(iso || "");
+    if (!m) return "";
+    return S.dates.date.replace("{month}", S.dates.months[+m[2] - 1])
+      .replace("{day}", String(+m[3])).replace("{year}", m[1]);
+  }
+  function time(iso) { return Date.UTC(+iso.slice(0, 4), +iso.slice(5, 7) - 1, +iso.slice(8, 10)); }
   // Sphinx's searchtools.js (on every page, for the search box) runs a search for any ?q= in
   // the address once the page is ready, and throws on a page without #search-results. Here
   // ?q= is this page's own query: keep Sphinx's search for its search page. (This deferred
@@ -48,7 +66,8 @@
     Search.performSearch = function () {};
   }
 
-  var D, ROWS = [], matched = [], shown = PAGE, sortKey = "state", sortDir = 1;
+  var D, ROWS = [], BY_ID = {}, GROUPS = {}, matched = [], shown = PAGE, sortKey = "relevance", sortDir = 1;
+  var VOCAB = null, corrected = "";
 
   function fold(s) {
     return String(s || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "")
@@ -63,43 +82,79 @@
     });
   }
 
+  // A list as the page names it: its day, and ICE's part of day only where two counted
+  // lists share a day (ice287g.lookup.publication_labels).
+  function pub(i) {
+    if (i < 0 || !D.pubs[i]) return "";
+    var p = D.pubs[i], rest = p.slice(11);
+    if (!rest) return day(p);
+    return t("pubPart", { date: day(p), part: rest.replace(/\b(am|pm|mid)\b/g, function (w) {
+      return S.parts[w] || w;
+    }) });
+  }
+
+  // A link to an agreement's text: kept whole, or stored after ICE's folder (link_prefix).
+  // ice287g.lookup.safe_link let only https links to ice.gov through.
+  function link(v) {
+    if (!v) return "";
+    return /^https:\/\//.test(v) ? v : (D.link_prefix || "") + v;
+  }
+
   function prepare(data) {
     D = data;
+    var C = {};
+    data.columns.forEach(function (c, i) { C[c] = i; });
     var last = data.pubs.length - 1;
-    ROWS = data.rows.map(function (r) {
-      var sp = r[7];
+    D.times = data.pubs.map(time);
+    ROWS = data.rows.map(function (r, n) {
+      var sp = r[C.spells], place = C.place !== undefined ? r[C.place] : "";
       var row = {
-        id: r[0], agency: r[1], state: data.states[r[2]] || "", county: r[3],
-        type: label(data.agency_types[r[4]] || ""), support: label(data.support_types[r[5]] || ""),
-        signed: r[6], spells: sp,
-        first: sp.length ? sp[0] : -1, last: sp.length ? sp[sp.length - 1] : -1
+        id: r[C.id], agency: r[C.agency], state: data.states[r[C.state]] || "", county: r[C.county],
+        place: place && place.length ? place : null,
+        type: label(data.agency_types[r[C.agency_type]] || ""),
+        support: label(data.support_types[r[C.support_type]] || ""),
+        signed: r[C.signed], spells: sp, group: C.group !== undefined ? r[C.group] : n,
+        next: C.next !== undefined ? r[C.next] : "",
+        moa: C.moa !== undefined ? link(r[C.moa]) : "", addendum: C.addendum !== undefined ? link(r[C.addendum]) : "",
+        first: sp.length ? sp[0] : -1, last: sp.length ? sp[sp.length - 1] : -1, order: n
       };
       // The last time it was seen listed: the last capture of the last list carrying it,
       // often months after that list's own date when the page did not change.
       row.seen = row.last < 0 ? "" : (data.seen ? data.seen[row.last] : data.pubs[row.last].slice(0, 10));
       row.listed = row.last === last;
-      // Found by ICE's names, and by a state's name in the page's language too.
-      var named = stateName(row.state);
-      row.key = " " + fold(row.agency + " " + row.county + " " + row.state +
-                           (named !== row.state ? " " + named : ""));
+      row.shownState = stateName(row.state);
+      // Found by ICE's names, by the county the book found for a row without one, and by
+      // the state's name in either edition's language.
+      var names = [row.state].concat(S.stateAliases[row.state] || []);
+      row.stateKeys = names.map(fold);
+      row.countyKey = fold(row.county || (row.place ? row.place[0] : ""));
+      row.agencyKey = fold(row.agency);
+      row.key = " " + [row.agencyKey, row.countyKey].concat(row.stateKeys).join(" ") + " ";
+      BY_ID[row.id] = row;
+      (GROUPS[row.group] = GROUPS[row.group] || []).push(row);
       return row;
+    });
+    ROWS.forEach(function (r) {
+      if (r.next && BY_ID[r.next]) BY_ID[r.next].prev = r;
+      r.status = r.listed ? "listed" : (r.next && BY_ID[r.next] ? "edited" : "left");
     });
   }
 
   var SORTS = {
+    relevance: function (r) { return r.state + "\u0000" + r.agency.toLowerCase() + "\u0000" + r.support; },
     agency: function (r) { return r.agency.toLowerCase(); },
-    state: function (r) { return r.state + "\u0000" + r.agency.toLowerCase() + "\u0000" + r.support; },
-    county: function (r) { return (r.county || "\uffff").toLowerCase() + "\u0000" + r.agency.toLowerCase(); },
+    state: function (r) { return r.shownState + "\u0000" + r.agency.toLowerCase() + "\u0000" + r.support; },
+    county: function (r) { return (r.county || (r.place && r.place[0]) || "\uffff").toLowerCase() + "\u0000" + r.agency.toLowerCase(); },
     type: function (r) { return (r.type || "\uffff") + "\u0000" + r.agency.toLowerCase(); },
     support: function (r) { return r.support + "\u0000" + r.agency.toLowerCase(); },
     signed: function (r) { return (r.signed || "9999") + "\u0000" + r.agency.toLowerCase(); },
-    first: function (r) { return r.first; },
+    first: function (r) { return ("00000" + (r.first + 1)).slice(-6); },
     last: function (r) { return (r.seen || "0000") + "\u0000" + ("00000" + (r.last + 1)).slice(-6); },
     status: function (r) { return (r.listed ? "0" : "1") + "\u0000" + r.agency.toLowerCase(); }
   };
 
   function sortRows() {
-    var f = SORTS[sortKey] || SORTS.state;
+    var f = SORTS[sortKey] || SORTS.relevance;
     var keyed = ROWS.map(function (r, i) { return [f(r), i, r]; });
     keyed.sort(function (a, b) {
       if (a[0] < b[0]) return -sortDir;
@@ -116,20 +171,37 @@
     sortSel.value = sortKey + (sortDir > 0 ? "" : "-desc");
   }
 
-  function pub(i) { return i >= 0 ? D.pubs[i] : ""; }
-
-  // "2022-08-08 (list of 2022-03-05)": the last sighting, and the list it was on when that
-  // list's date is another day; just the list ("2026-05-18 am") when they agree.
+  // "May 18, 2026 (list of March 5, 2022)": the last sighting, and the list it was on when
+  // that list's date is another day; just the list when they agree.
   function lastSeen(r) {
     if (r.last < 0) return "";
-    var p = pub(r.last);
-    return r.seen && r.seen !== p.slice(0, 10) ? t("seenOnList", { seen: r.seen, list: p }) : p;
+    var p = D.pubs[r.last];
+    return r.seen && r.seen !== p.slice(0, 10) ? t("seenOnList", { seen: day(r.seen), list: pub(r.last) }) : pub(r.last);
+  }
+
+  // What ICE changed when it replaced row r by the row that follows it.
+  function change(r) {
+    var n = BY_ID[r.next], parts = [];
+    if (fold(n.agency) !== fold(r.agency)) parts.push(t("changeName", { from: r.agency, to: n.agency }));
+    if (n.signed !== r.signed) {
+      parts.push(n.signed ? t("changeSigned", { from: day(r.signed) || "\u2014", to: day(n.signed) }) : t("changeOther"));
+    }
+    if (!parts.length) parts.push(t("changeOther"));
+    return parts.join("; ");
   }
 
   function statusText(r) {
-    if (r.listed) return t("listed");
+    if (r.status === "listed") return t("listed");
     if (r.last < 0) return t("uncounted");
-    return t("left", { seen: r.seen, next: pub(r.last + 1) });
+    if (r.status === "edited") return t("edited", { change: change(r), next: pub(r.last + 1) });
+    return t("left", { seen: day(r.seen), next: pub(r.last + 1) });
+  }
+
+  // ICE's county, else the one the book found (and how), marked as not ICE's.
+  function countyText(r) {
+    if (r.county || !r.place) return r.county;
+    var how = r.place[1], c = { county: r.place[0] };
+    return how === "sheet" ? t("placeSheet", c) : how === "name" ? t("placeName", c) : t("placeTable", c);
   }
 
   // One cell, labelled with its column's header (the phone layout shows the label).
@@ -138,52 +210,141 @@
       ">" + text + "</td>";
   }
 
-  function rowHtml(r) {
-    return "<tr data-id=\"" + esc(r.id) + "\">" +
+  function rowHtml(r, same) {
+    return "<tr data-id=\"" + esc(r.id) + "\"" + (same ? " class=\"lookup-same\"" : "") + ">" +
       cell("agency", "<button type=\"button\" class=\"lookup-pick\" aria-controls=\"lookup-history\">" +
         esc(r.agency) + "<span class=\"visually-hidden\">" + esc(t("pickHint")) + "</span></button>") +
-      cell("state", esc(r.state)) +
-      cell("county", esc(r.county)) +
+      cell("state", esc(r.shownState)) +
+      cell("county", esc(countyText(r))) +
       cell("type", esc(r.type)) +
       cell("support", esc(r.support)) +
-      cell("signed", esc(r.signed)) +
+      cell("signed", esc(day(r.signed))) +
       cell("first", esc(pub(r.first))) +
       cell("last", esc(lastSeen(r))) +
-      cell("status", esc(statusText(r)), r.listed ? "lookup-listed" : "lookup-left") + "</tr>";
+      cell("status", esc(statusText(r)), "lookup-" + r.status) + "</tr>";
   }
 
-  function render() {
+  function render(q, n0) {
     var n = matched.length, html = [];
-    for (var i = 0; i < n && i < shown; i++) html.push(rowHtml(matched[i]));
+    for (var i = 0; i < n && i < shown; i++) {
+      html.push(rowHtml(matched[i], i > 0 && matched[i - 1].group === matched[i].group));
+    }
     tbody.innerHTML = html.join("");
-    var left = 0;
-    for (var j = 0; j < n; j++) if (!matched[j].listed) left++;
-    var q = input.value.trim();
-    var what = q ? t(n === 1 ? "matchOne" : "matchMany", { n: num(n), q: q })
+    var left = 0, edited = 0;
+    for (var j = 0; j < n; j++) {
+      if (matched[j].status === "left") left++;
+      else if (matched[j].status === "edited") edited++;
+    }
+    var shownQ = corrected || q;
+    var what = shownQ ? t(n === 1 ? "matchOne" : "matchMany", { n: num(n), q: shownQ })
       : t(n === 1 ? "countOne" : "countMany", { n: num(n) });
-    var msg = t("split", { what: what, listed: num(n - left), left: num(left) });
+    var msg = t("split", { what: what, listed: num(n - left - edited), left: num(left) });
+    if (edited) msg += t(edited === 1 ? "editedOne" : "editedMany", { n: num(edited) });
     if (n > shown) msg += t("showing", { n: num(shown) });
+    if (corrected) msg = t("noneMatch", { q: q }) + " " + msg;
     var none = q ? t("noneMatch", { q: q }) : t("none");
     var folded = fold(q);
     (D.states_without || []).forEach(function (st) {
-      if (fold(st) === folded || fold(stateName(st)) === folded) {
-        none = t("stateWithout", { state: stateName(st) });
+      var names = [st].concat(S.stateAliases[st] || []);
+      for (var k = 0; k < names.length; k++) {
+        if (fold(names[k]) === folded) none = t("stateWithout", { state: stateName(st) });
       }
     });
     count.textContent = n ? msg + "." : none;
+    suggest.hidden = !corrected;
+    if (corrected) suggest.textContent = t("didYouMean", { q: corrected });
     more.hidden = n <= shown;
     more.textContent = t("more", { n: num(n) });
+    if (n0 !== undefined) api.lastCount = n;
   }
 
-  function filter() {
-    var words = fold(input.value).split(" ").filter(Boolean);
+  function matchWords(words) {
     var want = statusSel.value;
-    matched = ROWS.filter(function (r) {
-      if (want === "listed" && !r.listed) return false;
-      if (want === "left" && r.listed) return false;
+    return ROWS.filter(function (r) {
+      if (want === "listed" && r.status !== "listed") return false;
+      if (want === "left" && r.status !== "left") return false;
       for (var i = 0; i < words.length; i++) if (r.key.indexOf(words[i]) < 0) return false;
       return true;
     });
+  }
+
+  // Damerau-Levenshtein distance (optimal string alignment), stopping early past max.
+  function edits(a, b, max) {
+    if (Math.abs(a.length - b.length) > max) return max + 1;
+    var prev2 = null, prev = [], cur, i, j;
+    for (j = 0; j <= b.length; j++) prev.push(j);
+    for (i = 1; i <= a.length; i++) {
+      cur = [i];
+      var low = i;
+      for (j = 1; j <= b.length; j++) {
+        var v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2] + 1);
+        cur.push(v);
+        if (v < low) low = v;
+      }
+      if (low > max) return max + 1;
+      prev2 = prev; prev = cur;
+    }
+    return prev[b.length];
+  }
+
+  // The query with each word no agreement has replaced by the closest word of the data: one
+  // typo allowed in a word of 4 to 7 letters, two from 8; ties go to the commoner word.
+  function correct(words) {
+    if (!VOCAB) {
+      VOCAB = {};
+      ROWS.forEach(function (r) {
+        r.key.split(" ").forEach(function (w) { if (w.length >= 3) VOCAB[w] = (VOCAB[w] || 0) + 1; });
+      });
+    }
+    var changed = false, out = words.map(function (w) {
+      if (w.length < 4 || VOCAB[w]) return w;
+      var max = w.length >= 8 ? 2 : 1, best = null, bestD = max + 1;
+      for (var v in VOCAB) {
+        var d = edits(w, v, max);
+        if (d < bestD || (d === bestD && best !== null && VOCAB[v] > VOCAB[best])) { best = v; bestD = d; }
+      }
+      if (best === null || bestD > max) return w;
+      changed = true;
+      return best;
+    });
+    return changed ? out : null;
+  }
+
+  // With the default order (best match): the state typed first, then agencies or counties
+  // starting with what was typed, then the rest; one agency's agreements together.
+  function rank(list, q) {
+    var folded = fold(q), tiers = [[], [], []];
+    list.forEach(function (r) {
+      var tier = 2;
+      if (folded && r.stateKeys.indexOf(folded) >= 0) tier = 0;
+      else if (folded && (r.agencyKey.indexOf(folded) === 0 || r.countyKey.indexOf(folded) === 0)) tier = 1;
+      tiers[folded && sortKey === "relevance" ? tier : 2].push(r);
+    });
+    var ranked = tiers[0].concat(tiers[1], tiers[2]), seen = {}, out = [];
+    if (sortKey !== "relevance") return ranked;  // a column the reader sorts by: that order only
+    ranked.forEach(function (r) {
+      if (seen[r.group]) return;
+      seen[r.group] = true;
+      ranked.forEach(function (s) { if (s.group === r.group) out.push(s); });
+    });
+    return out;
+  }
+
+  function filter() {
+    var q = input.value.trim();
+    var words = fold(q).split(" ").filter(Boolean);
+    matched = matchWords(words);
+    corrected = "";
+    if (!matched.length && words.length) {
+      var fixed = correct(words);
+      if (fixed) {
+        var again = matchWords(fixed);
+        if (again.length) { matched = again; corrected = fixed.join(" "); }
+      }
+    }
+    matched = rank(matched, corrected || q);
+    return q;
   }
 
   function syncUrl(id) {
@@ -198,8 +359,8 @@
   function update() {
     var t0 = performance.now();
     shown = PAGE;
-    filter();
-    render();
+    var q = filter();
+    render(q, 0);
     api.timings.push(performance.now() - t0);
   }
 
@@ -214,58 +375,168 @@
     return out;
   }
 
+  // Where a list falls on the history's time axis, in per cent (by its date, not its number).
+  function x(i) {
+    var t0 = D.times[0], t1 = D.times[D.times.length - 1];
+    return 100 * (D.times[i] - t0) / Math.max(t1 - t0, 1);
+  }
+  // A listed stretch from list a to list b reaches up to the next list (it was listed until
+  // then); the last list gets a sliver.
+  function xEnd(b) { return b + 1 < D.times.length ? x(b + 1) : 100; }
+
+  function axisHtml() {
+    var y0 = +D.pubs[0].slice(0, 4), y1 = +D.pubs[D.pubs.length - 1].slice(0, 4), ticks = [];
+    var t0 = D.times[0], t1 = D.times[D.times.length - 1];
+    for (var y = y0 + 1; y <= y1; y++) {
+      var at = 100 * (Date.UTC(y, 0, 1) - t0) / Math.max(t1 - t0, 1);
+      // A year near the right end is drawn to the left of its mark, inside the axis.
+      ticks.push("<span class=\"lookup-tick" + (at > 92 ? " lookup-tick-end" : "") + "\" style=\"left:" +
+        at.toFixed(2) + "%\">" + y + "</span>");
+    }
+    return "<div class=\"lookup-axis\" aria-hidden=\"true\">" + ticks.join("") + "</div>";
+  }
+
+  function barHtml(r, chosen, name) {
+    var bars = [];
+    for (var i = 0; i < r.spells.length; i += 2) {
+      var a = x(r.spells[i]), b = xEnd(r.spells[i + 1]);
+      bars.push("<span class=\"on\" style=\"left:" + a.toFixed(2) + "%;width:" + Math.max(b - a, 0.5).toFixed(2) + "%\"></span>");
+    }
+    return "<div class=\"lookup-bar-row" + (chosen ? " lookup-chosen" : "") + "\"><span class=\"lookup-bar-name\">" +
+      esc(r.support || r.agency) + (r.agency !== name ? " \u00b7 " + esc(r.agency) : "") + "</span>" +
+      "<div class=\"lookup-bar\" aria-hidden=\"true\">" + bars.join("") + "</div></div>";
+  }
+
+  function agreementLinks(r) {
+    var out = [];
+    if (r.moa) out.push("<a href=\"" + esc(r.moa) + "\" rel=\"noopener\">" + esc(t("moa")) + "</a>");
+    if (r.addendum) out.push("<a href=\"" + esc(r.addendum) + "\" rel=\"noopener\">" + esc(t("addendum")) + "</a>");
+    return out.join(" \u00b7 ");
+  }
+
+  function closeHistory() {
+    if (panel.hidden) return;
+    panel.hidden = true;
+    panel.removeAttribute("data-id");
+    panel.innerHTML = "";
+  }
+
+  function unknownId(id) {
+    panel.innerHTML = "<p class=\"lookup-unknown\" role=\"alert\">" + esc(t("unknownId", { id: id })) + "</p>" +
+      "<p class=\"lookup-links\"><button type=\"button\" id=\"lookup-close\">" + esc(t("close")) + "</button></p>";
+    panel.hidden = false;
+    $("lookup-close").addEventListener("click", function () { closeHistory(); syncUrl(""); input.focus(); });
+  }
+
   function showHistory(id, focus) {
-    var r = null;
-    for (var i = 0; i < ROWS.length; i++) if (ROWS[i].id === id) { r = ROWS[i]; break; }
-    if (!r) { panel.hidden = true; return; }
-    var total = D.pubs.length, nListed = 0, parts = spellsOf(r), bars = [], rows = [];
+    var r = Object.prototype.hasOwnProperty.call(BY_ID, id) ? BY_ID[id] : null;
+    if (!r) { unknownId(id); return; }
+    var total = D.pubs.length, nListed = 0, parts = spellsOf(r), rows = [];
     parts.forEach(function (p) {
       var n = p[2] - p[1] + 1;
       if (p[0]) nListed += n;
-      bars.push("<span class=\"" + (p[0] ? "on" : "off") + "\" style=\"left:" +
-        (100 * p[1] / total).toFixed(2) + "%;width:" + Math.max(100 * n / total, 0.4).toFixed(2) + "%\"></span>");
       rows.push("<tr><td>" + esc(t(p[0] ? "yes" : "no")) + "</td><td>" + esc(pub(p[1])) + "</td><td>" +
-        esc(pub(p[2])) + "</td><td>" + n + "</td></tr>");
+        esc(pub(p[2])) + "</td><td>" + num(n) + "</td></tr>");
     });
     var gaps = parts.filter(function (p) { return !p[0] && p[2] < total - 1; }).length;
+    // The agency's agreements (one per support type, and rows ICE edited), first listed first.
+    var group = (GROUPS[r.group] || [r]).slice().sort(function (a, b) { return a.first - b.first || a.order - b.order; });
+    var others = group.map(function (g) {
+      var line = (g === r ? "<strong>" : "<button type=\"button\" class=\"lookup-pick lookup-switch\" data-id=\"" + esc(g.id) + "\">") +
+        esc([g.support, g.agency !== r.agency ? g.agency : ""].filter(Boolean).join(" \u00b7 ")) +
+        (g === r ? "</strong>" : "</button>") + ": " + esc(statusText(g)) +
+        (g.signed ? " (" + esc(t("signed", { date: day(g.signed) })) + ")" : "");
+      var links = agreementLinks(g);
+      return "<li>" + line + (links ? " \u00b7 " + links : "") + "</li>";
+    });
+    var before = r.prev ? "<p>" + esc(t("before", { agency: r.prev.agency, change: change(r.prev), date: pub(r.first) })) + "</p>" : "";
     panel.innerHTML =
       "<h2 id=\"lookup-history-title\" tabindex=\"-1\">" + esc(t("historyTitle", { agency: r.agency })) + "</h2>" +
-      "<p>" + esc([r.state, r.county, r.type, r.support].filter(Boolean).join(" \u00b7 ")) +
-      (r.signed ? " \u00b7 " + esc(t("signed", { date: r.signed })) : "") + "</p>" +
-      "<p><strong>" + esc(statusText(r)) + ".</strong> " + esc(t("history", {
-        n: num(nListed), total: num(total), first: D.pubs[0], last: D.pubs[total - 1],
+      "<p>" + esc([r.shownState, countyText(r), r.type].filter(Boolean).join(" \u00b7 ")) +
+      (r.signed ? " \u00b7 " + esc(t("signed", { date: day(r.signed) })) : "") + "</p>" +
+      "<p><strong>" + esc(r.support) + ": " + esc(statusText(r)) + ".</strong> " + esc(t("history", {
+        n: num(nListed), total: num(total), first: pub(0), last: pub(total - 1),
         firstOn: pub(r.first), seen: lastSeen(r) })) +
-      (gaps ? esc(gaps === 1 ? t("gapsOne") : t("gapsMany", { n: num(gaps) })) : "") + ".</p>" +
-      "<div class=\"lookup-bar\" aria-hidden=\"true\">" + bars.join("") + "</div>" +
-      "<div class=\"lookup-bar-axis\" aria-hidden=\"true\"><span>" + esc(D.pubs[0].slice(0, 4)) +
-      "</span><span>" + esc(D.pubs[total - 1].slice(0, 10)) + "</span></div>" +
+      (gaps ? esc(gaps === 1 ? t("gapsOne") : t("gapsMany", { n: num(gaps) })) : "") + ".</p>" + before +
+      (group.length > 1 ? "<p>" + esc(t("agencyAgreements", { n: num(group.length) })) + "</p><ul class=\"lookup-group\">" + others.join("") + "</ul>"
+        : (agreementLinks(r) ? "<p>" + agreementLinks(r) + "</p>" : "")) +
+      "<figure class=\"lookup-timeline\"><figcaption>" + esc(t("timelineCaption", { first: pub(0), last: pub(total - 1) })) + "</figcaption>" +
+      group.map(function (g) { return barHtml(g, g === r, r.agency); }).join("") + axisHtml() + "</figure>" +
       "<table class=\"lookup-spells\"><caption>" + esc(t("spellsCaption")) + "</caption>" +
       "<thead><tr><th scope=\"col\">" + esc(t("onList")) + "</th><th scope=\"col\">" + esc(t("from")) +
       "</th><th scope=\"col\">" + esc(t("to")) + "</th>" +
       "<th scope=\"col\">" + esc(t("lists")) + "</th></tr></thead><tbody>" + rows.join("") + "</tbody></table>" +
-      "<p class=\"lookup-links\"><a href=\"?id=" + encodeURIComponent(r.id) + "\">" + esc(t("link")) + "</a>" +
-      " \u00b7 <button type=\"button\" id=\"lookup-close\">" + esc(t("close")) + "</button></p>";
+      "<p class=\"lookup-links\"><a id=\"lookup-permalink\" href=\"?id=" + encodeURIComponent(r.id) + "\">" + esc(t("link")) + "</a>" +
+      " <button type=\"button\" id=\"lookup-copy\">" + esc(t("copy")) + "</button>" +
+      " <button type=\"button\" id=\"lookup-close\">" + esc(t("close")) + "</button>" +
+      " <span id=\"lookup-copied\" role=\"status\"></span></p>";
     panel.hidden = false;
     panel.setAttribute("data-id", r.id);
     $("lookup-close").addEventListener("click", function () {
-      panel.hidden = true; syncUrl("");
-      var back = tbody.querySelector("tr[data-id=\"" + r.id + "\"] button");
+      closeHistory(); syncUrl("");
+      var back = null, trs = tbody.rows;
+      for (var k = 0; k < trs.length; k++) {
+        if (trs[k].getAttribute("data-id") === r.id) { back = trs[k].querySelector("button"); break; }
+      }
       (back || input).focus();
     });
+    $("lookup-copy").addEventListener("click", function () { copyLink($("lookup-permalink").href); });
+    var switches = panel.querySelectorAll("button.lookup-switch");
+    for (var k = 0; k < switches.length; k++) {
+      switches[k].addEventListener("click", function (e) {
+        var to = e.currentTarget.getAttribute("data-id");
+        showHistory(to, true); syncUrl(to);
+      });
+    }
     if (focus) $("lookup-history-title").focus();
+  }
+
+  // Copy a link: the Clipboard API where the page may use it, else a selected text field.
+  function copyLink(href) {
+    var done = function () { $("lookup-copied").textContent = t("copied"); };
+    var fallback = function () {
+      var box = document.createElement("textarea");
+      box.value = href; box.setAttribute("readonly", ""); box.className = "visually-hidden";
+      root.appendChild(box); box.select();
+      try { document.execCommand("copy"); done(); } catch (e) { $("lookup-copied").textContent = href; }
+      root.removeChild(box);
+    };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(href).then(done, fallback);
+    else fallback();
+  }
+
+  // On a phone the on-screen keyboard covers the lower half: keep the box (and its label) at
+  // the top of the screen, below the theme's sticky header, so the count and the first
+  // results stay in view while typing. (The hint sits above the box, out of the way.)
+  var narrow = window.matchMedia ? window.matchMedia("(max-width: 720px)") : { matches: false };
+  function keepInView() {
+    if (!narrow.matches) return;
+    var field = input.parentNode;  // the box with its label
+    var top = field.getBoundingClientRect().top, below = 0;
+    var header = document.querySelector(".bd-header");
+    if (header) {
+      var pos = getComputedStyle(header).position;
+      if (pos === "sticky" || pos === "fixed") below = Math.max(0, header.getBoundingClientRect().bottom);
+    }
+    if (top < below || top > below + 80) window.scrollBy(0, top - below - 8);
   }
 
   function start(data) {
     prepare(data);
     var params = new URLSearchParams(location.search);
     if (params.get("q")) input.value = params.get("q");
-    if (params.get("status") && statusSel.querySelector("option[value=\"" + params.get("status") + "\"]"))
-      statusSel.value = params.get("status");
+    // A parameter from the address is only compared with the options' values: it never
+    // becomes part of a selector or of the page's HTML.
+    var wanted = params.get("status");
+    for (var o = 0; o < statusSel.options.length; o++) {
+      if (statusSel.options[o].value === wanted) statusSel.value = wanted;
+    }
     sortRows();
     update();
     if (params.get("id")) showHistory(params.get("id"), false);
-    input.addEventListener("input", function () { update(); syncUrl(); });
-    statusSel.addEventListener("change", update);
+    input.addEventListener("input", function () { closeHistory(); update(); syncUrl(""); keepInView(); });
+    input.addEventListener("focus", keepInView);
+    statusSel.addEventListener("change", function () { closeHistory(); update(); });
     sortSel.addEventListener("change", function () {
       var v = sortSel.value.split("-");
       sortKey = v[0]; sortDir = v[1] === "desc" ? -1 : 1;
@@ -284,17 +555,41 @@
       var id = b.closest("tr").getAttribute("data-id");
       showHistory(id, true); syncUrl(id);
     });
+    suggest.addEventListener("click", function () {
+      input.value = corrected; update(); syncUrl(""); input.focus();
+    });
     more.addEventListener("click", function () {
-      shown = matched.length; render();
+      shown = matched.length; render(input.value.trim());
     });
     root.classList.add("lookup-ready");
     api.ready = true;
   }
 
-  fetch(DATA_URL).then(function (res) {
-    if (!res.ok) throw new Error("HTTP " + res.status);
-    return res.json();
-  }).then(start).catch(function (err) {
-    count.textContent = t("error", { error: err.message });
+  // Loaded once the page has painted (its first screen needs none of it), or at once when
+  // the reader reaches for the search or the address asks for something.
+  var loading = false;
+  function load() {
+    if (loading) return;
+    loading = true;
+    var tag = document.createElement("script");
+    tag.src = DATA_URL;
+    tag.async = true;
+    tag.onload = function () {
+      var data = window.ice287gLookupData;
+      if (!data || !data.rows) { count.textContent = t("error", { error: DATA_URL }); return; }
+      try { start(data); } catch (err) { count.textContent = t("error", { error: err.message }); throw err; }
+    };
+    tag.onerror = function () { count.textContent = t("error", { error: DATA_URL }); };
+    document.head.appendChild(tag);
+  }
+  if (/[?&](q|id|status)=/.test(location.search)) load();
+  ["focusin", "pointerdown", "keydown"].forEach(function (ev) {
+    root.addEventListener(ev, load);
   });
+  function later() {
+    if (window.requestIdleCallback) window.requestIdleCallback(load, { timeout: 1500 });
+    else setTimeout(load, 200);
+  }
+  if (document.readyState === "complete") later();
+  else window.addEventListener("load", later);
 })();
