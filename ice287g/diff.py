@@ -745,6 +745,17 @@ class Freshness:
                   date=long_date(self.last_checked), time=f"{self.last_checked:%H:%M}")
 
     @property
+    def status_line(self) -> str:
+        """The data pages' quiet status line: "ICE list of May 18, 2026 · checked June 1,
+        2026" / "Lista de ICE del 18 de mayo de 2026 · consultada el 1 de junio de 2026"
+        (language in use; issue 21)."""
+        if self.last_checked is None:
+            return tr("ICE list of {date} · not yet checked for a newer list",
+                      date=self.latest_list_text)
+        return tr("ICE list of {date} · checked {checked}", date=self.latest_list_text,
+                  checked=long_date(self.last_checked))
+
+    @property
     def last_checked_text(self) -> str:
         if self.last_checked is None:
             return tr("not yet recorded by the update procedure")

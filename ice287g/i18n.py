@@ -241,6 +241,22 @@ def format_percent(value: float, decimals: int = 0, lang: str | None = None) -> 
     return fmt["percent"].format(number=format_number(value, decimals, lang))
 
 
+def format_times(after: float, before: float, lang: str | None = None) -> str:
+    """How ``after`` compares with ``before``, as people picture it (issue 21: "1,265% more"
+    is hard to picture): "about 14 times as many" / "unas 14 veces más" from 2.5 times up,
+    "about twice as many" / "aproximadamente el doble" near 2, else "35% more" / "35% más"
+    (and "35% fewer" / "35% menos" for a fall). Completes "... and 1,843 on the latest list, ..."."""
+    if not before or before < 0 or after < 0:
+        raise ValueError(f"cannot compare {after!r} with {before!r}")
+    ratio = after / before
+    if ratio >= 2.5:
+        return tr("about {n} times as many", lang, n=format_int(round(ratio), lang))
+    if ratio >= 1.85:
+        return tr("about twice as many", lang)
+    pct = format_percent(abs(ratio - 1) * 100, 0, lang)
+    return tr("{pct} more", lang, pct=pct) if ratio >= 1 else tr("{pct} fewer", lang, pct=pct)
+
+
 #: U.S. state (and territory) names that U.S. Spanish-language media write in Spanish; every
 #: other name is the same in both languages (Texas, Florida, Virginia, Guam...).
 STATE_NAMES: dict[str, dict[str, str]] = {
