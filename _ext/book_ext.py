@@ -6,7 +6,7 @@
   another site: nothing may come from a public CDN (e.g. MathJax, if math ever slips in);
 - removes an ARIA role that docutils puts on bibliography lists (see _fix_citation_list_role)
   and the label that hides the words of myst-nb's "Show code cell source" toggle;
-- writes the *Find an agency* page's data (``_static/lookup/agreements.json``) from
+- writes the *Find an agency* page's data (``_static/lookup/agreements.js``) from
   data/processed/ with ice287g.lookup when an HTML build finishes, and adds that page's own
   script and stylesheet (assets/lookup/) to it alone; its ``{agency-lookup}`` directive
   renders the page's controls and the script's words in the edition's language
@@ -549,7 +549,7 @@ def _repository_substitutions(app, config):
 
 
 LOOKUP_DOC = "chapters/find-an-agency"
-LOOKUP_DATA = ("_static", "lookup", "agreements.json")
+LOOKUP_DATA = ("_static", "lookup", "agreements.js")  # ice287g.lookup.DATA_FILE
 
 
 class AgencyLookup(SphinxDirective):
@@ -599,7 +599,7 @@ def _lookup_assets(app, pagename, templatename, context, doctree):
 
 
 def _write_lookup_data(app, exception):
-    """Write the lookup page's JSON from the book's data/processed/ into the HTML output.
+    """Write the lookup page's data script from the book's data/processed/ into the HTML output.
 
     Runs after Sphinx has copied the static files, so the data always matches the committed
     processed files and is never committed twice."""
@@ -613,7 +613,8 @@ def _write_lookup_data(app, exception):
     # the stamp, kept with the doctrees, records every input file's size and mtime.
     package = Path(__file__).resolve().parent.parent / "ice287g"
     inputs = sorted([*processed.glob("*.csv"), *package.glob("*.py"),
-                     *package.glob("locale/*/*.json")])
+                     *package.glob("locale/*/*.json"),
+                     *(Path(app.srcdir) / "data" / "curated").glob("*.csv")])  # places.csv
     stamp_text = "\n".join(f"{p}\t{p.stat().st_size}\t{p.stat().st_mtime_ns}" for p in inputs)
     stamp = Path(app.doctreedir) / "lookup-data.stamp"
     if target.is_file() and stamp.is_file() and stamp.read_text() == stamp_text:
