@@ -938,15 +938,24 @@ def meetings(votes: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- display tables
-def _day(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series).dt.strftime("%Y-%m-%d").fillna("")
+#: Joins the words of a date in a table cell, so the date stays on one line (issue 21).
+NBSP = "\u00a0"
+
+
+def _day(series: pd.Series, lang: str | None = None) -> pd.Series:
+    """Dates of a table, written for people: "May 18, 2026" / "18 de mayo de 2026"
+    (:func:`ice287g.i18n.format_date`), on one line; a missing date is blank."""
+    return pd.Series([i18n.format_date(v, lang).replace(" ", NBSP) if pd.notna(v) else ""
+                      for v in pd.to_datetime(pd.Series(series))], index=pd.Series(series).index)
 
 
 def _stamp(series: pd.Series, lang: str | None = None) -> pd.Series:
-    """A publication time as ICE stamps it: the date and am/pm (Spanish: a. m. / p. m.)."""
-    ts = pd.to_datetime(series)
-    return ts.dt.strftime("%Y-%m-%d ") + np.where(ts.dt.hour < 12, tr("am", lang=lang),
-                                                  tr("pm", lang=lang))
+    """A publication time as ICE stamps it, written for people and on one line: the date
+    and am/pm, "May 18, 2026 (am)" / "18 de mayo de 2026 (a. m.)"."""
+    ts = pd.to_datetime(pd.Series(series))
+    return pd.Series([tr("{date} ({part})", lang=lang, date=i18n.format_date(v, lang),
+                         part=tr("am" if v.hour < 12 else "pm", lang=lang)).replace(" ", NBSP)
+                      if pd.notna(v) else "" for v in ts], index=ts.index, dtype=object)
 
 
 def _labels(values: Iterable, lang: str | None = None) -> list[str]:
@@ -975,7 +984,7 @@ def removal_table(removed: pd.DataFrame, agreements_: pd.DataFrame,
         t("State"): removed["state"].to_numpy(),
         t("Agency"): removed["agency"].to_numpy(),
         t("Support type"): _labels(removed["support_type"], lang),
-        t("Signed"): _day(removed["signed"]).to_numpy(),
+        t("Signed"): _day(removed["signed"], lang).to_numpy(),
         t("Last listed"): _stamp(removed["last_listed"], lang),
         t("First missing"): _stamp(removed["first_missing"], lang),
         t("Kind"): [t(k) for k in removed["kind"]],
@@ -997,13 +1006,13 @@ def agency_table(agreements_: pd.DataFrame, agencies: Iterable[str], state: str,
     out = pd.DataFrame({
         t("Agency"): rows["agency"].to_numpy(),
         t("Support type"): _labels(rows["support_type"], lang),
-        t("Signed (per ICE)"): _day(rows["signed"]).to_numpy(),
+        t("Signed (per ICE)"): _day(rows["signed"], lang).to_numpy(),
     })
     for col, label in [("first_seen", "First on a list"), ("last_seen", "Last on a list")]:
         if col in rows.columns:
             out[t(label)] = _stamp(rows[col], lang).to_numpy()  # by position: rows keeps its index
     if "last_captured" in rows.columns:  # the last sighting: the last capture of that last list
-        out[t("Last seen")] = _day(rows["last_captured"]).to_numpy()
+        out[t("Last seen")] = _day(rows["last_captured"], lang).to_numpy()
     if "n_snapshots" in rows.columns:
         out[t("Publications listing it")] = pd.to_numeric(rows["n_snapshots"]).to_numpy()
     return out
@@ -1094,12 +1103,12 @@ def left_table(gone: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
         t("State"): rows["state"].to_numpy(),
         t("Agency"): rows["agency"].to_numpy(),
         t("Support type"): _labels(rows["support_type"], lang),
-        t("Signed"): _day(rows["signed"]).to_numpy(),
+        t("Signed"): _day(rows["signed"], lang).to_numpy(),
         t("First listed"): _stamp(rows["first_listed"], lang),
         t("Last listed"): _stamp(rows["last_listed"], lang),
     })
     if "last_captured" in rows.columns:
-        out[t("Last seen")] = _day(rows["last_captured"]).to_numpy()
+        out[t("Last seen")] = _day(rows["last_captured"], lang).to_numpy()
     return out
 
 

@@ -199,7 +199,8 @@ def test_agency_presence_and_spells(pres):
     table = an.spells_table({"Harris": harris, "Key West": kw})
     assert table[["Agency", "On the list", "Publications"]].to_numpy().tolist() == [
         ["Harris", "yes", 2], ["Harris", "no", 1], ["Key West", "yes", 3]]
-    assert table.loc[1, "From"] == "2025-05-15 am"
+    # dates written for people, on one line (issue 21)
+    assert table.loc[1, "From"] == "May 15, 2025 (am)".replace(" ", "\u00a0")
     nobody = an.agency_presence(pres, PUBS, "Nowhere Police")
     assert not nobody["listed"].any()
 
@@ -520,9 +521,14 @@ def test_agency_table_shows_the_last_list_and_the_last_sighting():
     table = an.agency_table(agreements, ["Ouachita Parish Sheriff's Office"], "Louisiana")
     assert list(table.columns) == ["Agency", "Support type", "Signed (per ICE)",
                                    "First on a list", "Last on a list", "Last seen"]
-    assert table["First on a list"].tolist() == ["2021-01-13 am", "2025-12-10 am"]
-    assert table["Last on a list"].str[:10].tolist() == ["2022-03-05", "2026-05-18"]
-    assert table["Last seen"].tolist() == ["2022-08-08", "2026-05-18"]
+    nb = lambda text: text.replace(" ", "\u00a0")  # noqa: E731 - one line per date (issue 21)
+    assert table["First on a list"].tolist() == [nb("January 13, 2021 (am)"),
+                                                 nb("December 10, 2025 (am)")]
+    assert table["Last on a list"].tolist() == [nb("March 5, 2022 (am)"), nb("May 18, 2026 (am)")]
+    assert table["Last seen"].tolist() == [nb("August 8, 2022"), nb("May 18, 2026")]
+    es = an.agency_table(agreements, ["Ouachita Parish Sheriff's Office"], "Louisiana", lang="es")
+    assert es.iloc[0, 2:].tolist() == [nb("8 de junio de 2020"), nb("13 de enero de 2021 (a. m.)"),
+                                       nb("5 de marzo de 2022 (a. m.)"), nb("8 de agosto de 2022")]
 
 
 # --------------------------------------------------------------------------- change over time
@@ -661,8 +667,8 @@ def test_left_table_shows_ouachitas_last_sighting_beside_its_last_list():
     row = table[(table["Agency"] == "Ouachita Parish Sheriff's Office")
                 & (table["Support type"] == "Jail Enforcement Model")]
     assert len(row) == 1
-    assert row["Last listed"].iloc[0].startswith("2022-03-05")
-    assert row["Last seen"].iloc[0] == "2022-08-08"
+    assert row["Last listed"].iloc[0].startswith("March\u00a05,\u00a02022")
+    assert row["Last seen"].iloc[0] == "August\u00a08,\u00a02022"
     assert list(table.columns)[-2:] == ["Last listed", "Last seen"]
 
 

@@ -254,7 +254,11 @@ def test_agency_and_spells_tables_in_spanish():
                                    "Visto por última vez", "Publicaciones que lo incluyen"]
     assert set(table["Modelo"]) <= SUPPORT_TYPES_ES
     assert set(table["Agencia"]) == set(names)  # names stay as ICE wrote them
-    assert all(v.endswith((" a. m.", " p. m.")) for v in table["Primera vez en una lista"])
+    # dates for people, on one line (issue 21): "7 de marzo de 2025 (a. m.)"
+    assert all(re.fullmatch(r"\d{1,2} de [a-z]+ de \d{4} \((a|p)\. m\.\)", v.replace("\u00a0", " "))
+               and " " not in v for v in table["Primera vez en una lista"]), table
+    assert all(re.fullmatch(r"\d{1,2} de [a-z]+ de \d{4}", v.replace("\u00a0", " "))
+               for v in table["Firmado (según ICE)"]), table
     kw = an.agency_presence(ds.presence, ds.pubs, names[0], state="Florida")
     spells = an.spells_table({names[0]: kw}, lang="es")
     assert list(spells.columns) == ["Agencia", "En la lista", "Desde", "Hasta", "Publicaciones"]
