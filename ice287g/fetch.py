@@ -61,7 +61,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from .pipeline.records import SheetError
 from .pipeline.s2_read import check_workbook_file
-from .pipeline.thresholds import LISTS, STAMP_AFTER_CAPTURE_DAYS, WORKBOOK_MAX_BYTES
+from .pipeline.thresholds import ICE_HOSTS, LISTS, STAMP_AFTER_CAPTURE_DAYS, WORKBOOK_MAX_BYTES
 
 USER_AGENT = "ice287g (287(g) in Key West; +https://github.com/keywest287g/287g-in-key-west)"
 #: Seconds for a whole request attempt: connecting, redirects, headers and body.
@@ -77,8 +77,8 @@ MAX_BYTES = WORKBOOK_MAX_BYTES
 MAX_PAGE_BYTES = 5 * 2**20
 #: The only URL schemes fetched (page, sheet links, redirects).
 SCHEMES = ("https", "http")
-#: Hosts a sheet link or a redirect may lead to besides the page's own host: ICE's.
-ICE_HOSTS = ("www.ice.gov", "ice.gov")
+#: Hosts a sheet link or a redirect may lead to besides the page's own host: ICE's
+#: (``ICE_HOSTS``, from the pipeline's thresholds).
 #: Most sheet links a page may carry: ICE links one participating and one pending workbook;
 #: two of each leaves a margin for a page in transition. More is refused, nothing fetched.
 MAX_SHEETS = 4

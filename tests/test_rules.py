@@ -176,3 +176,19 @@ def test_duplicate_rows_names_a_row_printed_twice_and_leaves_single_rows():
     assert "West York Borough Police Department" in f.explanation
     assert "twice on 2 list(s), p2 to p3" in f.explanation
     assert rule_duplicate_rows([("p1", [other, west_york])]) == []
+
+
+def test_link_host_reports_document_links_off_ices_site_and_leaves_ices_alone():
+    from ice287g.pipeline.s7_rules import rule_link_host
+
+    ok = printing(urls=[DOC + "CassCoSheriffsOfficeMN_TFM_MOA_02282025.pdf",
+                        "http://ice.gov/doclib/287gMOA/x.pdf"])
+    assert rule_link_host(ok) == []
+    import dataclasses
+
+    bad = dataclasses.replace(printing(urls=["https://evil.example/moa.pdf", "javascript:alert(1)"]),
+                              addendum_urls=("https://www.ice.gov.evil.example/add.pdf",))
+    found = rule_link_host(bad)
+    assert [f.rule for f in found] == ["link_host"] * 3
+    assert "evil.example/moa.pdf" in found[0].explanation and "ADDENDUM" in found[2].explanation
+    assert all(f.proposal == {} for f in found)  # reported, never "fixed" by a proposal

@@ -27,7 +27,9 @@ Rules (``qa.csv`` rows ``rule_<name>``, info):
 - ``same_moa``: one MOA link under two agreement rows;
 - ``duplicate_rows``: one agreement (state, agency, model, signing date) printed in two rows of
   one list (the book counts agreements by id, so it counts once; a list's ``n_agreements`` in
-  snapshots.csv stays ICE's row count).
+  snapshots.csv stays ICE's row count);
+- ``link_host``: an MOA or ADDENDUM link to a host other than ICE's (``ICE_HOSTS``) or over
+  another scheme than https/http: kept in the data as ICE printed it, never shown as a link.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from .s3_clean import STATES, normalise_agency
+from .thresholds import ICE_HOSTS
 
 USPS = frozenset(STATES.values())
 #: A signing date this many days before the agreement's first list, with ICE lists published
@@ -72,6 +75,7 @@ class Printing:
     moa_urls: tuple[str, ...] = ()  # every MOA link printed for it, in list order
     raw_signed: str = ""  # the SIGNED value as ICE wrote it (for a proposal's key)
     raw_state: str = ""
+    addendum_urls: tuple[str, ...] = ()  # every ADDENDUM link printed for it, in list order
 
 
 @dataclass(frozen=True)
@@ -285,8 +289,27 @@ def rule_duplicate_rows(lists: list[tuple[str, list[str]]]) -> list[Finding]:
         f"{pids[-1]}")) for text, pids in seen.items()]
 
 
+def rule_link_host(p: Printing) -> list[Finding]:
+    """A document link (MOA or ADDENDUM) not on ICE's own site: reported, never linked."""
+    from urllib.parse import urlsplit
+
+    out = []
+    for kind, urls in (("MOA", p.moa_urls), ("ADDENDUM", p.addendum_urls)):
+        for url in urls:
+            try:
+                parts = urlsplit(url)
+                host, scheme = (parts.hostname or "").lower(), parts.scheme.lower()
+            except ValueError:
+                host, scheme = "", ""
+            if scheme not in ("https", "http") or host not in ICE_HOSTS:
+                out.append(Finding("link_host", (p.agreement_id,), (
+                    f"{p.agency} ({p.support_type}): its {kind} link {url!r} is not on ICE's "
+                    f"site ({', '.join(ICE_HOSTS)})")))
+    return out
+
+
 RULES = ("moa_state", "moa_date", "signed_year", "printed_differently", "same_moa",
-         "duplicate_rows")
+         "duplicate_rows", "link_host")
 
 
 def run_rules(printings: list[Printing], list_days: list[dt.date],
@@ -297,6 +320,7 @@ def run_rules(printings: list[Printing], list_days: list[dt.date],
         out["moa_state"] += rule_moa_state(p)
         out["moa_date"] += rule_moa_date(p)
         out["signed_year"] += rule_signed_year(p, list_days)
+        out["link_host"] += rule_link_host(p)
     out["printed_differently"] = rule_printed_differently(printings)
     out["same_moa"] = rule_same_moa(printings)
     out["duplicate_rows"] = rule_duplicate_rows(lists or [])
@@ -311,9 +335,12 @@ def printings(t, pubs, store) -> tuple[list[Printing], list[dt.date]]:
     pos = {p.id: k for k, p in enumerate(trend)}
     days = [p.published_at.date() for p in trend]
     urls: dict[str, list[str]] = defaultdict(list)
-    for (pid, aid), (moa, _add) in zip(t.listings, t.listing_links):
+    addenda: dict[str, list[str]] = defaultdict(list)
+    for (pid, aid), (moa, add) in zip(t.listings, t.listing_links):
         if moa and pid in pos and (not urls[aid] or urls[aid][-1] != moa):
             urls[aid].append(moa)
+        if add and pid in pos and (not addenda[aid] or addenda[aid][-1] != add):
+            addenda[aid].append(add)
     out = []
     for e in t.entities:
         fp, lp = pos.get(e["first_publication"]), pos.get(e["last_publication"])
@@ -324,7 +351,8 @@ def printings(t, pubs, store) -> tuple[list[Printing], list[dt.date]]:
         out.append(Printing(e["agreement_id"], e["state"], e["state_code"], e["agency"],
                             e["support_type"], e["signed"], fp, lp, days[fp],
                             e["first_publication"], e["last_publication"],
-                            tuple(urls.get(e["agreement_id"], ())), raw_signed, raw_state))
+                            tuple(urls.get(e["agreement_id"], ())), raw_signed, raw_state,
+                            tuple(addenda.get(e["agreement_id"], ()))))
     return out, days
 
 
@@ -382,7 +410,7 @@ def qa_rows(t, pubs, store, fixes) -> list[dict]:
             parts.append(text)
         doc = (__doc__.split(f"``{rule}``: ", 1)[1].split("\n- ", 1)[0].split("\n\n")[0])
         rows.append({"name": f"rule_{rule}", "status": "info", "count": len(fs),
-                     "detail": " ".join(doc.split()) + (": " + " || ".join(parts) if parts
+                     "detail": " ".join(doc.split()).rstrip(".;") + (": " + " || ".join(parts) if parts
                                                         else ": none found")})
     unused = unused_fixes(fixes, store)
     rows.append({"name": "fixes_unused", "status": "info", "count": len(unused),

@@ -13,6 +13,10 @@ PARSER_VERSION = 7  # 4: ParsedSheet.row_numbers; 6: moa_links, addendum_links (
 #: ICE's 287(g) page, which links the current participating and pending workbooks (the
 #: source named in datapackage.json and the page ``python -m ice287g fetch`` reads).
 ICE_287G_URL = "https://www.ice.gov/identify-and-arrest/287g"
+#: ICE's own hosts: where its lists and its agreement documents (MOA, ADDENDUM) are published.
+#: fetch follows links and redirects only to these (and the page's own host); a document link
+#: elsewhere is flagged by the pipeline's link_host rule and never shown as a link.
+ICE_HOSTS = ("www.ice.gov", "ice.gov")
 
 #: The two lists ICE publishes.
 LISTS = ("participating", "pending")
