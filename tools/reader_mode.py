@@ -87,6 +87,12 @@ def cell_tags(cell: dict) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []))
 
 
+def untagged(nb: dict) -> list[int]:
+    """Indexes of the code cells that carry no reader-mode tag."""
+    return [i for i, cell in enumerate(nb.get("cells", []))
+            if cell.get("cell_type") == "code" and not cell_tags(cell) & TAGS]
+
+
 def problems(nb: dict) -> list[tuple[int, str]]:
     """``(index, what is wrong)`` for every code cell that breaks a reader-mode rule."""
     found = []
