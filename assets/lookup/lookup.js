@@ -224,7 +224,7 @@
       cell("status", esc(statusText(r)), "lookup-" + r.status) + "</tr>";
   }
 
-  function render(q, n0) {
+  function render(q) {
     var n = matched.length, html = [];
     for (var i = 0; i < n && i < shown; i++) {
       html.push(rowHtml(matched[i], i > 0 && matched[i - 1].group === matched[i].group));
@@ -255,7 +255,6 @@
     if (corrected) suggest.textContent = t("didYouMean", { q: corrected });
     more.hidden = n <= shown;
     more.textContent = t("more", { n: num(n) });
-    if (n0 !== undefined) api.lastCount = n;
   }
 
   function matchWords(words) {
@@ -323,11 +322,13 @@
     });
     var ranked = tiers[0].concat(tiers[1], tiers[2]), seen = {}, out = [];
     if (sortKey !== "relevance") return ranked;  // a column the reader sorts by: that order only
+    // Each agency's rows at the place of its first one (one pass, in the ranked order).
+    var order = [];
     ranked.forEach(function (r) {
-      if (seen[r.group]) return;
-      seen[r.group] = true;
-      ranked.forEach(function (s) { if (s.group === r.group) out.push(s); });
+      if (!seen[r.group]) { seen[r.group] = []; order.push(r.group); }
+      seen[r.group].push(r);
     });
+    order.forEach(function (g) { Array.prototype.push.apply(out, seen[g]); });
     return out;
   }
 
@@ -360,7 +361,7 @@
     var t0 = performance.now();
     shown = PAGE;
     var q = filter();
-    render(q, 0);
+    render(q);
     api.timings.push(performance.now() - t0);
   }
 
