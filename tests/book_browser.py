@@ -5,8 +5,9 @@ Playwright for Python with Debian's chromium (``playwright install`` cannot down
 here). Every request that would leave 127.0.0.1 is recorded and aborted, so a page that depends
 on a CDN fails its test instead of quietly working online.
 
-The fixtures are imported by tests/conftest.py so that the whole session shares one server and
-one browser.
+The fixtures are imported by tests/conftest.py so that the whole session shares one server, one
+browser and one visit per page per view (:func:`page_checks`: what tests/test_browser.py and
+tests/test_a11y.py check of each page, collected in that one visit).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import json
 import os
 import threading
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("ICE287G_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -197,3 +200,143 @@ def lookup_opener(book_server, chromium_browser, page_path: str):
         problems = visit.problems()
         close_page(page)
         assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# One visit per page per view, every per-page check of that view collected in it.
+
+#: axe-core, pinned in package.json / package-lock.json (scripts/setup.sh --dev runs `npm ci`).
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+#: The views a page is checked in: a phone (390x844: the layout with the header's search and
+#: theme buttons), a desktop (1280x900) and the desktop in the theme's dark mode.
+VIEWS = {"phone": (PHONE, False), "desktop": (DESKTOP, False), "dark": (DESKTOP, True)}
+
+IMAGES_JS = """
+() => Array.from(document.images).map(img => ({
+  src: img.currentSrc || img.src,
+  alt: img.getAttribute('alt'),
+  complete: img.complete,
+  width: img.naturalWidth,
+}))
+"""
+
+# Scroll to the end a screen at a time (images with loading="lazy" load as they come near),
+# wait for every image, and come back to the top.
+SCROLL_THROUGH_JS = """
+async () => {
+  for (let y = 0; y < document.documentElement.scrollHeight; y += innerHeight) {
+    scrollTo(0, y);
+    await new Promise(r => setTimeout(r, 50));
+  }
+  await Promise.all(Array.from(document.images).map(i => i.complete ? null :
+    new Promise(r => { i.addEventListener('load', r); i.addEventListener('error', r); })));
+  scrollTo(0, 0);
+}
+"""
+
+OVERFLOW_JS = """
+() => {
+  const doc = document.documentElement;
+  const wide = [];
+  if (doc.scrollWidth > doc.clientWidth) {
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.width && r.right > doc.clientWidth + 1) {
+        const style = getComputedStyle(el);
+        if (style.visibility !== 'hidden' && style.display !== 'none') {
+          wide.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(r.right)}`);
+        }
+      }
+      if (wide.length >= 5) break;
+    }
+  }
+  return {scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, wide};
+}
+"""
+
+# The notebook cells' code: shown or not, and the text of its toggle.
+CODE_STATE_JS = """
+() => Array.from(document.querySelectorAll('article div.cell')).filter(c => c.querySelector('.cell_input'))
+  .map(c => ({visible: c.querySelector('.cell_input').checkVisibility(),
+              toggle: (c.querySelector('details.above-input > summary') || {}).innerText || ''}))
+"""
+
+AXE_RUN_JS = "async () => await axe.run(document, {resultTypes: ['violations']})"
+
+
+def axe_source() -> str | None:
+    """axe-core's script, or None when node_modules lacks it (tests/test_a11y.py's fixture
+    then fails with the reason); its version must be the one package-lock.json pins."""
+    if not AXE.is_file():
+        return None
+    lock = json.loads((REPO / "package-lock.json").read_text())
+    pinned = lock["packages"]["node_modules/axe-core"]["version"]
+    installed = json.loads((AXE.parent / "package.json").read_text())["version"]
+    assert installed == pinned, f"node_modules has axe-core {installed}, the lock pins {pinned}"
+    return AXE.read_text(encoding="utf-8")
+
+
+@dataclass
+class PageChecks:
+    """What one visit of a page in one view found (the tests assert on it)."""
+
+    visit: Visit
+    theme: str | None = None  #: the theme's mode the page opened in (light/dark)
+    violations: list[dict] | None = None  #: axe's violations (None: axe not installed)
+    images: list[dict] = field(default_factory=list)  #: phone: every image, after scrolling
+    overflow: dict = field(default_factory=dict)  #: phone: widths, and the widest elements
+    code_cells: list[dict] = field(default_factory=list)  #: phone: code shown?, its toggle
+    toggle_visible: bool | None = None  #: phone: the first code toggle visible
+    toggle_opens: bool | None = None  #: phone: a click on it shows that cell's code
+    binder_links: list[str] = field(default_factory=list)  #: desktop: Binder launch links
+
+
+def check_page(browser, url: str, view: str, axe: str | None) -> PageChecks:
+    """Load ``url`` once in ``view`` (see :data:`VIEWS`) and collect every check of that view.
+
+    Phone: scroll through as a reader does (lazy images load), then images, overflow, axe,
+    and last (it changes the page) the code cells and their toggle. Desktop: axe and the Binder
+    links. Dark: axe."""
+    viewport, dark = VIEWS[view]
+    page, visit = open_page(browser, url, viewport=viewport, dark=dark)
+    try:
+        found = PageChecks(visit, theme=page.evaluate("() => document.documentElement.dataset.theme"))
+        if view == "phone":
+            page.evaluate(SCROLL_THROUGH_JS)
+            found.images = page.evaluate(IMAGES_JS)
+            found.overflow = page.evaluate(OVERFLOW_JS)
+        if axe is not None:
+            page.add_script_tag(content=axe)
+            found.violations = page.evaluate(AXE_RUN_JS)["violations"]
+        if view == "desktop":
+            found.binder_links = page.locator('a[href*="mybinder.org"]').evaluate_all(
+                "as => as.map(a => a.href)")
+        if view == "phone":
+            found.code_cells = page.evaluate(CODE_STATE_JS)
+            summary = page.locator("article details.above-input > summary").first
+            if found.code_cells and summary.count():
+                found.toggle_visible = summary.is_visible()
+                if found.toggle_visible:
+                    summary.click()
+                    found.toggle_opens = page.locator("article details.above-input").first.locator(
+                        ".cell_input").is_visible()
+    finally:
+        close_page(page)
+    return found
+
+
+@pytest.fixture(scope="session")
+def page_checks(book_server, chromium_browser):
+    """``page_checks(page_path, view)``: the :class:`PageChecks` of one page of the built book
+    (a path such as ``"es/chapters/votes.html"``) in one view, from one visit per page per
+    view for the whole session."""
+    axe = axe_source()
+    cache: dict[tuple[str, str], PageChecks] = {}
+
+    def get(page_path: str, view: str = "phone") -> PageChecks:
+        if (page_path, view) not in cache:
+            cache[page_path, view] = check_page(chromium_browser, book_server.base + page_path,
+                                                view, axe)
+        return cache[page_path, view]
+
+    return get

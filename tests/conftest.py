@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -72,10 +76,27 @@ def raw_sheets() -> Path:
     return RAW_SHEETS
 
 
+def progress(config, text: str) -> None:
+    """Print one line on the terminal now, even while pytest captures output: what a long
+    session fixture (the book's build, a fresh venv) is doing, so a run never sits silent."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        reporter.write_line(f"[setup] {text}")
+
+
+#: Lines of the build's output shown as it runs (the rest is kept for a failure's message).
+BUILD_PROGRESS = re.compile(r"Executed notebook|=== The|build succeeded|build finished|error",
+                            re.IGNORECASE)
+
+
 @pytest.fixture(scope="session")
-def built_book(tmp_path_factory) -> Path:
+def built_book(tmp_path_factory, request) -> Path:
     """Build a clean temporary copy of the book, both editions, with -W --keep-going, as
     scripts/build-book.sh does; return its html dir (English; Spanish in its ``es/``).
+    Its progress (each notebook executed, each edition done) is printed as it goes.
 
     Set ICE287G_BUILT_HTML to an existing build to reuse it while iterating locally.
     """
@@ -88,14 +109,22 @@ def built_book(tmp_path_factory) -> Path:
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dest)
     env = {**os.environ, "ICE287G_ROOT": str(copy)}
+    progress(request.config, f"building the book, both editions, in {copy} (minutes) ...")
+    start = time.monotonic()
     # Both editions, as scripts/build-book.sh builds them (English into _build/html, Spanish
     # into _build/html/es).
-    result = subprocess.run(
+    with subprocess.Popen(
         [sys.executable, str(copy / "tools" / "editions.py"), "build", "en", "es", "-W",
-         "--keep-going"], capture_output=True, text=True, env=env,
-    )
-    log = result.stdout[-6000:] + result.stderr[-6000:]
-    assert result.returncode == 0, f"the clean build of the two editions failed:\n{log}"
+         "--keep-going"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    ) as proc:
+        tail = collections.deque(maxlen=200)
+        for line in proc.stdout:
+            tail.append(line)
+            if BUILD_PROGRESS.search(line):
+                progress(request.config, f"{time.monotonic() - start:4.0f} s {line.rstrip()[:150]}")
+    log = "".join(tail)[-12000:]
+    assert proc.returncode == 0, f"the clean build of the two editions failed:\n{log}"
+    progress(request.config, f"the book is built ({time.monotonic() - start:.0f} s)")
     return copy / "_build" / "html"
 
 
@@ -117,7 +146,6 @@ def hostile_book(tmp_path_factory) -> Path:
 #: a whole fetch-build-diff round), marked ``slow`` here so the fast loop stays under a
 #: minute; their owners may move the mark into the test file.
 SLOW_TESTS = {
-    "tests/test_notebooks.py::test_notebook_runs_in_a_fresh_kernel_within_budget",
     "tests/test_update_e2e.py::test_a_new_list_is_fetched_built_and_its_changes_named",
     "tests/test_curated.py::test_bibtex_parses_and_keeps_every_title_and_outlet",
 }
@@ -145,5 +173,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.book)  # every browser test looks at the built book
 
 
-# One local server and one chromium for the whole session (test_browser.py, test_a11y.py).
-from book_browser import book_server, chromium_browser  # noqa: E402,F401
+# One local server, one chromium and one visit per page per view for the whole session
+# (test_browser.py, test_a11y.py).
+from book_browser import book_server, chromium_browser, page_checks  # noqa: E402,F401
+# One scripts/setup.sh venv for the whole session (test_binder.py, test_setup.py).
+from reader_envs import setup_venv  # noqa: E402,F401

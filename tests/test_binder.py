@@ -2,30 +2,31 @@
 
 - "binder": what mybinder.org does: a fresh venv on runtime.txt's Python with
   `pip install -r requirements.txt` and nothing else (the package comes from its `.` line,
-  installed non-editable, as on Binder); notebooks run from chapters/ without ICE287G_ROOT.
-- "local": the README's local instructions: `scripts/setup.sh` (a venv from the pinned files),
-  then `jupyter lab`: the server starts, lists every notebook and starts a kernel; the notebooks
-  are executed in that venv too.
+  installed non-editable, as on Binder); every notebook in chapters/ is executed with nbclient
+  inside that venv (its own kernel, not this test runner's), from chapters/ without ICE287G_ROOT.
+- "local": the README's local instructions: `scripts/setup.sh` (a venv from the pinned files;
+  the session's one, shared with tests/test_setup.py: tests/reader_envs.py), then
+  `jupyter lab`: the server starts, lists every notebook and starts a kernel. The notebooks are
+  not run a second time there: the pinned set is the one the book's build runs every notebook
+  in (the built_book fixture, in the venv scripts/setup.sh made), and Binder's venv is the one
+  readers get.
 
-Both work on a copy of the repository as a clone has it, and execute every notebook in chapters/
-with nbclient inside the venv under test (its own kernel, not this test runner's).
+Both work on a copy of the repository as a clone has it.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, repo_files
+from conftest import REPO
+from reader_envs import clean_env, copy_clone, progress, run, runtime_python
 
 pytestmark = pytest.mark.slow
 
@@ -50,73 +51,28 @@ print(f"ran {path.name}: {sum(c.cell_type == 'code' for c in nb.cells)} code cel
 """
 
 
-def runtime_python() -> str:
-    """The interpreter runtime.txt names (python-3.11), as Binder would use."""
-    wanted = (REPO / "runtime.txt").read_text().strip().removeprefix("python-")
-    if f"{sys.version_info.major}.{sys.version_info.minor}" == wanted:
-        return sys.executable
-    found = shutil.which(f"python{wanted}")
-    if not found:
-        pytest.fail(f"runtime.txt asks for Python {wanted}, which is not installed here")
-    return found
-
-
-def clean_env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"ICE287G_ROOT", "ICE287G_BUILT_HTML", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME"}}
-    # Kernel specs from this machine's user folders must not leak into the venv under test.
-    env["JUPYTER_DATA_DIR"] = str(tmp / "jupyter-data")
-    env["JUPYTER_CONFIG_DIR"] = str(tmp / "jupyter-config")
-    env["JUPYTER_RUNTIME_DIR"] = str(tmp / "jupyter-runtime")
-    env["IPYTHONDIR"] = str(tmp / "ipython")
-    env["MPLCONFIGDIR"] = str(tmp / "mpl")
-    env["JUPYTER_PLATFORM_DIRS"] = "1"
-    return env
-
-
-def copy_clone(dest: Path) -> Path:
-    for src in repo_files():
-        target = dest / src.relative_to(REPO)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, target)
-    return dest
-
-
-def run(cmd, **kw) -> subprocess.CompletedProcess:
-    result = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    assert result.returncode == 0, (
-        f"{' '.join(map(str, cmd))} failed ({result.returncode}):\n"
-        f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    )
-    return result
-
-
 @pytest.fixture(scope="module")
-def binder_env(tmp_path_factory):
+def binder_env(tmp_path_factory, request):
     tmp = tmp_path_factory.mktemp("binder")
     clone = copy_clone(tmp / "repo")
     venv = tmp / "venv"
     env = clean_env(tmp)
+    progress(request.config, "a Binder-like venv: pip install -r requirements.txt on a fresh copy "
+             "(a few minutes) ...")
     run([runtime_python(), "-m", "venv", str(venv)], env=env)
     py = venv / "bin" / "python"
     run([str(py), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], env=env, cwd=clone)
     run([str(py), "-m", "pip", "install", "--quiet", "-r", "requirements.txt"], env=env, cwd=clone)
+    progress(request.config, "the Binder-like venv is ready")
     return clone, py, env
 
 
-@pytest.fixture(scope="module")
-def local_env(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("local")
-    clone = copy_clone(tmp / "repo")
-    env = clean_env(tmp)
-    env["PYTHON"] = runtime_python()
-    run(["bash", "scripts/setup.sh"], env=env, cwd=clone)
-    return clone, clone / ".venv" / "bin" / "python", env
-
-
-@pytest.fixture(params=["binder", "local"])
-def reader_env(request):
-    return request.getfixturevalue(f"{request.param}_env")
+@pytest.fixture
+def local_env(setup_venv):
+    """The README's local venv (scripts/setup.sh, the reader set): (clone, python, env)."""
+    venv = setup_venv if setup_venv.stage in (None, "reader") else setup_venv.fresh()
+    venv.reader_set()
+    return venv.clone, venv.python, venv.env
 
 
 def test_there_are_notebooks():
@@ -135,8 +91,8 @@ def test_binder_installs_the_package_from_requirements_alone(binder_env):
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
-def test_notebook_runs(reader_env, notebook):
-    clone, py, env = reader_env
+def test_notebook_runs_on_binder(binder_env, notebook):
+    clone, py, env = binder_env
     result = run([str(py), "-c", RUN_NOTEBOOK, str(clone / notebook)], env=env, cwd=clone / "chapters", timeout=900)
     assert result.stdout.startswith("ran "), result.stdout
 

@@ -3,15 +3,15 @@
 - The README's two commands share one environment: the build (reader set) and the tests (test
   set) must not undo each other, so build -> test -> build installs twice and then nothing.
   Checked quickly with a stand-in venv whose `python` only records how it was called, and
-  (slow) for real on a copy of the repository with a fresh VENV, where pip is made impossible to
-  run before the calls that must not install.
+  (slow) for real on a copy of the repository with a fresh venv (the session's one setup.sh
+  venv, shared with tests/test_binder.py: tests/reader_envs.py), where pip is made impossible
+  to run before the calls that must not install.
 - Installing the package prints no packaging warning (slow: a fresh venv, pip builds the wheel
   with the pinned setuptools) and carries every module and data file of ice287g/.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, repo_files
+from reader_envs import installed
 
 SETUP = ["bash", "scripts/setup.sh"]
 
@@ -156,44 +157,24 @@ def test_unknown_option_is_refused(fake):
 
 # --- slow: for real ----------------------------------------------------------------------------
 
-def installed(py: Path, env: dict[str, str]) -> dict[str, str]:
-    code = "import json, importlib.metadata as m; print(json.dumps({d.metadata['Name'].lower(): d.version for d in m.distributions()}))"
-    out = subprocess.run([str(py), "-c", code], env=env, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
-
-
 @pytest.mark.slow
-def test_real_build_test_build_installs_nothing_the_second_time(tmp_path):
-    repo = copy_repo(tmp_path / "repo")
-    venv = tmp_path / "venv"
-    env = base_env(tmp_path)
-    env["VENV"] = str(venv)
-    env["PYTHON"] = sys.executable
-
-    def setup(*args: str, pip_blocked: bool = False) -> str:
-        run_env = dict(env)
-        if pip_blocked:
-            # `python -m pip` would run this stand-in (PYTHONPATH comes before site-packages).
-            shim = tmp_path / "shim" / "pip"
-            executable(shim / "__main__.py", f"import sys\nopen({str(tmp_path / 'pip.log')!r}, 'a').write(' '.join(sys.argv) + '\\n')\nsys.exit(3)\n")
-            (shim / "__init__.py").write_text("")
-            run_env["PYTHONPATH"] = str(shim.parent)
-        result = subprocess.run(SETUP + list(args), cwd=repo, env=run_env, capture_output=True, text=True,
-                                timeout=1800)
-        assert result.returncode == 0, f"setup.sh {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-        return result.stdout
-
-    assert "installing the reader set" in setup()
-    reader = installed(venv / "bin" / "python", env)
+def test_real_build_test_build_installs_nothing_the_second_time(setup_venv):
+    """On the session's one setup.sh venv (tests/reader_envs.py; tests/test_binder.py starts
+    jupyter lab from its reader set first): setup.sh, then setup.sh --dev, then both again
+    with pip made impossible to run."""
+    venv = setup_venv.test_set()
+    assert "installing the reader set" in venv.printed["reader"]
+    reader = venv.packages["reader"]
     assert "jupyter-book" in reader and "pytest" not in reader
-    assert "installing the test set" in setup("--dev")
-    tests = installed(venv / "bin" / "python", env)
+    assert "installing the test set" in venv.printed["test"]
+    tests = venv.packages["test"]
     assert {"pytest", "playwright", "frictionless"} <= tests.keys()
 
-    assert "environment up to date (test set" in setup(pip_blocked=True)
-    assert "environment up to date (test set" in setup("--dev", pip_blocked=True)
-    assert not (tmp_path / "pip.log").exists(), f"pip ran: {(tmp_path / 'pip.log').read_text()}"
-    assert installed(venv / "bin" / "python", env) == tests, "a later setup.sh changed the installed packages"
+    assert "environment up to date (test set" in venv.setup(pip_blocked=True)
+    assert "environment up to date (test set" in venv.setup("--dev", pip_blocked=True)
+    pip_log = venv.tmp / "pip.log"
+    assert not pip_log.exists(), f"pip ran: {pip_log.read_text()}"
+    assert installed(venv.python, venv.env) == tests, "a later setup.sh changed the installed packages"
 
 
 #: What setuptools prints through pip (pip's own notices about this machine's index
