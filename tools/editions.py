@@ -294,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--keep-going", action="store_true")
     b.add_argument("-q", "--quiet", action="store_true")
     e = sub.add_parser("extract", help="update locales/<lang>/LC_MESSAGES/*.po")
-    e.add_argument("langs", nargs="*", default=sorted(EDITIONS))
+    # English is the source language: it has no catalogue to update.
+    e.add_argument("langs", nargs="*", default=[lang for lang in EDITIONS if lang != "en"])
     e.add_argument("--only", nargs="+", metavar="PAGE",
                    help="only these pages' catalogues (e.g. chapters/glossary)")
     args = parser.parse_args(argv)
