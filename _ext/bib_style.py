@@ -8,7 +8,8 @@ their "year" the ISO publication date: see ``ice287g.story.bibtex``.) It also re
 ``references.bib`` from ``data/curated/sources.csv`` when the book is built.
 
 The Spanish edition (``language = "es"``, see ``tools/editions.py``) cites the same sources
-with every word the book or the style writes in Spanish, while titles, outlets' names, authors'
+with every word the book or the style writes in Spanish (titles the book wrote itself, "Report on
+... (headline not captured)", included), while real headlines, outlets' names, authors'
 names, addresses and the ISO date labels of the citations stay exactly as in English:
 
 - ``references.bib`` holds English words the book writes into each entry: the note ("By A and
@@ -140,6 +141,21 @@ def spanish_dates(text: str, lang: str) -> str:
     return _ISO_DAY.sub(one, text)
 
 
+#: The words that mark a title the book wrote because the stored copy shows no headline.
+_BOOK_TITLE = re.compile(r"\((?:headline not captured|untitled in the stored copy)")
+
+
+def title_field(title: str, bibtex_title: str, lang: str) -> str:
+    """An entry's title in ``lang``: a real headline exactly as published (``bibtex_title``,
+    byte for byte); a title the book wrote itself ("Report on ... (headline not captured)")
+    in ``lang``, from the catalogue like the notes (a missing one is a ``TranslationError``)."""
+    from ice287g.story import latex_escape
+
+    if lang == "en" or not _BOOK_TITLE.search(title):
+        return bibtex_title
+    return "{" + latex_escape(_tr(title, lang)) + "}"
+
+
 def note_text(row: dict, lang: str) -> str:
     """The note of a source's entry, unescaped: who wrote it, what kind of source it is, the
     book's note from ``sources.csv`` and when it was read. In English this is exactly what
@@ -175,7 +191,8 @@ def _parse(bibtex_text: str):
 def spanish_bibtex(sources, english_bibtex: str, lang: str = "es") -> str:
     """The Spanish BibTeX text: the English file's entries (``english_bibtex``, as
     ``ice287g.story.bibtex`` wrote it from ``sources``) with the outlet label, the ``n.d.``
-    label and the note in ``lang``; titles and addresses copied byte for byte.
+    label, the note and the titles the book wrote in ``lang``; real headlines and addresses
+    copied byte for byte.
 
     Every missing translation is reported at once, each with its ``sources.csv`` row.
     """
@@ -206,13 +223,14 @@ def spanish_bibtex(sources, english_bibtex: str, lang: str = "es") -> str:
             author = publisher_label(row["publisher"], lang)
             note = note_text(row, lang)
             year = year_label(entry.fields["year"], lang)
+            title = title_field(row["title"], entry.fields["title"], lang)
         except TranslationError as exc:
             problems.append(f"{where}: {exc} (ice287g/locale/{lang}/bibliography.json holds "
                             "the Spanish of the notes and labels of sources.csv)")
             continue
         fields = [
             ("author", "{" + latex_escape(author) + "}"),
-            ("title", entry.fields["title"]),
+            ("title", title),
             ("year", year),
             ("url", entry.fields["url"]),
             ("note", latex_escape(note)),

@@ -59,7 +59,7 @@ BIB_NAME = "references.bib"
 #: facts; names, numbers and statute numbers exact), filled exactly where the English is.
 #: ``claims.quote`` is the article's English wording; its twin is a translation, shown marked
 #: as one beside the original.
-TRANSLATED = {"events": ("place", "what", "numbers"), "votes": ("motion", "role"),
+TRANSLATED = {"events": ("place", "what", "numbers"), "votes": ("body", "motion", "role"),
               "local_actions": ("description", "outcome"), "claims": ("quote", "evidence"),
               "published_counts": ("counted_by", "what")}
 
@@ -621,8 +621,11 @@ def roll_call_caption(votes: pd.DataFrame, meeting, lang: str | None = None) -> 
                 & (votes["jurisdiction"] == meeting.jurisdiction)]
     motion = text_column(sel, "votes", "motion", lang).iloc[0]
     counts = tally(votes, meeting.meeting_date, meeting.jurisdiction)
+    # the body in the language in use (body_es: "Comisión Municipal de Key West"), then the date
+    body = text_column(sel, "votes", "body", lang).iloc[0]
+    label = f"{body}, {i18n.format_date(pd.Timestamp(meeting.meeting_date), lang)}"
     return tr("{label}: {motion}. Recorded here: {yes} yes, {no} no, {absent} absent.",
-              lang=lang, label=meeting.label, motion=motion, yes=counts["yes"],
+              lang=lang, label=label, motion=motion, yes=counts["yes"],
               no=counts["no"], absent=counts["absent"])
 
 

@@ -113,9 +113,9 @@ def test_claims_in_spanish_show_verdicts_evidence_and_the_marked_original(tables
 
 def test_local_actions_in_spanish(tables):
     es = story.local_actions_table(tables["local_actions"], tables["sources"], lang="es")
-    assert list(es.columns) == ["Fecha", "Lugar", "Clase", "Qué", "Monto (USD)", "Resultado",
+    assert list(es.columns) == ["Fecha", "Lugar", "Tipo", "Qué", "Monto (USD)", "Resultado",
                                 "Fuentes"]
-    assert set(es["Clase"]) <= {"votación sobre el 287(g)", "fondo de ayuda", "ordenanza",
+    assert set(es["Tipo"]) <= {"votación sobre el 287(g)", "fondo de ayuda", "ordenanza",
                                "demanda", "directiva ejecutiva", "moción", "acuerdo firmado",
                                "carta"}
     assert "$100,000" in set(es["Monto (USD)"])
@@ -128,7 +128,7 @@ def test_events_table_of_the_key_west_list_page(tables):
     es = story.events_table(tables["events"], ids, lang="es")
     assert list(es.columns) == ["Fecha", "Qué pasó", "Fuentes"]
     assert list(es["Fecha"]) == ["2025-03-04", "2025-06-30"]
-    assert es["Qué pasó"].iloc[1].startswith("En una reunión extraordinaria, la comisión aprobó")
+    assert es["Qué pasó"].iloc[1].startswith("En una sesión extraordinaria, la comisión aprobó")
     with pytest.raises(KeyError, match="no-such-event"):
         story.events_table(tables["events"], ["no-such-event"])
 
@@ -271,9 +271,9 @@ def test_removal_and_left_tables_in_spanish():
     matched = an.match_changed_records(removed, an.additions(ds.presence, ds.pubs, ds.agreements))
     table = an.removal_table(matched, ds.agreements, lang="es")
     assert list(table.columns) == ["Estado", "Agencia", "Modelo", "Fecha de firma", "Última lista",
-                                   "Primera ausencia", "Clase", "Reemplazado por",
+                                   "Primera ausencia", "Tipo", "Reemplazado por",
                                    "Emparejado por", "Volvió después"]
-    assert set(table["Clase"]) <= {"fila modificada", "retirado"}
+    assert set(table["Tipo"]) <= {"fila modificada", "retirado"}
     assert set(table["Volvió después"]) <= {"sí", "no"}
     english_rules = set(an.MATCH_RULES)
     assert not set(table["Emparejado por"]) & english_rules
