@@ -114,8 +114,9 @@ def _build(args) -> int:
                 print(f"error: the sheet folder {m} (given with --sheets) does not exist; "
                       "nothing was written", file=sys.stderr)
             else:
-                print(f"error: the raw archive {m} is not there (a fresh clone has no "
-                      f"../shared); {missing_hint()}; nothing was written", file=sys.stderr)
+                print(f"error: the raw archive {m} (config.DEFAULT_SHEET_ARCHIVES) is not there "
+                      f"(a fresh clone has no ../shared); {missing_hint()}; nothing was written",
+                      file=sys.stderr)
         return 2
     out = args.out or config.PROCESSED_DIR
     cache = None if args.no_cache else (args.cache_dir or default_cache_dir())

@@ -158,6 +158,7 @@ def test_missing_default_input_is_a_clear_error(tmp_path):
     assert r.returncode != 0
     assert str(tmp_path / "shared" / "data" / "ice-287g-sheets") in r.stderr
     assert "DEFAULT_SHEET_ARCHIVES" in r.stderr and "nothing was written" in r.stderr
+    assert "python -m ice287g get-archives" in r.stderr  # how to get them (issue 25)
     assert snapshot_dir(root / "data") == {}
 
 
