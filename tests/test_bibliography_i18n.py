@@ -264,8 +264,14 @@ def test_the_spanish_references_page_has_no_english_book_words(built_book, sourc
     assert not left, f"English notes on the Spanish references page: {left[:3]}"
     assert text.count("Consultado el ") == len(sources)
     assert "s. f." in text
-    for row in sources.itertuples():  # titles exact
-        assert row.title in text, row.source_id
+    book_title = _bib_style()._BOOK_TITLE
+    for row in sources.itertuples():
+        if book_title.search(row.title):
+            # A title the book wrote itself (no headline in the stored copy) is in Spanish.
+            assert row.title not in text, row.source_id
+            assert i18n.tr(row.title, lang="es") in text, row.source_id
+        else:  # a real headline: exactly as published
+            assert row.title in text, row.source_id
 
 
 def test_spanish_citations_have_no_english_words(built_book):
