@@ -830,6 +830,34 @@ def _check_theme_words(app):
         i18n.tr(word, lang)  # raises TranslationError naming the word
 
 
+def _glued_image_alt(app, doctree, docname):
+    """An image a page pastes from a notebook (``{glue}`` with ``:doc:``, e.g. the landing
+    page's chart) gets the alt text its glued output carries: myst-nb's cross-document paste
+    makes the image node without it (myst_nb/ext/glue/crossref.py, ``generate_any_nodes``),
+    while the same output shown in its own notebook has it. Matched by file name, which
+    myst-nb makes from the image bytes' SHA-256."""
+    import base64
+    import hashlib
+
+    images = [n for n in doctree.findall(nodes.image) if not n.get("alt")]
+    if not images:
+        return
+    env_config = getattr(app.env, "mystnb_config", None)
+    folder = Path(getattr(env_config, "output_folder", "") or Path(app.outdir).parent / "jupyter_execute")
+    alts = {}
+    for cache in folder.rglob("*.glue.json"):
+        for output in json.loads(cache.read_text(encoding="utf-8")).values():
+            for mime, data in (output.get("data") or {}).items():
+                alt = ((output.get("metadata") or {}).get(mime) or {}).get("alt")
+                if alt and mime.startswith("image/") and isinstance(data, str):
+                    digest = hashlib.sha256(base64.b64decode(data)).hexdigest()
+                    alts[digest] = alt
+    for node in images:
+        alt = alts.get(Path(node["uri"]).stem)
+        if alt:
+            node["alt"] = str(alt)
+
+
 def setup(app):
     _alt_from_output_metadata()
     app.connect("config-inited", _theme_words, priority=900)
@@ -850,6 +878,7 @@ def setup(app):
     app.connect("html-page-context", _lookup_assets)
     app.connect("build-finished", _write_lookup_data)
     app.connect("doctree-resolved", _explorer_views)
+    app.connect("doctree-resolved", _glued_image_alt)
     app.connect("doctree-resolved", _lazy_images)
     app.connect("html-page-context", _explorer_without_widget_manager, priority=940)
     app.connect("build-finished", _write_site_css)
