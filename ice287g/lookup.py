@@ -517,7 +517,7 @@ def texts(lang: str | None = None, *, agency_types=(), support_types=(), states=
     - ``texts``: :data:`SCRIPT_TEXTS` translated, and ``columns``: each column's header (the
       phone layout's labels);
     - ``labels``: each agency type and support type (ICE's English words, the data's values)
-      as the table shows it;
+      as the table shows it (ICE's own text where the language has no translation for it);
     - ``states``: the state names written otherwise in the language (i18n.state_name), for
       the "no agreement in ..." sentence and for searching by them; the table cells keep
       ICE's names;
@@ -527,12 +527,15 @@ def texts(lang: str | None = None, *, agency_types=(), support_types=(), states=
     - ``stateAliases``: every state's names in the book's languages that differ from ICE's,
       so a reader finds a state by its English or Spanish name in either edition.
 
-    A text without a translation raises :class:`~ice287g.i18n.TranslationError`.
+    A text of the book's own without a translation raises
+    :class:`~ice287g.i18n.TranslationError`.
     """
     from . import i18n
 
     lang = i18n.language() if lang is None else lang
-    labels = {v: i18n.tr(v, lang) for v in _words([*agency_types, *support_types])}
+    # ICE's labels are data: one ICE starts using without a translation is shown as ICE wrote
+    # it (i18n.label), never an error that stops the Spanish build (issue 20).
+    labels = {v: str(i18n.label(v, lang)) for v in _words([*agency_types, *support_types])}
     names = {s: i18n.state_name(s, lang) for s in _words(states)}
     fmt = i18n.FORMATS[lang]
     aliases = {}

@@ -297,3 +297,15 @@ def test_sorting_by_support_type_follows_the_spanish_words(spanish_page):
     order = list(dict.fromkeys(shown))
     assert order == sorted(order) and "Modelo de agente de ejecución de órdenes" in order, order
     assert page.locator("th[data-sort=support]").get_attribute("aria-sort") == "ascending"
+
+
+def test_a_label_ice_starts_using_is_shown_as_ice_wrote_it_not_an_error():
+    """Issue 20: an agency or support type with no Spanish (here 'Sheriff') stops neither the
+    Spanish page's words nor its build; the book's own words stay strict."""
+    from ice287g import i18n, lookup
+
+    words = lookup.texts("es", agency_types=["County", "Sheriff"], support_types=["Task Force Model"])
+    assert words["labels"]["Sheriff"] == "Sheriff"
+    assert words["labels"]["County"] == i18n.tr("County", "es") != "County"
+    with pytest.raises(i18n.TranslationError):
+        i18n.tr("Sheriff", "es")
