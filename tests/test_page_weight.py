@@ -21,13 +21,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import page_weight  # noqa: E402
 
 PAGES = edition_pages()
-#: The explorer's widget script and its views are being made lighter in the explorer's own work
-#: on issue 22 (ice287g/explorer.py); until it lands the explorer may be over its 500 kB.
-EXPLORER_PENDING = pytest.mark.xfail(
-    reason="explorer: widget script and views not yet lightened (issue 22, explorer work)",
-    strict=False)
-WEIGHED = [pytest.param(p, marks=EXPLORER_PENDING) if p.endswith(page_weight.EXPLORER_PAGE)
-           else p for p in PAGES]
+WEIGHED = PAGES
 
 
 @pytest.fixture(scope="module")
