@@ -535,7 +535,14 @@ def texts(lang: str | None = None, *, agency_types=(), support_types=(), states=
     lang = i18n.language() if lang is None else lang
     # ICE's labels are data: one ICE starts using without a translation is shown as ICE wrote
     # it (i18n.label), never an error that stops the Spanish build (issue 20).
-    labels = {v: str(i18n.label(v, lang)) for v in _words([*agency_types, *support_types])}
+    # In Spanish it carries the book's visible "sin trad." mark, as the tables do.
+    def shown(value):
+        text = i18n.label(value, lang)
+        if isinstance(text, i18n.Untranslated):
+            return f"{text} ({i18n.tr('untransl.', lang)})"
+        return str(text)
+
+    labels = {v: shown(v) for v in _words([*agency_types, *support_types])}
     names = {s: i18n.state_name(s, lang) for s in _words(states)}
     fmt = i18n.FORMATS[lang]
     aliases = {}

@@ -84,7 +84,7 @@ def test_an_untranslated_data_value_is_shown_as_ice_wrote_it():
     """Issue 20: a value ICE starts using stops no build; the Spanish page shows ICE's text
     (it used to raise TranslationError, which stopped the Spanish edition)."""
     assert lookup.texts("es", support_types=["Sheriff Partnership Model"])["labels"] == {
-        "Sheriff Partnership Model": "Sheriff Partnership Model"}
+        "Sheriff Partnership Model": f"Sheriff Partnership Model ({i18n.tr('untransl.', 'es')})"}
     # English needs no catalogue: the value is shown as ICE wrote it.
     assert lookup.texts("en", support_types=["Sheriff Partnership Model"])["labels"] == {
         "Sheriff Partnership Model": "Sheriff Partnership Model"}
@@ -307,7 +307,7 @@ def test_a_label_ice_starts_using_is_shown_as_ice_wrote_it_not_an_error():
     from ice287g import i18n, lookup
 
     words = lookup.texts("es", agency_types=["County", "Sheriff"], support_types=["Task Force Model"])
-    assert words["labels"]["Sheriff"] == "Sheriff"
+    assert words["labels"]["Sheriff"] == "Sheriff (sin trad.)"
     assert words["labels"]["County"] == i18n.tr("County", "es") != "County"
     with pytest.raises(i18n.TranslationError):
         i18n.tr("Sheriff", "es")
