@@ -93,8 +93,12 @@ def set_language(lang: str | None) -> None:
     _language = None if lang is None else _check(lang)
 
 
-def _lang(lang: str | None) -> str:
+def resolve(lang: str | None = None) -> str:
+    """The language a function that takes ``lang`` writes in: ``lang`` if given, else the one in use."""
     return language() if lang is None else _check(lang)
+
+
+_lang = resolve
 
 
 @lru_cache(maxsize=None)
