@@ -162,6 +162,13 @@ def _forget_executions(cache_path: str, notebook: Path) -> None:
             cache.remove_cache(record.pk)
 
 
+def execution_cache_path(app) -> Path:
+    """The jupyter-cache folder myst-nb uses: ``nb_execution_cache_path``, else (its default,
+    which Jupyter Book leaves in place) ``.jupyter_cache`` beside the build's output folder."""
+    configured = getattr(app.config, "nb_execution_cache_path", "") or ""
+    return Path(configured) if configured else Path(app.outdir).parent / ".jupyter_cache"
+
+
 def _outdated(app, env, added, changed, removed):
     srcdir = Path(app.srcdir)
     stored: dict[str, str] = getattr(env, "ice287g_nb_inputs", {})
@@ -179,7 +186,7 @@ def _outdated(app, env, added, changed, removed):
         current[docname] = hasher.fingerprint(srcdir, files)
         if stored.get(docname) != current[docname]:
             # Changed inputs, or an unknown fingerprint: execute afresh.
-            _forget_executions(app.config.nb_execution_cache_path, path)
+            _forget_executions(str(execution_cache_path(app)), path)
             if docname not in added and docname not in changed:
                 outdated.append(docname)
     env.ice287g_nb_inputs = current

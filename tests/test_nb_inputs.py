@@ -47,10 +47,14 @@ def _project(tmp_path: Path) -> Path:
     return src
 
 
-def _sphinx(src: Path, cache_path: Path):
+def _sphinx(src: Path, cache_path: Path, configured: bool = True):
+    """A stand-in app and environment; ``configured=False`` leaves ``nb_execution_cache_path``
+    empty, as Jupyter Book does, so the cache is myst-nb's default beside the output folder
+    (``cache_path`` must then be ``<outdir>/../.jupyter_cache``)."""
     env = SimpleNamespace(found_docs={"page"}, doc2path=lambda doc: str(src / f"{doc}.ipynb"))
-    app = SimpleNamespace(srcdir=str(src),
-                          config=SimpleNamespace(nb_execution_cache_path=str(cache_path)))
+    app = SimpleNamespace(srcdir=str(src), outdir=str(cache_path.parent / "html"),
+                          config=SimpleNamespace(
+                              nb_execution_cache_path=str(cache_path) if configured else ""))
     return app, env
 
 
@@ -66,11 +70,14 @@ def test_inputs_follow_imports_through_the_package(tmp_path):
     assert "ice287g/c.py" not in inputs
 
 
-def test_changed_inputs_mark_the_page_outdated_and_drop_its_execution(tmp_path):
+@pytest.mark.parametrize("configured", [True, False], ids=["cache-path-set", "default-cache-path"])
+def test_changed_inputs_mark_the_page_outdated_and_drop_its_execution(tmp_path, configured):
     src = _project(tmp_path)
-    cache_path = tmp_path / "cache"
+    # Jupyter Book leaves nb_execution_cache_path empty: myst-nb then uses .jupyter_cache
+    # beside the output folder, and that is the cache the stale record must leave.
+    cache_path = tmp_path / ("cache" if configured else ".jupyter_cache")
     cache = jupyter_cache.get_cache(str(cache_path))
-    app, env = _sphinx(src, cache_path)
+    app, env = _sphinx(src, cache_path, configured)
 
     def executed():
         cache.cache_notebook_file(str(src / "page.ipynb"), check_validity=False)
@@ -102,3 +109,40 @@ def test_changed_inputs_mark_the_page_outdated_and_drop_its_execution(tmp_path):
     (src / "data" / "t.csv").write_text("x\n3\n")
     assert nb_inputs._outdated(app, env, set(), {"page"}, set()) == []
     assert not _cached(cache, src)
+
+
+@pytest.mark.slow
+def test_a_real_build_shows_the_new_output_after_an_imported_module_changes(tmp_path, monkeypatch):
+    """End to end, as a reader's local rebuild meets it: Sphinx with myst-nb in cache mode and
+    no cache path set (as Jupyter Book configures it), a notebook printing a value from the
+    package; change the module, rebuild warm, and the page shows the new value."""
+    from sphinx.application import Sphinx
+
+    monkeypatch.setattr(nb_inputs, "PACKAGE", "nbinputs_probe")  # not the installed package
+    src = tmp_path / "src"
+    (src / "nbinputs_probe").mkdir(parents=True)
+    (src / "nbinputs_probe" / "__init__.py").write_text("")
+    (src / "nbinputs_probe" / "a.py").write_text("from nbinputs_probe.b import Y\n")
+    (src / "nbinputs_probe" / "b.py").write_text("Y = 'first-value'\n")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("from nbinputs_probe import a\nprint(a.Y)")]
+    (src / "page.ipynb").write_text(json.dumps(nb))
+    (src / "index.md").write_text("# Probe\n\n```{toctree}\npage\n```\n")
+    (src / "conf.py").write_text(
+        "extensions = ['myst_nb', 'nb_inputs']\nnb_execution_mode = 'cache'\n"
+        "exclude_patterns = ['_build']\n")
+    out = tmp_path / "_build" / "html"
+    monkeypatch.chdir(src)
+
+    def build() -> str:
+        app = Sphinx(str(src), str(src), str(out), str(tmp_path / "_build" / "doctrees"), "html",
+                     status=None, warning=None, freshenv=False)
+        app.build()
+        return (out / "page.html").read_text(encoding="utf-8")
+
+    assert "first-value" in build()
+    (src / "nbinputs_probe" / "b.py").write_text("Y = 'second-value'\n")
+    page = build()
+    assert "second-value" in page and "first-value" not in page, \
+        "a warm rebuild kept the output of the notebook's previous inputs"
