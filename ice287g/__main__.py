@@ -181,6 +181,11 @@ def _diff(args) -> int:
     try:
         change = diff_folders(args.old, args.new)
         text = change.to_markdown()
+        if text.strip() != NO_CHANGE:
+            # the update's pull request names the state pages and feeds it changes (issue 26)
+            from .feeds import changed_outputs_markdown
+
+            text = text.rstrip("\n") + "\n\n" + changed_outputs_markdown(change)
     except DiffError as exc:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
