@@ -15,7 +15,7 @@ import re
 import pytest
 
 from conftest import REPO
-from ice287g import analysis, i18n, story
+from ice287g import i18n, story
 from test_translations import read_po
 
 LOCALE = REPO / "locales" / "es" / "LC_MESSAGES"
@@ -207,7 +207,7 @@ def test_roll_call_captions_are_spanish():
     sin efecto..." and no English body name in any Spanish caption."""
     votes = story.load("votes")
     captions = [story.roll_call_caption(votes, m, lang="es")
-                for m in analysis.meetings(votes).itertuples()]
+                for m in story.meetings(votes).itertuples()]
     assert len(captions) == votes.groupby(["meeting_date", "jurisdiction"]).ngroups >= 3
     assert any(c.startswith("Comisión Municipal de Key West, 30 de junio de 2025: Resolución "
                             "que declara nulo y sin efecto") for c in captions), captions
@@ -215,8 +215,8 @@ def test_roll_call_captions_are_spanish():
         assert not re.search(r"City (Commission|Council)|Commissioner|sponsor", c), c
         assert not iso_dates(c), c
     english = [story.roll_call_caption(votes, m, lang="en")
-               for m in analysis.meetings(votes).itertuples()]
-    assert english[0].startswith(analysis.meetings(votes).iloc[0]["label"] + ": ")
+               for m in story.meetings(votes).itertuples()]
+    assert english[0].startswith(story.meetings(votes, "en").iloc[0]["label"] + ": ")
 
 
 def test_the_books_own_reference_titles_are_spanish():
