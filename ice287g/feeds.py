@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from . import diff, i18n, words
+from . import diff, i18n
 from .i18n import tr
 from .lookup import safe_link
 from .pages import state_slug
@@ -53,6 +53,14 @@ ALL_FEED = "feeds/all.atom"
 STATE_FEED = "feeds/states/{slug}.atom"
 STATE_PAGE = "states/{slug}.html"
 TIME_MAP_PAGE = "chapters/time-map.html"
+
+def _w():
+    """The book's words module (publication labels, state names), imported when a feed is
+    written: the update's pull request section (:func:`changed_outputs_markdown`) needs none."""
+    from . import words
+
+    return words
+
 
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -172,23 +180,23 @@ def _count_words(change: ListChange, lang: str) -> str:
                          (len(change.edited), "{n} agreement edited", "{n} agreements edited")):
         if n:
             parts.append(tr(one if n == 1 else many, lang=lang, n=i18n.format_int(n, lang)))
-    return words.join_names(parts, lang)
+    return _w().join_names(parts, lang)
 
 
 def entry_title(change: ListChange, lang: str, state: str | None = None) -> str:
     """"List of May 18, 2026 (a.m.): 2 agreements joined and 1 left" (with the state first in
     a state's feed)."""
-    label = words.publication_label(change.pub, lang)
+    label = _w().publication_label(change.pub, lang)
     text = tr("List of {date}: {changes}", lang=lang, date=label,
               changes=_count_words(change, lang))
     if state:
-        text = tr("{state}, {rest}", lang=lang, state=words.state_name(state, lang), rest=text)
+        text = tr("{state}, {rest}", lang=lang, state=_w().state_name(state, lang), rest=text)
     return xml_text(text)
 
 
 def _agreement_words(row, lang: str, agency: str) -> str:
     signed = row.get("signed")
-    support = words.support_type_label(row.get("support_type"), lang)
+    support = _w().support_type_label(row.get("support_type"), lang)
     if signed is not None and not (not isinstance(signed, str) and pd.isna(signed)) \
             and str(signed):
         try:
@@ -196,9 +204,9 @@ def _agreement_words(row, lang: str, agency: str) -> str:
         except ValueError:
             day = str(signed)
         return tr("{agency} ({state}), {support}, signed {date}", lang=lang, agency=agency,
-                  state=words.state_name(row.get("state") or "", lang), support=support, date=day)
+                  state=_w().state_name(row.get("state") or "", lang), support=support, date=day)
     return tr("{agency} ({state}), {support}", lang=lang, agency=agency,
-              state=words.state_name(row.get("state") or "", lang), support=support)
+              state=_w().state_name(row.get("state") or "", lang), support=support)
 
 
 # --------------------------------------------------------------------------- the XML
@@ -276,7 +284,7 @@ def _content(entry, change: ListChange, site: Site) -> None:
             if state:
                 links.append((site.url(STATE_PAGE.format(slug=state_slug(state))),
                               tr("{state}'s page", lang=lang,
-                                 state=words.state_name(state, lang))))
+                                 state=_w().state_name(state, lang))))
             for k, (href, label) in enumerate(links):
                 a = _sub(li, "a", label, ns=XHTML, href=href)
                 a.tail = " · " if k < len(links) - 1 else ""
@@ -294,7 +302,7 @@ def _entry(feed, change: ListChange, site: Site, scope: str, state: str | None) 
         _sub(entry, "link", rel="alternate", type="text/html",
              href=site.url(TIME_MAP_PAGE) + "#list=" + list_id(change.pub))
         for s in sorted(change.states()):
-            _sub(entry, "link", rel="related", type="text/html", title=words.state_name(s, site.lang),
+            _sub(entry, "link", rel="related", type="text/html", title=_w().state_name(s, site.lang),
                  href=site.url(STATE_PAGE.format(slug=state_slug(s))))
     _content(entry, change, site)
 
@@ -303,7 +311,7 @@ def list_id(pub) -> str:
     """A list's name in a time-map address (``#list=2025-07-08``): its date, and ICE's part
     of day when it has one (``2025-11-04-pm``); the time map accepts a bare date too."""
     day = f"{pd.Timestamp(pub[diff.WHEN]):%Y-%m-%d}"
-    part = words.part_of_day(pub)
+    part = _w().part_of_day(pub)
     return f"{day}-{part}" if part else day
 
 
@@ -317,7 +325,7 @@ def feed_xml(changes: list[ListChange], site: Site, state: str | None = None) ->
         scope = "states/" + state_slug(state)
         path = STATE_FEED.format(slug=state_slug(state))
         title = tr("{state}: changes to ICE's 287(g) list", lang=lang,
-                   state=words.state_name(state, lang))
+                   state=_w().state_name(state, lang))
         page = site.url(STATE_PAGE.format(slug=state_slug(state)))
     else:
         scope, path = "all", ALL_FEED
