@@ -169,28 +169,37 @@ def county_in_name(agency: str) -> str:
 
 
 def read_places(curated_dir: Path | str | None = None) -> pd.DataFrame:
-    """data/curated/places.csv (state, place, county, source_ids, note): the county of a city
-    whose agencies' rows name none, with the sources that say so. Every row must name a known
+    """data/curated/places.csv (state, place, county, ice_county, source_ids, note): the
+    county of a city (or of one agency, by its whole name) whose rows name none (``ice_county``
+    blank) or name one that is not its own (``ice_county``: the county ICE printed, which the
+    row corrects; read by :func:`ice287g.maps.placements`; ``county`` blank there when the
+    agency has no one county), with the sources that say so. Every row must name a known
     source of sources.csv; a bad row is a ``ValueError`` naming the file and row."""
     from . import config
 
     folder = Path(curated_dir) if curated_dir is not None else config.DATA_DIR / "curated"
     path = folder / "places.csv"
     if not path.is_file():
-        return pd.DataFrame(columns=["state", "place", "county", "source_ids", "note"])
+        return pd.DataFrame(columns=["state", "place", "county", "ice_county", "source_ids",
+                                     "note"])
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    if "ice_county" not in frame:
+        frame["ice_county"] = ""
     with (folder / "sources.csv").open(newline="", encoding="utf-8") as fh:
         known = {r["source_id"] for r in csv.DictReader(fh)}
     for n, row in enumerate(frame.to_dict("records"), start=1):
         ids = [i.strip() for i in row.get("source_ids", "").split(";") if i.strip()]
-        if not (row.get("state") and row.get("place") and row.get("county")) or not ids:
-            raise ValueError(f"{path}: row {n} needs a state, place, county and source_ids")
+        if not (row.get("state") and row.get("place")
+                and (row.get("county") or row.get("ice_county"))) or not ids:
+            raise ValueError(f"{path}: row {n} needs a state, place, county (or the ice_county "
+                             f"it corrects) and source_ids")
         unknown = [i for i in ids if i not in known]
         if unknown:
             raise ValueError(f"{path}: row {n} cites unknown source {unknown[0]!r}")
-    if frame.duplicated(["state", "place"]).any():
-        n = int(np.argmax(frame.duplicated(["state", "place"]).to_numpy())) + 1
-        raise ValueError(f"{path}: row {n} repeats a state and place")
+    key = ["state", "place", "ice_county"]
+    if frame.duplicated(key).any():
+        n = int(np.argmax(frame.duplicated(key).to_numpy())) + 1
+        raise ValueError(f"{path}: row {n} repeats a state, place and ice_county")
     return frame
 
 
@@ -214,7 +223,8 @@ def derived_counties(agreements_: pd.DataFrame, places_: pd.DataFrame | None = N
             named.setdefault(k, set()).add(county)
     table = {}
     if places_ is not None:
-        table = {(r["state"], r["place"].casefold()): r["county"] for r in places_.to_dict("records")}
+        table = {(r["state"], r["place"].casefold()): r["county"]
+                 for r in places_.to_dict("records") if not r.get("ice_county", "")}
     out: dict[str, list[str]] = {}
     for aid, k, agency, state, county in zip(agr[an.AID], key, agr["agency"], agr["state"],
                                              agr["county"].astype(str)):

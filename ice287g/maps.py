@@ -11,7 +11,13 @@ Counts come from the presence rows of one publication (:func:`ice287g.analysis.o
 by state, or by county where ICE's COUNTY column (on lists from 2025 on) names one that matches
 a Census county of the same state (:func:`match_counties`, which folds "County"/"Parish"
 suffixes, ICE's typos such as "Conty", "St."/"Saint", case, accents and punctuation, and
-places a misspelt name on the one county of its state spelt almost alike).
+places a misspelt name on the one county of its state spelt almost alike). Where ICE's county
+is not a county of the state, ICE's own words may still name one: one part of a hyphenated
+name ("Sparta-White County": White County) or the agency's name ("St. Charles Parish Sheriff's
+Office" printed with "German Coast County"). Where ICE's county is not the agency's at all (a
+city that shares its name with a county elsewhere: ICE writes "Monroe County" for the City of
+Monroe, Georgia), the book's cited table of places (``data/curated/places.csv``, keyed on the
+county ICE printed) gives the county, or says that the agency has no one county to draw.
 
 Drawing goes through the book's chart style (:mod:`ice287g.charts`): a sequential, colour-blind
 safe palette (ColorBrewer Blues, one hue light to dark) in classes with a legend, a title that
@@ -157,9 +163,99 @@ def fold_county(name: str) -> str:
     return text.replace(" ", "")
 
 
+#: How :func:`placements` placed a row: ICE's COUNTY as printed (or misspelt), one part of
+#: ICE's hyphenated county, the county the agency's own name gives, the book's cited table of
+#: places; ``TABLE_NONE``: the table says the agency has no one county to draw; ``""``: not
+#: placed (no county on ICE's row, a territory, or a county the book cannot place).
+HOW_SHEET, HOW_HYPHEN, HOW_NAME, HOW_TABLE, HOW_TABLE_NONE = (
+    "sheet", "hyphen", "name", "table", "table-none")
+
+
+def _fold_text(text) -> str:
+    return " ".join(str(text or "").split()).casefold()
+
+
+def _table_index(places: pd.DataFrame | None) -> dict[tuple[str, str, str], dict]:
+    """The cited places that correct a county ICE printed, by (state, place or agency, the
+    county ICE printed), folded; rows for a blank COUNTY (ICE names none) are Find an
+    agency's, not the map's: the map draws the counties ICE names."""
+    if places is None or places.empty:
+        return {}
+    out = {}
+    for row in places.to_dict("records"):
+        ice = _fold_text(row.get("ice_county", ""))
+        if ice:
+            out[(row["state"], _fold_text(row["place"]), ice)] = row
+    return out
+
+
+def placements(rows: pd.DataFrame, shapes: Shapes, places: pd.DataFrame | None = None, *,
+               fuzzy: bool = True) -> pd.DataFrame:
+    """For each row (``state``, ``county`` and, for the fallbacks, ``agency``), the Census
+    county FIPS code it is drawn in (``county_fips``, "" when none) and how it was placed
+    (``how``: one of :data:`HOW_SHEET`... or ""), in this order:
+
+    1. a row of the cited table of places (``places``, :func:`ice287g.lookup.read_places`)
+       whose ``ice_county`` is the county ICE printed and whose ``place`` is the agency's city
+       (:func:`ice287g.lookup.agency_place`) or its whole name: the table's county, or none
+       when the table leaves it blank (a city on two counties' line, a statewide agency);
+    2. ICE's county, when it matches a Census county of the row's state (:func:`match_counties`,
+       with ``fuzzy`` for misspellings);
+    3. when it matches none, one part of a hyphenated name ("Sparta-White County"), if exactly
+       one part is a county of the state;
+    4. then the county the agency's own name gives ("St. Bernard Parish Sheriff's Office").
+
+    A row with no county on ICE's list is not placed: the map draws the counties ICE names."""
+    from .lookup import agency_place, county_in_name
+
+    sheet = match_counties(rows, shapes, fuzzy=fuzzy)
+    table = _table_index(places)
+    agencies = rows["agency"] if "agency" in rows else pd.Series("", index=rows.index)
+    fips_out, how_out = [], []
+    for state, county, agency, found in zip(rows["state"], rows["county"], agencies, sheet):
+        raw = str(county or "").strip()
+        fips, how = "", ""
+        hit = None
+        if raw and table:
+            for place in (agency_place(agency), agency):
+                hit = hit or table.get((state, _fold_text(place), _fold_text(raw)))
+        if hit is not None:
+            county_name = str(hit.get("county", "")).strip()
+            fips = _one(state, county_name, shapes) if county_name else ""
+            if county_name and not fips:
+                raise ValueError(f"data/curated/places.csv: {county_name!r} is not a county "
+                                 f"of {state}")
+            how = HOW_TABLE if fips else HOW_TABLE_NONE
+        elif found:
+            fips, how = found, HOW_SHEET
+        elif raw and shapes.state_fips().get(state):
+            parts = [p for p in re.split(r"\s*[-\u2013]\s*", raw) if p]
+            if len(parts) > 1:
+                suffix = _SUFFIX.search(raw)
+                tail = suffix.group(0) if suffix else ""
+                hits = {f for p in parts
+                        for f in [_one(state, p if _SUFFIX.search(p) else p + tail, shapes,
+                                       fuzzy=False)] if f}
+                if len(hits) == 1:
+                    fips, how = hits.pop(), HOW_HYPHEN
+            if not fips and county_in_name(agency):
+                fips = _one(state, county_in_name(agency), shapes, fuzzy=False)
+                how = HOW_NAME if fips else ""
+        fips_out.append(fips)
+        how_out.append(how)
+    return pd.DataFrame({"county_fips": fips_out, "how": how_out}, index=rows.index)
+
+
+def _one(state: str, county: str, shapes: Shapes, *, fuzzy: bool = True) -> str:
+    """The FIPS code of one (state, county name), "" when it matches none."""
+    return match_counties(pd.DataFrame({"state": [state], "county": [county]}), shapes,
+                          fuzzy=fuzzy).iloc[0]
+
+
 def match_counties(rows: pd.DataFrame, shapes: Shapes, *, fuzzy: bool = True) -> pd.Series:
-    """The Census county FIPS code of each row's (``state``, ``county``), or "" when the row
-    names no county or one that matches no Census county of its state.
+    """The Census county FIPS code of each row's (``state``, ``county``) as ICE printed it,
+    or "" when the row names no county or one that matches no Census county of its state
+    (:func:`placements` adds the fallbacks and the cited corrections).
 
     When a state has a county and an independent city of the same name (Baltimore, St. Louis,
     Richmond in Virginia...), ICE's "X City" goes to the city (FIPS 5xx) and anything else to
@@ -167,10 +263,7 @@ def match_counties(rows: pd.DataFrame, shapes: Shapes, *, fuzzy: bool = True) ->
     its state spelt almost alike (ICE's "Pulaksi County" is Pulaski), see :func:`_closest`.
     """
     state_fips = shapes.state_fips()
-    index: dict[tuple[str, str], list[str]] = {}
-    for fips, name, st in zip(shapes.counties["fips"], shapes.counties["name"],
-                              shapes.counties["state"]):
-        index.setdefault((st, fold_county(name)), []).append(fips)
+    index = _county_index(shapes)
     out = []
     for state, county in zip(rows["state"], rows["county"]):
         st = state_fips.get(state, "")
@@ -191,6 +284,14 @@ def match_counties(rows: pd.DataFrame, shapes: Shapes, *, fuzzy: bool = True) ->
             found = index[(st, found)] if found else []
         out.append(sorted(found)[0] if found else "")
     return pd.Series(out, index=rows.index, name="county_fips", dtype=object)
+
+
+def _county_index(shapes: Shapes) -> dict[tuple[str, str], list[str]]:
+    index: dict[tuple[str, str], list[str]] = {}
+    for fips, name, st in zip(shapes.counties["fips"], shapes.counties["name"],
+                              shapes.counties["state"]):
+        index.setdefault((st, fold_county(name)), []).append(fips)
+    return index
 
 
 #: How alike (difflib ratio) a misspelt county must be to a Census county of its state.
@@ -222,13 +323,16 @@ def state_counts(rows: pd.DataFrame, shapes: Shapes) -> tuple[pd.Series, pd.Seri
     return drawn, missing
 
 
-def county_counts(rows: pd.DataFrame, shapes: Shapes) -> tuple[pd.Series, pd.DataFrame]:
+def county_counts(rows: pd.DataFrame, shapes: Shapes, places: pd.DataFrame | None = None
+                  ) -> tuple[pd.Series, pd.DataFrame]:
     """Agreements per county FIPS code (counties with at least one), and the rows that could
-    not be placed on a county (blank or unmatched county, or a territory)."""
-    fips = match_counties(rows, shapes)
+    not be placed on a county (blank or unplaceable county, or a territory), with the column
+    ``how`` (:func:`placements`; ``places``: the cited table of places)."""
+    placed_rows = placements(rows, shapes, places)
+    fips = placed_rows["county_fips"]
     placed = fips[fips != ""]
     counts = placed.groupby(placed).size().rename("n").sort_index()
-    return counts, rows[fips == ""]
+    return counts, rows[fips == ""].assign(how=placed_rows["how"][fips == ""])
 
 
 # --------------------------------------------------------------------------- classes

@@ -386,6 +386,12 @@ def problems(root: Path | None = None, tables: dict[str, pd.DataFrame] | None = 
                 if sid not in known:
                     out.append(f"{label}: unknown source id {sid!r} (not in data/curated/sources.csv)")
                 cited.add(sid)
+    # The cited places (read by ice287g.lookup and ice287g.maps, checked by lookup.read_places)
+    # cite sources too.
+    places = curated_dir(root) / "places.csv"
+    if places.is_file():
+        with places.open(newline="", encoding="utf-8") as fh:
+            cited.update(sid for row in csv.DictReader(fh) for sid in split_ids(row["source_ids"]))
     by_chapter = chapter_citations(root)
     for key, pages in sorted(by_chapter.items()):
         if key not in known:

@@ -96,6 +96,60 @@ def test_match_counties_by_name_typo_city_and_blank(shapes):
     assert exact[1] == "" and exact[2] == ""  # the typos need the fuzzy step
 
 
+def _places(*rows):
+    return pd.DataFrame([dict(zip(["state", "place", "county", "ice_county"], r),
+                              source_ids="s", note="") for r in rows])
+
+
+def test_placements_fall_back_on_ices_own_words(shapes):
+    rows = pd.DataFrame({
+        "state": ["Tennessee", "Louisiana", "Louisiana", "Texas", "Texas", "Florida"],
+        "agency": ["Sparta Police Department", "St. Charles Parish Sheriff's Office",
+                   "Chalmette Police Department", "Smith-Jones Police Department",
+                   "Harris County Sheriff's Office", "Key West Police Department"],
+        "county": ["Sparta-White County", "German Coast County", "Chalmette Parish",
+                   "Nowhere-Else County", "Dallas County", ""],
+    })
+    got = maps.placements(rows, shapes)
+    # White County, TN; St. Charles Parish from the agency's name; a city PD whose county is
+    # no parish and whose name names none stays unplaced; no part of a hyphenated name is a
+    # county: unplaced; ICE's county wins over the agency's name when it is a real county
+    # (Dallas, however odd); a blank county is not drawn.
+    assert got["county_fips"].tolist() == ["47185", "22089", "", "", "48113", ""]
+    assert got["how"].tolist() == [maps.HOW_HYPHEN, maps.HOW_NAME, "", "", maps.HOW_SHEET, ""]
+
+
+def test_placements_take_the_cited_table_keyed_on_what_ice_printed(shapes):
+    places = _places(("Georgia", "Monroe", "Walton County", "Monroe County"),
+                     ("Texas", "Yoakum", "", "Yoakum County"),
+                     ("Missouri", "North County Police Cooperative", "St. Louis County",
+                      "North County"),
+                     ("Florida", "Key West", "Monroe County", ""))
+    rows = pd.DataFrame({
+        "state": ["Georgia", "Georgia", "Georgia", "Texas", "Texas", "Missouri", "Florida"],
+        "agency": ["Monroe Police Department", "Monroe County Sheriff's Office",
+                   "Monroe Police Department", "Yoakum Police Department",
+                   "Yoakum County Sheriff's Office", "North County Police Cooperative",
+                   "Key West Police Department"],
+        "county": ["Monroe County", "Monroe County", "Walton County", "Yoakum County",
+                   "Yoakum County", "North County", ""],
+    })
+    got = maps.placements(rows, shapes, places)
+    # The city's police go to Walton County; the county's sheriff stays in Monroe County;
+    # once ICE prints Walton County the row no longer applies (and agrees anyway); Yoakum's
+    # police are drawn nowhere, its county's sheriff in Yoakum County; the cooperative by
+    # its whole name; Key West's blank county is Find an agency's business, not the map's.
+    assert got["county_fips"].tolist() == ["13297", "13207", "13297", "", "48501", "29189", ""]
+    assert got["how"].tolist() == [maps.HOW_TABLE, maps.HOW_SHEET, maps.HOW_SHEET,
+                                   maps.HOW_TABLE_NONE, maps.HOW_SHEET, maps.HOW_TABLE, ""]
+    counts, unplaced = maps.county_counts(rows, shapes, places)
+    assert counts.to_dict() == {"13207": 1, "13297": 2, "29189": 1, "48501": 1}
+    assert unplaced["how"].tolist() == [maps.HOW_TABLE_NONE, ""]
+    bad = _places(("Georgia", "Monroe", "Nowhere County", "Monroe County"))
+    with pytest.raises(ValueError, match="places.csv: 'Nowhere County' is not a county of Georgia"):
+        maps.placements(rows, shapes, bad)
+
+
 def test_fuzzy_match_refuses_a_close_call():
     assert maps._closest("lake", ["lake", "lee"]) == "lake"
     assert maps._closest("zzz", ["lake", "lee"]) is None
@@ -114,16 +168,68 @@ def test_counts_by_state_and_county(shapes):
     assert len(unplaced) == 2
 
 
-def test_latest_list_places_most_agreements_on_a_county(shapes):
-    from ice287g import analysis as an
+def _latest() -> pd.DataFrame:
+    """The agreements on ICE's latest list (agreements.csv keeps each one's latest row)."""
+    from ice287g import load
 
-    ds = an.dataset()
-    latest = ds.latest_rows()
-    by_county, unplaced = maps.county_counts(latest, shapes)
-    named = latest["county"].str.strip() != ""
-    # Of the rows that name a county, at most 1% stay unplaced.
-    assert (unplaced["county"].str.strip() != "").sum() <= 0.01 * named.sum()
+    agr = load.agreements(REPO / "data" / "processed")
+    return agr[agr["listed_in_latest"]]
+
+
+def test_every_latest_list_agreement_that_names_a_county_is_placed(shapes):
+    """The check of issue 23: each agreement on the latest list whose row names a county is
+    drawn in one, unless it is in a territory (no shape) or the book's cited table of places
+    says it has no one county. The failure lists every one that is not."""
+    from ice287g import lookup
+
+    latest = _latest()
+    places = lookup.read_places(REPO / "data" / "curated")
+    by_county, unplaced = maps.county_counts(latest, shapes, places)
     assert by_county.sum() + len(unplaced) == len(latest)
+    named = unplaced["county"].str.strip() != ""
+    territory = ~unplaced["state"].isin(list(shapes.state_fips()))
+    left = unplaced[named & ~territory & (unplaced["how"] != maps.HOW_TABLE_NONE)]
+    assert left.empty, "not placed on the county map:\n" + "\n".join(
+        f"  {r.state}: {r.agency} ({r.county!r})" for r in left.itertuples())
+    # Every row the table leaves without a county says why, with a source.
+    none = places[(places["county"] == "") & (places["ice_county"] != "")]
+    assert (none["note"].str.len() > 40).all() and (none["source_ids"] != "").all()
+
+
+def test_every_correction_in_the_places_table_still_matches_an_ice_row(shapes):
+    """A cited row keyed on a county ICE printed stops applying when ICE corrects it; a row
+    that matches no agreement of ICE's lists is stale and must go."""
+    from ice287g import load, lookup
+
+    places = lookup.read_places(REPO / "data" / "curated")
+    fixes = places[places["ice_county"] != ""]
+    assert len(fixes) >= 1
+    agr = load.agreements(REPO / "data" / "processed")
+    for row in fixes.itertuples():
+        got = maps.placements(agr[agr["state"] == row.state], shapes, places)
+        used = got["how"].isin([maps.HOW_TABLE, maps.HOW_TABLE_NONE])
+        hit = agr.loc[got.index[used]]
+        assert (hit["county"].str.casefold() == row.ice_county.casefold()).any(), \
+            f"places.csv: {row.state}, {row.place}, {row.ice_county!r} matches no ICE row"
+
+
+def test_a_city_named_like_another_county_is_not_drawn_there(shapes):
+    """The name trap of ICE's COUNTY cells: a city police department printed with the county
+    of its own name ("Monroe County" for the City of Monroe, Georgia, in Walton County) is
+    drawn where the cited table puts it, not in the namesake county."""
+    from ice287g import lookup
+
+    latest = _latest()
+    places = lookup.read_places(REPO / "data" / "curated")
+    got = maps.placements(latest, shapes, places)
+    names = dict(zip(shapes.counties["fips"], shapes.counties["name"]))
+    for row in places[places["ice_county"] != ""].itertuples():
+        mine = latest[(latest["state"] == row.state)
+                      & (latest["county"].str.casefold() == row.ice_county.casefold())
+                      & latest["agency"].map(lambda a: row.place in (lookup.agency_place(a), a))]
+        for i in mine.index:
+            drawn = names.get(got.at[i, "county_fips"], "")
+            assert drawn == row.county.removesuffix(" County"), (row.place, drawn)
 
 
 # ------------------------------------------------------------------------- classes
