@@ -1,0 +1,67 @@
+"""The book's one stylesheet inlined into every page (issue 22).
+
+A linked stylesheet blocks the first paint for one more round trip: on a slow phone (150 ms
+latency) the page's first paragraph waited for ``site.css`` after the HTML had arrived. The
+stylesheet is small once trimmed (about 23 kB gzipped, see book_css.py) and the budgets are for a
+first visit, so every page carries it in a ``<style>`` in its ``<head>`` instead, and paints as
+soon as its HTML is in.
+
+``site.css`` is only known when the build has finished (it is trimmed to the classes the
+written pages use), so this runs on ``build-finished``, after book_ext.py has written it: in
+every HTML page of the output it replaces the page's ``<link>`` to ``_static/book/site.css``, or
+the ``<style id="book-site-css">`` a previous build inlined (a warm build does not write
+unchanged pages again), by the current stylesheet. ``_static/book/site.css`` stays for
+pages made outside Sphinx. A page with neither is left alone; Sphinx's own pages all have one.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SITE_CSS = "_static/book/site.css"
+STYLE_ID = "book-site-css"
+#: The page's link to the site stylesheet (any relative prefix, a ``?v=`` query) or the style
+#: element a previous build inlined.
+_PLACE = re.compile(
+    r'<link\b[^>]*\bhref="(?:\.\./)*' + re.escape(SITE_CSS) + r'(?:\?[^"]*)?"[^>]*>'
+    r'|<style id="' + STYLE_ID + r'">.*?</style>', re.S)
+#: Folders of the output that hold no pages.
+_NOT_PAGES = {"_static", "_sources", "_images", "_downloads"}
+
+
+def style_element(css: str) -> str:
+    if re.search(r"</style", css, re.I):
+        raise ValueError(f"{SITE_CSS} contains '</style', which would end the inlined style early")
+    return f'<style id="{STYLE_ID}">{css}</style>'
+
+
+def inline_pages(outdir: Path, css: str) -> int:
+    """Inline ``css`` into every page of ``outdir`` in place of its site-stylesheet link or
+    earlier inlined copy; the number of pages changed."""
+    element = style_element(css)
+    changed = 0
+    for page in outdir.rglob("*.html"):
+        if _NOT_PAGES & set(page.relative_to(outdir).parts[:-1]):
+            continue
+        text = page.read_text(encoding="utf-8")
+        new, n = _PLACE.subn(lambda _m: element, text, count=1)
+        if n and new != text:
+            page.write_text(new, encoding="utf-8")
+            changed += 1
+    return changed
+
+
+def _inline(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    path = outdir / SITE_CSS
+    if path.is_file():
+        inline_pages(outdir, path.read_text(encoding="utf-8"))
+
+
+def setup(app):
+    # After book_ext.py's build-finished handler (default priority 500) has written site.css.
+    app.connect("build-finished", _inline, priority=900)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,76 @@
+"""The site stylesheet is inlined into every page, so the first paint waits for no second
+request (_ext/inline_css.py, issue 22)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from conftest import EDITION_PREFIXES, REPO, edition_pages
+
+sys.path.insert(0, str(REPO / "_ext"))
+import inline_css  # noqa: E402
+
+CSS = ".a{color:red}"
+
+
+def _page(head: str) -> str:
+    return f"<!DOCTYPE html><html><head>{head}<link rel=\"stylesheet\" href=\"own.css\"></head><body><p>x</p></body></html>"
+
+
+def test_each_page_gets_the_stylesheet_in_place_of_its_link(tmp_path):
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "_static" / "book").mkdir(parents=True)
+    pages = {
+        "index.html": '<link rel="stylesheet" type="text/css" href="_static/book/site.css" />',
+        "chapters/a.html": '<link rel="stylesheet" type="text/css" href="../_static/book/site.css?v=1" />',
+        "chapters/b.html": "",  # no link: left as it is
+    }
+    for name, head in pages.items():
+        (tmp_path / name).write_text(_page(head))
+    decoy = tmp_path / "_static" / "book" / "copy.html"
+    decoy.write_text(_page(pages["index.html"]))
+    assert inline_css.inline_pages(tmp_path, CSS) == 2
+    for name in ("index.html", "chapters/a.html"):
+        text = (tmp_path / name).read_text()
+        assert f'<style id="book-site-css">{CSS}</style><link rel="stylesheet" href="own.css">' in text
+        assert "site.css" not in text
+    assert (tmp_path / "chapters/b.html").read_text() == _page("")
+    assert "site.css" in decoy.read_text()  # not a page
+
+
+def test_a_warm_build_replaces_the_stylesheet_a_previous_build_inlined(tmp_path):
+    page = tmp_path / "index.html"
+    page.write_text(_page('<link rel="stylesheet" href="_static/book/site.css" />'))
+    inline_css.inline_pages(tmp_path, ".old{}")
+    assert inline_css.inline_pages(tmp_path, ".new{}") == 1
+    text = page.read_text()
+    assert ".new{}" in text and ".old{}" not in text and text.count("book-site-css") == 1
+    assert inline_css.inline_pages(tmp_path, ".new{}") == 0  # nothing to do: nothing written
+
+
+def test_a_stylesheet_that_would_close_the_style_element_is_refused(tmp_path):
+    (tmp_path / "index.html").write_text(_page('<link rel="stylesheet" href="_static/book/site.css" />'))
+    with pytest.raises(ValueError, match="</style"):
+        inline_css.inline_pages(tmp_path, "a{content:'</style><script>x()</script>'}")
+    assert "site.css" in (tmp_path / "index.html").read_text()
+
+
+def test_every_built_page_carries_the_site_stylesheet_inline(built_book):
+    """Each edition inlines its own site.css (each is trimmed to its own pages)."""
+    css = {}
+    for prefix in EDITION_PREFIXES.values():
+        css[prefix] = (built_book / prefix / inline_css.SITE_CSS).read_text(encoding="utf-8")
+        assert len(css[prefix]) > 1000
+    missing, linked = [], []
+    for page in edition_pages():
+        prefix = next(p for p in sorted(css, key=len, reverse=True) if page.startswith(p))
+        text = (built_book / page).read_text(encoding="utf-8")
+        head = text.split("</head>", 1)[0]
+        if inline_css.style_element(css[prefix]) not in head:
+            missing.append(page)
+        if "site.css" in head:
+            linked.append(page)
+    assert not missing, f"pages without the inlined site stylesheet: {missing}"
+    assert not linked, f"pages still linking site.css: {linked}"
