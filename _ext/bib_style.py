@@ -19,7 +19,7 @@ names, addresses and the ISO date labels of the citations stay exactly as in Eng
   ``<doctreedir>/references-es.bib`` (:func:`spanish_bibtex`), from the same English file and
   ``sources.csv``, and reads it instead: "Por A y B. Publicación original. <la nota en
   español> Consultado el 26 de noviembre de 2026.", ``s. f.`` for ``n.d.``. Each English note
-  is translated in ``ice287g/locale/es/bibliography.json`` (keyed by the exact English text,
+  is translated in ``ice287g/locale/es/LC_MESSAGES/bibliography.po`` (keyed by the exact English text,
   like every ``i18n.tr`` text); the full ISO dates a translation carries are written the
   Spanish way by ``i18n.format_date`` ("2026-12-03" -> "3 de diciembre de 2026"). A note or
   book-written label without a Spanish entry stops the Spanish build with the row of
@@ -225,7 +225,7 @@ def spanish_bibtex(sources, english_bibtex: str, lang: str = "es") -> str:
             year = year_label(entry.fields["year"], lang)
             title = title_field(row["title"], entry.fields["title"], lang)
         except TranslationError as exc:
-            problems.append(f"{where}: {exc} (ice287g/locale/{lang}/bibliography.json holds "
+            problems.append(f"{where}: {exc} (ice287g/locale/{lang}/LC_MESSAGES/bibliography.po holds "
                             "the Spanish of the notes and labels of sources.csv)")
             continue
         fields = [

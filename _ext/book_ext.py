@@ -90,7 +90,7 @@ class DataDownloads(SphinxDirective):
         if not folder.is_dir():
             raise self.error(f"data-downloads: {folder_name} is not a folder of the book")
         descriptions = _descriptions(folder)
-        # The words are the edition's (ice287g/locale/<lang>/downloads.json); English as before.
+        # The words are the edition's (ice287g/locale/<lang>/LC_MESSAGES/downloads.po); English as before.
         from ice287g import i18n
 
         lang = self.config.language if self.config.language in i18n.LANGUAGES else "en"
@@ -613,7 +613,7 @@ def _write_lookup_data(app, exception):
     # the stamp, kept with the doctrees, records every input file's size and mtime.
     package = Path(__file__).resolve().parent.parent / "ice287g"
     inputs = sorted([*processed.glob("*.csv"), *package.glob("*.py"),
-                     *package.glob("locale/*/*.json"),
+                     *package.glob("locale/*/LC_MESSAGES/*.po"),
                      *(Path(app.srcdir) / "data" / "curated").glob("*.csv")])  # places.csv
     stamp_text = "\n".join(f"{p}\t{p.stat().st_size}\t{p.stat().st_mtime_ns}" for p in inputs)
     stamp = Path(app.doctreedir) / "lookup-data.stamp"
@@ -768,7 +768,7 @@ class TranslateTocCaptions(SphinxTransform):
                     node["caption"] = translated
 
 #: Words of sphinx-book-theme that its own Spanish catalogue lacks, and Jupyter Book's search
-#: placeholder (a theme option): their Spanish is in ice287g/locale/es/theme.json.
+#: placeholder (a theme option): their Spanish is in ice287g/locale/es/LC_MESSAGES/theme.po.
 THEME_WORDS = ("Repository", "Open issue", "Source repositories", "Launch interactive content")
 
 

@@ -19,7 +19,8 @@ One job per module:
 - ``safe_html`` -- the one way a table (and any text from data) reaches the book's HTML:
   escaped.
 - ``i18n``     -- the editions' languages: date and number formats per language, and the
-  Spanish of every text code writes (``ice287g/locale/es/*.json``).
+  Spanish of every text code writes (``ice287g/locale/es/LC_MESSAGES/*.po``).
+- ``files``    -- writing a file or a folder all or nothing (the one atomic-write helper).
 - ``fetch``    -- download the sheets currently linked from ICE's page.
 - ``diff``     -- what changed between the latest lists of two processed folders.
 - ``archives`` -- download the raw archives (the repository's release assets) for a build.

@@ -25,8 +25,9 @@ a phone shows (:func:`phone_text_px`). Numbers on axes carry the language's thou
 
 Every word the helpers write themselves (source line, default axis labels, legends, date tick
 labels) goes through :func:`ice287g.i18n.tr` and the i18n date formats, so the same call makes
-the English or the Spanish chart (``ICE287G_LANG``); the Spanish words are in
-``ice287g/locale/es/charts.json``.
+the English or the Spanish chart (each helper takes ``lang``; ``None``: the language in use,
+decided when the chart is made, not when it is drawn); the Spanish words are in
+``ice287g/locale/es/LC_MESSAGES/charts.po``.
 """
 
 from __future__ import annotations
@@ -92,10 +93,10 @@ def source_ice(lang: str | None = None) -> str:
     return tr(SOURCE_ICE, lang)
 
 
-def _source(source: str | None) -> str:
+def _source(source: str | None, lang: str | None = None) -> str:
     """A chart's source line: the default (``None``) or :data:`SOURCE_ICE` passed as is come
-    out in the language in use; any other text is the caller's (already translated)."""
-    return source_ice() if source is None or source == SOURCE_ICE else source
+    out in ``lang``; any other text is the caller's (already translated)."""
+    return source_ice(lang) if source is None or source == SOURCE_ICE else source
 
 #: Largest PNG the book publishes, in bytes (issue 5: each image at most 200 KB).
 MAX_IMAGE_BYTES = 200_000
@@ -134,30 +135,31 @@ def styled():
         yield
 
 
-#: The name of the rest row of :func:`ice287g.analysis.top_with_rest` (translated in charts).
+#: The name of the rest row of :func:`ice287g.where.top_with_rest` (translated in charts).
 REST_STATES = "All other states"
 
 
-def category_label(category, *, in_sentence: bool = False) -> str:
+def category_label(category, *, in_sentence: bool = False, lang: str | None = None) -> str:
     """A category as a chart shows it, in the language in use: ICE's support types and agency
     types (the English keys of the colours) and "All other states" translated, a U.S. state's
     name as the language writes it (:func:`ice287g.i18n.state_name`), anything else as it is
     (a name). ``in_sentence``: the form inside a sentence ("the modelo de fuerza de tarea":
     Spanish writes the translated common noun in lower case; English keeps ICE's capitals)."""
+    lang = i18n.resolve(lang)
     text = str(category)
     if text in SUPPORT_TYPE_COLORS or text in AGENCY_TYPE_COLORS or text == REST_STATES:
-        label = tr(text)
-        if in_sentence and label != text and i18n.language() != i18n.DEFAULT_LANGUAGE:
+        label = tr(text, lang)
+        if in_sentence and label != text and lang != i18n.DEFAULT_LANGUAGE:
             label = label[:1].lower() + label[1:]
         return label
-    return i18n.state_name(text)
+    return i18n.state_name(text, lang)
 
 
-def short_date(value) -> str:
+def short_date(value, lang: str | None = None) -> str:
     """A date with a short month, for chart marks: "Jan 20, 2025" / "20 ene 2025"."""
     ts = pd.Timestamp(value)
-    return tr("{month} {day}, {year}", month=i18n.format_month(ts, short=True), day=ts.day,
-              year=ts.year)
+    return tr("{month} {day}, {year}", lang, month=i18n.format_month(ts, lang, short=True),
+              day=ts.day, year=ts.year)
 
 
 def color_for(category: str, mapping: dict[str, str] | None = None) -> str:
@@ -170,7 +172,7 @@ def color_for(category: str, mapping: dict[str, str] | None = None) -> str:
 
 def finish(fig, ax, *, title: str, xlabel: str, ylabel: str, source: str | None = None,
            note: str | None = None, footer_y: float | None = None,
-           title_wrap: int = TITLE_WRAP):
+           title_wrap: int = TITLE_WRAP, lang: str | None = None):
     """Give a chart its finding-stating title, axis labels and source line.
 
     ``note`` is an optional caveat printed above the source line (e.g. the survivorship
@@ -178,16 +180,16 @@ def finish(fig, ax, *, title: str, xlabel: str, ylabel: str, source: str | None 
     they fit the figure width on a phone. The footer goes just below the axes' tick labels
     and axis label, or, for a figure with a fixed layout, at figure height ``footer_y``
     (anchored at its bottom; skipping the measurement makes many small charts faster).
-    ``source`` defaults to :data:`SOURCE_ICE` in the language in use.
+    ``source`` defaults to :data:`SOURCE_ICE` in ``lang``, whose number format the axes take.
     """
-    source = _source(source)
+    source = _source(source, lang)
     if not (title and title.strip()) or not (xlabel and xlabel.strip()) \
             or not (ylabel and ylabel.strip()) or not (source and source.strip()):
         raise ValueError("every chart needs a title, both axis labels and a source line")
     set_title_text(fig, title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    number_axis(ax)
+    number_axis(ax, lang)
     if footer_y is None:
         _fit_width(fig, ax, title, title_wrap)
     else:
@@ -239,21 +241,23 @@ def _fit_width(fig, ax, title: str, wrap: int) -> None:
     fig.tight_layout(pad=0.4)
 
 
-def number_tick(value, _pos=None) -> str:
+def number_tick(value, _pos=None, lang: str | None = None) -> str:
     """A number on an axis as the language writes it: "1,500", "12.5" (:mod:`ice287g.i18n`)."""
     value = float(value)
     decimals = next((d for d in (0, 1) if abs(value * 10 ** d - round(value * 10 ** d)) < 1e-6), 2)
-    return i18n.format_number(value, decimals)
+    return i18n.format_number(value, decimals, lang)
 
 
-def number_axis(ax) -> None:
+def number_axis(ax, lang: str | None = None) -> None:
     """Give ``ax``'s numeric axes (those still on matplotlib's plain number formatter; date
-    axes and custom formatters are left alone) the language's thousands separator."""
+    axes and custom formatters are left alone) ``lang``'s thousands separator (decided now, not
+    when the figure is drawn)."""
     from matplotlib.ticker import ScalarFormatter
 
+    lang = i18n.resolve(lang)
     for axis in (ax.xaxis, ax.yaxis):
         if type(axis.get_major_formatter()) is ScalarFormatter:
-            axis.set_major_formatter(plt.FuncFormatter(number_tick))
+            axis.set_major_formatter(plt.FuncFormatter(lambda v, pos: number_tick(v, pos, lang)))
 
 
 class _Months:
@@ -270,38 +274,41 @@ class _Months:
         return fmt.replace("%b", "\x01%m\x02")
 
     @classmethod
-    def names(cls, text: str) -> str:
+    def names(cls, text: str, lang: str) -> str:
         return cls.MARK.sub(lambda m: i18n.format_month(pd.Timestamp(2000, int(m.group(1)), 1),
-                                                        short=True), text)
+                                                        lang, short=True), text)
 
 
 class ConciseDateFormatter(mdates.ConciseDateFormatter):
-    """matplotlib's concise date ticks with the month names of the language in use."""
+    """matplotlib's concise date ticks with the month names of ``lang`` (``None``: the language
+    in use when the formatter is made, not when the figure is drawn)."""
 
-    def __init__(self, locator, **kwargs):
+    def __init__(self, locator, *, lang: str | None = None, **kwargs):
         super().__init__(locator, **kwargs)
+        self.lang = i18n.resolve(lang)
         self.formats = [_Months.wrap(f) for f in self.formats]
         self.zero_formats = [_Months.wrap(f) for f in self.zero_formats]
         self.offset_formats = [_Months.wrap(f) for f in self.offset_formats]
 
     def format_ticks(self, values):
-        labels = [_Months.names(t) for t in super().format_ticks(values)]
-        self._offset_string = _Months.names(self._offset_string)
+        labels = [_Months.names(t, self.lang) for t in super().format_ticks(values)]
+        self._offset_string = _Months.names(self._offset_string, self.lang)
         return labels
 
     def __call__(self, x, pos=None):
-        return _Months.names(super().__call__(x, pos))
+        return _Months.names(super().__call__(x, pos), self.lang)
 
 
-def _day_tick(x, _pos=None) -> str:
+def _day_tick(x, _pos=None, lang: str | None = None) -> str:
     ts = pd.Timestamp(mdates.num2date(x).replace(tzinfo=None))
-    return tr("{month} {day}\n{year}", month=i18n.format_month(ts, short=True), day=ts.day,
-              year=ts.year)
+    return tr("{month} {day}\n{year}", lang, month=i18n.format_month(ts, lang, short=True),
+              day=ts.day, year=ts.year)
 
 
-def date_axis(ax, *, span_days: int | None = None) -> None:
+def date_axis(ax, *, span_days: int | None = None, lang: str | None = None) -> None:
     """Readable date ticks: months (``Jun 2025``) for short spans, years for long ones; month
-    names in the language in use (:mod:`ice287g.i18n`)."""
+    names in ``lang`` (:mod:`ice287g.i18n`), decided now, not when the figure is drawn."""
+    lang = i18n.resolve(lang)
     if span_days is None:
         lo, hi = ax.get_xlim()
         span_days = int(hi - lo)
@@ -311,11 +318,11 @@ def date_axis(ax, *, span_days: int | None = None) -> None:
     elif span_days > 120:
         locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
         ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, lang=lang))
     else:
         ax.xaxis.set_major_locator(mdates.MonthLocator())
         ax.xaxis.set_minor_locator(mdates.WeekdayLocator(byweekday=mdates.MO))
-        ax.xaxis.set_major_formatter(plt.FuncFormatter(_day_tick))
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, pos: _day_tick(x, pos, lang)))
 
 
 def mark_date(ax, date, label: str, *, y: float = 0.97, ha: str = "left",
@@ -554,27 +561,29 @@ def lines_chart(frame: pd.DataFrame, *, title: str, ylabel: str,
                 marks: list[tuple] | None = None, note: str | None = None,
                 source: str | None = None, stacked: bool = False, step: bool = False,
                 ylim_bottom: float | None = 0, legend_loc: str = "upper left",
-                dashed: Iterable[str] = ()):
+                dashed: Iterable[str] = (), lang: str | None = None):
     """One line (or stacked band) per column of a time-indexed frame, with date marks.
 
     ``marks`` is a list of ``(date, label)`` or ``(date, label, y)`` drawn with
     :func:`mark_date` when the date falls inside the plotted range (with a little margin).
     Columns named in ``dashed`` are drawn thinner and dashed, on top of the others (for a
-    series that would otherwise hide behind one it runs close to).
+    series that would otherwise hide behind one it runs close to). Every word the chart
+    writes itself is in ``lang`` (``None``: the language in use).
     """
+    lang = i18n.resolve(lang)
     dashed = set(dashed)
-    xlabel = tr("ICE publication date") if xlabel is None else xlabel
+    xlabel = tr("ICE publication date", lang) if xlabel is None else xlabel
     fig, ax = plt.subplots()
     cols = list(frame.columns)
     many = len(frame) > 45
     if stacked:
         ax.stackplot(frame.index, *[frame[c].to_numpy() for c in cols],
-                     labels=[category_label(c) for c in cols],
+                     labels=[category_label(c, lang=lang) for c in cols],
                      colors=[color_for(c, colors) for c in cols], alpha=0.9,
                      step="post" if step else None)
     else:
         for col in cols:
-            kw = dict(label=category_label(col), color=color_for(col, colors))
+            kw = dict(label=category_label(col, lang=lang), color=color_for(col, colors))
             if col in dashed:
                 kw.update(linestyle=(0, (4, 2)), linewidth=1.6, zorder=3)
             if step:
@@ -587,7 +596,7 @@ def lines_chart(frame: pd.DataFrame, *, title: str, ylabel: str,
     lo, hi = pd.Timestamp(frame.index.min()), pd.Timestamp(frame.index.max())
     margin = (hi - lo) * 0.04 + pd.Timedelta(days=1)
     ax.set_xlim(lo - margin, hi + margin)
-    date_axis(ax, span_days=_span_days(frame.index))
+    date_axis(ax, span_days=_span_days(frame.index), lang=lang)
     top = ax.get_ylim()[1]
     ax.set_ylim(top=top * (1.0 + 0.09 * (len(cols) if len(cols) > 1 else 0) + 0.12 * bool(marks)))
     for mark in marks or []:
@@ -598,43 +607,49 @@ def lines_chart(frame: pd.DataFrame, *, title: str, ylabel: str,
             mark_date(ax, when, label, y=y, ha=ha)
     if len(cols) > 1:
         ax.legend(loc=legend_loc, ncol=1)
-    finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, note=note, source=source)
+    finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, note=note, source=source,
+           lang=lang)
     return fig
 
 
 def barh_chart(values: pd.Series, *, title: str, xlabel: str, ylabel: str,
                highlight: Iterable[str] = (), source: str | None = None, note: str | None = None,
-               fmt: str | None = None, labels: dict | None = None):
+               fmt: str | None = None, labels: dict | None = None, lang: str | None = None):
     """Horizontal bars, largest on top, values written at the bar ends; ``highlight``ed
     categories in the highlight colour, the rest in blue (a rest/other row in grey).
 
     Bars are labelled ``labels[key]`` when given, else :func:`category_label` (state names,
     support and agency types in the language in use); ``highlight`` and the rest row are
     told by the index's own values. Values are written with :func:`ice287g.i18n.format_number`
-    unless ``fmt`` (a ``str.format`` template) is given."""
+    unless ``fmt`` (a ``str.format`` template) is given. Its own words are in ``lang``."""
+    lang = i18n.resolve(lang)
     values = values.iloc[::-1]
     fig, ax = plt.subplots(figsize=(FIG_WIDTH, 0.42 * len(values) + 1.8))
     hl = set(highlight)
     colors = [HIGHLIGHT_COLOR if k in hl else
               (CONTEXT_COLOR if str(k).lower().startswith("all other") else PALETTE["blue"])
               for k in values.index]
-    names = [labels[k] if labels and k in labels else category_label(k) for k in values.index]
+    names = [labels[k] if labels and k in labels else category_label(k, lang=lang)
+             for k in values.index]
     ax.barh(names, values.to_numpy(), color=colors)
     for i, v in enumerate(values.to_numpy()):
-        text = i18n.format_number(v) if fmt is None else fmt.format(v)
+        text = i18n.format_number(v, lang=lang) if fmt is None else fmt.format(v)
         ax.text(v, i, " " + text, va="center", ha="left", fontsize=11.5)
     ax.set_xlim(0, float(values.max()) * 1.15)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
-    finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, source=source, note=note)
+    finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, source=source, note=note,
+           lang=lang)
     return fig
 
 
 def presence_chart(rows: dict[str, pd.DataFrame], *, title: str, marks: list[tuple] | None = None,
-                   source: str | None = None, note: str | None = None):
+                   source: str | None = None, note: str | None = None,
+                   lang: str | None = None):
     """One row of dots per agency: a filled dot on each ICE publication that listed it, an
-    open one where it was missing. ``rows`` maps a label to :func:`analysis.agency_presence`
-    output (``published_at``, ``listed``)."""
+    open one where it was missing. ``rows`` maps a label to :func:`ice287g.key_west_list.agency_presence`
+    output (``published_at``, ``listed``). Its own words are in ``lang``."""
+    lang = i18n.resolve(lang)
     labels = list(rows)
     fig, ax = plt.subplots(figsize=(FIG_WIDTH, 1.0 * len(labels) + 2.8))
     colors = [PALETTE["blue"], PALETTE["orange"], PALETTE["green"], PALETTE["purple"]]
@@ -646,7 +661,7 @@ def presence_chart(rows: dict[str, pd.DataFrame], *, title: str, marks: list[tup
         on = frame[frame["listed"]]
         off = frame[~frame["listed"]]
         ax.scatter(on["published_at"], [y] * len(on), s=46, color=colors[i % 4], zorder=3,
-                   label=tr("{label}: listed", label=label))
+                   label=tr("{label}: listed", lang, label=label))
         if len(off):
             ax.scatter(off["published_at"], [y] * len(off), s=46, facecolors="white",
                        edgecolors=colors[i % 4], linewidths=1.6, zorder=3)
@@ -658,37 +673,40 @@ def presence_chart(rows: dict[str, pd.DataFrame], *, title: str, marks: list[tup
     ax.set_xlim(lo - margin, hi + margin)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
-    date_axis(ax, span_days=_span_days(all_dates))
+    date_axis(ax, span_days=_span_days(all_dates), lang=lang)
     for k, mark in enumerate(marks or []):
         when, label = pd.Timestamp(mark[0]), mark[1]
         y = mark[2] if len(mark) > 2 else 0.98 - 0.1 * k
         if lo - margin <= when <= hi + margin:
             mark_date(ax, when, label, y=y, ha="right" if when > lo + (hi - lo) * 0.5 else "left")
-    finish(fig, ax, title=title, xlabel=tr("ICE publication date"),
-           ylabel=tr("Agency on ICE's list"), source=source, note=note)
+    finish(fig, ax, title=title, xlabel=tr("ICE publication date", lang),
+           ylabel=tr("Agency on ICE's list", lang), source=source, note=note, lang=lang)
     return fig
 
 
 def churn_chart(frame: pd.DataFrame, *, title: str, ylabel: str, source: str | None = None,
-                note: str | None = None, marks: list[tuple] | None = None):
+                note: str | None = None, marks: list[tuple] | None = None,
+                lang: str | None = None):
     """Agreements added (bars up) and removed (bars down), one pair per row of ``frame``
-    (a time index with ``added`` and ``removed`` columns, e.g. per month)."""
+    (a time index with ``added`` and ``removed`` columns, e.g. per month); its own words in
+    ``lang``."""
+    lang = i18n.resolve(lang)
     fig, ax = plt.subplots()
     dates = pd.DatetimeIndex(frame.index)
     gaps = (np.diff(dates.values).astype("timedelta64[s]").astype(float) / 86_400.0
             if len(dates) > 1 else np.array([30.0]))
     width = max(0.8, float(np.median(gaps)) * 0.8)
     ax.bar(dates, frame["added"], width=width, color=PALETTE["blue"], align="edge",
-           label=tr("Added (above zero)"))
+           label=tr("Added (above zero)", lang))
     ax.bar(dates, -frame["removed"], width=width, color=PALETTE["vermillion"], align="edge",
-           label=tr("Removed (below zero)"))
+           label=tr("Removed (below zero)", lang))
     ax.axhline(0, color="#555555", linewidth=1)
     hi = max(float(frame["added"].max() or 1), 1.0)
     lo = max(float(frame["removed"].max() or 1), 1.0)
     ax.set_ylim(-lo * 1.3, hi * 1.45)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: i18n.format_number(abs(v))))
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: i18n.format_number(abs(v), lang=lang)))
     span = _span_days(dates)
-    date_axis(ax, span_days=span)
+    date_axis(ax, span_days=span, lang=lang)
     for mark in marks or []:
         when, label = pd.Timestamp(mark[0]), mark[1]
         y = mark[2] if len(mark) > 2 else 0.6
@@ -697,6 +715,6 @@ def churn_chart(frame: pd.DataFrame, *, title: str, ylabel: str, source: str | N
                       ha="right" if when > dates.min() + (dates.max() - dates.min()) * 0.6
                       else "left")
     ax.legend(loc="upper left")
-    finish(fig, ax, title=title, xlabel=tr("ICE publication date"), ylabel=ylabel,
-           source=source, note=note)
+    finish(fig, ax, title=title, xlabel=tr("ICE publication date", lang), ylabel=ylabel,
+           source=source, note=note, lang=lang)
     return fig

@@ -28,28 +28,64 @@ def find_repo_root() -> Path:
     )
 
 
-#: The repository root (the folder holding ``_config.yml``).
-REPO_ROOT = find_repo_root()
+# Where things are is computed when asked, not when this module is imported: ``ICE287G_ROOT``
+# set later (a test, a tool that builds a copy of the book) is seen. Read them as before,
+# ``config.REPO_ROOT``, ``config.PROCESSED_DIR``...: each name is answered by the function of
+# :data:`_PATHS` through the module's ``__getattr__`` (PEP 562).
 
-DATA_DIR = REPO_ROOT / "data"
-PROCESSED_DIR = DATA_DIR / "processed"
-#: Reviewed decisions the pipeline reads: fixes.csv (value repairs), file_reviews.csv
-#: (whole files excluded).
-REVIEWED_DIR = DATA_DIR / "reviewed"
 
-#: ``../shared`` beside the project: read-only material every developer and CI has,
-#: but a newcomer's clone does not.
-SHARED_DIR = REPO_ROOT.parent / "shared"
+def data_dir() -> Path:
+    return find_repo_root() / "data"
 
-#: The archives of ICE sheets that ``python -m ice287g build`` reads when no ``--sheets``
-#: is given, in merge order.
-DEFAULT_SHEET_ARCHIVES: list[Path] = [
-    SHARED_DIR / "data" / "ice-287g-sheets",
-    SHARED_DIR / "data" / "ice-287g-history",
-    # Three lists the history lacks (see its SOURCE.md); one under ICE's mistyped name
-    # participatingAgencies11114025am, read by the reviewed data/reviewed/stamps.csv.
-    SHARED_DIR / "data" / "ice-287g-additions",
-]
+
+def processed_dir() -> Path:
+    return data_dir() / "processed"
+
+
+def reviewed_dir() -> Path:
+    """Reviewed decisions the pipeline reads: fixes.csv (value repairs), file_reviews.csv
+    (whole files excluded)."""
+    return data_dir() / "reviewed"
+
+
+def shared_dir() -> Path:
+    """``../shared`` beside the project: read-only material every developer and CI has, but a
+    newcomer's clone does not."""
+    return find_repo_root().parent / "shared"
+
+
+def default_sheet_archives() -> list[Path]:
+    """The archives of ICE sheets that ``python -m ice287g build`` reads when no ``--sheets``
+    is given, in merge order."""
+    data = shared_dir() / "data"
+    return [
+        data / "ice-287g-sheets",
+        data / "ice-287g-history",
+        # Three lists the history lacks (see its SOURCE.md); one under ICE's mistyped name
+        # participatingAgencies11114025am, read by the reviewed data/reviewed/stamps.csv.
+        data / "ice-287g-additions",
+    ]
+
+
+_PATHS = {
+    "REPO_ROOT": find_repo_root,
+    "DATA_DIR": data_dir,
+    "PROCESSED_DIR": processed_dir,
+    "REVIEWED_DIR": reviewed_dir,
+    "SHARED_DIR": shared_dir,
+    "DEFAULT_SHEET_ARCHIVES": default_sheet_archives,
+}
+
+
+def __getattr__(name: str):
+    if name in _PATHS:
+        return _PATHS[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_PATHS])
+
 
 #: ICE's 287(g) page (defined once, in the pipeline's thresholds; re-exported for the book).
 from .pipeline.thresholds import ICE_287G_URL  # noqa: E402,F401

@@ -23,8 +23,9 @@ share one layout and one style model in the widget state.
 Every word the explorer shows (captions, options, headings, chart labels and legends, titles,
 alt text, table headers and cells, the source line) goes through :func:`ice287g.i18n.tr` and
 its dates through :func:`ice287g.i18n.format_date`, so the same calls draw the Spanish edition
-when ``ICE287G_LANG=es``; its Spanish words are in ice287g/locale/es/explorer.json (support and
-agency types and the axis label shared with the book's charts are in charts.json). State names
+with ``lang="es"`` (every public function takes ``lang``; ``None``: the language in use); its
+Spanish words are in ice287g/locale/es/LC_MESSAGES/explorer.po (support and agency types and
+the axis label shared with the book's charts are in charts.po). State names
 in options, legends and titles are written the language's way (:func:`ice287g.i18n.state_name`)
 and the options are in that language's alphabetical order; views are looked up by ICE's names.
 """
@@ -155,6 +156,7 @@ def _category(value) -> str:
     return i18n.label(str(value)) if str(value).strip() else tr("(blank)")
 
 
+@i18n.speaks
 def state_view(pres: pd.DataFrame, pubs: pd.DataFrame, state: str | None) -> dict:
     """All states: a line per support type; one state: its total. Table: the latest list
     by support type and agency type."""
@@ -208,6 +210,7 @@ def _states_table(latest: pd.DataFrame, label: str, n: int = 10) -> str:
                                  label=label))
 
 
+@i18n.speaks
 def category_view(pres: pd.DataFrame, pubs: pd.DataFrame, column: str, value: str | None,
                   noun: str) -> dict:
     """For one support type or agency type: its top states over time and a state table.
@@ -237,6 +240,7 @@ def category_view(pres: pd.DataFrame, pubs: pd.DataFrame, column: str, value: st
             "title": _title(label, by_state.sum(axis=1)), "colors": COLORS_LINES}
 
 
+@i18n.speaks
 def states(pres: pd.DataFrame) -> list[str]:
     """Every state or territory with an agreement on any (trend) list (ICE's names), in the
     alphabetical order of their names in the language in use (North Carolina is "Carolina
@@ -245,6 +249,7 @@ def states(pres: pd.DataFrame) -> list[str]:
     return sorted(names, key=lambda s: _sort_key(i18n.state_name(s)))
 
 
+@i18n.speaks
 def view_html(view: dict) -> str:
     """A view's title, chart image (with its alt text), source line and table."""
     return ('<div class="ice287g-explorer-view">'
@@ -254,6 +259,7 @@ def view_html(view: dict) -> str:
             f'{view["table"]}</div>')
 
 
+@i18n.speaks
 def views(pres: pd.DataFrame, pubs: pd.DataFrame, *,
           states_: list[str] | None = None) -> dict[str, list[dict]]:
     """Every pre-rendered view, by panel: ``{"State": [...], "Support type": [...], ...}``
@@ -302,6 +308,7 @@ def views(pres: pd.DataFrame, pubs: pd.DataFrame, *,
     return out
 
 
+@i18n.speaks
 def panel(name: str, entries: list[dict]):
     """A Dropdown jslink-ed to a Stack of the pre-rendered views; returns (box, dropdown, stack)."""
     import ipywidgets as widgets
@@ -324,6 +331,7 @@ def panel(name: str, entries: list[dict]):
     return box, dropdown, stack
 
 
+@i18n.speaks
 def build(pres: pd.DataFrame, pubs: pd.DataFrame, *, states_: list[str] | None = None):
     """The whole explorer: one panel per dimension, stacked vertically.
 
@@ -371,6 +379,7 @@ def _json_in_script(value) -> str:
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+@i18n.speaks
 def static_html(every: dict[str, list[dict]]) -> str:
     """The explorer without ipywidgets: per panel a heading, a labelled ``<select>`` and the
     first view drawn as HTML; every view in one JSON element (:data:`VIEWS_ID`) that the

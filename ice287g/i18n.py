@@ -5,14 +5,21 @@ reader-facing string produced by code (chart titles, axis labels, legends, sourc
 text, table headers, widget captions, glued sentences) is translated. The analysis is never
 copied per language: notebooks call the same functions, and the words come from here.
 
-- The language in use is ``ICE287G_LANG`` (``en`` or ``es``; the Spanish build sets it for its
-  notebook kernels) unless :func:`set_language` changes it, e.g. in a notebook:
-  ``from ice287g import i18n; i18n.set_language("es")``.
+- Every function that writes words takes ``lang`` (``None``: the language in use, through
+  :func:`resolve`). The language in use is a context, not a process global: ``with
+  i18n.language("es"): ...`` sets it for a block (a :class:`contextvars.ContextVar`, so threads
+  and async tasks each keep their own); outside any block it is the edition's, which a build
+  kernel learns from ``ICE287G_LANG`` (``en`` or ``es``; ``tools/editions.py`` sets it for the
+  Spanish edition's kernels; read in :func:`edition_language` only). :func:`current` (or
+  ``language()`` with no argument) tells which one is in use.
 - :func:`tr` translates an English text (a ``str.format`` template) into the language in use.
-  The Spanish words are in ``ice287g/locale/es/*.json`` (one file per area of the book, each a
-  JSON object mapping the exact English template to its Spanish template, with the same
-  ``{placeholders}``). English is the key, so the English edition needs no catalogue and a
-  missing Spanish entry is an error, never a silent fallback to English.
+  The Spanish words are gettext catalogues, ``ice287g/locale/es/LC_MESSAGES/<domain>.po`` (one
+  domain per area of the book), the same toolchain as the prose's ``locales/es/LC_MESSAGES``:
+  ``python tools/editions.py extract`` extracts both with Babel. English is the msgid, so the
+  English edition needs no catalogue, and a missing (or empty, or fuzzy) Spanish entry is an
+  error, never a silent fallback to English. The ``.po`` files are read as they are (Babel's
+  ``read_po``), not compiled to ``.mo``: one source of truth, nothing generated to go stale,
+  nothing to compile before a student's editable install, Binder or a wheel can use them.
 - :func:`format_date`, :func:`format_month`, :func:`format_int`, :func:`format_number` and
   :func:`format_percent` format values the way each edition's readers expect ("July 8, 2025" /
   "8 de julio de 2025"). Spanish numbers follow the ``es_US`` convention of U.S.
@@ -22,9 +29,10 @@ copied per language: notebooks call the same functions, and the words come from 
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import string
+from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -63,7 +71,8 @@ FORMATS: dict[str, dict[str, Any]] = {
     },
 }
 
-_language: str | None = None
+#: The language set by the innermost ``with language(...)`` block of this context, if any.
+_CURRENT: ContextVar[str | None] = ContextVar("ice287g_language", default=None)
 
 
 class TranslationError(KeyError):
@@ -80,59 +89,104 @@ def _check(lang: str) -> str:
     return lang
 
 
-def language() -> str:
-    """The language in use: :func:`set_language`'s, else ``ICE287G_LANG``, else English."""
-    if _language is not None:
-        return _language
+def edition_language() -> str:
+    """The edition's language, outside any :func:`language` block: ``ICE287G_LANG`` (how a
+    build kernel learns its edition's; the one place it is read), else English."""
     return _check(os.environ.get("ICE287G_LANG", "").strip() or DEFAULT_LANGUAGE)
 
 
-def set_language(lang: str | None) -> None:
-    """Use ``lang`` from now on in this process (``None``: back to ``ICE287G_LANG``)."""
-    global _language
-    _language = None if lang is None else _check(lang)
+def current() -> str:
+    """The language in use: the innermost ``with language(...)`` block's, else the edition's."""
+    lang = _CURRENT.get()
+    return edition_language() if lang is None else lang
+
+
+@contextlib.contextmanager
+def _block(lang: str):
+    token = _CURRENT.set(lang)
+    try:
+        yield lang
+    finally:
+        _CURRENT.reset(token)
+
+
+def language(lang: str | None = None):
+    """``with language("es"):`` writes in Spanish for the block (and back after it, also on an
+    error); ``language()`` with no argument is :func:`current`. An unknown language is a
+    ``ValueError`` at once."""
+    if lang is None:
+        return current()
+    return _block(_check(lang))
 
 
 def resolve(lang: str | None = None) -> str:
     """The language a function that takes ``lang`` writes in: ``lang`` if given, else the one in use."""
-    return language() if lang is None else _check(lang)
+    return current() if lang is None else _check(lang)
 
 
 _lang = resolve
 
 
+def speaks(func):
+    """Give ``func`` a keyword argument ``lang`` (``None``: the language in use, see
+    :func:`resolve`), the same way as every function that writes words: ``func`` and every
+    helper it calls then write in that language (a :func:`language` block around the call).
+    Only for functions whose words are all written before they return, not for callbacks
+    that run later."""
+    import functools
+    import inspect
+
+    @functools.wraps(func)
+    def wrapper(*args, lang: str | None = None, **kwargs):
+        with language(resolve(lang)):
+            return func(*args, **kwargs)
+
+    sig = inspect.signature(func)
+    wrapper.__signature__ = sig.replace(parameters=[
+        *sig.parameters.values(),
+        inspect.Parameter("lang", inspect.Parameter.KEYWORD_ONLY, default=None,
+                          annotation="str | None")])
+    return wrapper
+
+
+#: Where the code's catalogues are, inside the package: ``locale/<lang>/LC_MESSAGES/*.po``.
+LOCALE_DIR = "locale"
+
+
 @lru_cache(maxsize=None)
 def catalogue(lang: str) -> dict[str, str]:
-    """Every Spanish (or other) text, merged from ``ice287g/locale/<lang>/*.json``.
+    """Every Spanish (or other) text, merged from ``ice287g/locale/<lang>/LC_MESSAGES/*.po``.
 
-    A file that is not a JSON object of strings, a text given twice with different
-    translations, or a translation whose ``{placeholders}`` differ from its English text is
-    an error naming the file and the text.
+    A translation whose ``{placeholders}`` differ from its English text, or a text translated
+    differently in two domains, is an error naming the file and the text; an empty or fuzzy
+    entry is no translation (the text stays missing).
     """
     _check(lang)
     if lang == DEFAULT_LANGUAGE:
         return {}
-    return load_catalogue(resources.files("ice287g") / "locale" / lang, lang)
+    return load_catalogue(resources.files("ice287g") / LOCALE_DIR / lang / "LC_MESSAGES", lang)
 
 
 def load_catalogue(folder, lang: str) -> dict[str, str]:
-    """The merged catalogue of the ``*.json`` files in ``folder`` (see :func:`catalogue`)."""
+    """The merged catalogue of the ``*.po`` files in ``folder`` (see :func:`catalogue`)."""
+    from babel.messages.pofile import PoFileError, read_po
+
     merged: dict[str, str] = {}
     where: dict[str, str] = {}
-    files = sorted((p for p in folder.iterdir() if p.name.endswith(".json")),
+    files = sorted((p for p in folder.iterdir() if p.name.endswith(".po")),
                    key=lambda p: p.name) if folder.is_dir() else []
     for path in files:
-        name = f"ice287g/locale/{lang}/{path.name}"
+        name = f"ice287g/{LOCALE_DIR}/{lang}/LC_MESSAGES/{path.name}"
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise ValueError(f"{name}: not valid JSON ({exc})") from None
-        if not isinstance(data, dict):
-            raise ValueError(f"{name}: must be a JSON object mapping English to {lang} texts")
-        for english, translated in data.items():
-            if not isinstance(translated, str) or not translated.strip():
-                raise ValueError(f"{name}: the translation of {english!r} is empty or not a "
-                                 "string")
+            with path.open("rb") as f:
+                entries = read_po(f, locale=lang, abort_invalid=True)
+        except (PoFileError, ValueError) as exc:
+            raise ValueError(f"{name}: not a valid .po catalogue ({exc})") from None
+        for message in entries:
+            english, translated = message.id, message.string
+            if not english or message.fuzzy or not isinstance(english, str) \
+                    or not isinstance(translated, str) or not translated.strip():
+                continue  # the header, a plural entry (none is used), an untranslated text
             if placeholders(english) != placeholders(translated):
                 raise ValueError(
                     f"{name}: the translation of {english!r} has placeholders "
@@ -172,7 +226,7 @@ def label(value: Any, lang: str | None = None) -> str:
     an :class:`Untranslated` string (never an error: a value ICE starts using must not stop
     the Spanish build). Blank stays blank. The book's own words use :func:`tr`, which stays
     strict."""
-    lang = _lang(lang)
+    lang = resolve(lang)
     text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
     if lang == DEFAULT_LANGUAGE or not text.strip():
         return text
@@ -189,7 +243,7 @@ def tr(text: str, /, lang: str | None = None, **values: Any) -> str:
     In Spanish a text with no entry in the catalogue raises :class:`TranslationError` (the
     Spanish build then fails on that cell), so no English string reaches a Spanish page.
     """
-    lang = _lang(lang)
+    lang = resolve(lang)
     template = text
     if lang != DEFAULT_LANGUAGE:
         try:
@@ -197,7 +251,8 @@ def tr(text: str, /, lang: str | None = None, **values: Any) -> str:
         except KeyError:
             raise TranslationError(
                 f"no {lang} translation for {text!r}: add it to a file in "
-                f"ice287g/locale/{lang}/") from None
+                f"ice287g/{LOCALE_DIR}/{lang}/LC_MESSAGES/ (python tools/editions.py extract "
+                "adds it, untranslated, to the .po of the module that writes it)") from None
     return template.format(**values) if values else template
 
 
@@ -210,7 +265,7 @@ def _ts(value) -> pd.Timestamp:
 
 def format_date(value, lang: str | None = None, *, year: bool = True) -> str:
     """"July 8, 2025" / "8 de julio de 2025" (``year=False``: "July 8" / "8 de julio")."""
-    fmt = FORMATS[_lang(lang)]
+    fmt = FORMATS[resolve(lang)]
     ts = _ts(value)
     pattern = fmt["date"] if year else fmt["date_no_year"]
     return pattern.format(month=fmt["months"][ts.month - 1], day=ts.day, year=ts.year)
@@ -219,7 +274,7 @@ def format_date(value, lang: str | None = None, *, year: bool = True) -> str:
 def format_month(value, lang: str | None = None, *, short: bool = False,
                  year: bool = True) -> str:
     """"July 2025" / "julio de 2025"; ``short``: "Jul" / "jul" (no year)."""
-    fmt = FORMATS[_lang(lang)]
+    fmt = FORMATS[resolve(lang)]
     ts = _ts(value)
     if short:
         return fmt["months_short"][ts.month - 1]
@@ -229,7 +284,7 @@ def format_month(value, lang: str | None = None, *, short: bool = False,
 
 def format_number(value: float, decimals: int = 0, lang: str | None = None) -> str:
     """A number with the language's thousands separator and decimal mark."""
-    fmt = FORMATS[_lang(lang)]
+    fmt = FORMATS[resolve(lang)]
     text = f"{value:,.{decimals}f}"
     return text.translate(str.maketrans({",": fmt["thousands"], ".": fmt["decimal"]}))
 
@@ -241,7 +296,7 @@ def format_int(value: int, lang: str | None = None) -> str:
 
 def format_percent(value: float, decimals: int = 0, lang: str | None = None) -> str:
     """``value`` (already a percentage, e.g. 12.5) as "12.5%"."""
-    fmt = FORMATS[_lang(lang)]
+    fmt = FORMATS[resolve(lang)]
     return fmt["percent"].format(number=format_number(value, decimals, lang))
 
 
@@ -291,5 +346,5 @@ def state_name(name: str, lang: str | None = None) -> str:
     """A U.S. state's (or territory's) name as the language writes it in charts and prose-like
     text: "North Carolina" -> "Carolina del Norte" in Spanish; unchanged in English and for
     names the same in both. Data tables and downloads keep ICE's names instead."""
-    lang = _lang(lang)
+    lang = resolve(lang)
     return STATE_NAMES.get(lang, {}).get(str(name), str(name))

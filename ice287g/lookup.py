@@ -420,7 +420,7 @@ def write(path: Path | str, processed_dir: Path | str | None = None) -> Path:
 # ------------------------------------------------------------------ the page, in each language
 #
 # Every word of the page's controls and of its script is here, in English: the key of its
-# translation (ice287g/locale/<lang>/lookup.json, through i18n.tr). The book's Sphinx extension
+# translation (ice287g/locale/<lang>/LC_MESSAGES/lookup.po, through i18n.tr). The book's Sphinx extension
 # renders :func:`page_html` in the edition's language where chapters/find-an-agency.md has its
 # ``{agency-lookup}`` directive; the page carries the script's words for that language as JSON
 # (``<script type="application/json" id="lookup-texts">``), so lookup.js holds no words and
@@ -642,5 +642,5 @@ def page_dependencies(processed_dir: Path | str | None = None) -> list[Path]:
 
     root = Path(str(resources.files("ice287g")))
     processed = Path(processed_dir) if processed_dir is not None else config.PROCESSED_DIR
-    return [Path(__file__), root / "i18n.py", *sorted((root / "locale").glob("*/*.json")),
+    return [Path(__file__), root / "i18n.py", *sorted((root / "locale").glob("*/LC_MESSAGES/*.po")),
             processed / "agreements.csv"]

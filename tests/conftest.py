@@ -69,6 +69,22 @@ def edition_pages(langs=tuple(EDITION_PREFIXES)) -> list[str]:
     return [EDITION_PREFIXES[lang] + page for lang in langs for page in base]
 
 
+def _leave_any_language_block() -> None:
+    i18n = sys.modules.get("ice287g.i18n")  # not imported yet: no language to leave
+    if i18n is not None:
+        i18n._CURRENT.set(None)
+
+
+@pytest.fixture(autouse=True)
+def edition_language(monkeypatch):
+    """The one language reset: every test starts in the English edition (no ``ICE287G_LANG``,
+    no ``with i18n.language(...)`` block), whatever the test before it set and did not leave."""
+    monkeypatch.delenv("ICE287G_LANG", raising=False)
+    _leave_any_language_block()
+    yield
+    _leave_any_language_block()
+
+
 @pytest.fixture(scope="session")
 def raw_sheets() -> Path:
     if not RAW_SHEETS.is_dir():

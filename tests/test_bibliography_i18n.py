@@ -156,7 +156,7 @@ def test_a_note_without_spanish_stops_the_build_naming_the_row(bib_style):
     message = str(err.value)
     assert "data/curated/sources.csv row 2 (source_id='y-2025-07-01')" in message
     assert "A note nobody has translated yet." in message
-    assert "bibliography.json" in message
+    assert "bibliography.po" in message
     assert "row 1" not in message  # the translated row is fine
 
 

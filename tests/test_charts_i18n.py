@@ -37,9 +37,8 @@ SHARED = {"ice", "key", "west", "us", "atlas", "florida", "texas", "monroe", "gu
 
 
 @pytest.fixture(autouse=True)
-def english_after():
+def close_figures():
     yield
-    i18n.set_language(None)
     plt.close("all")
 
 
@@ -67,11 +66,11 @@ def frame(periods: int = 12, freq: str = "MS", start: str = "2024-11-01") -> pd.
 
 
 def line_chart_texts(lang: str) -> dict:
-    i18n.set_language(lang)
-    fig = charts.lines_chart(frame(), title=i18n.tr("Agreements listed"),
-                             ylabel=i18n.tr("Agreements"),
-                             marks=[("2025-01-20", charts.short_date("2025-01-20"))])
-    return charts.png_texts(charts.png_bytes(fig, alt="A made-up chart of two lines"))
+    with i18n.language(lang):
+        fig = charts.lines_chart(frame(), title=i18n.tr("Agreements listed"),
+                                 ylabel=i18n.tr("Agreements"),
+                                 marks=[("2025-01-20", charts.short_date("2025-01-20"))])
+        return charts.png_texts(charts.png_bytes(fig, alt="A made-up chart of two lines"))
 
 
 # --------------------------------------------------------------------------- show and the PNG
@@ -144,20 +143,20 @@ def test_img_tag_png_carries_the_alt_text_too():
 
 
 def test_spanish_texts_survive_the_png_round_trip():
-    i18n.set_language("es")
-    fig = charts.barh_chart(pd.Series({"North Carolina": 5, "Florida": 3}),
-                            title="Carolina del Norte encabeza — prueba", xlabel="Acuerdos",
-                            ylabel="Estado")
-    got = charts.png_texts(charts.png_bytes(fig, alt="Gráfico de barras: Carolina del Norte, 5"))
-    assert got["Title"] == "Carolina del Norte encabeza — prueba"  # not Latin-1: iTXt
-    assert got["Description"] == "Gráfico de barras: Carolina del Norte, 5"
-    assert "Carolina del Norte" in got["texts"]
-    # a wrapped label is recorded as its words (names stay comparable across editions)
-    fig = charts.presence_chart(
-        {"Monroe County Sheriff's Office": pd.DataFrame(
-            {"published_at": pd.to_datetime(["2025-01-01", "2025-03-01"]),
-             "listed": [True, False]})}, title="Listed once, then not")
-    assert "Monroe County Sheriff's Office" in charts.png_texts(charts.png_bytes(fig))["texts"]
+    with i18n.language("es"):
+        fig = charts.barh_chart(pd.Series({"North Carolina": 5, "Florida": 3}),
+                                title="Carolina del Norte encabeza — prueba", xlabel="Acuerdos",
+                                ylabel="Estado")
+        got = charts.png_texts(charts.png_bytes(fig, alt="Gráfico de barras: Carolina del Norte, 5"))
+        assert got["Title"] == "Carolina del Norte encabeza — prueba"  # not Latin-1: iTXt
+        assert got["Description"] == "Gráfico de barras: Carolina del Norte, 5"
+        assert "Carolina del Norte" in got["texts"]
+        # a wrapped label is recorded as its words (names stay comparable across editions)
+        fig = charts.presence_chart(
+            {"Monroe County Sheriff's Office": pd.DataFrame(
+                {"published_at": pd.to_datetime(["2025-01-01", "2025-03-01"]),
+                 "listed": [True, False]})}, title="Listed once, then not")
+        assert "Monroe County Sheriff's Office" in charts.png_texts(charts.png_bytes(fig))["texts"]
 
 
 # --------------------------------------------------------------------------- words and dates
@@ -186,38 +185,38 @@ def test_concise_date_ticks_are_matplotlibs_in_english_and_spanish_month_names_i
         for days in [130, 300, 700]:
             assert ticks(charts.ConciseDateFormatter, days, start) == \
                 ticks(mdates.ConciseDateFormatter, days, start)
-    i18n.set_language("es")
-    labels, _ = ticks(charts.ConciseDateFormatter, 300, "2024-11-20")
-    english = {"Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
-    assert not english & set(labels), labels
-    assert set(labels) & {"ene", "feb", "mar", "abr", "jun", "jul", "ago", "sept", "oct", "nov",
-                          "dic"}, labels
+    with i18n.language("es"):
+        labels, _ = ticks(charts.ConciseDateFormatter, 300, "2024-11-20")
+        english = {"Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+        assert not english & set(labels), labels
+        assert set(labels) & {"ene", "feb", "mar", "abr", "jun", "jul", "ago", "sept", "oct", "nov",
+                              "dic"}, labels
 
 
 def test_short_spans_get_day_ticks_in_each_language():
     data = pd.DataFrame({"n": range(10)},
                         index=pd.date_range("2025-05-01", periods=10, freq="W"))
     for lang, expected in [("en", "Jun 1 2025"), ("es", "1 jun 2025")]:
-        i18n.set_language(lang)
-        fig = charts.lines_chart(data, title="t", ylabel="y")
-        assert expected in charts.png_texts(charts.png_bytes(fig))["texts"]
+        with i18n.language(lang):
+            fig = charts.lines_chart(data, title="t", ylabel="y")
+            assert expected in charts.png_texts(charts.png_bytes(fig))["texts"]
 
 
 def test_category_labels_and_short_dates():
     assert charts.category_label("Task Force Model") == "Task Force Model"
     assert charts.category_label("Task Force Model", in_sentence=True) == "Task Force Model"
     assert charts.short_date("2025-01-20") == "Jan 20, 2025"
-    i18n.set_language("es")
-    assert charts.category_label("Task Force Model") == "Modelo de fuerza de tarea"
-    assert charts.category_label("Task Force Model", in_sentence=True) == \
-        "modelo de fuerza de tarea"
-    assert charts.category_label("Warrant Service Officer") == \
-        "Modelo de agente de ejecución de órdenes"
-    assert charts.category_label("State Agency") == "Agencia estatal"
-    assert charts.category_label("All other states") == "Los demás estados"
-    assert charts.category_label("Pennsylvania") == "Pensilvania"
-    assert charts.category_label("Sheriff's Office X") == "Sheriff's Office X"  # a name
-    assert charts.short_date("2025-09-03") == "3 sept 2025"
+    with i18n.language("es"):
+        assert charts.category_label("Task Force Model") == "Modelo de fuerza de tarea"
+        assert charts.category_label("Task Force Model", in_sentence=True) == \
+            "modelo de fuerza de tarea"
+        assert charts.category_label("Warrant Service Officer") == \
+            "Modelo de agente de ejecución de órdenes"
+        assert charts.category_label("State Agency") == "Agencia estatal"
+        assert charts.category_label("All other states") == "Los demás estados"
+        assert charts.category_label("Pennsylvania") == "Pensilvania"
+        assert charts.category_label("Sheriff's Office X") == "Sheriff's Office X"  # a name
+        assert charts.short_date("2025-09-03") == "3 sept 2025"
 
 
 def test_state_names():
@@ -229,30 +228,30 @@ def test_state_names():
 
 
 def test_barh_rest_row_stays_grey_and_highlight_holds_when_labels_are_translated():
-    i18n.set_language("es")
-    fig = charts.barh_chart(pd.Series({"Florida": 5, "Louisiana": 4, "All other states": 9}),
-                            title="t", xlabel="x", ylabel="y", highlight=["Florida"])
-    ax = fig.axes[0]
-    names = [t.get_text() for t in ax.get_yticklabels()]
-    colours = {n: matplotlib.colors.to_hex(p.get_facecolor()) for n, p in zip(names, ax.patches)}
-    assert colours == {"Los demás estados": charts.CONTEXT_COLOR.lower(),
-                       "Luisiana": charts.PALETTE["blue"].lower(),
-                       "Florida": charts.HIGHLIGHT_COLOR.lower()}
+    with i18n.language("es"):
+        fig = charts.barh_chart(pd.Series({"Florida": 5, "Louisiana": 4, "All other states": 9}),
+                                title="t", xlabel="x", ylabel="y", highlight=["Florida"])
+        ax = fig.axes[0]
+        names = [t.get_text() for t in ax.get_yticklabels()]
+        colours = {n: matplotlib.colors.to_hex(p.get_facecolor()) for n, p in zip(names, ax.patches)}
+        assert colours == {"Los demás estados": charts.CONTEXT_COLOR.lower(),
+                           "Luisiana": charts.PALETTE["blue"].lower(),
+                           "Florida": charts.HIGHLIGHT_COLOR.lower()}
 
 
 # --------------------------------------------------------------------------- maps
 def test_map_words_in_spanish():
-    i18n.set_language("es")
-    assert maps.class_labels([1, 10, 25]) == ["1–9", "10–24", "25 o más"]
-    assert maps.class_labels([1000, 2000]) == ["1,000–1,999", "2,000 o más"]
-    assert maps.listing(["Texas (3)", "Florida (2)", "Indiana (1)"]) == \
-        "Texas (3), Florida (2) e Indiana (1)"
-    assert maps.listing(["Texas (3)", "Iowa (1)"]) == "Texas (3) y Iowa (1)"
-    assert maps.missing_text(pd.Series({"Northern Mariana Islands": 2, "Guam": 1})) == \
-        "No se muestran (sin contorno en el mapa): Islas Marianas del Norte (2), Guam (1)."
-    assert maps.missing_text(pd.Series(dtype=int)) == ""
-    assert maps.day("2026-05-18") == "18 de mayo de 2026"
-    assert maps.footer("Nota.").startswith("Nota. Fuente: listas de agencias participantes")
+    with i18n.language("es"):
+        assert maps.class_labels([1, 10, 25]) == ["1–9", "10–24", "25 o más"]
+        assert maps.class_labels([1000, 2000]) == ["1,000–1,999", "2,000 o más"]
+        assert maps.listing(["Texas (3)", "Florida (2)", "Indiana (1)"]) == \
+            "Texas (3), Florida (2) e Indiana (1)"
+        assert maps.listing(["Texas (3)", "Iowa (1)"]) == "Texas (3) y Iowa (1)"
+        assert maps.missing_text(pd.Series({"Northern Mariana Islands": 2, "Guam": 1})) == \
+            "No se muestran (sin contorno en el mapa): Islas Marianas del Norte (2), Guam (1)."
+        assert maps.missing_text(pd.Series(dtype=int)) == ""
+        assert maps.day("2026-05-18") == "18 de mayo de 2026"
+        assert maps.footer("Nota.").startswith("Nota. Fuente: listas de agencias participantes")
 
 
 def test_spanish_maps_carry_no_english_word(tmp_path):
@@ -263,22 +262,22 @@ def test_spanish_maps_carry_no_english_word(tmp_path):
     fl = pd.Series(1, index=florida)
     texts = {}
     for lang in ("en", "es"):
-        i18n.set_language(lang)
-        figs = [
-            maps.state_map(shapes, counts, title=i18n.tr("latest list"),
-                           note=maps.missing_text(pd.Series({"Guam": 1}))),
-            maps.county_map(shapes, fl, state=maps.FLORIDA, highlight=maps.MONROE_FL,
-                            highlight_label=maps.monroe_label(fl), title=maps.florida_title(fl)),
-            maps.before_after_map(shapes, counts, counts, title=i18n.tr("latest list"),
-                                  labels=(i18n.tr("latest list"), i18n.tr("latest list"))),
-        ]
-        alts = [maps.describe("states", shapes, counts, when=maps.day("2026-05-18")),
-                maps.describe("counties", shapes, fl, when=maps.day("2026-05-18")),
-                maps.describe_florida(shapes, fl, when=maps.day("2026-05-18")),
-                maps.describe_before_after(shapes, counts, counts, cutoff="x", before_when="y",
-                                           after_when="z")]
-        texts[lang] = [t for f in figs for t in charts.png_texts(charts.png_bytes(f))["texts"]]
-        texts[lang] += alts
+        with i18n.language(lang):
+            figs = [
+                maps.state_map(shapes, counts, title=i18n.tr("latest list"),
+                               note=maps.missing_text(pd.Series({"Guam": 1}))),
+                maps.county_map(shapes, fl, state=maps.FLORIDA, highlight=maps.MONROE_FL,
+                                highlight_label=maps.monroe_label(fl), title=maps.florida_title(fl)),
+                maps.before_after_map(shapes, counts, counts, title=i18n.tr("latest list"),
+                                      labels=(i18n.tr("latest list"), i18n.tr("latest list"))),
+            ]
+            alts = [maps.describe("states", shapes, counts, when=maps.day("2026-05-18")),
+                    maps.describe("counties", shapes, fl, when=maps.day("2026-05-18")),
+                    maps.describe_florida(shapes, fl, when=maps.day("2026-05-18")),
+                    maps.describe_before_after(shapes, counts, counts, cutoff="x", before_when="y",
+                                               after_when="z")]
+            texts[lang] = [t for f in figs for t in charts.png_texts(charts.png_bytes(f))["texts"]]
+            texts[lang] += alts
     assert "Todos los condados de Florida tienen un acuerdo en la lista más reciente de ICE" \
         in texts["es"]
     # county and state names drawn or named in both

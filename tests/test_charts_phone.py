@@ -32,10 +32,8 @@ NOTE = ("Survivorship caveat: the grey line counts only agreements still on ICE'
 
 
 @pytest.fixture(autouse=True)
-def english_then_reset():
-    i18n.set_language("en")
+def close_figures():
     yield
-    i18n.set_language(None)
     plt.close("all")
 
 
@@ -82,19 +80,19 @@ def phone_px(data: bytes) -> float:
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_every_kind_of_book_chart_keeps_its_smallest_text_at_10_px_on_a_phone(lang):
-    i18n.set_language(lang)
-    for kind, fig in book_charts():
-        data = charts.png_bytes(fig)
-        info = charts.png_texts(data)
-        size = phone_px(data)
-        assert size >= charts.MIN_TEXT_CSS_PX, (
-            f"{kind} ({lang}): smallest text {size:.2f} CSS px on a 390 px phone "
-            f"(image {info['width']} px, shown at {min(charts.PHONE_COLUMN_PX, info['css_width'])})")
-        # drawn for the phone: the published image is about the figure's width, not a wider
-        # canvas that long titles or labels pushed out (which would shrink every text)
-        assert info["css_width"] <= (charts.FIG_WIDTH + 0.4) * charts.CSS_PX_PER_INCH, (
-            kind, info["css_width"])
-        plt.close(fig)
+    with i18n.language(lang):
+        for kind, fig in book_charts():
+            data = charts.png_bytes(fig)
+            info = charts.png_texts(data)
+            size = phone_px(data)
+            assert size >= charts.MIN_TEXT_CSS_PX, (
+                f"{kind} ({lang}): smallest text {size:.2f} CSS px on a 390 px phone "
+                f"(image {info['width']} px, shown at {min(charts.PHONE_COLUMN_PX, info['css_width'])})")
+            # drawn for the phone: the published image is about the figure's width, not a wider
+            # canvas that long titles or labels pushed out (which would shrink every text)
+            assert info["css_width"] <= (charts.FIG_WIDTH + 0.4) * charts.CSS_PX_PER_INCH, (
+                kind, info["css_width"])
+            plt.close(fig)
 
 
 def test_phone_size_is_font_points_times_shown_width_over_image_width():
@@ -131,52 +129,52 @@ def test_show_gives_the_image_its_display_width(monkeypatch):
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_axis_numbers_carry_thousands_separators(lang):
-    i18n.set_language(lang)
-    for kind, fig in book_charts():
-        fig.canvas.draw()
-        # the value axis (the other is dates, whose years take no separator, or names)
-        ticks = [t.get_text() for ax in fig.axes
-                 for t in (ax.xaxis if kind.startswith("barh") else ax.yaxis).get_ticklabels()
-                 if t.get_text()]
-        big = [t for t in ticks if re.fullmatch(r"[\d,.\u2212-]+", t)
-               and abs(float(t.replace(",", "").replace("\u2212", "-"))) >= 1000]
-        if kind in ("lines", "barh", "churn"):
-            assert big, f"{kind}: no tick of 1,000 or more to check: {ticks}"
-        assert all(re.fullmatch(r"[\u2212-]?\d{1,3}(,\d{3})+(\.\d+)?", t) for t in big), (kind, big)
-        plt.close(fig)
+    with i18n.language(lang):
+        for kind, fig in book_charts():
+            fig.canvas.draw()
+            # the value axis (the other is dates, whose years take no separator, or names)
+            ticks = [t.get_text() for ax in fig.axes
+                     for t in (ax.xaxis if kind.startswith("barh") else ax.yaxis).get_ticklabels()
+                     if t.get_text()]
+            big = [t for t in ticks if re.fullmatch(r"[\d,.\u2212-]+", t)
+                   and abs(float(t.replace(",", "").replace("\u2212", "-"))) >= 1000]
+            if kind in ("lines", "barh", "churn"):
+                assert big, f"{kind}: no tick of 1,000 or more to check: {ticks}"
+            assert all(re.fullmatch(r"[\u2212-]?\d{1,3}(,\d{3})+(\.\d+)?", t) for t in big), (kind, big)
+            plt.close(fig)
 
 
 def test_number_ticks_as_each_language_writes_them():
     assert charts.number_tick(1500.0) == "1,500"
     assert charts.number_tick(12.5) == "12.5"
     assert charts.number_tick(0) == "0"
-    i18n.set_language("es")
-    assert charts.number_tick(2000) == "2,000"  # es_US, as i18n decides
+    with i18n.language("es"):
+        assert charts.number_tick(2000) == "2,000"  # es_US, as i18n decides
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_maps_keep_their_smallest_text_at_10_px_on_a_phone(lang):
-    i18n.set_language(lang)
-    shapes = maps.load_shapes()
-    counts = pd.Series({fips: (i * 37) % 260 for i, fips in enumerate(shapes.states["fips"])})
-    county_counts = pd.Series({fips: (i * 7) % 12
-                               for i, fips in enumerate(shapes.counties["fips"])})
-    figs = {
-        "states": maps.state_map(shapes, counts, title=LONG_TITLE,
-                                 note="Not drawn (no shape): Guam (1)."),
-        "florida": maps.county_map(shapes, county_counts, state=maps.FLORIDA,
-                                   highlight=maps.MONROE_FL, highlight_label="Monroe County: 1",
-                                   title=LONG_TITLE, edges=[1, 2, 3, 5, 10]),
-        "before_after": maps.before_after_map(
-            shapes, counts // 3, counts, title=LONG_TITLE,
-            labels=("Last list before January 20, 2025 (December 18, 2024): 135",
-                    "Latest list (May 18, 2026): 1,843"), note="Not drawn (no shape): Guam (1)."),
-    }
-    for kind, fig in figs.items():
-        data = charts.png_bytes(fig, dpi=100, colors=128)  # as maps.show renders them
-        size = phone_px(data)
-        assert size >= charts.MIN_TEXT_CSS_PX, f"map {kind} ({lang}): {size:.2f} CSS px"
-        plt.close(fig)
+    with i18n.language(lang):
+        shapes = maps.load_shapes()
+        counts = pd.Series({fips: (i * 37) % 260 for i, fips in enumerate(shapes.states["fips"])})
+        county_counts = pd.Series({fips: (i * 7) % 12
+                                   for i, fips in enumerate(shapes.counties["fips"])})
+        figs = {
+            "states": maps.state_map(shapes, counts, title=LONG_TITLE,
+                                     note="Not drawn (no shape): Guam (1)."),
+            "florida": maps.county_map(shapes, county_counts, state=maps.FLORIDA,
+                                       highlight=maps.MONROE_FL, highlight_label="Monroe County: 1",
+                                       title=LONG_TITLE, edges=[1, 2, 3, 5, 10]),
+            "before_after": maps.before_after_map(
+                shapes, counts // 3, counts, title=LONG_TITLE,
+                labels=("Last list before January 20, 2025 (December 18, 2024): 135",
+                        "Latest list (May 18, 2026): 1,843"), note="Not drawn (no shape): Guam (1)."),
+        }
+        for kind, fig in figs.items():
+            data = charts.png_bytes(fig, dpi=100, colors=128)  # as maps.show renders them
+            size = phone_px(data)
+            assert size >= charts.MIN_TEXT_CSS_PX, f"map {kind} ({lang}): {size:.2f} CSS px"
+            plt.close(fig)
 
 
 def test_explorer_charts_keep_their_smallest_text_at_10_px_on_a_phone():

@@ -129,11 +129,8 @@ def test_no_setup_code_on_the_page_and_no_toggle_without_a_chart_or_table(layout
 
 
 def expected_status(lang: str) -> str:
-    i18n.set_language(lang)
-    try:
+    with i18n.language(lang):
         return diff.freshness().status_line
-    finally:
-        i18n.set_language(None)
 
 
 @pytest.mark.parametrize("lang,page", PAGES)
@@ -226,19 +223,16 @@ def test_status_line_in_each_language(tmp_path):
                       "2026-06-01T06:05:00Z,https://www.ice.gov/287g,no change,,,\n",
                       encoding="utf-8")
     side = diff.load_side()
-    try:
-        i18n.set_language("en")
+    with i18n.language("en"):
         fresh = diff.freshness(checks=checks, side=side)
         latest = fresh.latest_list_text
         assert fresh.status_line == f"ICE list of {latest} · checked June 1, 2026"
         none = diff.freshness(checks=tmp_path / "absent.csv", side=side)
         assert none.status_line == f"ICE list of {latest} · not yet checked for a newer list"
-        i18n.set_language("es")
+    with i18n.language("es"):
         fresh = diff.freshness(checks=checks, side=side)
         assert re.fullmatch(r"Lista de ICE del \d{1,2} de [a-z]+ de \d{4} · consultada el 1 de "
                             r"junio de 2026", fresh.status_line), fresh.status_line
-    finally:
-        i18n.set_language(None)
 
 
 @pytest.mark.parametrize("after,before,en,es", [

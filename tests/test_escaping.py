@@ -167,12 +167,9 @@ def test_an_unknown_label_is_ice_text_marked_untranslated_in_spanish():
 
 
 def test_an_unknown_label_in_a_spanish_table_is_marked_as_english():
-    i18n.set_language("es")
-    try:
+    with i18n.language("es"):
         label = an.support_type_label("<img src=x onerror=alert(1)> Sheriff")
         html = safe_html.table(pd.DataFrame({"Tipo": [label, "Condado"]})).to_html()
-    finally:
-        i18n.set_language(None)
     text = assert_inert(html)
     assert "<img src=x onerror=alert(1)> Sheriff" in text
     mark = re.search(r'<span class="untranslated" lang="en">([^<]*)</span>'
@@ -191,11 +188,7 @@ def test_the_explorer_shows_an_unknown_agency_type_in_spanish():
     pres.loc[latest, "agency_type"] = "Sheriff"
     pres.loc[latest, "support_type"] = "Posse"
     state = pres.loc[latest[0], "state"]
-    i18n.set_language("es")
-    try:
-        view = explorer.state_view(pres, ds.pubs, state)
-    finally:
-        i18n.set_language(None)
+    view = explorer.state_view(pres, ds.pubs, state, lang="es")
     assert '<span class="untranslated" lang="en">Sheriff</span>' in view["table"]
     assert '<span class="untranslated" lang="en">Posse</span>' in view["table"]
 

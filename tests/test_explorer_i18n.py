@@ -46,17 +46,12 @@ def toy_data():
 
 @pytest.fixture
 def spanish():
-    i18n.set_language("es")
-    yield
-    i18n.set_language(None)
+    with i18n.language("es"):
+        yield
 
 
 def views(lang: str) -> dict:
-    i18n.set_language(lang)
-    try:
-        return explorer.views(*toy_data())
-    finally:
-        i18n.set_language(None)
+    return explorer.views(*toy_data(), lang=lang)
 
 
 def png_words(view: dict) -> list[str]:

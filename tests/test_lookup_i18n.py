@@ -153,7 +153,7 @@ def test_the_spanish_page_has_no_english_text_of_the_page():
 
 def test_the_page_is_rerendered_when_its_words_change():
     deps = {p.name for p in lookup.page_dependencies(PROCESSED)}
-    assert {"lookup.py", "i18n.py", "lookup.json", "explorer.json", "agreements.csv"} <= deps
+    assert {"lookup.py", "i18n.py", "lookup.po", "explorer.po", "agreements.csv"} <= deps
     assert all(p.is_file() for p in lookup.page_dependencies(PROCESSED))
 
 

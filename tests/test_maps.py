@@ -319,8 +319,7 @@ def test_spanish_maps_keep_title_legend_source_and_labels_apart_and_in_the_image
     from ice287g import i18n
     from ice287g.i18n import tr
 
-    i18n.set_language("es")
-    try:
+    with i18n.language("es"):
         counts = pd.Series({"12": 300, "48": 40, "37": 15})
         fl = pd.Series(1, index=shapes.counties.loc[shapes.counties["state"] == maps.FLORIDA,
                                                     "fips"])
@@ -354,8 +353,6 @@ def test_spanish_maps_keep_title_legend_source_and_labels_apart_and_in_the_image
                     and box.y1 <= fig.bbox.height + 1, f"{text.get_text()!r} leaves the image"
             assert_parts_do_not_overlap(fig, renderer, source="Fuente: listas")
             plt.close(fig)
-    finally:
-        i18n.set_language(None)
 
 
 def test_a_long_source_line_pushes_the_legend_up_instead_of_under_it(shapes):

@@ -34,12 +34,6 @@ SUPPORT_TYPES_ES = {"Modelo de fuerza de tarea", "Modelo de control en cárceles
                     "Modelo de agente de ejecución de órdenes"}
 
 
-@pytest.fixture(autouse=True)
-def _language():
-    yield
-    i18n.set_language(None)
-
-
 @pytest.fixture(scope="module")
 def tables():
     return story.check()
@@ -49,21 +43,21 @@ def tables():
 def test_roll_calls_in_spanish_have_spanish_headers_roles_votes_and_captions(tables):
     votes = tables["votes"]
     for meeting in an.meetings(votes).itertuples(index=False):
-        i18n.set_language("es")
-        label = an.meetings(votes).set_index("key").at[meeting.key, "label"]
-        roll = story.roll_call(votes, meeting.meeting_date, meeting.jurisdiction)
-        assert list(roll.columns) == ["Miembro", "Cargo", "Voto"]
-        assert set(roll["Voto"]) <= SPANISH_VOTES
-        assert not set(roll["Cargo"]) & set(votes["role"]), "an English role in Spanish"
-        caption = story.roll_call_caption(votes, meeting)
-        assert "Votos registrados aquí: a favor, " in caption and "Recorded" not in caption
-        assert " de 2025" in label, label  # "Key West City Commission, 30 de junio de 2025"
-        i18n.set_language("en")
-        en = story.roll_call(votes, meeting.meeting_date, meeting.jurisdiction)
-        assert list(en.columns) == ["Member", "Role", "Vote"]
-        assert list(en["Member"]) == list(roll["Miembro"])  # same people, same order
-        assert [str(v) for v in en["Vote"]] == [{"sí": "yes", "no": "no", "ausente": "absent",
-                                                 "se inhibió": "recused"}[v] for v in roll["Voto"]]
+        with i18n.language("es"):
+            label = an.meetings(votes).set_index("key").at[meeting.key, "label"]
+            roll = story.roll_call(votes, meeting.meeting_date, meeting.jurisdiction)
+            assert list(roll.columns) == ["Miembro", "Cargo", "Voto"]
+            assert set(roll["Voto"]) <= SPANISH_VOTES
+            assert not set(roll["Cargo"]) & set(votes["role"]), "an English role in Spanish"
+            caption = story.roll_call_caption(votes, meeting)
+            assert "Votos registrados aquí: a favor, " in caption and "Recorded" not in caption
+            assert " de 2025" in label, label  # "Key West City Commission, 30 de junio de 2025"
+        with i18n.language("en"):
+            en = story.roll_call(votes, meeting.meeting_date, meeting.jurisdiction)
+            assert list(en.columns) == ["Member", "Role", "Vote"]
+            assert list(en["Member"]) == list(roll["Miembro"])  # same people, same order
+            assert [str(v) for v in en["Vote"]] == [{"sí": "yes", "no": "no", "ausente": "absent",
+                                                     "se inhibió": "recused"}[v] for v in roll["Voto"]]
 
 
 def test_key_west_june_30_roll_call_in_spanish(tables):
@@ -297,10 +291,10 @@ def test_diff_tables_in_spanish_and_the_cli_summary_stays_english():
                                                       "En las líneas de tendencia", "Nota"]
     assert set(es["publications_added"]["Lista"]) <= {"agencias participantes", "solicitudes pendientes"}
     assert set(es["publications_added"]["En las líneas de tendencia"]) <= {"sí", "no"}
-    i18n.set_language("es")
-    text = diff.to_markdown(change)
-    assert "## Agreements that joined" in text and "| State | Agency | Support type |" in text
-    assert "Acuerdos" not in text and "a. m." not in text
+    with i18n.language("es"):
+        text = diff.to_markdown(change)
+        assert "## Agreements that joined" in text and "| State | Agency | Support type |" in text
+        assert "Acuerdos" not in text and "a. m." not in text
 
 
 def test_edited_rows_say_what_changed_in_spanish():
@@ -333,18 +327,18 @@ def test_freshness_sentences_in_spanish(tmp_path):
                       "2026-06-01T06:05:00Z,https://www.ice.gov/287g,no change,,,\n",
                       encoding="utf-8")
     side = diff.load_side()
-    i18n.set_language("es")
-    fresh = diff.freshness(checks=checks, side=side)
-    assert fresh.checked_clause == ("se cotejaron por última vez con la página de ICE el 1 de "
-                                    "junio de 2026 a las 06:05 UTC")
-    assert fresh.last_checked_text == "1 de junio de 2026 (06:05 UTC)"
-    assert re.fullmatch(r"\d{1,2} de [a-z]+ de \d{4}", fresh.latest_list_text)
-    none = diff.freshness(checks=tmp_path / "absent.csv", side=side)
-    assert none.checked_clause == ("aún no se han cotejado con la página de ICE en la "
-                                   "actualización semanal del libro")
-    i18n.set_language("en")
-    assert diff.freshness(checks=checks, side=side).checked_clause == (
-        "was last checked against ICE's page on June 1, 2026 at 06:05 UTC")
+    with i18n.language("es"):
+        fresh = diff.freshness(checks=checks, side=side)
+        assert fresh.checked_clause == ("se cotejaron por última vez con la página de ICE el 1 de "
+                                        "junio de 2026 a las 06:05 UTC")
+        assert fresh.last_checked_text == "1 de junio de 2026 (06:05 UTC)"
+        assert re.fullmatch(r"\d{1,2} de [a-z]+ de \d{4}", fresh.latest_list_text)
+        none = diff.freshness(checks=tmp_path / "absent.csv", side=side)
+        assert none.checked_clause == ("aún no se han cotejado con la página de ICE en la "
+                                       "actualización semanal del libro")
+    with i18n.language("en"):
+        assert diff.freshness(checks=checks, side=side).checked_clause == (
+            "was last checked against ICE's page on June 1, 2026 at 06:05 UTC")
 
 
 # --------------------------------------------------------------------------- every text translated
