@@ -192,3 +192,54 @@ def test_link_host_reports_document_links_off_ices_site_and_leaves_ices_alone():
     assert [f.rule for f in found] == ["link_host"] * 3
     assert "evil.example/moa.pdf" in found[0].explanation and "ADDENDUM" in found[2].explanation
     assert all(f.proposal == {} for f in found)  # reported, never "fixed" by a proposal
+
+
+WARIA = DOC + "287gWSO_Waria-labelonCoFl2019-05-06.pdf"
+WALTON = DOC + "287gWSO_WaltonCoFl2019-05-06.pdf"
+
+
+def test_a_link_fix_reads_an_archive_artefact_link_as_icess_and_leaves_others(tmp_path):
+    from types import SimpleNamespace
+
+    from ice287g.pipeline.s6_derive import publication_links
+
+    fixes = _fixes(tmp_path, f"moa,{WARIA},{WALTON},,,capture artefact,the capture's MOA cell\n")
+    assert s3_clean.fix_link("moa", WARIA, fixes) == WALTON
+    assert s3_clean.fix_link("moa", WARIA.upper().replace("HTTPS://WWW.ICE.GOV", "https://www.ice.gov"),
+                             fixes) == WALTON  # matched ignoring letter case, as every fix
+    assert s3_clean.fix_link("moa", WALTON, fixes) == WALTON  # ICE's own link: untouched
+    assert s3_clean.fix_link("addendum", WARIA, fixes) == WARIA  # another column: untouched
+    assert s3_clean.fix_link("moa", "", fixes) == ""
+    other = DOC + "KeyWestPDFL_TFM_MOA_030425.pdf"
+    rep = SimpleNamespace(parsed=SimpleNamespace(moa_links=[WARIA, other], addendum_links=[]))
+    assert publication_links(rep, ["A1", "A2"], fixes) == {"A1": (WALTON, ""), "A2": (other, "")}
+    assert publication_links(rep, ["A1", "A2"]) == {"A1": (WARIA, ""), "A2": (other, "")}
+
+
+def test_a_link_fix_is_used_where_a_sheet_prints_the_link_and_unused_elsewhere(tmp_path):
+    from types import SimpleNamespace
+
+    fixes = _fixes(tmp_path, f"moa,{WARIA},{WALTON},,,capture artefact,the capture's MOA cell\n")
+    row_ = ("FLORIDA", "Walton County Sheriff's Office", "", "", "Warrant Service Officer",
+            "2019-05-06", "", "")
+
+    def record(links):
+        parsed = SimpleNamespace(rows=[row_], row_numbers=[2], moa_links=links, addendum_links=[])
+        return SimpleNamespace(parsed=parsed, sf=SimpleNamespace(relpath="x.xlsx"))
+
+    store = s3_clean.clean_records([record([WALTON])], fixes)
+    assert [f.raw for f in unused_fixes(fixes, store)] == [WARIA]
+    store = s3_clean.clean_records([record([WARIA]), record([WALTON])], fixes)
+    assert unused_fixes(fixes, store) == [] and store.link_fix_files[("moa", WARIA.casefold())] == 1
+
+
+@pytest.mark.parametrize("body", [
+    f"moa,{WARIA},http://www.ice.gov/doclib/287gMOA/x.pdf,,,r,e\n",  # not https
+    f"moa,{WARIA},https://example.com/doclib/287gMOA/x.pdf,,,r,e\n",  # not ICE's site
+    f"addendum,{WARIA},287gWSO_WaltonCoFl2019-05-06.pdf,,,r,e\n",  # not a link
+    f"moa,https://web.archive.org/web/2024/{WARIA},{WALTON},,,r,e\n",  # the wrapper left on
+])
+def test_a_link_fix_maps_one_ice_link_to_another(tmp_path, body):
+    with pytest.raises(SheetError, match="maps one https link on ICE's site") as exc:
+        _fixes(tmp_path, body)
+    assert "row 2" in str(exc.value)

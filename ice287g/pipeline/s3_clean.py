@@ -30,6 +30,7 @@ import operator
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -178,7 +179,10 @@ class Fixes:
 #: No reviewed fixes (values are only matched to canonical labels).
 NO_FIXES = Fixes({})
 FIX_COLUMNS = ("field", "raw", "fixed", "agency", "support_type", "reason", "evidence")
-FIX_FIELDS = ("state", "type", "support_type", "signed", "agency")
+FIX_FIELDS = ("state", "type", "support_type", "signed", "agency", "moa", "addendum")
+#: The fields whose values are ICE's document links (read from the MOA and ADDENDUM cells,
+#: ``links.ice_link``): a fix maps one link as a sheet printed it to ICE's right link.
+LINK_FIELDS = ("moa", "addendum")
 #: The fields a fix scoped to one agency may repair.
 SCOPED_FIELDS = ("state", "type", "signed")
 
@@ -209,6 +213,9 @@ def load_fixes(path: Path) -> Fixes:
             raise SheetError(path, f"{fix.fixed!r} is not a canonical {fix.field} ({', '.join(canon)})", row=n)
         if fix.field == "state" and squash(fix.fixed).upper() not in STATES:
             raise SheetError(path, f"{fix.fixed!r} is not a state", row=n)
+        if fix.field in LINK_FIELDS and not (_ice_document(fix.raw) and _ice_document(fix.fixed)):
+            raise SheetError(path, f"a {fix.field} fix maps one https link on ICE's site to "
+                                   f"another (raw and fixed as links.ice_link reads them)", row=n)
         if fix.field == "signed" and (not _ISO.match(fix.fixed) or _iso(
                 int(fix.fixed[:4]), int(fix.fixed[5:7]), int(fix.fixed[8:10])) is None):
             raise SheetError(path, f"{fix.fixed!r} is not an ISO date", row=n)
@@ -233,6 +240,25 @@ def load_fixes(path: Path) -> Fixes:
             raise SheetError(path, f"the {fix.field} value {fix.raw!r} is fixed twice", row=n)
         by_key[key] = fix
     return Fixes(by_key, scoped)
+
+
+def _ice_document(url: str) -> bool:
+    """Whether ``url`` is an https link on ICE's site, as ``links.ice_link`` gives it."""
+    import urllib.parse
+
+    from .links import ice_link
+    from .thresholds import ICE_HOSTS
+
+    parts = urllib.parse.urlsplit(url)
+    return (ice_link(url) == url and parts.scheme == "https"
+            and (parts.hostname or "") in ICE_HOSTS)
+
+
+def fix_link(field: str, url: str, fixes: Fixes = NO_FIXES) -> str:
+    """ICE's document link ``url`` (``field``: ``moa`` or ``addendum``) as the reviewed fixes
+    read it: a link a sheet printed wrong (an archive's capture rewrote it) becomes ICE's."""
+    fix = fixes.get(field, url) if url else None
+    return fix.fixed if fix is not None else url
 
 
 @lru_cache(maxsize=None)
@@ -498,6 +524,8 @@ class RowStore:
     #: Each cell ``normalise_rows`` changed: (file's path in its archive, sheet row, column, before,
     #: after), where the sheet carrying it was first cleaned (``clean_records``).
     text_changes: list[tuple[str, int, str, str, str]] = field(default_factory=list)
+    #: How many files print each document link a reviewed fix maps, by (field, the fix's key).
+    link_fix_files: Counter = field(default_factory=Counter)
 
     def add(self, rows: list[tuple[str, ...]]) -> list[int]:
         """Intern (and clean, when new) each row; return their indices."""
@@ -556,4 +584,8 @@ def clean_records(records: list[FileRecord], fixes: Fixes) -> RowStore:
             cid_of[k] = store.content_id(ids_of[k])
         rec.row_ids = ids_of[k]
         rec.content_id = cid_of[k]
+        for f, urls in (("moa", rec.parsed.moa_links), ("addendum", rec.parsed.addendum_links)):
+            for url in set(urls):
+                if url and fixes.get(f, url) is not None:
+                    store.link_fix_files[(f, squash(url).casefold())] += 1
     return store

@@ -11,7 +11,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from .records import FileRecord, Publication
-from .s3_clean import RAW_FIELDS, CleanRow, RowStore, normalise_agency, short_hash
+from .s3_clean import (NO_FIXES, RAW_FIELDS, CleanRow, Fixes, RowStore, fix_link,
+                       normalise_agency, short_hash)
 from .schema import SUPPORT_COLUMNS
 
 
@@ -139,7 +140,7 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
         rep = p.rep
         if participating and not p.wrong_columns:
             # ICE's document links of each id on this list (its last row, as by_aid)
-            links = publication_links(rep, row_aids)
+            links = publication_links(rep, row_aids, store.fixes)
             link_at.update(dict.fromkeys(aids, p))  # the latest usable publication wins
             t.listing_links.extend(map(links.__getitem__, aids))
             pub_links[id(p)] = links
@@ -244,14 +245,18 @@ def derive_list(pubs: list[Publication], store: RowStore, list_name: str) -> Lis
     return t
 
 
-def publication_links(rep: FileRecord, row_aids: list[str]) -> dict[str, tuple[str, str]]:
+def publication_links(rep: FileRecord, row_aids: list[str], fixes: Fixes = NO_FIXES
+                      ) -> dict[str, tuple[str, str]]:
     """id -> (moa_url, addendum_url) on the sheet of ``rep`` (the file representing a
     publication): ICE's links of the id's last row (the row ``derive_list`` takes), "" where
-    the sheet has no such column or the cell no link."""
+    the sheet has no such column or the cell no link; a link the reviewed ``fixes`` map is
+    read as ICE's (``s3_clean.fix_link``)."""
     parsed = rep.parsed
     n = len(row_aids)
     moa = parsed.moa_links if len(parsed.moa_links) == n else [""] * n
     add = parsed.addendum_links if len(parsed.addendum_links) == n else [""] * n
+    moa = [fix_link("moa", u, fixes) for u in moa]
+    add = [fix_link("addendum", u, fixes) for u in add]
     return dict(zip(row_aids, zip(moa, add)))
 
 

@@ -371,6 +371,8 @@ def unused_fixes(fixes, store) -> list:
                     value = squash(raw[k]).casefold()
                     scoped_seen.add((f, value, norm, clean.support_type.casefold()))
                     scoped_seen.add((f, value, norm, ""))
+    for f in ("moa", "addendum"):  # links: seen where a sheet prints them (clean_records)
+        seen[f] = {key for field_, key in store.link_fix_files if field_ == f}
     out = []
     for (f, raw), fix in fixes.by_key.items():
         if raw not in seen[f]:
@@ -412,6 +414,14 @@ def qa_rows(t, pubs, store, fixes) -> list[dict]:
         rows.append({"name": f"rule_{rule}", "status": "info", "count": len(fs),
                      "detail": " ".join(doc.split()).rstrip(".;") + (": " + " || ".join(parts) if parts
                                                         else ": none found")})
+    links = [(fix, store.link_fix_files.get((f, raw), 0)) for (f, raw), fix in fixes.by_key.items()
+             if f in ("moa", "addendum")]
+    links = [(fix, n) for fix, n in links if n]
+    rows.append({"name": "link_fixes", "status": "info", "count": len(links),
+                 "detail": "document links (MOA, ADDENDUM) a reviewed fix reads as ICE's link, "
+                 "each with the number of files printing it: " + ("; ".join(
+                     f"{fix.raw} -> {fix.fixed} ({n} file{'s' if n != 1 else ''})"
+                     for fix, n in links) if links else "none")})
     unused = unused_fixes(fixes, store)
     rows.append({"name": "fixes_unused", "status": "info", "count": len(unused),
                  "detail": "reviewed fixes (data/reviewed/fixes.csv) that match no row of the "
