@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 import pandas as pd
 import pytest
 
-from ice287g import config, diff, feeds, lookup
+from ice287g import config, diff, feeds, i18n, lookup
 from ice287g.pages import state_slug
 from sheetfactory import PART_HEADER, PART_ROWS, PEND_HEADER, PEND_ROWS, run_cli, write_xlsx
 
@@ -123,7 +123,9 @@ def test_feeds_name_every_change_of_the_second_list(folders, tmp_path):
     assert len(texas) == 1
     assert "Harris County Sheriff's Office" in entry_text(texas[0])
     assert "Cobb" not in entry_text(texas[0])
-    assert "2019-06-01" in entry_text(texas[0]) and "2019-06-11" in entry_text(texas[0])
+    # what ICE edited, in diff's words (dates as i18n writes them)
+    assert i18n.format_date("2019-06-01", "en") in entry_text(texas[0])
+    assert i18n.format_date("2019-06-11", "en") in entry_text(texas[0])
     alt = [link.get("href") for link in texas[0].findall(A + "link")]
     assert f"{BASE}states/texas.html" in alt
     # a state listed but never changed has a valid feed with no entry
