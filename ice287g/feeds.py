@@ -187,10 +187,13 @@ def entry_title(change: ListChange, lang: str, state: str | None = None) -> str:
     """"List of May 18, 2026 (a.m.): 2 agreements joined and 1 left" (with the state first in
     a state's feed)."""
     label = _w().publication_label(change.pub, lang)
-    text = tr("List of {date}: {changes}", lang=lang, date=label,
-              changes=_count_words(change, lang))
     if state:
-        text = tr("{state}, {rest}", lang=lang, state=_w().state_name(state, lang), rest=text)
+        text = tr("{state}, list of {date}: {changes}", lang=lang,
+                  state=_w().state_name(state, lang), date=label,
+                  changes=_count_words(change, lang))
+    else:
+        text = tr("List of {date}: {changes}", lang=lang, date=label,
+                  changes=_count_words(change, lang))
     return xml_text(text)
 
 
@@ -231,7 +234,10 @@ class Site:
 
     def tag(self, scope: str, key: str = "") -> str:
         """A ``tag:`` URI (RFC 4151) for a feed (``key`` blank) or one of its entries."""
-        path = urlsplit(self.base).path.strip("/").replace("/", ".") or "book"
+        path = urlsplit(self.base).path.strip("/")
+        if path == self.lang or path.endswith("/" + self.lang):  # the edition's folder (es/)
+            path = path[:-len(self.lang)].rstrip("/")
+        path = path.replace("/", ".") or "book"
         tail = f"/{key}" if key else ""
         return f"tag:{self._host},{TAG_YEAR}:{path}/{self.lang}/{scope}{tail}"
 
