@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
-from book_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOST, PHONE, book_pages  # noqa: E402
+from book_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOST, PHONE, WireCount, book_pages  # noqa: E402
 
 KB = 1000
 PAGE_BUDGET = 200 * KB
@@ -194,42 +194,13 @@ def load(browser, url: str, *, emulate: bool = True, viewport: dict = PHONE) -> 
     try:
         page = context.new_page()
         page.add_init_script(LCP_OBSERVER)
-        cdp = context.new_cdp_session(page)
-        cdp.send("Network.enable")
-        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        wire = WireCount()  # the bytes, as the tests count them (tests/book_browser.py)
+        cdp = wire.attach(context, page)
         if emulate:
             cdp.send("Network.emulateNetworkConditions", {
                 "offline": False, "latency": LATENCY_MS,
                 "downloadThroughput": DOWN_BYTES_PER_S, "uploadThroughput": UP_BYTES_PER_S})
             cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
-        types: dict[str, str] = {}
-        urls: dict[str, str] = {}
-        done: set[str] = set()
-
-        def sent(event):
-            if event["request"]["url"].startswith("http"):
-                types[event["requestId"]] = event.get("type", "Other")
-                urls[event["requestId"]] = event["request"]["url"]
-                result.urls.append(event["request"]["url"])
-                if urlsplit(event["request"]["url"]).hostname != LOCAL_HOST:
-                    result.outside.append(event["request"]["url"])
-
-        def finished(event):
-            rid = event["requestId"]
-            if rid in types and rid not in done:
-                done.add(rid)
-                size = int(event.get("encodedDataLength", 0))
-                result.wire += size
-                kind = types[rid]
-                result.by_type[kind] = result.by_type.get(kind, 0) + size
-
-        def failed(event):
-            if event["requestId"] in types:
-                result.failed.append(f'{event.get("errorText", "failed")} {urls[event["requestId"]]}')
-
-        cdp.on("Network.requestWillBeSent", sent)
-        cdp.on("Network.loadingFinished", finished)
-        cdp.on("Network.loadingFailed", failed)
         context.route(lambda u: urlsplit(u).hostname != LOCAL_HOST, lambda r: r.abort())
         page.goto(url, wait_until="load", timeout=120_000)
         page.wait_for_load_state("networkidle", timeout=120_000)
@@ -240,7 +211,8 @@ def load(browser, url: str, *, emulate: bool = True, viewport: dict = PHONE) -> 
                 break
             page.wait_for_timeout(200)
             result.lcp_ms = float(page.evaluate("window.__lcp"))
-        result.requests = len(types)
+        result.requests, result.wire, result.by_type = wire.requests, wire.wire, wire.by_type
+        result.failed, result.outside, result.urls = wire.failed, wire.outside, wire.urls
     finally:
         context.close()
     return result

@@ -17,6 +17,7 @@ import functools
 import http.server
 import json
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,8 +99,69 @@ class Visit:
         )
 
 
+class WireCount:
+    """What the network carries while one page loads, as benchmarks/page_weight.py counts it:
+    every request, and the bytes on the wire (compressed, headers included: CDP's
+    ``encodedDataLength``) in all and by resource type, with the cache disabled. Attach it
+    before the page loads (``open_page(..., before_load=count.attach)``)."""
+
+    def __init__(self):
+        self.wire = 0
+        self.by_type: dict[str, int] = {}
+        self.failed: list[str] = []
+        self.outside: list[str] = []
+        self.urls: list[str] = []
+        self._types: dict[str, str] = {}
+        self._urls: dict[str, str] = {}
+        self._done: set[str] = set()
+
+    @property
+    def requests(self) -> int:
+        return len(self._types)
+
+    def attach(self, context, page):
+        """Start counting ``page``'s traffic; the CDP session (for more Network/Emulation calls)."""
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        cdp.on("Network.requestWillBeSent", self._sent)
+        cdp.on("Network.loadingFinished", self._finished)
+        cdp.on("Network.loadingFailed", self._failed)
+        return cdp
+
+    def _sent(self, event):
+        url = event["request"]["url"]
+        if url.startswith("http"):
+            self._types[event["requestId"]] = event.get("type", "Other")
+            self._urls[event["requestId"]] = url
+            self.urls.append(url)
+            if urlsplit(url).hostname != LOCAL_HOST:
+                self.outside.append(url)
+
+    def _finished(self, event):
+        rid = event["requestId"]
+        if rid in self._types and rid not in self._done:
+            self._done.add(rid)
+            size = int(event.get("encodedDataLength", 0))
+            self.wire += size
+            kind = self._types[rid]
+            self.by_type[kind] = self.by_type.get(kind, 0) + size
+
+    def _failed(self, event):
+        if event["requestId"] in self._types:
+            self.failed.append(f'{event.get("errorText", "failed")} {self._urls[event["requestId"]]}')
+
+    def snapshot(self) -> "WireCount":
+        """A copy of the counts so far (the page may load more later: lazy images on scrolling)."""
+        copy = WireCount()
+        copy.wire, copy.by_type = self.wire, dict(self.by_type)
+        copy.failed, copy.outside, copy.urls = list(self.failed), list(self.outside), list(self.urls)
+        copy._types = dict(self._types)
+        return copy
+
+
 def open_page(browser, url: str, *, viewport: dict = PHONE, wait_widgets: bool = True, responses=None,
-              dark: bool = False):
+              dark: bool = False, before_load=None):
     """Load ``url`` in a fresh browser context; return (page, Visit) with everything recorded.
 
     Every visit gets its own context (cold cache): chromium remembers a failed request within a
@@ -107,7 +169,8 @@ def open_page(browser, url: str, *, viewport: dict = PHONE, wait_widgets: bool =
     The page is fully loaded (network idle) and, when it embeds widget views, the widget
     manager has drawn them. The caller closes it with ``close_page``. Pass a list as
     ``responses`` to collect every response of the load; ``dark=True`` opens the page in the
-    theme's dark mode, as a reader who chose it with the theme button sees it.
+    theme's dark mode, as a reader who chose it with the theme button sees it;
+    ``before_load(context, page)`` is called before the page loads (:class:`WireCount`).
     """
     visit = Visit(url)
     phone = viewport["width"] < 600
@@ -144,6 +207,8 @@ def open_page(browser, url: str, *, viewport: dict = PHONE, wait_widgets: bool =
     page.on("response", on_response)
     page.on("requestfailed", on_failed)
     context.route("**/*", route)
+    if before_load is not None:
+        before_load(context, page)
     page.goto(url, wait_until="load")
     page.wait_for_load_state("networkidle")
     if wait_widgets and page.locator(WIDGET_VIEW).count():
@@ -289,19 +354,24 @@ class PageChecks:
     toggle_visible: bool | None = None  #: phone: the first code toggle visible
     toggle_opens: bool | None = None  #: phone: a click on it shows that cell's code
     binder_links: list[str] = field(default_factory=list)  #: desktop: Binder launch links
+    wire: WireCount | None = None  #: phone: what the network carried until the page was loaded
 
 
 def check_page(browser, url: str, view: str, axe: str | None) -> PageChecks:
     """Load ``url`` once in ``view`` (see :data:`VIEWS`) and collect every check of that view.
 
-    Phone: scroll through as a reader does (lazy images load), then images, overflow, axe,
-    and last (it changes the page) the code cells and their toggle. Desktop: axe and the Binder
-    links. Dark: axe."""
+    Phone: the bytes the load carried (benchmarks/page_weight.py's measure, from a server that
+    gzips as GitHub Pages does), then scroll through as a reader does (lazy images load), then
+    images, overflow, axe, and last (it changes the page) the code cells and their toggle.
+    Desktop: axe and the Binder links. Dark: axe."""
     viewport, dark = VIEWS[view]
-    page, visit = open_page(browser, url, viewport=viewport, dark=dark)
+    count = WireCount() if view == "phone" else None
+    page, visit = open_page(browser, url, viewport=viewport, dark=dark,
+                            before_load=count.attach if count else None)
     try:
         found = PageChecks(visit, theme=page.evaluate("() => document.documentElement.dataset.theme"))
         if view == "phone":
+            found.wire = count.snapshot()
             page.evaluate(SCROLL_THROUGH_JS)
             found.images = page.evaluate(IMAGES_JS)
             found.overflow = page.evaluate(OVERFLOW_JS)
@@ -326,17 +396,41 @@ def check_page(browser, url: str, view: str, axe: str | None) -> PageChecks:
 
 
 @pytest.fixture(scope="session")
-def page_checks(book_server, chromium_browser):
+def wire_server(built_book):
+    """The built book served as GitHub Pages serves it (gzipped text), by
+    benchmarks/page_weight.py's server (which also serves a page's bare copy at ``?bare``)."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from page_weight import GzipServer
+
+    with GzipServer(built_book) as server:
+        yield server
+
+
+class PageVisits:
     """``page_checks(page_path, view)``: the :class:`PageChecks` of one page of the built book
-    (a path such as ``"es/chapters/votes.html"``) in one view, from one visit per page per
-    view for the whole session."""
-    axe = axe_source()
-    cache: dict[tuple[str, str], PageChecks] = {}
+    (a path such as ``"es/chapters/votes.html"``) in one view, from one visit per page per view
+    for the whole session (per xdist worker: tests/conftest.py keeps a page's tests on one)."""
 
-    def get(page_path: str, view: str = "phone") -> PageChecks:
-        if (page_path, view) not in cache:
-            cache[page_path, view] = check_page(chromium_browser, book_server.base + page_path,
-                                                view, axe)
-        return cache[page_path, view]
+    def __init__(self, browser, server, axe: str | None):
+        self.browser, self.server, self.axe = browser, server, axe
+        self.cache: dict[tuple[str, str], PageChecks] = {}
 
-    return get
+    def __call__(self, page_path: str, view: str = "phone") -> PageChecks:
+        if (page_path, view) not in self.cache:
+            self.cache[page_path, view] = check_page(self.browser, self.server.base + page_path,
+                                                     view, self.axe)
+        return self.cache[page_path, view]
+
+    def bare_wire(self, page_path: str) -> WireCount:
+        """The bytes of the page's bare copy (its article alone, benchmarks/page_weight.py)."""
+        count = WireCount()
+        page, _visit = open_page(self.browser, self.server.base + page_path + "?bare",
+                                 wait_widgets=False, before_load=count.attach)
+        close_page(page)
+        return count
+
+
+@pytest.fixture(scope="session")
+def page_checks(wire_server, chromium_browser) -> PageVisits:
+    """One visit per page per view (:class:`PageVisits`), the pages served by :func:`wire_server`."""
+    return PageVisits(chromium_browser, wire_server, axe_source())

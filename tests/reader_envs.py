@@ -4,9 +4,13 @@
   and taken through the README's stages in order: the reader set (``setup.sh``, then
   ``jupyter lab``: tests/test_binder.py), then the test set (``setup.sh --dev``: the real
   install sequence of tests/test_setup.py). One venv for both files, made once per run.
-- The helpers tests/test_binder.py uses for the Binder-like venv (``requirements.txt`` alone).
+- :func:`binder_env` (session): the Binder-like venv (``requirements.txt`` alone) that
+  tests/test_binder.py runs every notebook in.
 
-The fixture is imported by tests/conftest.py so that the whole session shares it.
+Both are made once per run for every pytest process of it, in the background from collection
+on (tests/run_once.py: their pip installs overlap the tests that need neither); the reader
+set's stage is made there, the test set's by the tests that ask for it (one xdist worker:
+tests/conftest.py groups them). The fixtures are imported by tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+import run_once
 from conftest import REPO, progress, repo_files
 
 
@@ -78,9 +83,9 @@ class SetupVenv:
     local instructions), advanced through the README's stages only forwards:
     :meth:`reader_set` (``setup.sh``), then :meth:`test_set` (``setup.sh --dev``)."""
 
-    def __init__(self, tmp: Path, config):
+    def __init__(self, tmp: Path, config, copy: bool = True):
         self.tmp, self.config = tmp, config
-        self.clone = copy_clone(tmp / "repo")
+        self.clone = copy_clone(tmp / "repo") if copy else tmp / "repo"
         self.venv = self.clone / ".venv"
         self.python = self.venv / "bin" / "python"
         self.env = clean_env(tmp)
@@ -89,6 +94,21 @@ class SetupVenv:
         #: What each stage's setup.sh printed, and what the venv held after it.
         self.printed: dict[str, str] = {}
         self.packages: dict[str, dict[str, str]] = {}
+
+    STATE = "setup-venv.json"
+
+    def save(self) -> None:
+        """Write the stage reached (and what each stage printed and installed) beside the
+        copy, for the other pytest processes of the run (:meth:`load`)."""
+        (self.tmp / self.STATE).write_text(json.dumps(
+            {"stage": self.stage, "printed": self.printed, "packages": self.packages}))
+
+    @classmethod
+    def load(cls, tmp: Path, config) -> "SetupVenv":
+        found = cls(tmp, config, copy=False)
+        state = json.loads((tmp / cls.STATE).read_text())
+        found.stage, found.printed, found.packages = state["stage"], state["printed"], state["packages"]
+        return found
 
     def setup(self, *args: str, pip_blocked: bool = False) -> str:
         """Run ``scripts/setup.sh ARGS`` in the copy; its output. With ``pip_blocked`` any
@@ -116,6 +136,7 @@ class SetupVenv:
         self.printed[stage] = self.setup(*args)
         self.packages[stage] = installed(self.python, self.env)
         self.stage = stage
+        self.save()
         progress(self.config, f"the {stage} set is installed ({len(self.packages[stage])} packages)")
 
     def reader_set(self) -> "SetupVenv":
@@ -134,13 +155,46 @@ class SetupVenv:
         return self
 
 
+def make_setup_venv(dest: Path) -> str:
+    """A fresh copy with its reader set made by ``setup.sh`` (the first stage of :class:`SetupVenv`)."""
+    SetupVenv(dest, None).reader_set()
+    return str(dest)
+
+
+def make_binder_venv(dest: Path) -> dict[str, str]:
+    """What mybinder.org does: a fresh venv on runtime.txt's Python and
+    ``pip install -r requirements.txt``, nothing else, on a copy as a clone has it."""
+    clone = copy_clone(dest / "repo")
+    venv = dest / "venv"
+    env = clean_env(dest)
+    run([runtime_python(), "-m", "venv", str(venv)], env=env)
+    py = venv / "bin" / "python"
+    run([str(py), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], env=env, cwd=clone)
+    run([str(py), "-m", "pip", "install", "--quiet", "-r", "requirements.txt"], env=env, cwd=clone)
+    return {"tmp": str(dest), "clone": str(clone), "python": str(py)}
+
+
+run_once.register("setup-venv", "scripts/setup.sh on a fresh copy: the reader set (a real "
+                  "install, in the background)", make_setup_venv, {"setup_venv"})
+run_once.register("binder-venv", "a Binder-like venv: pip install -r requirements.txt on a "
+                  "fresh copy (in the background)", make_binder_venv, {"binder_env"})
+
+
 @pytest.fixture(scope="session")
 def setup_venv(tmp_path_factory, request) -> SetupVenv:
-    """The session's one ``scripts/setup.sh`` venv (see :class:`SetupVenv`). Tests that need the
-    reader set run first in file order (tests/test_binder.py before tests/test_setup.py); one
-    that asks for it after the test set was installed calls ``.fresh()`` for a venv of its own.
+    """The run's one ``scripts/setup.sh`` venv (see :class:`SetupVenv`), its reader set made
+    in the background. Tests that need the reader set run first in file order
+    (tests/test_binder.py before tests/test_setup.py, on one worker); one that asks for it
+    after the test set was installed calls ``.fresh()`` for a venv of its own.
     (Left in pytest's temporary folder, which keeps the last three runs: deleting 850 MB of
     small files took over two minutes on the loaded 2-core machine.)"""
-    shared = SetupVenv(tmp_path_factory.mktemp("setup-venv"), request.config)
+    shared = SetupVenv.load(Path(run_once.get("setup-venv")), request.config)
     shared.fresh = lambda: SetupVenv(tmp_path_factory.mktemp("setup-venv"), request.config)
     return shared
+
+
+@pytest.fixture(scope="session")
+def binder_env() -> tuple[Path, Path, dict[str, str]]:
+    """The run's one Binder-like venv (:func:`make_binder_venv`): (clone, python, env)."""
+    made = run_once.get("binder-venv")
+    return Path(made["clone"]), Path(made["python"]), clean_env(Path(made["tmp"]))

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from reader_envs import clean_env, copy_clone, progress, run, runtime_python
+from reader_envs import run
 
 pytestmark = pytest.mark.slow
 
@@ -49,22 +49,6 @@ nb = nbformat.read(path, as_version=4)
 NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
 print(f"ran {path.name}: {sum(c.cell_type == 'code' for c in nb.cells)} code cells")
 """
-
-
-@pytest.fixture(scope="module")
-def binder_env(tmp_path_factory, request):
-    tmp = tmp_path_factory.mktemp("binder")
-    clone = copy_clone(tmp / "repo")
-    venv = tmp / "venv"
-    env = clean_env(tmp)
-    progress(request.config, "a Binder-like venv: pip install -r requirements.txt on a fresh copy "
-             "(a few minutes) ...")
-    run([runtime_python(), "-m", "venv", str(venv)], env=env)
-    py = venv / "bin" / "python"
-    run([str(py), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], env=env, cwd=clone)
-    run([str(py), "-m", "pip", "install", "--quiet", "-r", "requirements.txt"], env=env, cwd=clone)
-    progress(request.config, "the Binder-like venv is ready")
-    return clone, py, env
 
 
 @pytest.fixture
