@@ -115,17 +115,11 @@ def year_label(label: str, lang: str) -> str:
 
 
 def join_names(people: list[str], lang: str) -> str:
-    """Authors' names as the note lists them: "A and B" (as ``ice287g.story`` writes the
-    English), "A y B", "A, B y C" in Spanish ("e" before a name sounding /i/)."""
-    if lang == "en":
-        return " and ".join(people)
-    if len(people) == 1:
-        return people[0]
-    last = people[-1]
-    word = _tr("and", lang)
-    if lang == "es" and re.match(r"(?i)h?[ií](?![aeoáéó])", last):
-        word = "e"  # "y" becomes "e" before /i/: "Gómez e Ibarra" (but "y hielo", "y Iowa")
-    return ", ".join(people[:-1]) + f" {word} " + last
+    """Authors' names as the note lists them: the book's one way of joining names
+    (:func:`ice287g.words.join_names`: "A and B", "A, B and C"; "A, B y C", "Gómez e Ibarra")."""
+    from ice287g.words import join_names as join
+
+    return join(people, lang)
 
 
 def spanish_dates(text: str, lang: str) -> str:
@@ -255,10 +249,9 @@ def write_spanish_bibtex(srcdir: Path, outdir: Path, lang: str = "es") -> Path:
     text = spanish_bibtex(sources, story.bib_path(srcdir).read_text(encoding="utf-8"), lang)
     path = Path(outdir) / SPANISH_BIB
     if not (path.is_file() and path.read_text(encoding="utf-8") == text):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-        tmp.replace(path)
+        from ice287g import files
+
+        files.write_text(path, text)
     return path
 
 

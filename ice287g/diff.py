@@ -4,7 +4,7 @@
 publication of two processed folders (``data/processed/`` before and after an update) and
 prints a Markdown summary: agreements and Florida agreements before and after, every agreement
 that joined and left (agency, state, support type, signing date), rows ICE edited (a removal
-and an addition that :func:`ice287g.analysis.match_changed_records` pairs as the same
+and an addition that :func:`ice287g.churn.match_changed_records` pairs as the same
 agreement edited), publications added or gone, and QA checks that are new or changed. When
 nothing changed it prints ``no change``.
 
@@ -16,10 +16,11 @@ row of ``data/update-checks.csv``, written by ``python -m ice287g fetch --record
 Counts follow the book: an agreement is a distinct ``agreement_id`` on a list (a row ICE
 repeats counts once), Florida is ``state_code`` FL.
 
-Language: the tables and sentences the book shows (:func:`display_tables`, :class:`Freshness`,
-:func:`publication_label`, :func:`long_date`) are written in the language in use
-(:mod:`ice287g.i18n`) or the ``lang`` given; the CLI summary (:func:`to_markdown`) and the
-update procedure's messages are always English.
+Language: the tables and sentences the book shows (:func:`display_tables`, :func:`recent_table`,
+:class:`Freshness`; publications as :func:`ice287g.words.publication_label` writes them, dates
+as :func:`ice287g.i18n.format_date` does) are written in the ``lang`` given (None: the language
+in use, :func:`ice287g.i18n.resolve`); the CLI summary (:func:`to_markdown`) and the update
+procedure's messages are always English.
 """
 
 from __future__ import annotations
@@ -31,13 +32,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import analysis as an
-from . import i18n, load
+from . import churn, i18n, load, words
+from .fetch import CHECK_COLUMNS  # the columns of data/update-checks.csv, as fetch writes it
 from .i18n import tr
+from .load import AID, PUB, WHEN
 
-AID = an.AID
-PUB = an.PUB
-WHEN = an.WHEN
 #: Agreement attributes carried into the tables (and compared for edited rows).
 ATTRS = ("state", "state_code", "agency", "agency_type", "county", "support_type", "signed",
          "flags", "moa_url")
@@ -67,7 +66,7 @@ class Side:
     """One processed folder, loaded once."""
 
     folder: Path | None
-    ds: an.Dataset
+    ds: load.Dataset
     pending: pd.DataFrame           # pending_snapshots.csv
     qa: pd.DataFrame
     requests: pd.DataFrame = field(default_factory=pd.DataFrame)          # pending.csv
@@ -86,7 +85,7 @@ class Side:
         return rows.iloc[0]
 
     def ids_on(self, key) -> set:
-        return an.ids_on(self.ds.presence, key)
+        return load.ids_on(self.ds.presence, key)
 
 
 def load_side(folder: Path | str | None = None) -> Side:
@@ -100,14 +99,14 @@ def load_side(folder: Path | str | None = None) -> Side:
         if missing:
             raise DiffError(f"{path}: not a processed data folder, it lacks {', '.join(missing)}")
     try:
-        ds = an.dataset(path)
+        ds = load.dataset(path)
         pending = load.pending_snapshots(path)
         qa = load.qa(path)
         requests = load.pending(path)
         request_listings = load.pending_listings(path)
     except (KeyError, ValueError, OSError) as exc:
         raise DiffError(f"{path or 'data/processed'}: cannot be read: {exc}") from None
-    if an.trend_publications(ds.pubs).empty:
+    if load.trend_publications(ds.pubs).empty:
         raise DiffError(f"{path or 'data/processed'}: snapshots.csv has no trend publication")
     return Side(folder=path, ds=ds, pending=pending, qa=qa, requests=requests,
                 request_listings=request_listings)
@@ -167,20 +166,6 @@ class Change:
         return to_markdown(self, heading=heading)
 
 
-def publication_label(row: pd.Series, lang: str | None = None) -> str:
-    """A publication as a reader knows it: ICE's stamp (``2026-05-18 am``; Spanish
-    ``2026-05-18 a. m.``) or, for an archive capture, ``captured 2021-01-13 00:20 UTC``
-    (``capturada el 2021-01-13 a las 00:20 UTC``)."""
-    when = pd.Timestamp(row[WHEN])
-    if row.get("stamp_provenance") == "archive_capture":
-        return tr("captured {day} {time} UTC", lang=lang, day=f"{when:%Y-%m-%d}",
-                  time=f"{when:%H:%M}")
-    part = row.get("part_of_day") or ""
-    if not isinstance(part, str):  # NaN from a frame without the column's value
-        part = ""
-    return f"{when:%Y-%m-%d}{' ' + tr(part, lang=lang) if part else ''}"
-
-
 def _attrs(ids, *tables: pd.DataFrame) -> pd.DataFrame:
     """Attributes of ``ids`` from the first table that has each id."""
     parts, seen = [], set()
@@ -199,7 +184,7 @@ def _attrs(ids, *tables: pd.DataFrame) -> pd.DataFrame:
 
 def _pending_latest(pending: pd.DataFrame, upto=None):
     """The latest trend pending publication (published at or before ``upto``, if given)."""
-    trend = an.trend_publications(pending) if len(pending) else pending
+    trend = load.trend_publications(pending) if len(pending) else pending
     if upto is not None and len(trend):
         trend = trend[trend[WHEN] <= pd.Timestamp(upto)]
     return None if trend.empty else trend.iloc[-1]
@@ -226,7 +211,7 @@ def compare(old: Side, new: Side, *, old_key=None, new_key=None, qa: bool = True
     added = _attrs(new_ids - old_ids, *agreements).assign(added_at=when)
     # the new list's rows as listings: a removed row whose agreement document (MOA link) an
     # added row carries is an edit (renamed, or its state or date corrected), not a departure
-    matched = an.match_changed_records(removed, added, listed=added.assign(**{WHEN: when})) \
+    matched = churn.match_changed_records(removed, added, listed=added.assign(**{WHEN: when})) \
         if len(removed) else \
         removed.assign(kind=pd.Series(dtype=str), replaced_by=pd.Series(dtype=str))
     is_edit = matched["kind"] == "record changed"
@@ -324,14 +309,19 @@ def _field_value(field_name: str, value: str, lang: str | None) -> str:
     if not value:
         return tr("(blank)", lang=lang)
     if field_name == "support_type":
-        return an.support_type_label(value, lang)
-    if field_name == "agency_type" and value in an.AGENCY_TYPES:
+        return words.support_type_label(value, lang)
+    if field_name == "agency_type" and value in load.AGENCY_TYPES:
         return tr(value, lang=lang)
+    if field_name == "signed" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return i18n.format_date(value, lang)  # a date for people (issue 21)
+        except ValueError:  # not a calendar day: as ICE wrote it
+            return value
     return value
 
 
 def _what_changed(changes, lang: str | None = None) -> str:
-    """``agency: A → B; signed: (blank) → 2025-05-01`` in the language in use."""
+    """``agency: A → B; signed: (blank) → May 1, 2025`` in ``lang``."""
     parts = [tr("{field}: {before} → {after}", lang=lang, field=tr(FIELD_NAMES[f], lang=lang),
                 before=_field_value(f, a, lang), after=_field_value(f, b, lang))
              for f, a, b in changes]
@@ -355,7 +345,7 @@ def _pub_table(frame: pd.DataFrame, list_name: str) -> pd.DataFrame:
     return pd.DataFrame({
         "list": list_name,
         PUB: frame[PUB].to_numpy(),
-        "published": [publication_label(r) for _, r in frame.iterrows()],
+        "published": [words.publication_label(r) for _, r in frame.iterrows()],
         "file": frame["file"].to_numpy(),
         "rows": frame[rows_col].to_numpy(),
         "in_trend_lines": (~frame["trend_excluded"].astype(bool)).to_numpy()
@@ -467,10 +457,10 @@ def latest_change(folder: Path | str | None = None, side: Side | None = None) ->
 
 
 def series(side: Side, lang: str | None = None) -> pd.DataFrame:
-    """Agreements added and removed on each trend publication (:func:`analysis.churn`), with
-    each publication's label (:func:`publication_label`, language in use or ``lang``)."""
-    ch = an.churn(side.ds.presence, side.ds.pubs)
-    labels = {r[PUB]: publication_label(r, lang) for _, r in side.ds.pubs.iterrows()}
+    """Agreements added and removed on each trend publication (:func:`ice287g.churn.churn`), with
+    each publication's label (:func:`ice287g.words.publication_label`, in ``lang``)."""
+    ch = churn.churn(side.ds.presence, side.ds.pubs)
+    labels = {r[PUB]: words.publication_label(r, lang) for _, r in side.ds.pubs.iterrows()}
     return ch.assign(label=ch[PUB].map(labels))
 
 
@@ -520,8 +510,9 @@ def display_tables(change: Change, lang: str | None = None) -> dict[str, pd.Data
         return pd.DataFrame({
             t("State"): frame["state"].to_numpy(),
             t("Agency"): frame["agency"].to_numpy(),
-            t("Support type"): [an.support_type_label(v, lang) for v in frame["support_type"]],
-            t("Signed"): [_text(v) or t("(blank)") for v in frame["signed"]],
+            t("Support type"): [words.support_type_label(v, lang) for v in frame["support_type"]],
+            t("Signed"): [d or t("(blank)") for d in words.date_cells(
+                pd.to_datetime(frame["signed"].map(_text), errors="coerce"), lang)],
             t("Flags"): [(_text(v) or "").replace(";", "; ") for v in frame["flags"]],
         })
 
@@ -543,7 +534,7 @@ def display_tables(change: Change, lang: str | None = None) -> dict[str, pd.Data
             t("State"): edited["state"].to_numpy(),
             t("Before"): edited["agency_before"].to_numpy(),
             t("After"): edited["agency_after"].to_numpy(),
-            t("Support type"): [an.support_type_label(v, lang) for v in edited["support_type"]],
+            t("Support type"): [words.support_type_label(v, lang) for v in edited["support_type"]],
             t("What changed"): [w if c is None else _what_changed(c, lang)
                                 for w, c in zip(edited["what_changed"], changes)],
             t("Rule"): [t(r) if r else "" for r in edited["rule"]],
@@ -554,6 +545,20 @@ def display_tables(change: Change, lang: str | None = None) -> dict[str, pd.Data
         "publications_gone": _pubs_display(change.publications_gone, lang),
         "qa_changes": _qa_display(qa_findings(change.qa_changes), lang),
     }
+
+
+def recent_table(series_: pd.DataFrame, n: int = 20, lang: str | None = None) -> pd.DataFrame:
+    """The last ``n`` lists of a run of :func:`series` rows, newest first, as the page shows
+    them: each list's label (:func:`ice287g.words.publication_label`) on one line, the
+    counts with the language's thousands separator (the page right-aligns them)."""
+    t = lambda text: tr(text, lang=lang)  # noqa: E731
+    last = series_.sort_values(WHEN, ascending=False, kind="stable").head(n)
+    numbers = {"n_previous": "Agreements on the list before", "n": "Agreements",
+               "added": "Added", "removed": "Removed"}
+    out = pd.DataFrame({t("List"): [str(v).replace(" ", words.NBSP) for v in last["label"]]})
+    for col, header in numbers.items():
+        out[t(header)] = [i18n.format_int(int(v), lang) for v in last[col]]
+    return out
 
 
 def qa_findings(qa: pd.DataFrame) -> pd.DataFrame:
@@ -590,7 +595,7 @@ def _requests_display(frame: pd.DataFrame, with_signed: bool = False,
     out = pd.DataFrame({
         t("State"): frame["state"].to_numpy(),
         t("Agency"): frame["agency"].to_numpy(),
-        t("Support type"): [an.support_type_label(v, lang) for v in frame["support_type"]],
+        t("Support type"): [words.support_type_label(v, lang) for v in frame["support_type"]],
     })
     if with_signed:
         out[t("Signed agreement on the latest list")] = [
@@ -609,7 +614,7 @@ def _short(text: str, limit: int = 240) -> str:
 
 def _pubs_display(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     t = lambda text: tr(text, lang=lang)  # noqa: E731
-    labels = ([publication_label(r, lang) for _, r in frame.iterrows()]
+    labels = ([words.publication_label(r, lang, one_line=True) for _, r in frame.iterrows()]
               if WHEN in frame.columns else frame["published"].tolist())
     return pd.DataFrame({
         t("List"): [t(v) for v in frame["list"]],
@@ -655,8 +660,8 @@ def md_code(text) -> str:
 
 
 def _md_table(frame: pd.DataFrame) -> str:
-    def cell(v) -> str:
-        return md_escape(v)
+    def cell(v) -> str:  # a Markdown table has no line to keep: no-break spaces as spaces
+        return md_escape(v).replace(words.NBSP, " ")
     head = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     body = ["| " + " | ".join(cell(v) for v in row) + " |"
@@ -677,7 +682,7 @@ SECTIONS = [
 ]
 SECTION_NOTES = {
     "edited": "An agreement removed and one added on the same list that "
-              "`ice287g.analysis.match_changed_records` pairs as the same row edited by ICE "
+              "`ice287g.churn.match_changed_records` pairs as the same row edited by ICE "
               "(same state and support type; *Rule* names the rule that matched).",
     "requests_left": "A request that left the pending list was either signed (its agreement, "
                      "same state, agency and support type, is on the latest list) or is no "
@@ -696,8 +701,8 @@ def to_markdown(change: Change, *, heading: str = "#") -> str:
         return NO_CHANGE
     t = display_tables(change, lang="en")  # the update procedure's summary is English
     h2 = heading + "#"
-    old_l = publication_label(change.old_pub, "en")
-    new_l = publication_label(change.new_pub, "en")
+    old_l = words.publication_label(change.old_pub, "en")
+    new_l = words.publication_label(change.new_pub, "en")
     out = [f"{heading} ICE's 287(g) list: {old_l} → {new_l}", "",
            f"Latest list before: {md_code(change.old_pub['file'])} ({old_l}); after: "
            f"{md_code(change.new_pub['file'])} ({new_l}).", "", _md_table(t["counts"]), ""]
@@ -717,7 +722,6 @@ def to_markdown(change: Change, *, heading: str = "#") -> str:
 
 
 # --------------------------------------------------------------------------- freshness
-CHECK_COLUMNS = ["checked_at", "url", "outcome", "capture", "files", "sha256"]
 
 
 @dataclass
@@ -729,44 +733,43 @@ class Freshness:
     latest_provenance: str           # ice_stamp or archive_capture
     last_checked: pd.Timestamp | None  # latest checked_at of update-checks.csv (UTC)
     last_outcome: str | None
+    #: The language its sentences are written in (None: the one in use when they are read).
+    lang: str | None = None
 
     @property
     def latest_list_text(self) -> str:
         """The latest list's date, "May 18, 2026" / "18 de mayo de 2026"."""
-        return long_date(self.latest_list)
+        return i18n.format_date(self.latest_list, self.lang)
 
     @property
     def checked_clause(self) -> str:
         """Completes "the data ..." / "los datos ...": when it was last checked against ICE's
-        page (language in use)."""
+        page (in :attr:`lang`)."""
         if self.last_checked is None:
-            return tr("has not yet been checked against ICE's page by the book's weekly update")
-        return tr("was last checked against ICE's page on {date} at {time} UTC",
-                  date=long_date(self.last_checked), time=f"{self.last_checked:%H:%M}")
+            return tr("has not yet been checked against ICE's page by the book's weekly update",
+                      lang=self.lang)
+        return tr("was last checked against ICE's page on {date} at {time} UTC", lang=self.lang,
+                  date=i18n.format_date(self.last_checked, self.lang),
+                  time=f"{self.last_checked:%H:%M}")
 
     @property
     def status_line(self) -> str:
         """The data pages' quiet status line: "ICE list of May 18, 2026 · checked June 1,
         2026" / "Lista de ICE del 18 de mayo de 2026 · consultada el 1 de junio de 2026"
-        (language in use; issue 21)."""
+        (in :attr:`lang`; issue 21)."""
         if self.last_checked is None:
-            return tr("ICE list of {date} · not yet checked for a newer list",
+            return tr("ICE list of {date} · not yet checked for a newer list", lang=self.lang,
                       date=self.latest_list_text)
-        return tr("ICE list of {date} · checked {checked}", date=self.latest_list_text,
-                  checked=long_date(self.last_checked))
+        return tr("ICE list of {date} · checked {checked}", lang=self.lang,
+                  date=self.latest_list_text, checked=i18n.format_date(self.last_checked, self.lang))
 
     @property
     def last_checked_text(self) -> str:
         if self.last_checked is None:
-            return tr("not yet recorded by the update procedure")
-        return tr("{date} ({time} UTC)", date=long_date(self.last_checked),
+            return tr("not yet recorded by the update procedure", lang=self.lang)
+        return tr("{date} ({time} UTC)", lang=self.lang,
+                  date=i18n.format_date(self.last_checked, self.lang),
                   time=f"{self.last_checked:%H:%M}")
-
-
-def long_date(ts, lang: str | None = None) -> str:
-    """A date as the book writes it: "July 8, 2025" / "8 de julio de 2025"
-    (:func:`ice287g.i18n.format_date`)."""
-    return i18n.format_date(ts, lang)
 
 
 def read_checks(path: Path | str) -> pd.DataFrame:
@@ -789,9 +792,10 @@ def read_checks(path: Path | str) -> pd.DataFrame:
 
 
 def freshness(folder: Path | str | None = None, checks: Path | str | None = None,
-              side: Side | None = None) -> Freshness:
+              side: Side | None = None, lang: str | None = None) -> Freshness:
     """Date of the latest list in ``folder`` and the last check recorded in ``checks``
-    (default ``data/update-checks.csv``)."""
+    (default ``data/update-checks.csv``), its sentences in ``lang`` (None: the language in
+    use when they are read)."""
     from . import config
 
     side = side or load_side(folder)
@@ -802,6 +806,7 @@ def freshness(folder: Path | str | None = None, checks: Path | str | None = None
     else:
         row = log.sort_values("checked_at", kind="stable").iloc[-1]
         checked, outcome = pd.Timestamp(row["checked_at"]), row["outcome"]
-    return Freshness(latest_list=pd.Timestamp(last[WHEN]), latest_label=publication_label(last),
+    return Freshness(latest_list=pd.Timestamp(last[WHEN]),
+                     latest_label=words.publication_label(last, lang),
                      latest_provenance=str(last.get("stamp_provenance", "")),
-                     last_checked=checked, last_outcome=outcome)
+                     last_checked=checked, last_outcome=outcome, lang=lang)

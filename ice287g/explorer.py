@@ -41,13 +41,12 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 import pandas as pd
 
-from . import analysis as an
-from . import charts
-from . import i18n, safe_html
+from . import charts, load, national_growth, where
+from . import files, i18n, safe_html
 from .i18n import tr
 
-SUPPORT_TYPES = an.SUPPORT_TYPES
-AGENCY_TYPES = an.AGENCY_TYPES
+SUPPORT_TYPES = load.SUPPORT_TYPES
+AGENCY_TYPES = load.AGENCY_TYPES
 
 #: Size of the explorer's charts: 432 × 234 px at 90 dpi. On a 390 px phone the image is
 #: shown at about 354 px, so its smallest text (10 pt, the legend) is about 10.2 px high.
@@ -163,7 +162,7 @@ def state_view(pres: pd.DataFrame, pubs: pd.DataFrame, state: str | None) -> dic
     rows = pres if state is None else pres[pres["state"] == state]
     label = tr("All states") if state is None else i18n.state_name(state)
     if state is None:
-        series = an.counts(rows, pubs, "support_type", categories=SUPPORT_TYPES)
+        series = national_growth.counts(rows, pubs, "support_type", categories=SUPPORT_TYPES)
         series = series[[c for c in series.columns if series[c].any()]]
         colors = {_category(k): v for k, v in charts.SUPPORT_TYPE_COLORS.items()}
         series = series.rename(columns=_category)
@@ -171,10 +170,10 @@ def state_view(pres: pd.DataFrame, pubs: pd.DataFrame, state: str | None) -> dic
         alt = _describe(series, tr("287(g) agreements in all states by support type"))
     else:
         total = tr("All agreements")
-        series = an.counts(rows, pubs).rename(total).to_frame()
+        series = national_growth.counts(rows, pubs).rename(total).to_frame()
         fig = _line_chart(series, {total: TOTAL_COLOR})
         alt = _describe(series, tr("287(g) agreements in {label}", label=label))
-    latest = an.on_publication(rows, an.latest_publication(pubs))
+    latest = load.on_publication(rows, load.latest_publication(pubs))
     caption = tr("{label}: agreements on ICE's latest list by support type and agency type",
                  label=label)
     head, sums = tr("Support type"), tr("Total")
@@ -203,7 +202,7 @@ def _state_label(state: str) -> str:
 
 
 def _states_table(latest: pd.DataFrame, label: str, n: int = 10) -> str:
-    top = an.top_with_rest(latest.groupby("state").size(), n, rest_label=REST)
+    top = where.top_with_rest(latest.groupby("state").size(), n, rest_label=REST)
     top.index = [_state_label(s) for s in top.index]
     table = top.rename_axis(tr("State")).reset_index(name=tr("Agreements"))
     return _table_html(table, tr("{label}: agreements on ICE's latest list by state",
@@ -217,12 +216,12 @@ def category_view(pres: pd.DataFrame, pubs: pd.DataFrame, column: str, value: st
     ``noun`` ("support type" or "agency type") names the dimension."""
     rows = pres if value is None else pres[pres[column] == value]
     label = tr(f"All {noun}s") if value is None else _category(value)
-    latest_key = an.latest_publication(pubs)
-    latest = an.on_publication(rows, latest_key)
-    top_states = an.top_with_rest(latest.groupby("state").size(), 3, rest_label=REST).index
+    latest_key = load.latest_publication(pubs)
+    latest = load.on_publication(rows, latest_key)
+    top_states = where.top_with_rest(latest.groupby("state").size(), 3, rest_label=REST).index
     top_states = [s for s in top_states if s != REST]
     lumped = rows.assign(group=rows["state"].where(rows["state"].isin(top_states), REST))
-    by_state = an.counts(lumped, pubs, "group", categories=top_states + [REST])
+    by_state = national_growth.counts(lumped, pubs, "group", categories=top_states + [REST])
     by_state = by_state[[c for c in by_state.columns if by_state[c].any()]]
     colors = dict(zip(top_states, [charts.PALETTE["vermillion"], charts.PALETTE["blue"],
                                    charts.PALETTE["orange"]]))
@@ -443,9 +442,7 @@ def write_views(folder, views_: dict[str, str]) -> list:
         path = folder / f"{key}.js"
         content = view_script(key, text)
         if not path.is_file() or path.read_text(encoding="utf-8") != content:
-            tmp = path.with_suffix(".js.tmp")
-            tmp.write_text(content, encoding="utf-8")
-            tmp.replace(path)
+            files.write_text(path, content, newline=None)
         written.append(path)
     for old in folder.glob("*.js"):
         if old.stem not in views_:

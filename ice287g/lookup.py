@@ -41,7 +41,7 @@ the agreement that replaced this one when ICE edited its row (:func:`successors`
 ``""``; ``moa`` and ``addendum`` (only when agreements.csv has ``moa_url``/``addendum_url``)
 are links to ICE's PDFs (:func:`safe_link`), stored after ``link_prefix`` when they start
 with it.
-Trend publications are those of :func:`ice287g.analysis.trend_publications` (mis-stamped or
+Trend publications are those of :func:`ice287g.load.trend_publications` (mis-stamped or
 partial lists are left out, as in every chart of the book).
 """
 
@@ -49,16 +49,15 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import analysis as an
+from . import files
+from . import churn, load, words
 
 FORMAT = "ice287g-lookup/3"
 COLUMNS = ["id", "agency", "state", "county", "agency_type", "support_type", "signed", "spells",
@@ -73,12 +72,13 @@ DATA_FILE = "agreements.js"
 
 
 def publication_label(row) -> str:
-    """A publication with ICE's part of day (am, mid, pm) when the list carries ICE's stamp,
-    plus the re-issue number of a stamp ICE used twice: ``"2025-07-16 pm (2)"``."""
+    """A publication as the page's data names it (the page writes it for people): its date,
+    ICE's part of day (:func:`ice287g.words.part_of_day`: am, mid, pm) when the list carries
+    ICE's stamp, and the re-issue number of a stamp ICE used twice: ``"2025-07-16 pm (2)"``."""
     when = pd.Timestamp(row["published_at"])
     label = f"{when:%Y-%m-%d}"
-    part = str(row.get("part_of_day") or "")
-    if row.get("stamp_provenance") == "ice_stamp" and part:
+    part = words.part_of_day(row)  # ICE's own tag (the one reading of it)
+    if part:
         label += f" {part}"
     key = str(row["publication"])
     if "-" in key and key.rsplit("-", 1)[1].isdigit():
@@ -100,7 +100,7 @@ def publication_labels(order: pd.DataFrame) -> list[str]:
 def last_capture_days(order: pd.DataFrame) -> list[str]:
     """The date (``YYYY-MM-DD``) of each publication's last capture, ``last_captured_at``
     (blank or absent: its ``published_at``), in the order given."""
-    when = pd.to_datetime(order[an.WHEN])
+    when = pd.to_datetime(order[load.WHEN])
     if "last_captured_at" in order.columns:
         when = pd.to_datetime(order["last_captured_at"]).fillna(when)
     return [f"{t:%Y-%m-%d}" for t in when]
@@ -108,16 +108,16 @@ def last_capture_days(order: pd.DataFrame) -> list[str]:
 
 def spells(presence_: pd.DataFrame, pubs: pd.DataFrame) -> dict[str, list[int]]:
     """Each agreement's runs of consecutive trend publications, as flat inclusive index pairs
-    into :func:`~ice287g.analysis.trend_publications` order."""
-    order = an.trend_publications(pubs)
-    pos = pd.Series(np.arange(len(order)), index=order[an.PUB].to_numpy())
-    frame = pd.DataFrame({an.AID: presence_[an.AID].to_numpy(),
-                          "pos": presence_[an.PUB].map(pos).to_numpy()})
+    into :func:`~ice287g.load.trend_publications` order."""
+    order = load.trend_publications(pubs)
+    pos = pd.Series(np.arange(len(order)), index=order[load.PUB].to_numpy())
+    frame = pd.DataFrame({load.AID: presence_[load.AID].to_numpy(),
+                          "pos": presence_[load.PUB].map(pos).to_numpy()})
     if frame["pos"].isna().any():
-        bad = sorted(set(presence_.loc[frame["pos"].isna().to_numpy(), an.PUB]))[:5]
+        bad = sorted(set(presence_.loc[frame["pos"].isna().to_numpy(), load.PUB]))[:5]
         raise ValueError(f"presence names publications that are not trend publications: {bad}")
-    frame = frame.drop_duplicates().sort_values([an.AID, "pos"], kind="stable")
-    aid = frame[an.AID].to_numpy()
+    frame = frame.drop_duplicates().sort_values([load.AID, "pos"], kind="stable")
+    aid = frame[load.AID].to_numpy()
     p = frame["pos"].to_numpy(dtype=int)
     new = np.ones(len(frame), dtype=bool)
     new[1:] = (aid[1:] != aid[:-1]) | (p[1:] != p[:-1] + 1)
@@ -130,11 +130,9 @@ def spells(presence_: pd.DataFrame, pubs: pd.DataFrame) -> dict[str, list[int]]:
 
 
 def states_without(states: list[str]) -> list[str]:
-    """The 50 states and DC (the map shapes' names) that have no agreement in ``states``, so
-    the page can say so when a reader types one."""
-    from . import maps
-
-    return sorted(set(maps.load_shapes().states["name"]) - set(states))
+    """The 50 states and DC (:data:`ice287g.words.STATES_AND_DC`) that have no agreement in
+    ``states``, so the page can say so when a reader types one."""
+    return sorted(words.STATES_AND_DC - set(states))
 
 
 def _index(values: pd.Series, table: list[str]) -> list[int]:
@@ -211,12 +209,12 @@ def derived_counties(agreements_: pd.DataFrame, places_: pd.DataFrame | None = N
                      ) -> dict[str, list[str]]:
     """For each agreement whose COUNTY is blank, the county found without guessing, and how:
     ``[county, "sheet"]`` when every other row of ICE's for the same agency (same state, same
-    name as :func:`~ice287g.analysis.normalise_name` compares them) that names a county names
+    name as :func:`~ice287g.load.normalise_name` compares them) that names a county names
     the same one; ``[county, "name"]`` when the agency's own name gives it; ``[county,
     "table"]`` from the cited table (:func:`read_places`) by the place of
     :func:`agency_place`. Agreements with a county, or none found, are left out."""
     agr = agreements_
-    key = agr["state"].astype(str) + "\u0000" + agr["agency"].map(an.normalise_name)
+    key = agr["state"].astype(str) + "\u0000" + agr["agency"].map(load.normalise_name)
     named = {}
     for k, county in zip(key, agr["county"].astype(str)):
         if county.strip():
@@ -226,7 +224,7 @@ def derived_counties(agreements_: pd.DataFrame, places_: pd.DataFrame | None = N
         table = {(r["state"], r["place"].casefold()): r["county"]
                  for r in places_.to_dict("records") if not r.get("ice_county", "")}
     out: dict[str, list[str]] = {}
-    for aid, k, agency, state, county in zip(agr[an.AID], key, agr["agency"], agr["state"],
+    for aid, k, agency, state, county in zip(agr[load.AID], key, agr["agency"], agr["state"],
                                              agr["county"].astype(str)):
         if county.strip():
             continue
@@ -240,28 +238,28 @@ def derived_counties(agreements_: pd.DataFrame, places_: pd.DataFrame | None = N
 
 
 # ------------------------------------------------------------------ edits and agencies
-def successors(ds: an.Dataset) -> dict[str, str]:
+def successors(ds: load.Dataset) -> dict[str, str]:
     """For each agreement that left the list because ICE edited its row (a changed name,
-    signing date, county or type makes a new row; :func:`~ice287g.analysis.match_changed_records`
+    signing date, county or type makes a new row; :func:`~ice287g.churn.match_changed_records`
     pairs them, as the churn chapter does), the agreement that replaced it."""
     attrs = ("state", "agency", "agency_type", "county", "support_type", "signed")
-    removed = an.removals(ds.presence, ds.pubs, ds.agreements, attrs)
+    removed = churn.removals(ds.presence, ds.pubs, ds.agreements, attrs)
     # The removal that made it leave: its last one, not followed by a return (only those
     # are matched: the matching is slow per row).
     removed = removed[~removed["returned"].astype(bool)]
     if not len(removed):
         return {}
-    matched = an.match_changed_records(
-        removed, an.additions(ds.presence, ds.pubs, ds.agreements, attrs), listed=ds.presence)
+    matched = churn.match_changed_records(
+        removed, churn.additions(ds.presence, ds.pubs, ds.agreements, attrs), listed=ds.presence)
     final = matched[matched["kind"] == "record changed"]
-    return dict(zip(final[an.AID], final["replaced_by"]))
+    return dict(zip(final[load.AID], final["replaced_by"]))
 
 
 def agency_groups(agreements_: pd.DataFrame, next_: dict[str, str]) -> dict[str, int]:
     """One number per agency: agreements of the same state and agency name (as
-    :func:`~ice287g.analysis.normalise_name` compares them), and an edited row with the row that
+    :func:`~ice287g.load.normalise_name` compares them), and an edited row with the row that
     replaced it, share a group (numbered in the order of ``agreements_``)."""
-    ids = list(agreements_[an.AID])
+    ids = list(agreements_[load.AID])
     parent = {a: a for a in ids}
 
     def find(a):
@@ -272,7 +270,7 @@ def agency_groups(agreements_: pd.DataFrame, next_: dict[str, str]) -> dict[str,
 
     first = {}
     for aid, state, agency in zip(ids, agreements_["state"], agreements_["agency"]):
-        k = (state, an.normalise_name(agency))
+        k = (state, load.normalise_name(agency))
         if k in first:
             parent[find(aid)] = find(first[k])
         else:
@@ -284,20 +282,20 @@ def agency_groups(agreements_: pd.DataFrame, next_: dict[str, str]) -> dict[str,
     return {a: number.setdefault(find(a), len(number)) for a in ids}
 
 
-def payload(ds: an.Dataset, places_: pd.DataFrame | None = None) -> dict:
-    """The page's data (see the module docstring) from a :class:`~ice287g.analysis.Dataset`
+def payload(ds: load.Dataset, places_: pd.DataFrame | None = None) -> dict:
+    """The page's data (see the module docstring) from a :class:`~ice287g.load.Dataset`
     and the cited places table (:func:`read_places`)."""
-    order = an.trend_publications(ds.pubs)
-    agr = ds.agreements.sort_values(["state", "agency", "support_type", an.AID], kind="stable")
+    order = load.trend_publications(ds.pubs)
+    agr = ds.agreements.sort_values(["state", "agency", "support_type", load.AID], kind="stable")
     blank = agr["agency"].astype(str).str.strip() == ""
     if blank.any():
-        first = agr.loc[blank, an.AID].iloc[0]
+        first = agr.loc[blank, load.AID].iloc[0]
         raise ValueError(f"agreements.csv: agreement {first} has no agency name")
     runs = spells(ds.presence, ds.pubs)
     states = sorted(s for s in agr["state"].unique() if s)
-    agency_types = [t for t in an.AGENCY_TYPES if t in set(agr["agency_type"])]
+    agency_types = [t for t in load.AGENCY_TYPES if t in set(agr["agency_type"])]
     agency_types += sorted(set(agr["agency_type"]) - set(agency_types) - {""})
-    support_types = [t for t in an.SUPPORT_TYPES if t in set(agr["support_type"])]
+    support_types = [t for t in load.SUPPORT_TYPES if t in set(agr["support_type"])]
     support_types += sorted(set(agr["support_type"]) - set(support_types) - {""})
     signed = pd.to_datetime(agr["signed"]).dt.strftime("%Y-%m-%d").fillna("")
     place = derived_counties(agr, places_)
@@ -307,11 +305,11 @@ def payload(ds: an.Dataset, places_: pd.DataFrame | None = None) -> dict:
     links = [(col, key) for col, key in LINK_COLUMNS if col in agr.columns]
     columns += [key for _, key in links]
     rows = [list(r) for r in zip(
-        agr[an.AID], agr["agency"], _index(agr["state"], states), agr["county"],
+        agr[load.AID], agr["agency"], _index(agr["state"], states), agr["county"],
         _index(agr["agency_type"], agency_types), _index(agr["support_type"], support_types),
-        signed, (runs.get(a, []) for a in agr[an.AID]),
-        (place.get(a, "") for a in agr[an.AID]), (group[a] for a in agr[an.AID]),
-        (nxt.get(a, "") for a in agr[an.AID]),
+        signed, (runs.get(a, []) for a in agr[load.AID]),
+        (place.get(a, "") for a in agr[load.AID]), (group[a] for a in agr[load.AID]),
+        (nxt.get(a, "") for a in agr[load.AID]),
         *(agr[col].fillna("").astype(str).map(safe_link).map(_short_link) for col, _ in links))]
     return {
         "format": FORMAT,
@@ -398,23 +396,13 @@ def write(path: Path | str, processed_dir: Path | str | None = None) -> Path:
     half-written file. Raises ``ValueError`` if the data outgrows :data:`MAX_BYTES`.
     """
     path = Path(path)
-    ds = an.dataset(Path(processed_dir) if processed_dir is not None else None)
+    ds = load.dataset(Path(processed_dir) if processed_dir is not None else None)
     curated = Path(processed_dir).parent / "curated" if processed_dir is not None else None
     body = encode(payload(ds, read_places(curated)))
     if len(body) > MAX_BYTES:
         raise ValueError(f"the lookup data would be {len(body):,} bytes, over {MAX_BYTES:,}: "
                          "make ice287g.lookup.payload more compact")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(body)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return files.write_bytes(path, body)
 
 
 # ------------------------------------------------------------------ the page, in each language
@@ -457,9 +445,6 @@ PAGE_TEXTS = {
     "noscript": "This search needs JavaScript. The same data is in {file} on the {page} page.",
     "downloads": "Downloads",
 }
-#: ICE's parts of day in its file names, as the page writes them (only where two lists share
-#: a day): the key is the data's, the value the English text (a translation key).
-PARTS_OF_DAY = {"am": "am", "mid": "midday", "pm": "pm"}
 #: The script's texts (``{name}``: filled in by the script).
 SCRIPT_TEXTS = {
     "listed": "Still listed",
@@ -528,7 +513,7 @@ def texts(lang: str | None = None, *, agency_types=(), support_types=(), states=
       phone layout's labels);
     - ``labels``: each agency type and support type (ICE's English words, the data's values)
       as the table shows it (ICE's own text where the language has no translation for it);
-    - ``states``: the state names written otherwise in the language (i18n.state_name), for
+    - ``states``: the state names written otherwise in the language (words.state_name), for
       the "no agreement in ..." sentence and for searching by them; the table cells keep
       ICE's names;
     - ``thousands``: the language's thousands separator (i18n.FORMATS);
@@ -542,7 +527,7 @@ def texts(lang: str | None = None, *, agency_types=(), support_types=(), states=
     """
     from . import i18n
 
-    lang = i18n.language() if lang is None else lang
+    lang = i18n.resolve(lang)
     # ICE's labels are data: one ICE starts using without a translation is shown as ICE wrote
     # it (i18n.label), never an error that stops the Spanish build (issue 20).
     # In Spanish it carries the book's visible "sin trad." mark, as the tables do.
@@ -553,17 +538,17 @@ def texts(lang: str | None = None, *, agency_types=(), support_types=(), states=
         return str(text)
 
     labels = {v: shown(v) for v in _words([*agency_types, *support_types])}
-    names = {s: i18n.state_name(s, lang) for s in _words(states)}
+    names = {s: words.state_name(s, lang) for s in _words(states)}
     fmt = i18n.FORMATS[lang]
     aliases = {}
     for state in _words(states):
-        others = {i18n.state_name(state, other) for other in i18n.FORMATS} - {state}
+        others = {words.state_name(state, other) for other in i18n.FORMATS} - {state}
         if others:
             aliases[state] = sorted(others)
     return {
         "lang": lang,
         "dates": {"date": fmt["date"], "months": list(fmt["months"])},
-        "parts": {part: i18n.tr(PARTS_OF_DAY[part], lang) for part in PARTS_OF_DAY},
+        "parts": {part: i18n.tr(word, lang) for part, word in words.PARTS_OF_DAY.items()},
         "stateAliases": aliases,
         "texts": {key: i18n.tr(text, lang) for key, text in SCRIPT_TEXTS.items()},
         "columns": {key: i18n.tr(text, lang) for key, text in TABLE_COLUMNS},
@@ -575,13 +560,12 @@ def texts(lang: str | None = None, *, agency_types=(), support_types=(), states=
 
 def page_values(processed_dir: Path | str | None = None) -> dict[str, list[str]]:
     """The agency types, support types and state names the page can show: those of
-    agreements.csv, and every state of the map shapes (a state without agreements is named)."""
-    from . import load, maps
-
+    agreements.csv, and every state and DC (:data:`ice287g.words.STATES_AND_DC`: a state
+    without agreements is named)."""
     agr = load.agreements(processed_dir)
     return {"agency_types": _words(agr["agency_type"]),
             "support_types": _words(agr["support_type"]),
-            "states": _words([*agr["state"], *maps.load_shapes().states["name"]])}
+            "states": _words([*agr["state"], *words.STATES_AND_DC])}
 
 
 def page_html(lang: str | None = None, processed_dir: Path | str | None = None) -> str:
@@ -590,7 +574,7 @@ def page_html(lang: str | None = None, processed_dir: Path | str | None = None) 
 
     from . import i18n
 
-    lang = i18n.language() if lang is None else lang
+    lang = i18n.resolve(lang)
 
     def t(text: str) -> str:
         return html.escape(i18n.tr(text, lang), quote=False)

@@ -7,7 +7,7 @@ package us-atlas 3.0.1 (ISC), itself the U.S. Census Bureau's 2017 cartographic 
 The territories with agreements (Guam, the Northern Mariana Islands...) have no shape there;
 every map says in its footer which agreements it could not draw.
 
-Counts come from the presence rows of one publication (:func:`ice287g.analysis.on_publication`):
+Counts come from the presence rows of one publication (:func:`ice287g.load.on_publication`):
 by state, or by county where ICE's COUNTY column (on lists from 2025 on) names one that matches
 a Census county of the same state (:func:`match_counties`, which folds "County"/"Parish"
 suffixes, ICE's typos such as "Conty", "St."/"Saint", case, accents and punctuation, and
@@ -25,7 +25,8 @@ states the finding, a source line, and alt text built from the same numbers (:fu
 
 Every word a map carries (legend, source line, footer notes, alt text, dates, state names) goes
 through :mod:`ice287g.i18n`, so the same calls draw the English or the Spanish map
-(``ICE287G_LANG``); the Spanish words are in ``ice287g/locale/es/maps.json``.
+(every public function that writes words takes ``lang``; ``None``: the language in use);
+the Spanish words are in ``ice287g/locale/es/LC_MESSAGES/maps.po``.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.patches import Patch
 from matplotlib.path import Path as MplPath
 
-from . import charts, i18n
+from . import charts, i18n, words
 from .i18n import tr
 
 SHAPES_FORMAT = "ice287g-shapes/1"
@@ -336,6 +337,7 @@ def county_counts(rows: pd.DataFrame, shapes: Shapes, places: pd.DataFrame | Non
 
 
 # --------------------------------------------------------------------------- classes
+@i18n.speaks
 def class_labels(edges: list[int]) -> list[str]:
     """``[1, 10, 25]`` -> ``["1–9", "10–24", "25 or more"]`` (a class of one value: ``"1"``);
     in the language in use ("25 o más")."""
@@ -432,12 +434,14 @@ def _layout(fig, axes, edges, legend_title: str, title: str, footer: str, *, nco
         lowest.set_position([x0, floor, w, y0 + h - floor])
 
 
+@i18n.speaks
 def footer(missing: str = "") -> str:
     """A map's footer: a note (e.g. :func:`missing_text`), then the source line, in the
     language in use."""
     return f"{missing} {tr(SOURCE)}".strip()
 
 
+@i18n.speaks
 def state_map(shapes: Shapes, counts: pd.Series, *, title: str, note: str = "",
               edges: list[int] = STATE_EDGES, legend_title: str | None = None):
     """Choropleth of the states (``counts`` by state FIPS code); the legend's title defaults to
@@ -453,6 +457,7 @@ def state_map(shapes: Shapes, counts: pd.Series, *, title: str, note: str = "",
     return fig
 
 
+@i18n.speaks
 def county_map(shapes: Shapes, counts: pd.Series, *, title: str, note: str = "",
                edges: list[int] = COUNTY_EDGES, state: str | None = None,
                highlight: str | None = None, highlight_label: str = "",
@@ -492,6 +497,7 @@ def county_map(shapes: Shapes, counts: pd.Series, *, title: str, note: str = "",
 PANEL_WRAP = 52
 
 
+@i18n.speaks
 def before_after_map(shapes: Shapes, before: pd.Series, after: pd.Series, *, title: str,
                      labels: tuple[str, str], note: str = "", edges: list[int] = STATE_EDGES):
     """Two state maps, one above the other (a phone's column), with the same classes. A
@@ -512,6 +518,7 @@ def before_after_map(shapes: Shapes, before: pd.Series, after: pd.Series, *, tit
 
 
 # --------------------------------------------------------------------------- words
+@i18n.speaks
 def named_counts(shapes: Shapes, counts: pd.Series, level: str = "states") -> pd.Series:
     """``counts`` by FIPS code re-keyed by state (or county) name (county names repeat across
     states: re-key the counties of one state only). State names are written as the language
@@ -524,30 +531,15 @@ def named_counts(shapes: Shapes, counts: pd.Series, level: str = "states") -> pd
     return pd.Series({names.get(f, f): int(v) for f, v in counts.items()})
 
 
-def listing(parts: list[str]) -> str:
-    """``["a", "b", "c"]`` -> ``"a, b and c"`` ("a, b y c" in Spanish)."""
-    if len(parts) <= 1:
-        return "".join(parts)
-    text = tr("{items} and {last}", items=", ".join(parts[:-1]), last=parts[-1])
-    if i18n.language() == "es" and _I_SOUND.match(parts[-1]) \
-            and text.endswith(" y " + parts[-1]):
-        # Spanish writes "e", not "y", before an /i/ sound: "Texas, Florida e Indiana"
-        text = text.removesuffix(" y " + parts[-1]) + " e " + parts[-1]
-    return text
-
-
-#: A Spanish word starting with the sound /i/ ("Indiana", "Illinois", "Hidalgo"; not
-#: "Iowa", "hielo" or "Hialeah", where i/hi is followed by a vowel).
-_I_SOUND = re.compile(r"(?i)h?[ií](?![aeiouáéíóú])")
-
-
+@i18n.speaks
 def top_text(named: pd.Series, n: int = 3) -> str:
     """``"Texas (403), Florida (352) and Louisiana (100)"`` (ties by name)."""
     top = named[named > 0].rename_axis("k").reset_index(name="v").sort_values(
         ["v", "k"], ascending=[False, True]).head(n)
-    return listing([f"{k} ({i18n.format_int(v)})" for k, v in zip(top["k"], top["v"])])
+    return words.join_names([f"{k} ({i18n.format_int(v)})" for k, v in zip(top["k"], top["v"])])
 
 
+@i18n.speaks
 def missing_text(missing: pd.Series, *, list_name: str | None = None) -> str:
     """Footer note naming the agreements a state map cannot draw (territories), "" when none;
     ``list_name`` names the list they are on, for a map of two lists (e.g. "latest list",
@@ -562,6 +554,7 @@ def missing_text(missing: pd.Series, *, list_name: str | None = None) -> str:
     return tr("Not drawn (no shape): {places}.", places=places)
 
 
+@i18n.speaks
 def describe(kind: str, shapes: Shapes, counts: pd.Series, *, when: str, extra: str = "") -> str:
     """Alt text stating what a map shows, from the numbers it draws."""
     if kind == "states":
@@ -579,6 +572,7 @@ def describe(kind: str, shapes: Shapes, counts: pd.Series, *, when: str, extra: 
     return f"{text} {extra}".strip()
 
 
+@i18n.speaks
 def describe_florida(shapes: Shapes, fl_counts: pd.Series, *, when: str) -> str:
     """Alt text of the map of Florida's counties (``fl_counts``: every Florida county's
     count by FIPS code) with Monroe County outlined."""
@@ -591,6 +585,7 @@ def describe_florida(shapes: Shapes, fl_counts: pd.Series, *, when: str) -> str:
               n_monroe=int(fl_counts.get(MONROE_FL, 0)))
 
 
+@i18n.speaks
 def florida_title(fl_counts: pd.Series) -> str:
     """Title of the map of Florida's counties, from the counts it draws."""
     n_with, n_all = int((fl_counts > 0).sum()), len(fl_counts)
@@ -600,11 +595,13 @@ def florida_title(fl_counts: pd.Series) -> str:
               n_with=n_with, n_all=n_all)
 
 
+@i18n.speaks
 def monroe_label(fl_counts: pd.Series) -> str:
     """The label beside Monroe County's outline: its name, Key West and its count."""
     return tr("Monroe County\n(Key West): {n}", n=int(fl_counts.get(MONROE_FL, 0)))
 
 
+@i18n.speaks
 def describe_before_after(shapes: Shapes, before: pd.Series, after: pd.Series, *,
                           before_when: str, after_when: str, cutoff: str) -> str:
     """Alt text of :func:`before_after_map` (``cutoff``: the date the first map is before)."""
@@ -617,11 +614,7 @@ def describe_before_after(shapes: Shapes, before: pd.Series, after: pd.Series, *
               top_after=top_text(named_counts(shapes, after)))
 
 
-def day(ts) -> str:
-    """``"May 18, 2026"`` / ``"18 de mayo de 2026"`` (:func:`ice287g.i18n.format_date`)."""
-    return i18n.format_date(ts)
-
-
+@i18n.speaks
 def counties_by_state(shapes: Shapes, by_county: pd.Series) -> pd.Series:
     """How many counties of each state (by name, as :func:`named_counts` writes it) have at
     least one agreement."""

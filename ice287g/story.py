@@ -34,15 +34,14 @@ from __future__ import annotations
 import calendar
 import csv
 import json
-import os
 import re
-import tempfile
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
-from . import config, i18n, safe_html
+from . import config, files, i18n, safe_html, words
 from .i18n import tr
 from .safe_html import Markup
 
@@ -472,7 +471,7 @@ def bibtex(sources: pd.DataFrame) -> str:
     for row in sources.sort_values("source_id").itertuples():
         note = []
         if row.author:
-            note.append("By " + row.author.replace("; ", " and ") + ".")
+            note.append("By " + words.join_names(row.author.split("; "), "en") + ".")
         note.append(f"{row.kind.capitalize()}.")
         if row.note:
             note.append(row.note)
@@ -502,15 +501,7 @@ def write_bibtex(root: Path | None = None) -> Path:
     text = bibtex(tables["sources"])
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return path
-    fd, tmp = tempfile.mkstemp(prefix=".references-", suffix=".bib", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return files.write_text(path, text)
 
 
 # --------------------------------------------------------------------------- tables for the book
@@ -527,7 +518,7 @@ def text_column(df: pd.DataFrame, table: str, column: str, lang: str | None = No
     translation, is a :class:`CuratedDataError` naming the file and the data row (the
     table's index is load()'s row order), never a silent fallback to English.
     """
-    lang = i18n.language() if lang is None else lang
+    lang = i18n.resolve(lang)
     if lang == i18n.DEFAULT_LANGUAGE:
         return df[column]
     twin = f"{column}_{lang}"
@@ -569,7 +560,7 @@ def _publisher_label(publisher: str, lang: str | None = None) -> str:
     """An outlet as a citation names it: outlets' names as they are; a label the book wrote
     ("Not stated in the stored copy (article by ...)") in the language in use when the
     bibliography's catalogue translates it (as the Spanish bibliography does, _ext/bib_style)."""
-    lang = i18n.language() if lang is None else lang
+    lang = i18n.resolve(lang)
     if lang != i18n.DEFAULT_LANGUAGE and publisher in i18n.catalogue(lang):
         return tr(publisher, lang=lang)
     return publisher
@@ -620,16 +611,68 @@ def tally(votes: pd.DataFrame, meeting_date: str, jurisdiction: str) -> dict[str
     return {k: int(counts.get(k, 0)) for k in VOTES}
 
 
+# --------------------------------------------------------------------------- meetings and events
+def event_dates(events: pd.DataFrame, ids: Iterable[str]) -> pd.Series:
+    """Dates of the named events of ``data/curated/events.csv``, by ``event_id``.
+
+    An id missing from the table is an error naming it (the notebooks rely on these ids).
+    """
+    ids = list(ids)
+    _require(events, ["event_id", "date"], "events")
+    table = events.set_index("event_id")["date"]
+    missing = [i for i in ids if i not in table.index]
+    if missing:
+        raise KeyError(f"events.csv lacks the event id(s) {missing}")
+    return pd.to_datetime(table.loc[ids], format="ISO8601")
+
+
+def meetings(votes: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """The meetings of ``data/curated/votes.csv``, one row each in date order: ``meeting_date``,
+    ``jurisdiction``, ``body``, ``motion``, ``label`` (:func:`meeting_label`: "Key West City
+    Commission, June 30, 2025", in ``lang``) and ``key``, the glue key of its roll call (``roll_key_west_2025_06_30``).
+
+    A meeting (date and jurisdiction) whose rows name more than one body or motion is an error
+    naming it: the roll call would mix two votes.
+    """
+    _require(votes, ["meeting_date", "jurisdiction", "body", "motion"], "votes")
+    rows = []
+    for (date, place), group in votes.groupby(["meeting_date", "jurisdiction"], sort=True):
+        for col in ("body", "motion"):
+            if group[col].nunique() != 1:
+                raise ValueError(f"votes.csv: the {place} meeting of {date} has more than one "
+                                 f"{col}: {sorted(group[col].unique())}")
+        day = pd.Timestamp(date)
+        slug = re.sub(r"[^a-z0-9]+", "_", str(place).casefold()).strip("_")
+        rows.append({"meeting_date": date, "jurisdiction": place, "body": group["body"].iloc[0],
+                     "motion": group["motion"].iloc[0],
+                     "label": meeting_label(group, lang),
+                     "key": f"roll_{slug}_{day:%Y_%m_%d}"})
+    return pd.DataFrame(rows, columns=["meeting_date", "jurisdiction", "body", "motion", "label",
+                                       "key"])
+
+
+def meeting_label(rows: pd.DataFrame, lang: str | None = None) -> str:
+    """A meeting (rows of ``votes.csv`` of one meeting) as captions name it: its body in
+    ``lang`` (``body_es``: "Comisión Municipal de Key West") and its date for people,
+    "Key West City Commission, June 30, 2025"."""
+    body = text_column(rows, "votes", "body", lang).iloc[0]
+    return f"{body}, {i18n.format_date(pd.Timestamp(rows['meeting_date'].iloc[0]), lang)}"
+
+
+def _require(frame: pd.DataFrame, columns, what: str) -> None:
+    from .load import require_columns
+
+    require_columns(frame, columns, what)
+
+
 def roll_call_caption(votes: pd.DataFrame, meeting, lang: str | None = None) -> str:
-    """The caption of a roll call: the meeting (``label`` of :func:`analysis.meetings`), its
+    """The caption of a roll call: the meeting (:func:`meeting_label`), its
     motion in the language in use, and the votes recorded."""
     sel = votes[(votes["meeting_date"] == meeting.meeting_date)
                 & (votes["jurisdiction"] == meeting.jurisdiction)]
     motion = text_column(sel, "votes", "motion", lang).iloc[0]
     counts = tally(votes, meeting.meeting_date, meeting.jurisdiction)
-    # the body in the language in use (body_es: "Comisión Municipal de Key West"), then the date
-    body = text_column(sel, "votes", "body", lang).iloc[0]
-    label = f"{body}, {i18n.format_date(pd.Timestamp(meeting.meeting_date), lang)}"
+    label = meeting_label(sel, lang)
     return tr("{label}: {motion}. Recorded here: {yes} yes, {no} no, {absent} absent.",
               lang=lang, label=label, motion=motion, yes=counts["yes"],
               no=counts["no"], absent=counts["absent"])
@@ -681,7 +724,7 @@ def _claim_cell(quote: str, translation: str, lang: str | None) -> Markup:
     """The article's words: in English as they are; in another language the translation,
     marked as one, above the English original (``lang="en"`` for screen readers)."""
     original = safe_html.markup("“{quote}”", quote=quote)
-    if (i18n.language() if lang is None else lang) == i18n.DEFAULT_LANGUAGE:
+    if i18n.resolve(lang) == i18n.DEFAULT_LANGUAGE:
         return original
     # marked as the {tq} role marks a translated quotation in the prose (_ext/book_ext.py)
     return safe_html.markup(

@@ -182,7 +182,7 @@ def test_spanish_dates_and_names(bib_style):
         "Ana Ceballos y Syra Ortiz Blanes"
     assert bib_style.join_names(["A", "B", "C"], "es") == "A, B y C"
     assert bib_style.join_names(["Ana Gómez", "Inés Ibarra"], "es") == "Ana Gómez e Inés Ibarra"
-    assert bib_style.join_names(["A", "B", "C"], "en") == "A and B and C"
+    assert bib_style.join_names(["A", "B", "C"], "en") == "A, B and C"
     assert bib_style.year_label("n.d.-b", "es") == "s. f.-b"
     assert bib_style.year_label("2025-06-30a", "es") == "2025-06-30a"
 

@@ -15,7 +15,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from ice287g import analysis as an  # noqa: E402
+from ice287g import load  # noqa: E402
 from ice287g import charts  # noqa: E402
 from ice287g.glue import GLUE_PREFIX, glue  # noqa: E402
 
@@ -73,8 +73,8 @@ def test_img_tag_escapes_alt_text_and_refuses_a_non_description():
 
 
 def test_every_support_and_agency_type_has_its_own_colour():
-    assert set(charts.SUPPORT_TYPE_COLORS) == set(an.SUPPORT_TYPES)
-    assert set(charts.AGENCY_TYPE_COLORS) == set(an.AGENCY_TYPES)
+    assert set(charts.SUPPORT_TYPE_COLORS) == set(load.SUPPORT_TYPES)
+    assert set(charts.AGENCY_TYPE_COLORS) == set(load.AGENCY_TYPES)
     assert len(set(charts.SUPPORT_TYPE_COLORS.values())) == 3
     assert set(charts.SUPPORT_TYPE_COLORS.values()) <= set(charts.PALETTE.values())
     assert charts.color_for("Something else") == charts.CONTEXT_COLOR

@@ -24,6 +24,7 @@ import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from ice287g import charts, i18n, maps  # noqa: E402
+from ice287g.words import join_names  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
@@ -244,13 +245,13 @@ def test_map_words_in_spanish():
     with i18n.language("es"):
         assert maps.class_labels([1, 10, 25]) == ["1–9", "10–24", "25 o más"]
         assert maps.class_labels([1000, 2000]) == ["1,000–1,999", "2,000 o más"]
-        assert maps.listing(["Texas (3)", "Florida (2)", "Indiana (1)"]) == \
+        assert join_names(["Texas (3)", "Florida (2)", "Indiana (1)"]) == \
             "Texas (3), Florida (2) e Indiana (1)"
-        assert maps.listing(["Texas (3)", "Iowa (1)"]) == "Texas (3) y Iowa (1)"
+        assert join_names(["Texas (3)", "Iowa (1)"]) == "Texas (3) y Iowa (1)"
         assert maps.missing_text(pd.Series({"Northern Mariana Islands": 2, "Guam": 1})) == \
             "No se muestran (sin contorno en el mapa): Islas Marianas del Norte (2), Guam (1)."
         assert maps.missing_text(pd.Series(dtype=int)) == ""
-        assert maps.day("2026-05-18") == "18 de mayo de 2026"
+        assert i18n.format_date("2026-05-18") == "18 de mayo de 2026"
         assert maps.footer("Nota.").startswith("Nota. Fuente: listas de agencias participantes")
 
 
@@ -271,9 +272,9 @@ def test_spanish_maps_carry_no_english_word(tmp_path):
                 maps.before_after_map(shapes, counts, counts, title=i18n.tr("latest list"),
                                       labels=(i18n.tr("latest list"), i18n.tr("latest list"))),
             ]
-            alts = [maps.describe("states", shapes, counts, when=maps.day("2026-05-18")),
-                    maps.describe("counties", shapes, fl, when=maps.day("2026-05-18")),
-                    maps.describe_florida(shapes, fl, when=maps.day("2026-05-18")),
+            alts = [maps.describe("states", shapes, counts, when=i18n.format_date("2026-05-18")),
+                    maps.describe("counties", shapes, fl, when=i18n.format_date("2026-05-18")),
+                    maps.describe_florida(shapes, fl, when=i18n.format_date("2026-05-18")),
                     maps.describe_before_after(shapes, counts, counts, cutoff="x", before_when="y",
                                                after_when="z")]
             texts[lang] = [t for f in figs for t in charts.png_texts(charts.png_bytes(f))["texts"]]

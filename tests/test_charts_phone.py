@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from ice287g import analysis as an  # noqa: E402
+from ice287g import load  # noqa: E402
 from ice287g import charts, explorer, i18n, maps  # noqa: E402
 
 LONG_TITLE = ("ICE's list grew from 135 agreements just before January 20, 2025 to 1,843, led "
@@ -46,7 +46,7 @@ def book_charts():
     with charts.styled():
         idx = _dates()
         growth = pd.DataFrame({t: [i * k * 9 for i in range(len(idx))]
-                               for k, t in enumerate(an.SUPPORT_TYPES, 1)}, index=idx)
+                               for k, t in enumerate(load.SUPPORT_TYPES, 1)}, index=idx)
         yield "lines", charts.lines_chart(
             growth, title=LONG_TITLE, ylabel="Agreements listed",
             colors=charts.SUPPORT_TYPE_COLORS, note=NOTE,

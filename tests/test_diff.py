@@ -52,7 +52,7 @@ def test_diff_names_every_change(folders):
     r = run_cli("diff", str(old), str(new))
     assert r.returncode == 0, r.stderr
     md = r.stdout
-    assert md.startswith("# ICE's 287(g) list: 2025-05-16 am → 2025-05-19 pm\n")
+    assert md.startswith("# ICE's 287(g) list: May 16, 2025 (a.m.) → May 19, 2025 (p.m.)\n")
     # Counts: 7 agreements before (3 in Florida), 8 after (4 in Florida); pending 2 -> 1.
     assert "| Agreements on the latest list | 7 | 8 | +1 |" in md
     assert "| In Florida | 3 | 4 | +1 |" in md
@@ -64,17 +64,17 @@ def test_diff_names_every_change(folders):
     pubs = next(s for s in sections if s.startswith("Publications added"))
     qa = next(s for s in sections if s.startswith("QA checks new or changed"))
     assert joined.startswith("Agreements that joined (2)")
-    assert "| Florida | Collier County Sheriff's Office | Jail Enforcement Model | 2025-05-17 |" in joined
-    assert "| Georgia | Cobb County Sheriff's Office | Warrant Service Officer | 2025-05-18 |" in joined
+    assert "| Florida | Collier County Sheriff's Office | Jail Enforcement Model | May 17, 2025 |" in joined
+    assert "| Georgia | Cobb County Sheriff's Office | Warrant Service Officer | May 18, 2025 |" in joined
     assert "Harris" not in joined and "Harris" not in left
     assert left.startswith("Agreements that left (1)")
     assert "| Alabama | Etowah County Sheriff's Office | Jail Enforcement Model | (blank) |" in left
     assert edited.startswith("Rows ICE edited (1)")
     assert ("| Texas | Harris County Sheriff's Office | Harris County Sheriff's Office | "
-            "Warrant Service Officer | signed: 2019-06-01 → 2019-06-11 |") in edited
+            "Warrant Service Officer | signed: June 1, 2019 → June 11, 2019 |") in edited
     assert pubs.startswith("Publications added (2)")
-    assert "| participating | 2025-05-19 pm | participatingAgencies05192025pm.xlsx | 8 | yes |" in pubs
-    assert "| pending | 2025-05-19 pm | pendingAgencies05192025pm.xlsx | 1 | yes |" in pubs
+    assert "| participating | May 19, 2025 (p.m.) | participatingAgencies05192025pm.xlsx | 8 | yes |" in pubs
+    assert "| pending | May 19, 2025 (p.m.) | pendingAgencies05192025pm.xlsx | 1 | yes |" in pubs
     # Two input files before, four after.
     assert "| input_files | info | 2 | 4 |" in qa
     # passing checks that only counted more items are summarised, not tabled
@@ -109,7 +109,7 @@ def test_reversed_diff_swaps_joined_and_left(folders):
     assert sorted(change.left["agency"]) == ["Cobb County Sheriff's Office",
                                              "Collier County Sheriff's Office"]
     assert list(change.joined["agency"]) == ["Etowah County Sheriff's Office"]
-    assert list(change.edited["what_changed"]) == ["signed: 2019-06-11 → 2019-06-01"]
+    assert list(change.edited["what_changed"]) == ["signed: June 11, 2019 → June 1, 2019"]
     assert list(change.publications_gone["file"]) == ["participatingAgencies05192025pm.xlsx",
                                                       "pendingAgencies05192025pm.xlsx"]
     assert (change.n_before, change.n_after) == (8, 7)
@@ -134,7 +134,7 @@ def test_series_counts_additions_and_removals_per_list(folders):
     _, new = folders
     s = diff.series(diff.load_side(new))
     assert s[["label", "n_previous", "n", "added", "removed"]].values.tolist() == [
-        ["2025-05-19 pm", 7, 8, 3, 2]]  # the edited row counts as one removal and one addition
+        ["May 19, 2025 (p.m.)", 7, 8, 3, 2]]  # the edited row counts as one removal and one addition
 
 
 def test_missing_or_wrong_folder_is_a_clear_error(folders, tmp_path):
@@ -153,7 +153,7 @@ def test_freshness_reads_the_latest_list_and_the_check_record(folders, tmp_path)
     _, new = folders
     checks = tmp_path / "update-checks.csv"
     f = diff.freshness(new, checks)
-    assert (f.latest_list_text, f.latest_label, f.last_checked) == ("May 19, 2025", "2025-05-19 pm", None)
+    assert (f.latest_list_text, f.latest_label, f.last_checked) == ("May 19, 2025", "May 19, 2025 (p.m.)", None)
     assert f.last_checked_text == "not yet recorded by the update procedure"
     assert f.checked_clause == "has not yet been checked against ICE's page by the book's weekly update"
     checks.write_text("checked_at,url,outcome,capture,files,sha256\n"

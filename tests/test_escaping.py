@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO
-from ice287g import analysis as an
+from ice287g import load, words
 from ice287g import i18n, safe_html, story
 
 #: What an attacker would put in a sheet's cells.
@@ -168,7 +168,7 @@ def test_an_unknown_label_is_ice_text_marked_untranslated_in_spanish():
 
 def test_an_unknown_label_in_a_spanish_table_is_marked_as_english():
     with i18n.language("es"):
-        label = an.support_type_label("<img src=x onerror=alert(1)> Sheriff")
+        label = words.support_type_label("<img src=x onerror=alert(1)> Sheriff")
         html = safe_html.table(pd.DataFrame({"Tipo": [label, "Condado"]})).to_html()
     text = assert_inert(html)
     assert "<img src=x onerror=alert(1)> Sheriff" in text
@@ -182,7 +182,7 @@ def test_an_unknown_label_in_a_spanish_table_is_marked_as_english():
 def test_the_explorer_shows_an_unknown_agency_type_in_spanish():
     from ice287g import explorer
 
-    ds = an.dataset()
+    ds = load.dataset()
     pres = ds.presence.copy()
     latest = pres[pres["publication"] == ds.latest].index[:3]
     pres.loc[latest, "agency_type"] = "Sheriff"

@@ -18,7 +18,7 @@ import pandas as pd  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from conftest import REPO  # noqa: E402
-from ice287g import analysis as an  # noqa: E402
+from ice287g import load  # noqa: E402
 from ice287g import explorer  # noqa: E402
 
 
@@ -30,14 +30,14 @@ def toy_data():
     states = ["Florida"] * 5 + ["Texas"] * 3 + ["Ohio"] * 2
     for i, state in enumerate(states):
         rows.append({"agreement_id": f"a{i}", "state": state, "agency": f"Agency {i}",
-                     "agency_type": an.AGENCY_TYPES[i % 3],
-                     "support_type": an.SUPPORT_TYPES[i % 3]})
+                     "agency_type": load.AGENCY_TYPES[i % 3],
+                     "support_type": load.SUPPORT_TYPES[i % 3]})
     agreements = pd.DataFrame(rows)
     # p1 lists a0..a4 (Florida), p2 a0..a6, p3 all ten.
     listings = pd.DataFrame([(p, a) for k, p in enumerate(pubs["publication"])
                              for j, a in enumerate(agreements["agreement_id"]) if j <= 4 + 2 * k],
                             columns=["publication", "agreement_id"])
-    return an.presence(listings, agreements, pubs), pubs
+    return load.presence(listings, agreements, pubs), pubs
 
 
 def test_every_state_has_a_view_alphabetically_after_all_states():
@@ -45,8 +45,8 @@ def test_every_state_has_a_view_alphabetically_after_all_states():
     panels = explorer.views(pres, pubs)
     # Ohio, the smallest state, is offered too (the explorer used to offer only the top ten).
     assert [v["label"] for v in panels["State"]] == ["All states", "Florida", "Ohio", "Texas"]
-    assert [v["label"] for v in panels["Support type"]] == ["All support types", *an.SUPPORT_TYPES]
-    assert [v["label"] for v in panels["Agency type"]] == ["All agency types", *an.AGENCY_TYPES]
+    assert [v["label"] for v in panels["Support type"]] == ["All support types", *load.SUPPORT_TYPES]
+    assert [v["label"] for v in panels["Agency type"]] == ["All agency types", *load.AGENCY_TYPES]
     assert not hasattr(explorer, "ALL"), "the dead explorer.ALL constant is back"
 
 
@@ -116,7 +116,7 @@ def test_explorer_chart_text_stays_inside_the_image():
     pres, pubs = toy_data()
     figures = [explorer.state_view(pres, pubs, state)["fig"] for state in (None, "Ohio")]
     figures += [explorer.category_view(pres, pubs, "support_type", value, "support type")["fig"]
-                for value in (None, *an.SUPPORT_TYPES)]
+                for value in (None, *load.SUPPORT_TYPES)]
     for fig in figures:
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()

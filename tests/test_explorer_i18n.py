@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 
 from book_browser import PHONE, close_page, open_page  # noqa: E402
 from conftest import REPO  # noqa: E402
-from ice287g import analysis as an  # noqa: E402
+from ice287g import load  # noqa: E402
 from ice287g import charts, explorer, i18n  # noqa: E402
 
 ES_EXPLORER = "es/chapters/explorer.html"
@@ -36,12 +36,12 @@ def toy_data():
     states = ["Florida"] * 4 + ["Texas"] * 3 + ["Ohio"] * 2 + ["North Carolina"]
     agreements = pd.DataFrame([
         {"agreement_id": f"a{i}", "state": s, "agency": f"Agency {i}",
-         "agency_type": an.AGENCY_TYPES[i % 3], "support_type": an.SUPPORT_TYPES[i % 3]}
+         "agency_type": load.AGENCY_TYPES[i % 3], "support_type": load.SUPPORT_TYPES[i % 3]}
         for i, s in enumerate(states)])
     listings = pd.DataFrame([(p, a) for k, p in enumerate(pubs["publication"])
                              for j, a in enumerate(agreements["agreement_id"]) if j <= 4 + 3 * k],
                             columns=["publication", "agreement_id"])
-    return an.presence(listings, agreements, pubs), pubs
+    return load.presence(listings, agreements, pubs), pubs
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_spanish_options_are_spanish_names_in_spanish_order():
     assert [v["label"] for v in panels["State"]] == [
         "Todos los estados", "Carolina del Norte", "Florida", "Ohio", "Texas"]
     assert [v["label"] for v in panels["Support type"]] == [
-        "Todos los modelos", *(i18n.tr(t, "es") for t in an.SUPPORT_TYPES)]
+        "Todos los modelos", *(i18n.tr(t, "es") for t in load.SUPPORT_TYPES)]
     assert [v["label"] for v in panels["Agency type"]] == [
         "Todos los tipos de agencia", "Condado", "Municipio", "Agencia estatal"]
     # English: ICE's names, alphabetically, as before.
@@ -98,8 +98,8 @@ def test_spanish_titles_alt_text_and_tables(spanish):
     cells = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r) for r in rows]
     # In the English edition's order (ICE's English words): the editions' tables match.
     assert cells[0] == ["Modelo", "Condado", "Municipal", "Agencia estatal", "Total"]
-    assert [c[0] for c in cells[1:]] == [*(i18n.tr(t) for t in sorted(an.SUPPORT_TYPES)), "Total"]
-    assert {c[0] for c in cells[1:-1]} <= {i18n.tr(t) for t in an.SUPPORT_TYPES}
+    assert [c[0] for c in cells[1:]] == [*(i18n.tr(t) for t in sorted(load.SUPPORT_TYPES)), "Total"]
+    assert {c[0] for c in cells[1:-1]} <= {i18n.tr(t) for t in load.SUPPORT_TYPES}
     assert cells[-1][0] == "Total" and cells[-1][-1] == "3"
     assert "<caption>Texas: acuerdos en la lista más reciente de ICE, por modelo y tipo de " \
            "agencia</caption>" in texas["table"]
@@ -146,7 +146,7 @@ def test_every_text_of_the_explorer_has_a_spanish_entry():
     for noun in ("support type", "agency type"):
         texts |= {f"All {noun}s", f"287(g) agreements of all {noun}s in the states with most of them",
                   f"287(g) agreements of {noun} {{label}} in the states with most of them"}
-    texts |= set(an.SUPPORT_TYPES) | set(an.AGENCY_TYPES)
+    texts |= set(load.SUPPORT_TYPES) | set(load.AGENCY_TYPES)
     assert len(texts) > 40
     catalogue = i18n.catalogue("es")
     missing = sorted(t for t in texts if t not in catalogue)
@@ -166,7 +166,7 @@ def test_spanish_chart_text_stays_inside_the_image(spanish):
     pres, pubs = toy_data()
     figures = [explorer.state_view(pres, pubs, None)["fig"]]
     figures += [explorer.category_view(pres, pubs, "support_type", v, "support type")["fig"]
-                for v in (None, *an.SUPPORT_TYPES)]
+                for v in (None, *load.SUPPORT_TYPES)]
     for fig in figures:
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()

@@ -17,7 +17,7 @@ import pytest
 
 from book_browser import DESKTOP, PHONE, close_page, lookup_opener, open_page
 from conftest import REPO
-from ice287g import analysis as an
+from ice287g import load, words
 from ice287g import i18n, lookup
 
 PROCESSED = REPO / "data" / "processed"
@@ -32,7 +32,7 @@ def csv_rows(name: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def data() -> dict:
-    return lookup.payload(an.dataset(PROCESSED), lookup.read_places(REPO / "data" / "curated"))
+    return lookup.payload(load.dataset(PROCESSED), lookup.read_places(REPO / "data" / "curated"))
 
 
 def day(iso: str, lang: str = "en") -> str:
@@ -47,7 +47,7 @@ def pub_label(data: dict, i: int, lang: str = "en") -> str:
     if len(p) == 10:
         return day(p, lang)
     part = p[11:]
-    for key, text in lookup.PARTS_OF_DAY.items():
+    for key, text in words.PARTS_OF_DAY.items():
         part = re.sub(rf"\b{key}\b", i18n.tr(text, lang), part)
     return i18n.tr("{date} ({part})", lang, date=day(p, lang), part=part)
 
@@ -82,8 +82,8 @@ def toy():
         ("p1", "A1"), ("x1", "A1"), ("p3", "A1"),  # A1 missing from p2: a gap
         ("c1", "A2"), ("p1", "A2"), ("x1", "A2"),  # A2 left after p1 (x1 is excluded)
     ], columns=["publication", "agreement_id"])
-    pres = an.presence(listings, agreements, pubs)
-    return an.Dataset(pubs=pubs, agreements=agreements, listings=listings, presence=pres)
+    pres = load.presence(listings, agreements, pubs)
+    return load.Dataset(pubs=pubs, agreements=agreements, listings=listings, presence=pres)
 
 
 def test_spells_skip_excluded_lists_and_keep_gaps():
@@ -126,7 +126,7 @@ def test_seen_is_each_lists_last_capture_else_its_date():
 def test_part_of_day_only_where_two_lists_share_a_day():
     ds = toy()
     ds.pubs.loc[2, "trend_excluded"] = False  # x1, the pm list of 2025-05-16, now counts
-    order = an.trend_publications(ds.pubs)
+    order = load.trend_publications(ds.pubs)
     assert lookup.publication_labels(order) == ["2021-01-13", "2025-05-16 am", "2025-05-16 pm",
                                                 "2025-05-20", "2025-05-22"]
 
@@ -236,7 +236,7 @@ def test_an_edited_row_is_grouped_with_its_successor_not_a_departure():
     ds.agreements.loc[1, "agency"] = "Butler County Sherif’s Office"  # ICE fixed a typo
     ds.listings = pd.concat([ds.listings, pd.DataFrame(
         [("p2", "A4"), ("p3", "A4")], columns=["publication", "agreement_id"])])
-    ds.presence = an.presence(ds.listings, ds.agreements, ds.pubs)
+    ds.presence = load.presence(ds.listings, ds.agreements, ds.pubs)
     assert lookup.successors(ds) == {"A2": "A4"}
     data = lookup.payload(ds)
     rows = by_id(data)
@@ -301,7 +301,7 @@ def hostile_dataset():
     ds.agreements["agency_type"] = [HOSTILE[0], "County", HOSTILE[1]]
     ds.agreements["support_type"] = [HOSTILE[6], HOSTILE[1], "Task Force Model"]
     ds.agreements["state"] = ["Florida", HOSTILE[0], "Florida"]
-    ds.presence = an.presence(ds.listings, ds.agreements, ds.pubs)
+    ds.presence = load.presence(ds.listings, ds.agreements, ds.pubs)
     return ds
 
 
@@ -668,7 +668,7 @@ def test_id_in_the_address_opens_that_history_with_gaps(lookup_page):
     runs = {}
     for r in csv_rows("listings.csv"):
         runs.setdefault(r["agreement_id"], []).append(r)
-    data = lookup.payload(an.dataset(PROCESSED))
+    data = lookup.payload(load.dataset(PROCESSED))
     gappy = next(r[0] for r in data["rows"] if len(r[7]) >= 4)
     page, _ = lookup_page(f"?id={gappy}")
     panel = page.locator("#lookup-history")

@@ -18,7 +18,7 @@ import pytest
 
 from book_browser import DESKTOP, PHONE, lookup_opener
 from conftest import REPO
-from ice287g import analysis as an
+from ice287g import load, words
 from ice287g import i18n, lookup
 
 PROCESSED = REPO / "data" / "processed"
@@ -31,7 +31,7 @@ def english_texts() -> list[str]:
     """Every English text of the page and of its script."""
     return [*(text for _, text in lookup.TABLE_COLUMNS), *(t for _, t in lookup.STATUS_OPTIONS),
             *(t for _, t in lookup.SORT_OPTIONS), *lookup.PAGE_TEXTS.values(),
-            *lookup.SCRIPT_TEXTS.values(), *lookup.PARTS_OF_DAY.values()]
+            *lookup.SCRIPT_TEXTS.values(), *words.PARTS_OF_DAY.values()]
 
 
 def csv_rows(name: str) -> list[dict]:
@@ -219,7 +219,7 @@ def test_a_spanish_reader_finds_key_west_by_its_english_name(spanish_page, viewp
 @pytest.mark.browser
 def test_spanish_counts_statuses_and_the_no_match_sentences(spanish_page):
     rows = csv_rows("agreements.csv")
-    data = lookup.payload(an.dataset(PROCESSED), lookup.read_places(REPO / "data" / "curated"))
+    data = lookup.payload(load.dataset(PROCESSED), lookup.read_places(REPO / "data" / "curated"))
     nxt = data["columns"].index("next")
     edited = {r[0] for r in data["rows"] if r[nxt]}
     total = len(rows)

@@ -323,7 +323,7 @@ def test_spanish_maps_keep_title_legend_source_and_labels_apart_and_in_the_image
         counts = pd.Series({"12": 300, "48": 40, "37": 15})
         fl = pd.Series(1, index=shapes.counties.loc[shapes.counties["state"] == maps.FLORIDA,
                                                     "fips"])
-        cutoff, when = maps.day("2025-01-20"), maps.day("2024-12-18")
+        cutoff, when = i18n.format_date("2025-01-20"), i18n.format_date("2024-12-18")
         figs = [
             maps.state_map(shapes, counts, note=maps.missing_text(
                 pd.Series({"Northern Mariana Islands": 2, "Guam": 1})),

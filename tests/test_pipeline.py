@@ -619,7 +619,7 @@ def test_progress_bar_on_a_terminal(archive, tmp_path):
 
 
 def test_run_encoder_and_decoder_are_inverse():
-    """encode_runs (the build) and expand_runs (load, analysis, QA) on random presence."""
+    """encode_runs (the build) and expand_runs (the one decoder: load and QA use it) on random presence."""
     import random
 
     from ice287g.pipeline.s6_derive import encode_runs, expand_runs
@@ -662,21 +662,21 @@ def test_run_decoder_refuses_inconsistent_runs():
     ("Prince George\u2018s County", "Prince George's County"),
 ])
 def test_one_agency_normaliser_for_pipeline_and_book(a, b):
-    from ice287g import analysis
+    from ice287g import load
 
     assert s3_clean.normalise_agency(a) == s3_clean.normalise_agency(b)
-    assert analysis.normalise_name(a) == analysis.normalise_name(b)  # the same rule
+    assert load.normalise_name(a) == load.normalise_name(b)  # the same rule
     assert s3_clean.normalise_agency("Sheriff's Office") != s3_clean.normalise_agency("Sheriffs Office")
 
 
 def test_book_lists_support_types_in_the_pipelines_order():
-    from ice287g import analysis
+    from ice287g import load
     from ice287g.pipeline import thresholds
 
-    # analysis once had its own order (Task Force before Warrant): charts and the snapshot
+    # the book once had its own order (Task Force before Warrant): charts and the snapshot
     # count columns disagreed.
-    assert tuple(analysis.SUPPORT_TYPES) == thresholds.SUPPORT_TYPES
-    assert tuple(analysis.AGENCY_TYPES) == thresholds.AGENCY_TYPES
+    assert tuple(load.SUPPORT_TYPES) == thresholds.SUPPORT_TYPES
+    assert tuple(load.AGENCY_TYPES) == thresholds.AGENCY_TYPES
 
 
 # ------------------------------------------------------------------------- the reviewed tables

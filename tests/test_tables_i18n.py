@@ -1,7 +1,7 @@
 """The Spanish edition's tables, story data and freshness text (issue 14).
 
 The story tables (roll calls, timeline, claims with verdicts, local actions), the table helpers
-of ``ice287g.analysis`` and ``ice287g.diff``, the glued status and freshness sentences, and the
+of ``ice287g.key_west_list``, ``ice287g.churn`` and ``ice287g.diff``, the words of ``ice287g.words``, the glued status and freshness sentences, and the
 code of the key-west-list, what-changed and story-tables notebooks must come out in Spanish
 when the language is ``es``: headers, verdicts, vote words, date notes, support types and
 the curated prose (each English column's ``*_es`` twin). The expected Spanish words below are
@@ -20,13 +20,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ice287g import analysis as an
-from ice287g import diff, i18n, story
+from ice287g import churn, diff, i18n, key_west_list, load, story, words
 
 ROOT = Path(__file__).resolve().parent.parent
 CURATED = ROOT / "data" / "curated"
 NOTEBOOKS = ["key-west-list", "what-changed", "story-tables"]
-MODULES = ["ice287g/story.py", "ice287g/analysis.py", "ice287g/diff.py"]
+MODULES = ["ice287g/story.py", "ice287g/words.py", "ice287g/key_west_list.py", "ice287g/churn.py",
+           "ice287g/diff.py"]
 
 SPANISH_VERDICTS = {"confirmado", "parcialmente confirmado", "desmentido", "no verificado"}
 SPANISH_VOTES = {"sí", "no", "ausente", "se inhibió"}
@@ -42,9 +42,9 @@ def tables():
 # --------------------------------------------------------------------------- story tables
 def test_roll_calls_in_spanish_have_spanish_headers_roles_votes_and_captions(tables):
     votes = tables["votes"]
-    for meeting in an.meetings(votes).itertuples(index=False):
+    for meeting in story.meetings(votes).itertuples(index=False):
         with i18n.language("es"):
-            label = an.meetings(votes).set_index("key").at[meeting.key, "label"]
+            label = story.meetings(votes).set_index("key").at[meeting.key, "label"]
             roll = story.roll_call(votes, meeting.meeting_date, meeting.jurisdiction)
             assert list(roll.columns) == ["Miembro", "Cargo", "Voto"]
             assert set(roll["Voto"]) <= SPANISH_VOTES
@@ -210,70 +210,72 @@ def _status(**kw):
 
 
 def test_listing_status_text_in_spanish():
-    assert an.listing_status_text(_status(), lang="es") == (
+    assert key_west_list.listing_status_text(_status(), lang="es") == (
         "figura en las listas de ICE desde el 15 de julio de 2025, incluida la más reciente, "
         "con un acuerdo que ICE fecha el 16 de mayo de 2025")
     two = _status(signed_latest=[pd.Timestamp("2025-03-05"), pd.Timestamp("2025-04-01")])
-    assert an.listing_status_text(two, lang="es").endswith(
+    assert key_west_list.listing_status_text(two, lang="es").endswith(
         "con acuerdos que ICE fecha el 5 de marzo de 2025 y 1 de abril de 2025")
-    assert an.listing_status_text(_status(on_latest=False), lang="es") == (
+    assert key_west_list.listing_status_text(_status(on_latest=False), lang="es") == (
         "figuró en las listas de ICE del 15 de julio de 2025 al 18 de mayo de 2026 y no figura "
         "en la más reciente")
-    assert an.listing_status_text(_status(n_agreements=0), lang="es") == (
+    assert key_west_list.listing_status_text(_status(n_agreements=0), lang="es") == (
         "no figura en ninguna de las listas de ICE del archivo de este libro")
-    assert an.listing_status_text(_status(), lang="en") == (
+    assert key_west_list.listing_status_text(_status(), lang="en") == (
         "is on ICE's lists from July 15, 2025 on, including the latest, with an agreement ICE "
         "dates May 16, 2025")
 
 
 def test_dates_support_types_and_joins_in_spanish():
-    assert an.day_text("2025-03-05", lang="es") == "5 de marzo de 2025"
-    assert an.day_text("2025-03-05", lang="en") == "March 5, 2025"
-    assert an.join_and(["a", "b", "c"], lang="es") == "a y b y c"
-    assert an.join_and(["a", "b"], lang="en") == "a and b"
-    assert an.support_type_label("Task Force Model", lang="es") == "Modelo de fuerza de tarea"
-    assert an.support_type_label("Task Force Model", lang="es", in_sentence=True) == \
+    assert i18n.format_date("2025-03-05", lang="es") == "5 de marzo de 2025"
+    assert i18n.format_date("2025-03-05", lang="en") == "March 5, 2025"
+    assert words.join_names(["a", "b", "c"], lang="es") == "a, b y c"
+    assert words.join_names(["a", "b"], lang="en") == "a and b"
+    assert words.support_type_label("Task Force Model", lang="es") == "Modelo de fuerza de tarea"
+    assert words.support_type_label("Task Force Model", lang="es", in_sentence=True) == \
         "modelo de fuerza de tarea"
-    assert an.support_type_label("Task Force Model", lang="en", in_sentence=True) == \
+    assert words.support_type_label("Task Force Model", lang="en", in_sentence=True) == \
         "Task Force Model"
-    assert an.support_type_label("TFM (typo)", lang="es") == "TFM (typo)"  # not a model: as ICE wrote it
+    assert words.support_type_label("TFM (typo)", lang="es") == "TFM (typo)"  # not a model: as ICE wrote it
 
 
 def test_agency_and_spells_tables_in_spanish():
-    ds = an.dataset()
+    ds = load.dataset()
     names = ["Key West Police Department", "Monroe County Sheriff's Office"]
-    table = an.agency_table(ds.agreements, names, "Florida", lang="es")
+    table = key_west_list.agency_table(ds.agreements, names, "Florida", lang="es", pubs=ds.pubs)
     assert list(table.columns) == ["Agencia", "Modelo", "Firmado (según ICE)",
                                    "Primera vez en una lista", "Última vez en una lista",
                                    "Visto por última vez", "Publicaciones que lo incluyen"]
     assert set(table["Modelo"]) <= SUPPORT_TYPES_ES
     assert set(table["Agencia"]) == set(names)  # names stay as ICE wrote them
-    # dates for people, on one line (issue 21): "7 de marzo de 2025 (a. m.)"
-    assert all(re.fullmatch(r"\d{1,2} de [a-z]+ de \d{4} \((a|p)\. m\.\)", v.replace("\u00a0", " "))
+    # dates for people, on one line (issue 21): "7 de marzo de 2025 (a. m.)", ICE's part of
+    # day in Spanish, or an archive capture's "(captura)"
+    assert all(re.fullmatch(r"\d{1,2} de [a-z]+ de \d{4} \((a\. m\.|p\. m\.|mediodía|captura)\)",
+                            v.replace("\u00a0", " "))
                and " " not in v for v in table["Primera vez en una lista"]), table
     assert all(re.fullmatch(r"\d{1,2} de [a-z]+ de \d{4}", v.replace("\u00a0", " "))
                for v in table["Firmado (según ICE)"]), table
-    kw = an.agency_presence(ds.presence, ds.pubs, names[0], state="Florida")
-    spells = an.spells_table({names[0]: kw}, lang="es")
+    kw = key_west_list.agency_presence(ds.presence, ds.pubs, names[0], state="Florida")
+    spells = key_west_list.spells_table({names[0]: kw}, lang="es", pubs=ds.pubs)
     assert list(spells.columns) == ["Agencia", "En la lista", "Desde", "Hasta", "Publicaciones"]
     assert set(spells["En la lista"]) <= {"sí", "no"}
 
 
 def test_removal_and_left_tables_in_spanish():
-    ds = an.dataset()
-    removed = an.removals(ds.presence, ds.pubs, ds.agreements)
-    matched = an.match_changed_records(removed, an.additions(ds.presence, ds.pubs, ds.agreements))
-    table = an.removal_table(matched, ds.agreements, lang="es")
+    ds = load.dataset()
+    removed = churn.removals(ds.presence, ds.pubs, ds.agreements)
+    matched = churn.match_changed_records(removed, churn.additions(ds.presence, ds.pubs, ds.agreements))
+    table = churn.removal_table(matched, ds.agreements, lang="es", pubs=ds.pubs)
     assert list(table.columns) == ["Estado", "Agencia", "Modelo", "Fecha de firma", "Última lista",
                                    "Primera ausencia", "Tipo", "Reemplazado por",
                                    "Emparejado por", "Volvió después"]
     assert set(table["Tipo"]) <= {"fila modificada", "retirado"}
     assert set(table["Volvió después"]) <= {"sí", "no"}
-    english_rules = set(an.MATCH_RULES)
+    english_rules = set(churn.MATCH_RULES)
     assert not set(table["Emparejado por"]) & english_rules
     assert any("(firmado el " in r for r in table["Reemplazado por"])
-    gone = an.left_the_list(ds.agreements, ds.presence, ds.pubs)
-    left = an.left_table(gone, lang="es")
+    gone = churn.left_the_list(ds.agreements, ds.presence, ds.pubs)
+    left = churn.left_table(gone, lang="es", pubs=ds.pubs)
     assert list(left.columns)[:6] == ["Estado", "Agencia", "Modelo", "Fecha de firma", "Primera lista",
                                       "Última lista"]
 
@@ -302,23 +304,28 @@ def test_edited_rows_say_what_changed_in_spanish():
                ("support_type", "Task Force Model", "Jail Enforcement Model"), ("signed", "", "2025-05-01")]
     assert diff._what_changed(changes, "es") == (
         "agencia: Ft Myers PD → Fort Myers Police Department; modelo: Modelo de fuerza de tarea "
-        "→ Modelo de control en cárceles; firma: (en blanco) → 2025-05-01")
+        "→ Modelo de control en cárceles; firma: (en blanco) → 1 de mayo de 2025")
     assert diff._what_changed(changes, "en") == (
         "agency: Ft Myers PD → Fort Myers Police Department; support type: Task Force Model → "
-        "Jail Enforcement Model; signed: (blank) → 2025-05-01")
+        "Jail Enforcement Model; signed: (blank) → May 1, 2025")
 
 
-def test_publication_labels_and_long_dates_in_spanish():
+def test_publication_labels_in_both_languages():
+    """ICE's own part of day (snapshots' part_of_day), in words for people; never the hour's."""
     capture = pd.Series({"published_at": pd.Timestamp("2021-01-13 00:20"),
                          "stamp_provenance": "archive_capture", "part_of_day": ""})
     stamp = pd.Series({"published_at": pd.Timestamp("2026-05-18"),
                        "stamp_provenance": "ice_stamp", "part_of_day": "am"})
-    assert diff.publication_label(capture, "es") == "capturada el 2021-01-13 a las 00:20 UTC"
-    assert diff.publication_label(capture, "en") == "captured 2021-01-13 00:20 UTC"
-    assert diff.publication_label(stamp, "es") == "2026-05-18 a. m."
-    assert diff.publication_label(stamp, "en") == "2026-05-18 am"
-    assert diff.long_date("2025-07-08", "es") == "8 de julio de 2025"
-    assert diff.long_date("2025-07-08", "en") == "July 8, 2025"
+    mid = pd.Series({"published_at": pd.Timestamp("2025-09-29 06:00"),
+                     "stamp_provenance": "ice_stamp", "part_of_day": "mid"})
+    assert words.publication_label(capture, "es") == "13 de enero de 2021 (captura)"
+    assert words.publication_label(capture, "en") == "January 13, 2021 (captured)"
+    assert words.publication_label(stamp, "es") == "18 de mayo de 2026 (a. m.)"
+    assert words.publication_label(stamp, "en") == "May 18, 2026 (a.m.)"
+    assert words.publication_label(mid, "en") == "September 29, 2025 (mid)"
+    assert words.publication_label(mid, "es") == "29 de septiembre de 2025 (mediodía)"
+    assert words.publication_label(mid, "es", one_line=True) == \
+        "29\u00a0de\u00a0septiembre\u00a0de\u00a02025\u00a0(mediodía)"
 
 
 def test_freshness_sentences_in_spanish(tmp_path):
@@ -412,3 +419,63 @@ def test_a_meetings_motion_has_one_spanish_translation(fake_repo):
     found = [p for p in story.problems(fake_repo) if "motion_es" in p]
     assert found == ["data/curated/votes.csv: the Key West meeting of 2025-06-30 translates its "
                      "motion in 2 different ways in motion_es"], found
+
+
+# --------------------------------------------------------------------------- What changed, built
+#: What changed's tables as the built page shows them, by edition: the headers of its date
+#: columns (a date, or a list: a date and ICE's part of day) and of its count columns.
+WHAT_CHANGED = {
+    "en": {"page": "chapters/what-changed.html", "dates": {"Signed"},
+           "lists": {"Publication", "List"},
+           "counts": {"Rows", "Agreements on the list before", "Agreements", "Added", "Removed"},
+           "date": r"(January|February|March|April|May|June|July|August|September|October"
+                   r"|November|December) \d{1,2}, \d{4}",
+           "parts": r"a\.m\.|p\.m\.|mid|captured", "blank": "(blank)"},
+    "es": {"page": "es/chapters/what-changed.html", "dates": {"Fecha de firma"},
+           "lists": {"Publicación", "Lista"},
+           "counts": {"Filas", "Acuerdos en la lista anterior", "Acuerdos", "Agregados",
+                      "Retirados"},
+           "date": r"\d{1,2} de (enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre"
+                   r"|octubre|noviembre|diciembre) de \d{4}",
+           "parts": r"a\. m\.|p\. m\.|mediodía|captura", "blank": "(en blanco)"},
+}
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_what_changed_tables_write_dates_for_people_on_one_line_and_counts_with_separators(
+        built_book, lang):
+    """Issue 21: What changed's tables wrote "2026-05-18 am" (wrapping on a phone) and counts
+    without separators. In each edition every date is written for people, its words joined by
+    no-break spaces (one line), a list carries ICE's own part of day, and every count has the
+    language's thousands separator and the right-aligned ``num`` class."""
+    from bs4 import BeautifulSoup
+
+    spec = WHAT_CHANGED[lang]
+    soup = BeautifulSoup((built_book / spec["page"]).read_text(encoding="utf-8"), "html.parser")
+    tables = soup.select("article.bd-article table")
+    seen = {"dates": 0, "lists": 0, "counts": 0, "thousands": 0}
+    date = re.compile(spec["date"])
+    listed = re.compile(rf"{spec['date']}( \(({spec['parts']})\))?")
+    for table in tables:
+        headers = [th.get_text(strip=True) for th in table.select("thead th")]
+        for tr_ in table.select("tbody tr"):
+            for header, cell in zip(headers, tr_.find_all(["td", "th"])):
+                raw = cell.get_text()
+                text = raw.replace("\u00a0", " ").strip()
+                if header in spec["dates"] and text != spec["blank"]:
+                    assert date.fullmatch(text) and " " not in raw.strip(), (header, raw)
+                    seen["dates"] += 1
+                elif header in spec["lists"] and any(c.isdigit() for c in text):
+                    assert listed.fullmatch(text) and " " not in raw.strip(), (header, raw)
+                    assert not re.search(r"\d{4}-\d{2}-\d{2}| am\b| pm\b", text), raw
+                    seen["lists"] += 1
+                elif header in spec["counts"]:
+                    assert re.fullmatch(r"\d{1,3}(,\d{3})*", text), (header, raw)
+                    assert "num" in cell.get("class", []), (header, cell)
+                    seen["counts"] += 1
+                    seen["thousands"] += "," in text
+    # the last year's lists (20 rows, counts over 1,000) and the latest publication are always
+    # there; a table of agreements that joined or left may be empty ("None.")
+    assert seen["lists"] >= 21 and seen["counts"] >= 80, seen
+    assert seen["thousands"] >= 40, seen  # "1,843", not "1843"

@@ -35,26 +35,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from ..words import STATE_CODES
 from .records import FileRecord, SheetError
 from .thresholds import (AGENCY_TYPES, COLUMNS, FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR,
                          MISSING, SUPPORT_TYPES)
 
-#: USPS codes of the states, DC and the territories.
-STATES = {
-    "ALABAMA": "AL", "ALASKA": "AK", "ARIZONA": "AZ", "ARKANSAS": "AR", "CALIFORNIA": "CA",
-    "COLORADO": "CO", "CONNECTICUT": "CT", "DELAWARE": "DE", "DISTRICT OF COLUMBIA": "DC",
-    "FLORIDA": "FL", "GEORGIA": "GA", "HAWAII": "HI", "IDAHO": "ID", "ILLINOIS": "IL",
-    "INDIANA": "IN", "IOWA": "IA", "KANSAS": "KS", "KENTUCKY": "KY", "LOUISIANA": "LA",
-    "MAINE": "ME", "MARYLAND": "MD", "MASSACHUSETTS": "MA", "MICHIGAN": "MI", "MINNESOTA": "MN",
-    "MISSISSIPPI": "MS", "MISSOURI": "MO", "MONTANA": "MT", "NEBRASKA": "NE", "NEVADA": "NV",
-    "NEW HAMPSHIRE": "NH", "NEW JERSEY": "NJ", "NEW MEXICO": "NM", "NEW YORK": "NY",
-    "NORTH CAROLINA": "NC", "NORTH DAKOTA": "ND", "OHIO": "OH", "OKLAHOMA": "OK", "OREGON": "OR",
-    "PENNSYLVANIA": "PA", "RHODE ISLAND": "RI", "SOUTH CAROLINA": "SC", "SOUTH DAKOTA": "SD",
-    "TENNESSEE": "TN", "TEXAS": "TX", "UTAH": "UT", "VERMONT": "VT", "VIRGINIA": "VA",
-    "WASHINGTON": "WA", "WEST VIRGINIA": "WV", "WISCONSIN": "WI", "WYOMING": "WY",
-    "AMERICAN SAMOA": "AS", "GUAM": "GU", "NORTHERN MARIANA ISLANDS": "MP", "PUERTO RICO": "PR",
-    "U.S. VIRGIN ISLANDS": "VI",
-}
+#: USPS codes of the states, DC and the territories, by ICE's name in upper case: from the one
+#: list of states (``ice287g.words.STATES``, which also holds their names in each language).
+STATES = STATE_CODES
 
 _SPACE = re.compile(r"\s+")
 _MDY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
