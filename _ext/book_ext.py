@@ -4,8 +4,11 @@
 - gives every page's footer the URL of the corrections policy (the `corrections` label);
 - fails the build (a warning, and the book builds with -W) when a page would load a script from
   another site: nothing may come from a public CDN (e.g. MathJax, if math ever slips in);
-- removes an ARIA role that docutils puts on bibliography lists (see _fix_citation_list_role)
-  and the label that hides the words of myst-nb's "Show code cell source" toggle;
+- writes bibliography lists without the ARIA roles docutils gives them (``_citation_html``,
+  through ``app.add_node``); the patches of dependencies' internals the book still needs (an
+  image's alt text from its output's metadata, the translated _toc.yml captions, myst-nb's code
+  toggle label) are all in ``_ext/patches.py``, each naming its upstream issue and checked
+  against the installed code;
 - writes the *Find an agency* page's data (``_static/lookup/agreements.js``) from
   data/processed/ with ice287g.lookup when an HTML build finishes, and adds that page's own
   script and stylesheet (assets/lookup/) to it alone; its ``{agency-lookup}`` directive
@@ -17,9 +20,6 @@
   ``_build/html``, Spanish under ``es/`` (tools/editions.py);
 - the ``tq`` role (translated quotation) that the Spanish catalogues use for a quotation
   translated from English: it adds the quotation marks and a visible "trad." mark;
-- lets a notebook's code give a chart's alt text: an image output's metadata
-  ``{"image/png": {"alt": "..."}}`` becomes the ``<img alt>`` (myst-nb itself takes alt text
-  only from cell metadata, which cannot change with the language);
 - provides the ``data-downloads`` directive used by chapters/downloads.md, which links every file
   of data/processed/ and data/curated/ with Sphinx download links, so the files are copied into
   the build and the links work offline and on GitHub Pages.
@@ -28,7 +28,6 @@
 from __future__ import annotations
 
 import csv
-import gettext
 import json
 import re
 from pathlib import Path
@@ -37,8 +36,9 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx import addnodes
 from sphinx.util import logging
-from sphinx.transforms import SphinxTransform
 from sphinx.util.docutils import SphinxDirective
+
+import patches
 
 logger = logging.getLogger(__name__)
 
@@ -158,25 +158,20 @@ def _page_context(app, pagename, templatename, context, doctree):
         context["corrections_url"] = url
 
 
-def _fix_citation_list_role(app, pagename, templatename, context, doctree):
-    """docutils marks a bibliography `<div role="list">` whose entries are `doc-biblioentry`,
-    not `listitem` (axe: aria-required-children, critical), and doc-biblioentry is deprecated.
-    Drop both roles: the entries stay plain divs with their ids, and the layout is unchanged."""
-    body = context.get("body")
-    if body and 'role="list" class="citation-list"' in body:
-        body = body.replace('<div role="list" class="citation-list">', '<div class="citation-list">')
-        # doc-biblioentry is deprecated in ARIA 1.3 and not allowed on a div (axe: minor).
-        context["body"] = body.replace(' role="doc-biblioentry"', "")
+def _visit_citation(self, node):
+    """A bibliography entry as docutils writes it, without its ARIA roles: docutils marks the
+    list ``role="list"`` while its entries are ``doc-biblioentry``, not ``listitem`` (axe:
+    aria-required-children, critical), and doc-biblioentry is deprecated in ARIA 1.3 and not
+    allowed on a div. The entries stay plain divs with their ids; the layout is unchanged."""
+    if not isinstance(node.previous_sibling(), type(node)):
+        self.body.append('<div class="citation-list">\n')
+    self.body.append(self.starttag(node, "div", classes=[node.tagname]))
 
 
-def _fix_code_toggle_label(app, pagename, templatename, context, doctree):
-    """myst-nb's "Show code cell source" toggle (a hide-input cell's <summary>) carries
-    aria-label="Toggle hidden content", which hides its visible words from screen readers and
-    voice control (axe: label-content-name-mismatch, serious). Drop the label: the summary is
-    then named by the words it shows."""
-    body = context.get("body")
-    if body and '<summary aria-label="Toggle hidden content">' in body:
-        context["body"] = body.replace('<summary aria-label="Toggle hidden content">', "<summary>")
+def _depart_citation(self, node):
+    self.body.append("</div>\n")
+    if not isinstance(node.next_node(descend=False, siblings=True), type(node)):
+        self.body.append("</div>\n")
 
 
 #: Every table of an article, as the page is written (issue 21): in a labelled, focusable
@@ -718,89 +713,41 @@ def translated_quote_role(name, rawtext, text, lineno, inliner, options=None, co
     return [quote], []
 
 
-def _alt_from_output_metadata():
-    """Let an image output's metadata carry its alt text (see the module docstring)."""
-    from myst_nb.core.render import NbElementRenderer
-
-    original = NbElementRenderer.render_image
-    if getattr(original, "_book_alt", False):
-        return
-
-    def render_image(self, data):
-        result = original(self, data)
-        alt = (data.output_metadata or {}).get(data.mime_type, {}).get("alt")
-        if alt:
-            for node in result:
-                if isinstance(node, nodes.image):
-                    node["alt"] = str(alt)
-        return result
-
-    render_image._book_alt = True
-    NbElementRenderer.render_image = render_image
-
-
-class TranslateTocCaptions(SphinxTransform):
-    """Translate the part captions of _toc.yml ("The story", ...) in an edition built with a
-    ``language``. sphinx-external-toc inserts its toctree nodes at transform priority 100,
-    after Sphinx's own Locale transform (20) has translated the page, so the Spanish sidebar
-    kept the English captions although index.po translates them."""
-
-    default_priority = 101  # just after sphinx_external_toc.events.InsertToctrees
-
-    def apply(self, **kwargs):
-        if not self.config.language or self.config.language == "en":
-            return
-        from os import path
-
-        from sphinx.locale import init as init_locale
-        from sphinx.util.i18n import docname_to_domain
-
-        dirs = [path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
-        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
-        catalog, has_catalog = init_locale(dirs, self.config.language, domain)
-        if not has_catalog:
-            return
-        for node in self.document.findall(addnodes.toctree):
-            caption = node.get("caption")
-            if caption:
-                translated = catalog.gettext(caption)
-                if translated and translated != caption:
-                    node["caption"] = translated
-
 #: Words of sphinx-book-theme that its own Spanish catalogue lacks, and Jupyter Book's search
 #: placeholder (a theme option): their Spanish is in ice287g/locale/es/LC_MESSAGES/theme.po.
 THEME_WORDS = ("Repository", "Open issue", "Source repositories", "Launch interactive content")
 
 
-class _CodeCatalogue(gettext.NullTranslations):
-    """A gettext fallback that answers from ice287g.i18n's catalogue of one language."""
-
-    def __init__(self, lang: str):
-        super().__init__()
-        self._lang = lang
-
-    def gettext(self, message):
-        from ice287g import i18n
-
-        return i18n.catalogue(self._lang).get(message, message)
+#: The gettext domain of sphinx-book-theme's words (``sphinx_book_theme.MESSAGE_CATALOG_NAME``).
+THEME_DOMAIN = "booktheme"
 
 
 def _theme_words(app, config):
     """In an edition other than English, the theme's missing words and the search box's
-    placeholder in the edition's language."""
+    placeholder in the edition's language. The words are added to the theme's gettext domain
+    the documented way, ``app.add_message_catalog`` (Sphinx merges every catalogue given for a
+    domain), from a ``.mo`` compiled with Babel into the build's doctrees folder from
+    ice287g's ``theme.po``."""
     lang = (config.language or DEFAULT_EDITION).split("_")[0]
     if lang == DEFAULT_EDITION or lang not in EDITIONS:
         return
-    from sphinx import locale
+    from importlib import resources
 
-    from ice287g import i18n
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    from ice287g import files, i18n
 
     options = dict(config.html_theme_options or {})
     options["search_bar_text"] = i18n.tr("Search this book...", lang)
     config.html_theme_options = options
-    translator = locale.translators.get(("general", "booktheme"))
-    if translator is not None:
-        translator.add_fallback(_CodeCatalogue(lang))
+    source = resources.files("ice287g") / i18n.LOCALE_DIR / lang / "LC_MESSAGES" / "theme.po"
+    with source.open("rb") as f:
+        catalogue = read_po(f, locale=lang)
+    folder = Path(app.doctreedir) / "book-locale"
+    with files.atomic_write(folder / lang / "LC_MESSAGES" / f"{THEME_DOMAIN}.mo", "wb") as f:
+        write_mo(f, catalogue)
+    app.add_message_catalog(THEME_DOMAIN, str(folder))
 
 
 #: Theme options the book sets (issue 21). ``navbar_persistent: []``: pydata-sphinx-theme 0.17.1
@@ -859,20 +806,18 @@ def _glued_image_alt(app, doctree, docname):
 
 
 def setup(app):
-    _alt_from_output_metadata()
+    patches.setup(app)
     app.connect("config-inited", _theme_words, priority=900)
     app.connect("config-inited", _book_theme_options, priority=900)
     app.connect("builder-inited", _check_theme_words)
     app.add_role("tq", translated_quote_role)
-    app.add_transform(TranslateTocCaptions)
     app.connect("html-page-context", _edition_links)
     app.connect("config-inited", _repository_substitutions)
     app.add_css_file("book/custom.css")
     app.add_directive("data-downloads", DataDownloads)
     app.add_directive("agency-lookup", AgencyLookup)
     app.connect("html-page-context", _page_context)
-    app.connect("html-page-context", _fix_citation_list_role)
-    app.connect("html-page-context", _fix_code_toggle_label)
+    app.add_node(nodes.citation, override=True, html=(_visit_citation, _depart_citation))
     app.connect("html-page-context", _tables_for_readers)
     app.connect("html-page-context", _share_meta, priority=600)
     app.connect("html-page-context", _lookup_assets)

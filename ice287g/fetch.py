@@ -44,13 +44,10 @@ import datetime as dt
 import hashlib
 import http.client
 import io
-import os
 import select
-import shutil
 import socket
 import sys
 import ssl
-import tempfile
 import time
 import zipfile
 import zlib
@@ -59,6 +56,7 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
+from . import files
 from .pipeline.records import SheetError
 from .pipeline.s2_read import check_workbook_file
 from .pipeline.thresholds import ICE_HOSTS, LISTS, STAMP_AFTER_CAPTURE_DAYS, WORKBOOK_MAX_BYTES
@@ -508,10 +506,7 @@ def record_check(path: Path | str, row: dict) -> None:
     if not old:
         writer.writeheader()
     writer.writerow({c: row.get(c, "") for c in CHECK_COLUMNS})
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(old + buf.getvalue())
-    os.replace(tmp, path)
+    files.write_text(path, old + buf.getvalue(), newline="")
 
 
 # --------------------------------------------------------------------------- fetch
@@ -575,14 +570,9 @@ def fetch(url: str, dest: Path | str, now: dt.datetime | None = None, *,
 
     if folder.exists():
         raise FetchError(f"{folder} already exists")
-    dest.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".fetch-tmp-", dir=dest))
-    try:
+    with files.atomic_folder(folder) as tmp:
         for name, data, _ in new:
             (tmp / name).write_bytes(data)
-        tmp.rename(folder)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     if record:
         record_check(record, {**row, "outcome": "new", "capture": folder.name})
     return folder

@@ -252,7 +252,7 @@ def tr(text: str, /, lang: str | None = None, **values: Any) -> str:
             raise TranslationError(
                 f"no {lang} translation for {text!r}: add it to a file in "
                 f"ice287g/{LOCALE_DIR}/{lang}/LC_MESSAGES/ (python tools/editions.py extract "
-                "adds it, untranslated, to the .po of the module that writes it)") from None
+                "adds the texts the code writes literally, untranslated)") from None
     return template.format(**values) if values else template
 
 

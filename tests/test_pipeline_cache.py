@@ -13,6 +13,7 @@ import pytest
 
 from sheetfactory import PART_HEADER, PART_ROWS, PEND_HEADER, PEND_ROWS, write_xlsx
 
+from ice287g import files
 from ice287g.pipeline import cache as cache_mod
 from ice287g.pipeline import s2_read, thresholds
 from ice287g.pipeline.cache import SheetCache
@@ -261,17 +262,17 @@ def test_a_read_only_cache_is_not_an_error(tmp_path, sheets, monkeypatch):
     p = entries(folder)[0]
     p.write_bytes(b"garbage")
 
-    real_mkstemp = cache_mod.tempfile.mkstemp
+    real_mkstemp = files.tempfile.mkstemp  # the one atomic-write helper (ice287g.files)
 
     def read_only(*a, **k):
         raise OSError(30, "Read-only file system")
 
-    monkeypatch.setattr(cache_mod.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(files.tempfile, "mkstemp", read_only)
     warnings = []
     c = SheetCache(folder, warn=warnings.append)
     assert [c.read(sf, lst) for sf, lst in sheets] == expected
     assert c.damaged == 1 and c.write_errors == 1 and "could not replace it" in warnings[0]
-    monkeypatch.setattr(cache_mod.tempfile, "mkstemp", real_mkstemp)
+    monkeypatch.setattr(files.tempfile, "mkstemp", real_mkstemp)
 
 
 def test_a_cache_folder_that_is_a_file_is_not_an_error(tmp_path, sheets):

@@ -9,12 +9,19 @@ edition is built in its own process by Jupyter Book's command line (``jupyter-bo
 the two side by side.
 
     python tools/editions.py build [en] [es] [-W] [--keep-going]   # both by default
-    python tools/editions.py extract                        # refresh locales/es/*.po
+    python tools/editions.py extract                        # refresh every .po: prose and code
 
 ``extract`` reads every page's translatable text (Sphinx's gettext builder, notebooks not
 executed) and updates each ``.po``: new English paragraphs are added untranslated, vanished
 ones are dropped, translations of unchanged paragraphs are kept. A changed English paragraph
 therefore shows up as an untranslated entry, which ``tests/test_translations.py`` reports.
+
+The same command extracts the words the code writes (``i18n.tr("...")`` and ``i18n.label("...")``
+with a literal text; Babel's extraction with :func:`literal_calls` as its method) from
+``ice287g/`` and ``_ext/``: a text no catalogue has yet is added, untranslated, to
+``ice287g/locale/<lang>/LC_MESSAGES/<module>.po`` (the module that writes it), so the Spanish
+build fails with ``-W`` until it is translated. Entries are never removed from the code's
+catalogues: many are ICE's data values or theme words that no code names literally.
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # the package of this checkout (python tools/editions.py ...)
+    sys.path.insert(0, str(ROOT))
+from ice287g import files  # noqa: E402
 
 #: The editions. Each is built in its own process by Jupyter Book's command line
 #: (``jupyter-book build``), so no module state is shared between them and no dependency's
@@ -92,7 +102,7 @@ def write_config(folder: Path, settings: dict, note: str) -> Path:
     text = (f"# Made by tools/editions.py from _config.yml for {note}; do not edit.\n"
             + yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
+        files.write_text(path, text)
     return path
 
 
@@ -253,7 +263,7 @@ def update_catalogue(template_path: Path, po_path: Path, lang: str, *,
     text = b"\n".join(lines)
     po_path.parent.mkdir(parents=True, exist_ok=True)
     if not po_path.exists() or po_path.read_bytes() != text:
-        po_path.write_bytes(text)
+        files.write_bytes(po_path, text)
     entries = [m for m in catalogue if m.id]
     return len(entries), sum(1 for m in entries if not m.string)
 
@@ -282,6 +292,75 @@ def extract(langs: list[str], only: list[str] | None = None) -> None:
                 mo.unlink()  # compiled by Sphinx at build time; never committed
 
 
+#: Where the code's words are (ice287g.i18n.LOCALE_DIR inside the package), and where they come from.
+CODE_LOCALE = ROOT / "ice287g" / "locale"
+CODE_SOURCES = ("ice287g", "_ext")
+#: Functions whose first argument is a text to translate (``pybabel extract -k``).
+CODE_KEYWORDS = {"tr": (1,), "label": (1,)}
+
+
+def literal_calls(fileobj, keywords, comment_tags, options):
+    """A Babel extraction method: the calls ``tr("...")`` / ``i18n.tr("...")`` whose first
+    argument is a literal text. (Babel's own ``python`` method also takes a string found
+    anywhere in the first argument, e.g. the key of ``tr(TITLES[row["kind"]])``.)"""
+    import ast
+
+    for node in ast.walk(ast.parse(fileobj.read())):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        first = node.args[0]
+        if name in keywords and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            yield node.lineno, name, first.value, []
+
+
+def code_messages(root: Path = ROOT) -> dict[str, str]:
+    """Every literal text the code translates, with the module that writes it first."""
+    from babel.messages.extract import extract_from_dir
+
+    found: dict[str, str] = {}
+    for folder in CODE_SOURCES:
+        for filename, _lineno, message, _comments, _context in extract_from_dir(
+                root / folder, method_map=[("**.py", literal_calls)], keywords=CODE_KEYWORDS,
+                comment_tags=(), strip_comment_tags=True):
+            if isinstance(message, str) and message.strip():
+                found.setdefault(message, Path(filename).stem)
+    return found
+
+
+def extract_code(langs: list[str], root: Path = ROOT) -> dict[str, list[str]]:
+    """Add every code text no catalogue of ``lang`` has, untranslated, to the catalogue of the
+    module that writes it; returns the texts added, by catalogue file."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    messages = code_messages(root)
+    added: dict[str, list[str]] = {}
+    for lang in langs:
+        folder = root / "ice287g" / "locale" / lang / "LC_MESSAGES"
+        catalogues = {}
+        for po in sorted(folder.glob("*.po")):
+            with po.open("rb") as f:
+                catalogues[po] = read_po(f, locale=lang)
+        known = {m.id for c in catalogues.values() for m in c if m.id}
+        for text, module in messages.items():
+            if text in known:
+                continue
+            po = folder / f"{module}.po"
+            if po not in catalogues:
+                catalogues[po] = Catalog(locale=lang, project="287(g) in Key West", version="1",
+                                         fuzzy=False)
+            catalogues[po].add(text, "")
+            added.setdefault(str(po.relative_to(root)), []).append(text)
+        for po, catalogue in catalogues.items():
+            if str(po.relative_to(root)) not in added:
+                continue
+            buffer = io.BytesIO()
+            write_po(buffer, catalogue, width=0, no_location=True, omit_header=False)
+            files.write_bytes(po, buffer.getvalue())
+    return added
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -293,7 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("-W", dest="warningiserror", action="store_true")
     b.add_argument("--keep-going", action="store_true")
     b.add_argument("-q", "--quiet", action="store_true")
-    e = sub.add_parser("extract", help="update locales/<lang>/LC_MESSAGES/*.po")
+    e = sub.add_parser("extract", help="update locales/<lang>/LC_MESSAGES/*.po (prose) and "
+                       "ice287g/locale/<lang>/LC_MESSAGES/*.po (the code's words)")
     # English is the source language: it has no catalogue to update.
     e.add_argument("langs", nargs="*", default=[lang for lang in EDITIONS if lang != "en"])
     e.add_argument("--only", nargs="+", metavar="PAGE",
@@ -309,6 +389,10 @@ def main(argv: list[str] | None = None) -> int:
                          keep_going=args.keep_going, quiet=args.quiet,
                          force_all=args.force_all)
     extract(args.langs, args.only)
+    if not args.only:
+        for po, texts in extract_code(args.langs).items():
+            print(f"{po}: {len(texts)} new untranslated: " + "; ".join(map(repr, texts[:5]))
+                  + (" ..." if len(texts) > 5 else ""))
     return 0
 
 

@@ -16,7 +16,7 @@ identical to an uncached build; the entry is then rewritten. The checksum detect
 rot, truncation, a half-copied cache), not a deliberate forger, who could recompute it; a
 forged entry can at worst hold wrong text values of the right shape, and never runs code.
 
-Entries are written atomically (a temporary file in the same folder, then ``os.replace``); a
+Entries are written atomically (``ice287g.files``: a temporary file, then ``os.replace``); a
 cache folder that cannot be written (read-only, full, a file in the way) is not an error: the
 build goes on without storing (counted in ``SheetCache.write_errors``).
 
@@ -34,11 +34,11 @@ import json
 import os
 import re
 import sys
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Callable
 
+from .. import files
 from . import thresholds
 from .records import ParsedSheet, SheetFile
 
@@ -270,19 +270,9 @@ class SheetCache:
         self.warn(msg)
 
     def _store(self, entry: Path, data: bytes) -> bool:
-        tmp = None
         try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{entry.name}.", suffix=".tmp", dir=entry.parent)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, entry)
+            files.write_bytes(entry, data)
             return True
         except OSError:  # a read-only or full cache is not an error
             self.write_errors += 1
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
             return False
