@@ -124,9 +124,6 @@ def resolve(lang: str | None = None) -> str:
     return current() if lang is None else _check(lang)
 
 
-_lang = resolve
-
-
 def speaks(func):
     """Give ``func`` a keyword argument ``lang`` (``None``: the language in use, see
     :func:`resolve`), the same way as every function that writes words: ``func`` and every
