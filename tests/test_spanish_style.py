@@ -22,11 +22,9 @@ LOCALE = REPO / "locales" / "es" / "LC_MESSAGES"
 CURATED = REPO / "data" / "curated"
 STYLE = REPO / "locales" / "STYLE-es.md"
 
-#: The catalogues of the story chapters and the landing page (issue 27's scope; the data
-#: pages, Find an agency, the explorer and the theme follow in a later session).
-PAGES = ["index", "chapters/key-west", "chapters/what-is-287g", "chapters/florida",
-         "chapters/votes", "chapters/beyond-florida", "chapters/checking",
-         "chapters/glossary", "chapters/methods", "chapters/references", "chapters/downloads"]
+#: Every page's catalogue (the story chapters, the data pages, Find an agency, the explorer,
+#: the appendices) and the theme's words (sphinx.po).
+PAGES = sorted(p.relative_to(LOCALE).with_suffix("").as_posix() for p in LOCALE.rglob("*.po"))
 
 #: Roles whose content is not prose: citations, glue, links, code ({tq} is prose: kept).
 _NON_PROSE_ROLE = re.compile(r"\{(?!tq\})[a-z:-]+\}`[^`]*`|\{\{[^}]*\}\}|`[^`]*`")
@@ -51,7 +49,7 @@ RULED_OUT = [
     (r"\bno era aplicable\b", "“no podía hacerse cumplir”"),
     (r"\bcurad[oa]s?\b|\belaboración propia\b", "“recopilados a mano”"),
     (r"\bsucesos?\b", "“acontecimientos”"),
-    (r"\bacci(?:ones|ón) locales?\b", "“medidas locales”"),
+    (r"\bacci(?:ones|ón) locales?\b|\bCada acción mencionada\b", "“medidas locales”"),
     (r"\bevidencias?\b", "“pruebas”"),
     (r"\bpatrocinadora\b|\bcopatrocinador\w*|\bpatrocinador\b", "“proponente”"),
     (r"\bincidencias?\b", "“reporte” / “reportar un error”"),
