@@ -222,6 +222,11 @@ def pytest_collection_modifyitems(config, items):
 RESOURCE_ORDER = (("hostile_book", 3), ("built_book", 2), ("binder_env", 1), ("setup_venv", 1))
 
 
+#: Module-scoped fixtures cheap enough to set up on both workers (a local server, a file read):
+#: their modules' tests are spread over both.
+CHEAP_MODULE_FIXTURES = {"hostile_server", "axe_source"}
+
+
 def page_of(item) -> str | None:
     """The page a ``page_checks`` test looks at (its ``page_path`` or ``doc`` parameter)."""
     params = getattr(getattr(item, "callspec", None), "params", {})
@@ -254,7 +259,8 @@ def share_the_work(config, items) -> None:
             group = "setup-venv"
         else:
             defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
-            if any(d and d[-1].scope == "module" for d in defs.values()):
+            if any(d and d[-1].scope == "module" and name not in CHEAP_MODULE_FIXTURES
+                   for name, d in defs.items()):
                 group = f"module:{item.nodeid.split('::', 1)[0]}"
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
@@ -275,6 +281,42 @@ def share_the_work(config, items) -> None:
 
 def pytest_configure(config):
     run_once.configure(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` in the order the tests were collected (:func:`share_the_work`:
+    the tests that need no long resource first). pytest-xdist's own sends the largest groups
+    first, which put the built book's tests first and left both workers waiting for it."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class InCollectionOrder(LoadGroupScheduling):
+        # pytest-xdist 3.6.1's LoadScopeScheduling.schedule, without its sort by group size.
+        def schedule(self) -> None:
+            assert self.collection_is_completed
+            if self.collection is not None:
+                for node in self.nodes:
+                    self._reschedule(node)
+                return
+            if not self._check_nodes_have_same_collection():
+                self.log("**Different tests collected, aborting run**")
+                return
+            self.collection = list(next(iter(self.registered_collections.values())))
+            if not self.collection:
+                return
+            for nodeid in self.collection:
+                self.workqueue.setdefault(self._split_scope(nodeid), {})[nodeid] = False
+            for _ in range(len(self.nodes) - len(self.workqueue)):
+                unused_node, _assigned = self.assigned_work.popitem()
+                unused_node.shutdown()
+            for node in self.nodes:
+                self._assign_work_unit(node)
+            for node in self.nodes:
+                self._reschedule(node)
+
+    return InCollectionOrder(config, log)
 
 
 def pytest_collection_finish(session):
