@@ -103,7 +103,7 @@ def test_a_language_set_in_one_test_does_not_leak_into_the_next(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(repo_tests), *filter(None, [os.environ.get("PYTHONPATH")])])}
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                          "-p", "no:xdist", "-p", "conftest", "test_leak.py"],
+                          "-n", "0", "-p", "conftest", "test_leak.py"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert "2 passed" in run.stdout, run.stdout + run.stderr
 
