@@ -605,6 +605,8 @@ def test_a_state_without_any_agreement_is_named_as_such(lookup_page):
     assert page.locator("#lookup-body tr").count() == 0
     assert page.locator("#lookup-count").inner_text() == (
         f"ICE's lists in this book's archive show no agreement in {without[0]}.")
+    # An answer, not a typo: no "Did you mean" for a word one letter from a place's name.
+    assert page.locator("#lookup-suggest").is_hidden()
 
 
 @pytest.mark.browser
@@ -822,22 +824,72 @@ def test_key_west_comes_first(reader, lang, viewport):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("lang,viewport", READERS)
-def test_a_typo_gets_a_did_you_mean_and_results(reader, lang, viewport):
+def test_a_typo_gets_a_did_you_mean_that_searches_when_taken(reader, lang, viewport):
+    """One behaviour, not two: a typo shows that nothing matches what was typed and offers
+    the correction as a button; the page does not search for the guess on its own (so what it
+    shows always matches the box), and taking the suggestion searches for it."""
     page = reader(lang, viewport)
     type_query(page, lang, "Hilsborough")
     count = page.locator("#lookup-count").inner_text()
-    assert count.startswith({"en": "No agreement matches “Hilsborough”.",
-                             "es": "Ningún acuerdo coincide con “Hilsborough”."}[lang]), count
-    found = agencies(page)
-    assert "Hillsborough County Sheriff's Office" in found
+    assert count == {"en": "No agreement matches “Hilsborough”.",
+                     "es": "Ningún acuerdo coincide con “Hilsborough”."}[lang], count
+    assert agencies(page) == []  # no results for a guess the reader did not make
     suggestion = page.locator("#lookup-suggest")
+    assert suggestion.is_visible()
     assert suggestion.inner_text() == {"en": "Did you mean “hillsborough”?",
                                        "es": "¿Quiso decir «hillsborough»?"}[lang]
     suggestion.click()
     assert page.get_by_label(BOX[lang]).input_value() == "hillsborough"
     assert suggestion.is_hidden()
-    assert re.match(r"\d+ (agreements match|acuerdos coinciden)",
+    assert re.match(r"\d+ (agreements match|acuerdos coinciden con) “hillsborough”",
                     page.locator("#lookup-count").inner_text())
+    found = agencies(page)
+    assert "Hillsborough County Sheriff's Office" in found
+    assert "q=hillsborough" in page.url
+    # Typing on: the suggestion goes with the query it was for.
+    type_query(page, lang, "Monroe")
+    assert suggestion.is_hidden() and "Monroe County Sheriff's Office" in agencies(page)
+
+
+#: The client rectangles of every result cell's text that a fixed element's box covers.
+COVERED_TEXT = """box => {
+  const out = [];
+  for (const td of document.querySelectorAll('#lookup-body td')) {
+    const range = document.createRange();
+    range.selectNodeContents(td);
+    for (const r of range.getClientRects()) {
+      if (r.width < 1 || r.height < 1 || r.bottom <= 0 || r.top >= innerHeight) continue;
+      if (r.left < box.x + box.width && r.right > box.x && r.top < box.y + box.height
+          && r.bottom > box.y) out.push(td.textContent.trim().slice(0, 40));
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", list(EDITIONS))
+def test_the_back_to_top_pill_covers_no_result_on_a_phone(reader, lang):
+    """A reader types, scrolls down the results and back up a little (the theme shows its
+    "Back to top" pill on every scroll up): no line of any result is under the pill."""
+    page = reader(lang, PHONE)
+    type_query(page, lang, "Texas")
+    page.locator("#lookup-body tr").nth(40).wait_for()
+    assert page.locator("#pst-back-to-top").count() == 1  # the theme's pill is on the page
+    page.evaluate("window.scrollBy(0, 3000)")
+    page.wait_for_timeout(200)
+    before = page.evaluate("scrollY")
+    page.evaluate("window.scrollBy(0, -500)")
+    page.wait_for_timeout(300)
+    assert page.evaluate("scrollY") < before  # a scroll up: the theme's cue for the pill
+    assert page.locator("#lookup-body td").first.is_visible()
+    for _ in range(3):  # a few stops on the way up
+        pill = page.locator("#pst-back-to-top")
+        if pill.is_visible():
+            covered = page.evaluate(COVERED_TEXT, pill.bounding_box())
+            assert not covered, f"the Back to top pill covers {covered}"
+        page.evaluate("window.scrollBy(0, -700)")
+        page.wait_for_timeout(200)
 
 
 @pytest.mark.browser

@@ -13,8 +13,10 @@
  * nothing a reader needs here. Matching folds letter case, accents (NFD, marks dropped),
  * straight and curly apostrophes and punctuation; every word typed must appear in the
  * agency, county (ICE's, or the one the book found for a row without), or state (ICE's name
- * or its name in either edition's language). When nothing matches, a word one or two typos
- * away from a word of the data is offered ("did you mean") and its matches shown. With the
+ * or its name in either edition's language). When nothing matches, the page says so and, when
+ * a word one or two typos away from a word of the data has matches, offers it as a button
+ * ("Did you mean ...?") that searches for it: the page does not search for a guess on its own,
+ * so what it shows always matches what is in the box. With the
  * default order, agreements in the state typed come first, then those whose agency or county
  * starts with it; one agency's agreements stay together. Text from the data or the address
  * is only ever written escaped (esc) or as textContent, and never goes into a selector.
@@ -235,24 +237,23 @@
       if (matched[j].status === "left") left++;
       else if (matched[j].status === "edited") edited++;
     }
-    var shownQ = corrected || q;
-    var what = shownQ ? t(n === 1 ? "matchOne" : "matchMany", { n: num(n), q: shownQ })
+    var what = q ? t(n === 1 ? "matchOne" : "matchMany", { n: num(n), q: q })
       : t(n === 1 ? "countOne" : "countMany", { n: num(n) });
     var msg = t("split", { what: what, listed: num(n - left - edited), left: num(left) });
     if (edited) msg += t(edited === 1 ? "editedOne" : "editedMany", { n: num(edited) });
     if (n > shown) msg += t("showing", { n: num(shown) });
-    if (corrected) msg = t("noneMatch", { q: q }) + " " + msg;
-    var none = q ? t("noneMatch", { q: q }) : t("none");
+    var none = q ? t("noneMatch", { q: q }) : t("none"), aState = false;
     var folded = fold(q);
     (D.states_without || []).forEach(function (st) {
       var names = [st].concat(S.stateAliases[st] || []);
       for (var k = 0; k < names.length; k++) {
-        if (fold(names[k]) === folded) none = t("stateWithout", { state: stateName(st) });
+        if (fold(names[k]) === folded) { none = t("stateWithout", { state: stateName(st) }); aState = true; }
       }
     });
     count.textContent = n ? msg + "." : none;
-    suggest.hidden = !corrected;
-    if (corrected) suggest.textContent = t("didYouMean", { q: corrected });
+    // A state with no agreement is an answer, not a typo: no suggestion then.
+    suggest.hidden = !corrected || aState;
+    if (!suggest.hidden) suggest.textContent = t("didYouMean", { q: corrected });
     more.hidden = n <= shown;
     more.textContent = t("more", { n: num(n) });
   }
@@ -336,15 +337,12 @@
     var q = input.value.trim();
     var words = fold(q).split(" ").filter(Boolean);
     matched = matchWords(words);
-    corrected = "";
+    corrected = "";  // a suggestion to offer, not searched until the reader takes it
     if (!matched.length && words.length) {
       var fixed = correct(words);
-      if (fixed) {
-        var again = matchWords(fixed);
-        if (again.length) { matched = again; corrected = fixed.join(" "); }
-      }
+      if (fixed && matchWords(fixed).length) corrected = fixed.join(" ");
     }
-    matched = rank(matched, corrected || q);
+    matched = rank(matched, q);
     return q;
   }
 
