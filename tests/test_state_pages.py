@@ -1,0 +1,338 @@
+"""The state pages (issue 26): ``states/<slug>.html`` and ``es/states/<slug>.html``, written by
+ice287g.pages through _ext/generated_pages.py when each edition's build finishes.
+
+Read as a reader meets them, in the built book (``built_book``; ICE287G_BUILT_HTML reuses a
+build): every state ever listed has its page in both editions; the headline's counts and the
+table's rows equal counts made here from data/processed with plain pandas; every local link
+resolves; the feed links are there; the Spanish pages carry no English words of the page and
+write dates as Spanish does; and, in chromium at 390 px, the Florida page does not scroll
+sideways, shows its chart, is axe-clean and weighs less than its budget on the wire. Hostile
+values from ICE's sheets (tests/hostile.py's payloads) are rendered as text by the templates.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import REPO
+
+PROCESSED = REPO / "data" / "processed"
+EDITIONS = {"en": "", "es": "es/"}
+SPANISH_MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+                  "septiembre", "octubre", "noviembre", "diciembre")
+ENGLISH_DATE = re.compile(r"\b(January|February|March|April|May|June|July|August|September|"
+                          r"October|November|December) \d{1,2}, \d{4}")
+
+
+def slug(name: str) -> str:
+    """The slug rule agreed with the feeds, written out again here (not imported)."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+@pytest.fixture(scope="module")
+def data():
+    """Counts made here from the processed CSV files, without ice287g."""
+    snaps = pd.read_csv(PROCESSED / "snapshots.csv", dtype=str, keep_default_na=False)
+    snaps["when"] = pd.to_datetime(snaps["published_at"])
+    order = snaps.sort_values("when", kind="stable").reset_index(drop=True)
+    position = dict(zip(order["publication"], order.index))
+    trend = order[order["trend_excluded"].str.lower() != "true"]
+    latest = trend["publication"].iloc[-1]
+    agreements = pd.read_csv(PROCESSED / "agreements.csv", dtype=str, keep_default_na=False)
+    runs = pd.read_csv(PROCESSED / "listings.csv", dtype=str, keep_default_na=False)
+    state_of = dict(zip(agreements["agreement_id"], agreements["state"]))
+
+    def listed_on(pub: str) -> pd.Series:
+        p = position[pub]
+        on = runs[(runs["first_publication"].map(position) <= p)
+                  & (runs["last_publication"].map(position) >= p)]
+        return pd.Series(sorted(set(on["agreement_id"]))).map(state_of).value_counts()
+
+    eo = pd.Timestamp("2025-01-20")
+    before = trend[trend["when"] < eo]["publication"].iloc[-1]
+    return {"agreements": agreements, "now": listed_on(latest), "before": listed_on(before),
+            "states": sorted(set(agreements["state"]))}
+
+
+def page(built_book: Path, lang: str, state: str) -> Path:
+    return built_book / EDITIONS[lang] / "states" / f"{slug(state)}.html"
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+@pytest.mark.parametrize("lang", EDITIONS)
+def test_every_state_ever_listed_has_its_page(built_book, data, lang):
+    missing = [s for s in data["states"] if not page(built_book, lang, s).is_file()]
+    assert not missing, f"{lang}: no page for {missing}"
+    folder = built_book / EDITIONS[lang] / "states"
+    extra = {p.stem for p in folder.glob("*.html")} - {slug(s) for s in data["states"]}
+    assert not extra, f"{lang}: pages of states never listed: {extra}"
+
+
+HEADLINE = {
+    "en": re.compile(r"has (?P<now>no|[\d,]+) 287\(g\) agreements? in .*?its last list before "
+                     r"January 20, 2025 \(of [^)]*\)(?:,)? (?:which )?had (?P<before>[\d,]+)|"
+                     r"has (?P<now2>[\d,]+) 287\(g\) agreements in .*?as many as its last list"),
+    "es": re.compile(r"(?:no tiene ningún acuerdo|tiene (?P<now>[\d,]+) acuerdos) 287\(g\) en .*?"
+                     r"(?:su última lista anterior al 20 de enero de 2025 \(del [^)]*\)(?:,)? "
+                     r"(?:que )?tenía (?P<before>[\d,]+)|tantos como)"),
+}
+
+
+@pytest.mark.parametrize("lang", EDITIONS)
+def test_headline_counts_equal_an_independent_count(built_book, data, lang):
+    for state in data["states"]:
+        lead = soup(page(built_book, lang, state)).select_one("p.pg-lead").get_text(" ", strip=True)
+        found = HEADLINE[lang].search(lead)
+        assert found, f"{lang} {state}: the headline does not read as expected: {lead!r}"
+        now = found.groupdict().get("now") or found.groupdict().get("now2")
+        now = 0 if now in (None, "no") else number(now)
+        assert now == int(data["now"].get(state, 0)), f"{lang} {state}: {lead!r}"
+        if found.group("before"):
+            assert number(found.group("before")) == int(data["before"].get(state, 0)), \
+                f"{lang} {state}: {lead!r}"
+        else:  # "as many as"
+            assert now == int(data["before"].get(state, 0)), f"{lang} {state}: {lead!r}"
+
+
+@pytest.mark.parametrize("lang", EDITIONS)
+def test_list_shows_every_agreement_of_the_state(built_book, data, lang):
+    agreements = data["agreements"]
+    for state in ("Florida", "Texas", "Guam", "Maine"):
+        doc = soup(page(built_book, lang, state))
+        items = doc.select("li.pg-agreement")
+        mine = agreements[agreements["state"] == state]
+        assert sorted(i["id"] for i in items) == sorted(mine["agreement_id"]), \
+            f"{lang} {state}: the listed agreements are not agreements.csv's"
+        text = doc.select_one("ul.pg-agencies").get_text(" ", strip=True)
+        missing = [name for name in set(mine["agency"]) if name not in text]
+        assert not missing, f"{lang} {state}: agency names not shown: {missing[:3]}"
+        moa = [a["href"] for i in items for a in i.select("a[href^='https://']")]
+        expected = [u for u in mine["moa_url"] if u]
+        assert len(moa) == len(expected), f"{lang} {state}: {len(moa)} MOA links, {len(expected)}"
+        assert all(urlsplit(u).hostname in ("www.ice.gov", "ice.gov") for u in moa)
+        signed = mine[mine["signed"] != ""].iloc[0]
+        item = doc.select_one(f'li.pg-agreement[id="{signed["agreement_id"]}"]').get_text()
+        when = pd.Timestamp(signed["signed"])
+        expected_date = (f"{when:%B} {when.day}, {when.year}" if lang == "en" else
+                         f"{when.day} de {SPANISH_MONTHS[when.month - 1]} de {when.year}")
+        assert expected_date in item, f"{lang} {state}: {item!r} lacks {expected_date!r}"
+
+
+def generated_pages(built_book: Path) -> list[Path]:
+    return [p for lang in EDITIONS for folder in ("states", "agencies")
+            for p in sorted((built_book / EDITIONS[lang] / folder).glob("*.html"))]
+
+
+def test_every_local_link_of_the_generated_pages_resolves(built_book):
+    pages = generated_pages(built_book)
+    assert len(pages) > 2 * 44, f"only {len(pages)} generated pages"
+    ids: dict[Path, set[str]] = {}
+    broken = []
+    for path in pages:
+        text = path.read_text(encoding="utf-8")
+        for href in set(re.findall(r'(?:href|src)="([^"]*)"', text)):
+            parts = urlsplit(href)
+            if parts.scheme in ("http", "https"):
+                continue
+            assert not parts.scheme, f"{path}: a link with scheme {parts.scheme!r}: {href}"
+            target = (path.parent / unquote(parts.path)).resolve() if parts.path else path
+            if not target.is_file():
+                broken.append(f"{path.relative_to(built_book)} -> {href}")
+                continue
+            if parts.fragment and target.suffix == ".html":
+                if target not in ids:
+                    ids[target] = set(re.findall(r'\bid="([^"]+)"', target.read_text(encoding="utf-8")))
+                if parts.fragment not in ids[target]:
+                    broken.append(f"{path.relative_to(built_book)} -> {href} (no such id)")
+        if len(broken) > 20:
+            break
+    assert not broken, "broken links:\n" + "\n".join(broken[:20])
+
+
+@pytest.mark.parametrize("lang", EDITIONS)
+def test_state_pages_link_their_feed(built_book, data, lang):
+    follow = {"en": "Follow this state", "es": "Seguir este estado"}[lang]
+    for state in data["states"]:
+        doc = soup(page(built_book, lang, state))
+        feed = f"../feeds/states/{slug(state)}.atom"
+        heads = [link["href"] for link in doc.select('head link[rel="alternate"]')
+                 if link.get("type") == "application/atom+xml"]
+        assert feed in heads and "../feeds/all.atom" in heads, f"{lang} {state}: {heads}"
+        visible = [a for a in doc.select("main a") if a.get("href") == feed]
+        assert visible and visible[0].get_text(strip=True) == follow, f"{lang} {state}"
+
+
+def test_language_switch_goes_to_the_same_state(built_book):
+    en = soup(page(built_book, "en", "Florida")).select_one("a.pg-switch")["href"]
+    es = soup(page(built_book, "es", "Florida")).select_one("a.pg-switch")["href"]
+    here = page(built_book, "en", "Florida")
+    assert (here.parent / en).resolve() == page(built_book, "es", "Florida").resolve()
+    there = page(built_book, "es", "Florida")
+    assert (there.parent / es).resolve() == here.resolve()
+
+
+def test_florida_links_key_west_and_its_local_actions(built_book):
+    doc = soup(page(built_book, "en", "Florida"))
+    hrefs = [a["href"] for a in doc.select("section[aria-labelledby=in-book] a")]
+    assert "../chapters/key-west.html" in hrefs
+    actions = pd.read_csv(REPO / "data" / "curated" / "local_actions.csv", dtype=str)
+    table = doc.select("section[aria-labelledby=in-book] table tbody tr")
+    assert len(table) == int((actions["state"] == "FL").sum())
+
+
+def page_words(doc: BeautifulSoup) -> str:
+    """The page's own words: its text without ICE's values (agency names and counties), which
+    stay as ICE wrote them."""
+    for cell in doc.select("a[href*='agencies/'], .pg-muted"):
+        cell.decompose()
+    return doc.get_text(" ", strip=True)
+
+
+def test_spanish_pages_have_no_english_words_of_the_page(built_book, data):
+    from ice287g import i18n
+
+    catalogue = i18n.catalogue("es")
+    pages_po = (REPO / "ice287g" / "locale" / "es" / "LC_MESSAGES" / "pages.po").read_text()
+    english = set(re.findall(r'^msgid "(.+)"$', pages_po, re.M))
+    # The fixed parts of each English text (between its placeholders) that Spanish changes.
+    fragments = {part.strip() for text in english if catalogue.get(text, text) != text
+                 for part in re.split(r"\{[^}]*\}", text) if len(part.strip()) >= 8}
+    for state in ("Florida", "Texas", "Guam", "Maine", "New York"):
+        doc = soup(page(built_book, "es", state))
+        assert doc.html["lang"] == "es"
+        text = page_words(doc)
+        leaks = sorted(f for f in fragments if f in text)
+        assert not leaks, f"es {state}: English words of the page: {leaks[:5]}"
+        assert not ENGLISH_DATE.search(text), f"es {state}: an English date {ENGLISH_DATE.search(text)}"
+        dates = re.findall(r"\b\d{1,2} de ([a-z]+) de \d{4}", text)
+        assert dates and set(dates) <= set(SPANISH_MONTHS), f"es {state}: dates {set(dates)}"
+        assert re.search(r"\b(January|February|March|April|June|July|August|September|October|"
+                         r"November|December)\b", text) is None, f"es {state}: an English month"
+
+
+def test_page_carries_a_title_description_and_preview_card(built_book):
+    for lang, title in (("en", "287(g) agreements in Florida"), ("es", "Acuerdos 287(g) en Florida")):
+        doc = soup(page(built_book, lang, "Florida"))
+        assert doc.select_one("h1").get_text() == title
+        assert doc.title.get_text().startswith(title)
+        meta = {m.get("property") or m.get("name"): m.get("content") for m in doc.select("head meta")}
+        assert meta["og:title"] == title
+        assert meta["description"] == meta["og:description"]
+        assert meta["description"] == doc.select_one("p.pg-lead").get_text()
+        assert meta["og:locale"] == {"en": "en_US", "es": "es_US"}[lang]
+
+
+def test_chart_alt_text_is_computed_from_the_numbers(built_book, data):
+    doc = soup(page(built_book, "en", "Florida"))
+    svg = doc.select_one("svg.pg-chart")
+    assert svg["role"] == "img"
+    alt = svg.select_one("title").get_text()
+    now, before = int(data["now"]["Florida"]), int(data["before"]["Florida"])
+    assert f"{before:,d} on the last list before January 20, 2025" in alt
+    assert alt.endswith(f"and {now:,d} on the latest."), alt
+    axis_labels = doc.select("figure .pg-axis")
+    assert len(axis_labels) == 2 and all(a.get_text(strip=True) for a in axis_labels)
+    assert doc.select_one("p.pg-source a[href*='references.html#']")
+
+
+# --------------------------------------------------------------------------- hostile values
+@pytest.fixture(scope="module")
+def model():
+    from ice287g import pages
+
+    return pages.load_model()
+
+
+def test_hostile_values_are_rendered_as_text(model):
+    """Every untrusted field of an agreement (agency, county, agency type, support type, MOA
+    link) carries one of tests/hostile.py's payloads: the rendered pages hold them as text,
+    never as an element, an attribute or a javascript: link."""
+    import copy
+
+    sys.path.insert(0, str(REPO / "tests"))
+    import hostile
+    from ice287g import pages
+
+    payloads = [hostile.IMG, hostile.SCRIPT, hostile.CLOSE_SCRIPT, hostile.SVG_STATE,
+                hostile.MD_LINK, hostile.COMMENT, hostile.SEPARATORS, hostile.UNKNOWN_SUPPORT]
+    m = copy.deepcopy(model)
+    facts = m.states["Florida"]
+    for i, a in enumerate(facts.agreements[:len(payloads)]):
+        a.agency = payloads[i]
+        a.county = payloads[-1 - i]
+        a.agency_type = hostile.UNKNOWN_TYPE
+        a.support_type = hostile.UNKNOWN_SUPPORT if i % 2 else a.support_type
+        a.moa = hostile.JS_URL
+    facts.joined = facts.joined.head(0)
+    for lang, other in (("en", "es"), ("es", "en")):
+        site = pages.Site(lang=lang, book_title="<b>t</b>", other_lang=other, other_label="x",
+                          other_root="../")
+        html = pages.render_state(m, "Florida", site)
+        agency_ids = {a.agency_id for a in facts.agreements[:len(payloads)]}
+        html += "".join(pages.render_agency(m, aid, site) for aid in agency_ids)
+        doc = BeautifulSoup(html, "html.parser")
+        assert not doc.select("img, script, svg[onload], b, i"), f"{lang}: an element from a payload"
+        assert not [t for t in doc.find_all(True) for k in t.attrs if k.startswith("on")]
+        assert "javascript:" not in " ".join(a.get("href", "") for a in doc.select("a"))
+        text = doc.get_text()
+        for p in (hostile.IMG, hostile.SCRIPT, hostile.CLOSE_SCRIPT):
+            assert p in text, f"{lang}: {p!r} is not shown as text"
+
+
+def test_slug_rule():
+    from ice287g.pages import state_slug
+
+    for name, expected in (("New York", "new-york"), ("District of Columbia",
+                                                      "district-of-columbia"),
+                           ("Puerto Rico", "puerto-rico"), ("Northern Mariana Islands",
+                                                            "northern-mariana-islands"),
+                           ("  Añasco -- Co. ", "anasco-co")):
+        assert state_slug(name) == expected
+
+
+# --------------------------------------------------------------------------- in chromium
+@pytest.mark.parametrize("lang", EDITIONS)
+def test_florida_on_a_phone(page_checks, wire_server, chromium_browser, lang):
+    from book_browser import open_page, close_page
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import page_weight
+
+    path = f"{EDITIONS[lang]}states/florida.html"
+    found = page_checks(path, "phone")
+    assert not found.visit.problems(), found.visit.problems()
+    overflow = found.overflow
+    assert overflow["scrollWidth"] <= overflow["clientWidth"], overflow
+    serious = [v["id"] for v in found.violations or [] if v["impact"] in ("serious", "critical")]
+    assert found.violations is not None and not serious, f"{path}: axe {serious}"
+    assert 0 < found.wire.wire <= page_weight.PAGE_BUDGET, \
+        f"{path}: {found.wire.wire:,d} bytes on the wire, budget {page_weight.PAGE_BUDGET:,d}"
+    page, _ = open_page(chromium_browser, wire_server.base + path)
+    try:
+        box = page.locator("svg.pg-chart").bounding_box()
+        assert box and box["width"] >= 300 and box["height"] >= 150, box
+        assert page.locator("svg.pg-chart polyline").is_visible()
+        # its text is legible: no tick label under 10 CSS px as drawn
+        sizes = page.evaluate("""() => [...document.querySelectorAll('svg.pg-chart text')]
+            .map(t => t.getBoundingClientRect().height)""")
+        assert sizes and min(sizes) >= 10, sizes
+        assert page.locator("svg.pg-map").is_visible()
+    finally:
+        close_page(page)
