@@ -812,6 +812,17 @@ def test_monroe_finds_key_west_and_stays_in_view_while_typing(reader, lang, view
         assert in_view_above_keyboard(page, "#lookup-q")
         assert in_view_above_keyboard(page, "#lookup-count")
         assert in_view_above_keyboard(page, "#lookup-body tr")
+        # The lists' chosen options are not cut off in their boxes (the Spanish ones were).
+        cut = page.evaluate("""() => [...document.querySelectorAll('.agency-lookup select')]
+          .filter(sel => {
+            const s = getComputedStyle(sel), ctx = document.createElement('canvas').getContext('2d');
+            ctx.font = s.font;
+            const text = ctx.measureText(sel.options[sel.selectedIndex].text).width;
+            // padding, border and the drop-down arrow (about 1.5 em)
+            return text + parseFloat(s.paddingLeft) + parseFloat(s.paddingRight)
+              + 1.5 * parseFloat(s.fontSize) > sel.clientWidth;
+          }).map(sel => sel.options[sel.selectedIndex].text)""")
+        assert cut == [], f"cut off in their boxes: {cut}"
 
 
 @pytest.mark.browser
