@@ -499,6 +499,7 @@ SCRIPT_TEXTS = {
     "moa": "the agreement (PDF, ice.gov)",
     "addendum": "its addendum (PDF, ice.gov)",
     "close": "Close the history",
+    "agencyPage": "This agency's page",
 }
 
 

@@ -440,6 +440,12 @@
     var gaps = parts.filter(function (p) { return !p[0] && p[2] < total - 1; }).length;
     // The agency's agreements (one per support type, and rows ICE edited), first listed first.
     var group = (GROUPS[r.group] || [r]).slice().sort(function (a, b) { return a.first - b.first || a.order - b.order; });
+    // The agency's own page (issue 26, ice287g/pages.py agency_ids): named after the group's
+    // agreement first listed (a tie, or none listed, by agreement id), lower-cased.
+    var pageId = group.slice().sort(function (a, b) {
+      var x = a.first < 0 ? Infinity : a.first, y = b.first < 0 ? Infinity : b.first;
+      return (x - y) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    })[0].id.toLowerCase();
     var others = group.map(function (g) {
       var line = (g === r ? "<strong>" : "<button type=\"button\" class=\"lookup-pick lookup-switch\" data-id=\"" + esc(g.id) + "\">") +
         esc([g.support, g.agency !== r.agency ? g.agency : ""].filter(Boolean).join(" \u00b7 ")) +
@@ -466,6 +472,7 @@
       "</th><th scope=\"col\">" + esc(t("to")) + "</th>" +
       "<th scope=\"col\">" + esc(t("lists")) + "</th></tr></thead><tbody>" + rows.join("") + "</tbody></table>" +
       "<p class=\"lookup-links\"><a id=\"lookup-permalink\" href=\"?id=" + encodeURIComponent(r.id) + "\">" + esc(t("link")) + "</a>" +
+      " <a id=\"lookup-agency-page\" href=\"../agencies/" + encodeURIComponent(pageId) + ".html\">" + esc(t("agencyPage")) + "</a>" +
       " <button type=\"button\" id=\"lookup-copy\">" + esc(t("copy")) + "</button>" +
       " <button type=\"button\" id=\"lookup-close\">" + esc(t("close")) + "</button>" +
       " <span id=\"lookup-copied\" role=\"status\"></span></p>";
