@@ -121,8 +121,8 @@ _ENGLISH_CHROME = re.compile(
     r"\b(?:Link to this|Launch (?:on|interactive)|logo|Toggle|Copyright|Download this|"
     r"Open (?:an )?issue|Search this|Skip to|Back to top|Site navigation|On this page|"
     r"Report an error|credit|Repository|Source repositor|Color mode|Book home|"
-    r"(?:Show|Hide) code|Contents|previous page|next page|Main|Page|Binder logo|"
-    r"Edit this page|Print to PDF|Fullscreen)\b")
+    r"(?:Show|Hide) code|Contents|previous page|next page|Binder logo|"
+    r"Edit this page|Print to PDF|Fullscreen)\b|^(?:Main|Page)$")
 
 
 def english_theme_words(html: str) -> list[str]:
@@ -217,6 +217,8 @@ def unseparated_numbers(html: str, lang: str = "es") -> list[str]:
 
 
 _BAD_QUOTES = re.compile(r"[«»]|\"")
+#: Quotes inside an agency's name as ICE writes it (Cut "N" Shoot Police Department): data.
+_ICE_NAME_QUOTE = re.compile(r"(?<=[A-Za-z] )\"[A-Za-z]{1,3}\"(?= [A-Z])")
 
 
 def quotation_marks(html: str) -> list[str]:
@@ -230,6 +232,7 @@ def quotation_marks(html: str) -> list[str]:
     texts += [t.get("alt", "") for t in soup.find_all("img")]
     for text in texts:
         text = re.sub(r"Original en inglés:.*$", "", text)
+        text = _ICE_NAME_QUOTE.sub(" ", text)
         found += [f"…{text[max(0, m.start() - 40):m.end() + 40]}…"
                   for m in _BAD_QUOTES.finditer(text)]
     return found
@@ -300,7 +303,10 @@ TQ = ('<span class="translated-quote">“nulo y sin efecto”<sup class="tq-mark
      "<p>un fondo de $100,000 y 1,162 acuerdos en 2025, Orden Ejecutiva 14159</p>"),
     ("quotation marks",
      "<p>el comisionado Donald «Donie» Lee y “Pulaksi County”</p>",
-     "<p>el comisionado Donald “Donie” Lee dijo ‘sí’</p>"),
+     "<p>el comisionado Donald “Donie” Lee dijo ‘sí’ en Cut \"N\" Shoot Police Department</p>"),
+    ("English theme words",
+     '<nav aria-label="Page"></nav>',
+     '<nav aria-label="Página"></nav><footer><p>Page County Sheriff\'s Office</p></footer>'),
     ("quotation marks",
      '<table><tr><td>declaró el acuerdo "void and unenforceable"</td></tr></table>',
      "<table><tr><td>“la leyenda ‘Los migrantes’” trad. Original en inglés: “the legend: "
