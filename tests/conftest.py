@@ -241,8 +241,9 @@ def share_the_work(config, items) -> None:
     """Order the tests (:data:`RESOURCE_ORDER`) and group them for ``--dist loadgroup``
     (scripts/run-tests.sh runs the suite on two pytest-xdist workers): a page's
     ``page_checks`` tests on one worker (one visit per page per view), the setup.sh venv's
-    tests on one worker (they take it through its stages in order), and a module whose tests
-    share a module-scoped fixture on one worker (it is set up once)."""
+    tests on one worker (they take it through its stages in order), and a module's tests that
+    share a module-scoped fixture and need the same long resource on one worker (it is set up
+    once for them)."""
     def rank(item):
         names = set(getattr(item, "fixturenames", ()))
         return next((r for fixture, r in RESOURCE_ORDER if fixture in names), 0)
@@ -261,7 +262,8 @@ def share_the_work(config, items) -> None:
             defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
             if any(d and d[-1].scope == "module" and name not in CHEAP_MODULE_FIXTURES
                    for name, d in defs.items()):
-                group = f"module:{item.nodeid.split('::', 1)[0]}"
+                # With its rank: a module's pure tests are not held back by its book tests.
+                group = f"module:{item.nodeid.split('::', 1)[0]}:{rank(item)}"
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
     if os.environ.get("PYTEST_XDIST_WORKER") and config.getvalue("loadgroup"):
