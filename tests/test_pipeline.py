@@ -146,7 +146,7 @@ def test_fixes_table_is_keyed_on_raw_values():
     assert fixes.get("state", "  utahJ ").fixed == "UTAH"  # spacing and case of the raw ignored
     for fix in fixes.all:
         field, raw = fix.field, fix.raw
-        assert field in {"state", "type", "support_type", "signed", "agency"}
+        assert field in {"state", "type", "support_type", "signed", "agency", "moa", "addendum"}
         assert fix.reason.strip(), f"fix {field}={raw!r} has no reason"
         assert fix.evidence.strip(), f"fix {field}={raw!r} has no evidence"
         if field == "support_type":
