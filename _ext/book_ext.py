@@ -404,7 +404,11 @@ def _write_site_css(app, exception):
         if not path.is_file():
             logger.warning("the site stylesheet's source %s is missing", name)
             continue
-        texts.append((name, path.read_text(encoding="utf-8")))
+        try:
+            texts.append((name, book_css.expand_imports(path.read_text(encoding="utf-8"), path)))
+        except ValueError as error:
+            logger.warning("site stylesheet: %s", error)
+            texts.append((name, path.read_text(encoding="utf-8")))
     import hashlib
 
     stamp = hashlib.sha256("\0".join([*sorted(used), *(t for _, t in texts)]).encode()).hexdigest()

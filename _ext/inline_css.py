@@ -33,17 +33,30 @@ _NOT_PAGES = {"_static", "_sources", "_images", "_downloads"}
 def style_element(css: str) -> str:
     if re.search(r"</style", css, re.I):
         raise ValueError(f"{SITE_CSS} contains '</style', which would end the inlined style early")
+    if re.search(r"@import", css, re.I):
+        # A chained request, and inlined it would resolve against the page: book_css expands
+        # the themes' imports into the site stylesheet.
+        raise ValueError(f"{SITE_CSS} imports another stylesheet (@import), which would "
+                         "resolve against each page once inlined")
     return f'<style id="{STYLE_ID}">{css}</style>'
 
 
 def inline_pages(outdir: Path, css: str) -> int:
     """Inline ``css`` into every page of ``outdir`` in place of its site-stylesheet link or
     earlier inlined copy; the number of pages changed."""
-    element = style_element(css)
+    import book_css
+
+    style_element(css)  # refuses what cannot be inlined, before any page is written
+    css_dir = outdir / SITE_CSS.rsplit("/", 1)[0]
+    elements: dict[Path, str] = {}
     changed = 0
     for page in outdir.rglob("*.html"):
         if _NOT_PAGES & set(page.relative_to(outdir).parts[:-1]):
             continue
+        if page.parent not in elements:
+            # The stylesheet's relative url()s, written for _static/book/, rebased to the page.
+            elements[page.parent] = style_element(book_css.rebase_urls(css, css_dir, page.parent))
+        element = elements[page.parent]
         text = page.read_text(encoding="utf-8")
         new, n = _PLACE.subn(lambda _m: element, text, count=1)
         if n and new != text:

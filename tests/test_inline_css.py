@@ -3,6 +3,7 @@ request (_ext/inline_css.py, issue 22)."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -68,9 +69,54 @@ def test_every_built_page_carries_the_site_stylesheet_inline(built_book):
         prefix = next(p for p in sorted(css, key=len, reverse=True) if page.startswith(p))
         text = (built_book / page).read_text(encoding="utf-8")
         head = text.split("</head>", 1)[0]
-        if inline_css.style_element(css[prefix]) not in head:
+        if f'<style id="{inline_css.STYLE_ID}">' not in head:
             missing.append(page)
+        assert "@import" not in head, page
+        for target in re.findall(r"""url\(\s*["']?(?!data:|#)([^"')]+)""", head):
+            assert ((built_book / page).parent / target).is_file(), \
+                f"{page}: the inlined stylesheet's url({target}) points at no file"
         if "site.css" in head:
             linked.append(page)
     assert not missing, f"pages without the inlined site stylesheet: {missing}"
     assert not linked, f"pages still linking site.css: {linked}"
+
+
+def test_a_stylesheet_that_imports_another_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="resolve against each page"):
+        inline_css.style_element('@import "../basic.css";a{}')
+    inline_css.style_element("a{background:url(\"data:image/svg+xml,%3Csvg%3E\")}")
+
+
+def test_relative_addresses_resolve_from_each_page_as_they_did_from_the_stylesheet(tmp_path):
+    (tmp_path / "chapters").mkdir()
+    for name in ("index.html", "chapters/a.html"):
+        (tmp_path / name).write_text(_page('<link rel="stylesheet" href="_static/book/site.css" />'))
+    inline_css.inline_pages(tmp_path, 'a{background:url(../file.png)}b{background:url("data:x")}')
+    assert 'url(_static/file.png)' in (tmp_path / "index.html").read_text()
+    assert 'url(../_static/file.png)' in (tmp_path / "chapters/a.html").read_text()
+    assert 'url("data:x")' in (tmp_path / "chapters/a.html").read_text()
+
+
+def test_the_site_stylesheet_takes_in_what_it_imports(tmp_path):
+    """The theme's stylesheet starts with @import "../basic.css": the site stylesheet carries
+    that file's rules itself (no chained request, and nothing relative once inlined)."""
+    import book_css
+
+    (tmp_path / "styles").mkdir()
+    (tmp_path / "basic.css").write_text('@import url("more.css") print;\n.basic{margin:0}')
+    (tmp_path / "more.css").write_text(".more{color:red}")
+    theme = tmp_path / "styles" / "theme.css"
+    theme.write_text('@import "../basic.css";\n.theme{padding:0}')
+    out = book_css.expand_imports(theme.read_text(), theme)
+    assert "@import" not in out
+    assert "@media print{.more{color:red}}" in out and ".basic{margin:0}" in out and ".theme" in out
+    # An imported file's url() is rebased to the importing stylesheet's folder.
+    (tmp_path / "basic.css").write_text(".search{background:url(file.png)}")
+    theme.write_text('@import "../basic.css";')
+    assert "url(../file.png)" in book_css.expand_imports(theme.read_text(), theme)
+    for bad, why in (('@import "missing.css";', "no such file"),
+                     ('@import url("https://fonts.example/x.css");', "not a file of the book"),
+                     ('@import "theme.css";', "a cycle")):
+        theme.write_text(bad)
+        with pytest.raises(ValueError, match=why):
+            book_css.expand_imports(bad, theme, frozenset({theme.resolve()}))
