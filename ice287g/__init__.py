@@ -21,6 +21,8 @@ One job per module:
 - ``charts``   -- the book's matplotlib style and chart helpers.
 - ``explorer`` -- the widgets of the explorer page.
 - ``lookup``   -- the data of the "Find an agency" page.
+- ``pages``    -- a page per state and per agency, both editions, from one template each
+  (``ice287g/templates/``), written when the book's build finishes (``_ext/generated_pages.py``).
 - ``maps``     -- the state and county maps.
 - ``timemap``  -- the map through time: every list by state and Florida by county (its page's
   maps, slider data and table).

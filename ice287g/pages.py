@@ -227,7 +227,6 @@ def load_model(processed_dir: Path | str | None = None, curated_dir: Path | str 
     before_key = load.last_publication_before(ds.pubs, eo_date)
     before_when = pd.Timestamp(order.loc[order[load.PUB] == before_key, load.WHEN].iloc[0])
     change = diff.latest_change(side=side)
-    trend = load.trend_publications(ds.pubs)
     # Pending requests on ICE's latest pending list (as What changed counts them).
     pending_pub = diff._pending_latest(side.pending) if len(side.pending) else None
     requests = side.requests.iloc[0:0]

@@ -266,7 +266,7 @@ def share_the_work(config, items) -> None:
                 group = f"module:{item.nodeid.split('::', 1)[0]}:{rank(item)}"
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
-    if os.environ.get("PYTEST_XDIST_WORKER") and config.getvalue("loadgroup"):
+    if os.environ.get("PYTEST_XDIST_WORKER") and config.getoption("loadgroup", default=False):
         # pytest-xdist 3.6.1 names a test's group in its id ("...@group", which its loadgroup
         # scheduler reads) by setting ``item._nodeid``, which pytest 9 no longer reads: without
         # this, no group is kept together. (Remove when pytest-xdist sets the id itself.)

@@ -78,7 +78,7 @@ def test_spanish_options_are_spanish_names_in_spanish_order():
     assert [v["label"] for v in panels["Support type"]] == [
         "Todos los modelos", *(i18n.tr(t, "es") for t in load.SUPPORT_TYPES)]
     assert [v["label"] for v in panels["Agency type"]] == [
-        "Todos los tipos de agencia", "Condado", "Municipio", "Agencia estatal"]
+        "Todos los tipos de agencia", "Condado", "Municipal", "Agencia estatal"]
     # English: ICE's names, alphabetically, as before.
     assert [v["label"] for v in views("en")["State"]] == [
         "All states", "Florida", "North Carolina", "Ohio", "Texas"]

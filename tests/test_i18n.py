@@ -100,7 +100,9 @@ def test_a_language_set_in_one_test_does_not_leak_into_the_next(tmp_path):
 
     repo_tests = Path(__file__).resolve().parent
     (tmp_path / "test_leak.py").write_text(LEAKING_TESTS)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    # Not an xdist worker's environment: the child run is a plain pytest run of its own.
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")},
+           "PYTHONPATH": os.pathsep.join(
         [str(repo_tests), *filter(None, [os.environ.get("PYTHONPATH")])])}
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                           "-n", "0", "-p", "conftest", "test_leak.py"],
@@ -152,7 +154,8 @@ def test_a_bad_catalogue_is_an_error_naming_the_file(tmp_path):
 
 
 def test_the_code_catalogues_ship_with_the_package():
-    """A wheel carries the .po files i18n reads (pyproject's package-data names them)."""
+    """A wheel carries the .po files i18n reads and the page templates pages.py reads
+    (pyproject's package-data names them)."""
     import tomllib
     from pathlib import Path
 
@@ -160,7 +163,8 @@ def test_the_code_catalogues_ship_with_the_package():
     patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
         "package-data"]["ice287g"]
     shipped = {p for pattern in patterns for p in (root / "ice287g").glob(pattern)}
-    on_disk = set((root / "ice287g" / "locale").rglob("*.po"))
+    on_disk = set((root / "ice287g" / "locale").rglob("*.po")) | set(
+        (root / "ice287g" / "templates").glob("*.html"))
     assert on_disk and on_disk == shipped
 
 

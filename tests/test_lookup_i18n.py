@@ -66,7 +66,7 @@ def test_spanish_texts_use_the_glossary_and_spanish_dates_of_the_formats():
                          states=["North Carolina", "Ohio", "Hawaii"])
     assert words["lang"] == "es"
     assert words["labels"] == {
-        "County": "Condado", "Municipality": "Municipio", "State Agency": "Agencia estatal",
+        "County": "Condado", "Municipality": "Municipal", "State Agency": "Agencia estatal",
         "Task Force Model": "Modelo de fuerza de tarea",
         "Jail Enforcement Model": "Modelo de control en cárceles",
         "Warrant Service Officer": "Modelo de agente de ejecución de órdenes"}
@@ -203,7 +203,7 @@ def test_a_spanish_reader_finds_key_west_by_its_english_name(spanish_page, viewp
     # ICE's names stay as ICE wrote them; the book's words are Spanish.
     assert row["Estado"] == "Florida" and kw["county"] == ""
     assert row["Condado"].startswith("Monroe County (según la tabla de lugares del libro")
-    assert row["Tipo de agencia"] == "Municipio" and kw["agency_type"] == "Municipality"
+    assert row["Tipo de agencia"] == "Municipal" and kw["agency_type"] == "Municipality"
     assert row["Modelo"] == i18n.tr(kw["support_type"], "es") != kw["support_type"]
     assert row["Firmado (según ICE)"] == i18n.format_date(kw["signed"], "es")
     assert re.fullmatch(r"\d{1,2} de [a-z]+ de \d{4}", row["Firmado (según ICE)"])
