@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from . import words
+from . import i18n, words
 from .i18n import tr
 from .load import AID, PUB, WHEN, normalise_name, require_columns, trend_publications
 
@@ -450,12 +450,12 @@ def removal_table(removed: pd.DataFrame, agreements_: pd.DataFrame,
         if pd.isna(signed):
             return str(info.at[aid, "agency"])
         return tr("{agency} (signed {date})", lang=lang, agency=info.at[aid, "agency"],
-                  date=f"{pd.Timestamp(signed):%Y-%m-%d}")
+                  date=i18n.format_date(signed, lang))
     rules = (removed["match"] if "match" in removed.columns
              else pd.Series("", index=removed.index))
     t = lambda text: tr(text, lang=lang)  # noqa: E731
     return pd.DataFrame({
-        t("State"): removed["state"].to_numpy(),
+        t("State"): [words.state_name(v, lang) for v in removed["state"]],
         t("Agency"): removed["agency"].to_numpy(),
         t("Support type"): words.support_type_cells(removed["support_type"], lang),
         t("Signed"): words.date_cells(removed["signed"], lang),
@@ -476,7 +476,7 @@ def left_table(gone: pd.DataFrame, lang: str | None = None, *,
     rows = gone.sort_values(["last_listed", "state", "agency"], kind="stable")
     t = lambda text: tr(text, lang=lang)  # noqa: E731
     out = pd.DataFrame({
-        t("State"): rows["state"].to_numpy(),
+        t("State"): [words.state_name(v, lang) for v in rows["state"]],
         t("Agency"): rows["agency"].to_numpy(),
         t("Support type"): words.support_type_cells(rows["support_type"], lang),
         t("Signed"): words.date_cells(rows["signed"], lang),

@@ -502,13 +502,14 @@ def describe_series(series_: pd.DataFrame) -> dict:
 def display_tables(change: Change, lang: str | None = None) -> dict[str, pd.DataFrame]:
     """The change as reader-facing tables (the Markdown summary and the book show these), in
     the language in use or ``lang``: headers, measures, support types, yes/no, publication
-    labels. Agency and state names stay as ICE wrote them; file names, flags and the
+    labels. State names in the language (as every table writes them); agency names stay as
+    ICE wrote them; file names, flags and the
     pipeline's notes are data and stay as they are."""
     t = lambda text: tr(text, lang=lang)  # noqa: E731
 
     def agreements(frame, when_col=None):
         return pd.DataFrame({
-            t("State"): frame["state"].to_numpy(),
+            t("State"): [words.state_name(v, lang) for v in frame["state"]],
             t("Agency"): frame["agency"].to_numpy(),
             t("Support type"): [words.support_type_label(v, lang) for v in frame["support_type"]],
             t("Signed"): [d or t("(blank)") for d in words.date_cells(
@@ -531,7 +532,7 @@ def display_tables(change: Change, lang: str | None = None) -> dict[str, pd.Data
         "joined": agreements(change.joined),
         "left": agreements(change.left),
         "edited": pd.DataFrame({
-            t("State"): edited["state"].to_numpy(),
+            t("State"): [words.state_name(v, lang) for v in edited["state"]],
             t("Before"): edited["agency_before"].to_numpy(),
             t("After"): edited["agency_after"].to_numpy(),
             t("Support type"): [words.support_type_label(v, lang) for v in edited["support_type"]],
@@ -593,7 +594,7 @@ def _requests_display(frame: pd.DataFrame, with_signed: bool = False,
                       lang: str | None = None) -> pd.DataFrame:
     t = lambda text: tr(text, lang=lang)  # noqa: E731
     out = pd.DataFrame({
-        t("State"): frame["state"].to_numpy(),
+        t("State"): [words.state_name(v, lang) for v in frame["state"]],
         t("Agency"): frame["agency"].to_numpy(),
         t("Support type"): [words.support_type_label(v, lang) for v in frame["support_type"]],
     })
