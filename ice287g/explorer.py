@@ -80,6 +80,11 @@ def _table_html(frame: pd.DataFrame, caption: str) -> str:
     # views' tables add up in the widget state. Words wrap only between words (the book wraps
     # long strings anywhere), smaller type so four count columns fit a phone; a caption names
     # the table for screen readers.
+    # Counts with the language's thousands separator (1,162), as every table of the book.
+    frame = frame.copy()
+    for col in frame.columns:
+        if pd.api.types.is_integer_dtype(frame[col]):
+            frame[col] = [i18n.format_int(v) for v in frame[col]]
     return safe_html.compact_table(frame, caption, table_class="dataframe ice287g-explorer-table",
                                    style="overflow-wrap:normal;word-break:normal;font-size:0.9em")
 
