@@ -848,7 +848,7 @@ def test_a_typo_gets_a_did_you_mean_that_searches_when_taken(reader, lang, viewp
     suggestion = page.locator("#lookup-suggest")
     assert suggestion.is_visible()
     assert suggestion.inner_text() == {"en": "Did you mean “hillsborough”?",
-                                       "es": "¿Quiso decir «hillsborough»?"}[lang]
+                                       "es": "¿Quiso decir “hillsborough”?"}[lang]
     suggestion.click()
     assert page.get_by_label(BOX[lang]).input_value() == "hillsborough"
     assert suggestion.is_hidden()
@@ -959,8 +959,8 @@ def test_a_renamed_agency_is_one_agency_not_a_departure(reader, data, lang, view
     status = page.locator("#lookup-body tr").nth(i).locator("td").last.inner_text()
     assert status.startswith({"en": "Row edited by ICE (renamed “Boca Raton Police Services "
                                     "Department”)",
-                              "es": "Fila modificada por ICE (nombre cambiado a «Boca Raton "
-                                    "Police Services Department»)"}[lang]), status
+                              "es": "Fila modificada por ICE (nombre cambiado a “Boca Raton "
+                                    "Police Services Department”)"}[lang]), status
     assert not status.startswith(("Left", "Fuera"))
     # Its history names the old row, and draws both on one date axis.
     page.locator("#lookup-body tr").nth(j).locator("button.lookup-pick").click()
@@ -1041,7 +1041,7 @@ def test_agreement_links_only_to_ice(tmp_path, monkeypatch, chromium_browser):
             assert not any("evil" in h or h.startswith("javascript") for h in hrefs), hrefs
         page.goto(url.replace("?id=A1", "?id=A3"))
         wait_ready(page)
-        assert page.get_by_role("link", name="su anexo (PDF, ice.gov)").get_attribute(
+        assert page.get_by_role("link", name="su adenda (PDF, ice.gov)").get_attribute(
             "href") == "https://www.ice.gov/doclib/287gMOA/add.pdf"
         assert not seen["dialogs"] and not seen["errors"], seen
     finally:

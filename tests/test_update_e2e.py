@@ -126,10 +126,12 @@ def test_a_new_list_is_fetched_built_and_its_changes_named(world):
     assert md == r.stdout
     joined = md.split("## Agreements that joined (1)")[1].split("## ")[0]
     left = md.split("## Agreements that left (1)")[1].split("## ")[0]
-    assert "| Georgia | Cobb County Sheriff's Office | Warrant Service Officer | 2025-05-18 |" in joined
+    assert "| Georgia | Cobb County Sheriff's Office | Warrant Service Officer | May 18, 2025 |" in joined
     assert "| Alabama | Etowah County Sheriff's Office | Jail Enforcement Model | (blank) |" in left
     assert "| Agreements on the latest list | 7 | 7 | 0 |" in md
-    assert "| participating | 2025-05-19 pm | participatingAgencies05192025pm.xlsx | 7 | yes |" in md
+    # The file's list, with its date for people (words.publication_label).
+    assert "| participating | May 19, 2025 (p.m.) | participatingAgencies05192025pm.xlsx | 7 | yes |" in md, \
+        [line for line in md.splitlines() if "05192025pm" in line]
 
     # The update lands (the pull request is merged): the new build becomes the committed data.
     for f in new.iterdir():
