@@ -321,10 +321,10 @@ def _light_assets(app, pagename, templatename, context, doctree):
         first = next(c for c in css if _filename(c) in merged)
         site = type(first)(f"_static/{SITE_CSS}", priority=getattr(first, "priority", 500))
         context["css_files"] = [site, *[c for c in css if _filename(c) not in merged]]
-    if pagename == "search":
-        # The search page's own scripts (searchtools.js, in the template) run as they load and
-        # need doctools.js and documentation_options.js before them: nothing is deferred here.
-        return
+    # The search page too: its own scripts (searchtools.js, language_data.js and the index, in
+    # _templates/search.html) are deferred as well, so all run in document order once the page
+    # is parsed, and its heading and box paint before they arrive (they blocked the first paint
+    # for 0.6 s on a slow phone).
     body = context.get("body") or ""
     scripts = []
     for script in context.get("script_files") or []:

@@ -5,8 +5,8 @@ The pages are plain HTML from one template per kind (``ice287g/templates/``), re
 :mod:`ice287g.pages` in the edition's language (``app.config.language``; each edition is built
 in its own process by tools/editions.py). They reuse *Find an agency*'s data, which
 _ext/book_ext.py writes to ``_static/lookup/agreements.js`` just before (its agency grouping
-and listing spells), and link the references page's entry for ICE's list. Their stylesheet is
-``assets/pages/pages.css`` (copied to ``_static/pages/`` with the other assets).
+and listing spells), and link the references page's entry for ICE's list. Their stylesheet,
+``ice287g/templates/pages.css``, is in each page's ``<style>`` (no request before the first paint).
 """
 
 from __future__ import annotations

@@ -540,7 +540,19 @@ def _environment():
         loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
         autoescape=True, trim_blocks=True, lstrip_blocks=True,
         undefined=jinja2.StrictUndefined)
+    env.globals["page_css"] = page_css()
     return env
+
+
+def page_css():
+    """The pages' stylesheet (``templates/pages.css``), for the ``<style>`` in each page's head:
+    inline, it costs no request before the first paint (issue 22; linked, the stylesheet held
+    the paint of a state page's long table until it arrived). The book's own file, marked safe;
+    a ``</style`` in it would end the element early and is refused."""
+    css = (Path(__file__).parent / "templates" / "pages.css").read_text(encoding="utf-8")
+    if "</style" in css.lower():
+        raise ValueError("templates/pages.css contains '</style', which would end the page's <style> early")
+    return Markup(css)
 
 
 @dataclass
