@@ -137,15 +137,24 @@ def spanish_dates(text: str, lang: str) -> str:
 
 #: The words that mark a title the book wrote because the stored copy shows no headline.
 _BOOK_TITLE = re.compile(r"\((?:headline not captured|untitled in the stored copy)")
+#: A source's note saying its title is the book's description, not a headline.
+_DESCRIPTIVE_NOTE = re.compile(r"\bTitle descriptive\b")
 
 
-def title_field(title: str, bibtex_title: str, lang: str) -> str:
+def book_title(title: str, note: str = "") -> bool:
+    """Whether ``title`` is the book's own words (no headline captured, or a note saying the
+    title is descriptive), which the Spanish edition translates; a real headline is not."""
+    return bool(_BOOK_TITLE.search(title) or _DESCRIPTIVE_NOTE.search(note or ""))
+
+
+def title_field(title: str, bibtex_title: str, lang: str, note: str = "") -> str:
     """An entry's title in ``lang``: a real headline exactly as published (``bibtex_title``,
-    byte for byte); a title the book wrote itself ("Report on ... (headline not captured)")
-    in ``lang``, from the catalogue like the notes (a missing one is a ``TranslationError``)."""
+    byte for byte); a title the book wrote itself ("Report on ... (headline not captured)",
+    or one its ``note`` calls descriptive) in ``lang``, from the catalogue like the notes (a
+    missing one is a ``TranslationError``)."""
     from ice287g.story import latex_escape
 
-    if lang == "en" or not _BOOK_TITLE.search(title):
+    if lang == "en" or not book_title(title, note):
         return bibtex_title
     return "{" + latex_escape(_tr(title, lang)) + "}"
 
@@ -217,7 +226,7 @@ def spanish_bibtex(sources, english_bibtex: str, lang: str = "es") -> str:
             author = publisher_label(row["publisher"], lang)
             note = note_text(row, lang)
             year = year_label(entry.fields["year"], lang)
-            title = title_field(row["title"], entry.fields["title"], lang)
+            title = title_field(row["title"], entry.fields["title"], lang, row.get("note", ""))
         except TranslationError as exc:
             problems.append(f"{where}: {exc} (ice287g/locale/{lang}/LC_MESSAGES/bibliography.po holds "
                             "the Spanish of the notes and labels of sources.csv)")

@@ -47,7 +47,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from . import i18n
+from . import i18n, words
 from .i18n import tr
 
 #: Okabe & Ito's colour-blind-safe palette, by name.
@@ -148,7 +148,9 @@ def category_label(category, *, in_sentence: bool = False, lang: str | None = No
     lang = i18n.resolve(lang)
     text = str(category)
     if text in SUPPORT_TYPE_COLORS or text in AGENCY_TYPE_COLORS or text == REST_STATES:
-        label = tr(text, lang)
+        # an agency type in its gettext context ("De condado", review #26)
+        label = words.agency_type_label(text, lang) if text in AGENCY_TYPE_COLORS \
+            else tr(text, lang)
         if in_sentence and label != text and lang != i18n.DEFAULT_LANGUAGE:
             label = label[:1].lower() + label[1:]
         return label

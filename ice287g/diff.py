@@ -311,7 +311,7 @@ def _field_value(field_name: str, value: str, lang: str | None) -> str:
     if field_name == "support_type":
         return words.support_type_label(value, lang)
     if field_name == "agency_type" and value in load.AGENCY_TYPES:
-        return tr(value, lang=lang)
+        return words.agency_type_label(value, lang)
     if field_name == "signed" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         try:
             return i18n.format_date(value, lang)  # a date for people (issue 21)

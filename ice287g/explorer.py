@@ -42,7 +42,7 @@ from matplotlib.ticker import MaxNLocator
 import pandas as pd
 
 from . import charts, load, national_growth, where
-from . import files, i18n, safe_html
+from . import files, i18n, safe_html, words
 from .i18n import tr
 
 SUPPORT_TYPES = load.SUPPORT_TYPES
@@ -157,6 +157,8 @@ def _title(label: str, total: pd.Series) -> str:
 def _category(value) -> str:
     """A support type or agency type (ICE's English words) as the explorer shows it; a value
     ICE started using that the book cannot translate stays as ICE wrote it (i18n.label)."""
+    if str(value) in AGENCY_TYPES:  # an agency's type, in its own context ("De condado")
+        return words.agency_type_label(str(value))
     return i18n.label(str(value)) if str(value).strip() else tr("(blank)")
 
 

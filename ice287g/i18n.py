@@ -12,7 +12,10 @@ copied per language: notebooks call the same functions, and the words come from 
   kernel learns from ``ICE287G_LANG`` (``en`` or ``es``; ``tools/editions.py`` sets it for the
   Spanish edition's kernels; read in :func:`edition_language` only). :func:`current` (or
   ``language()`` with no argument) tells which one is in use.
-- :func:`tr` translates an English text (a ``str.format`` template) into the language in use.
+- :func:`tr` translates an English text (a ``str.format`` template) into the language in use;
+  :func:`ntr` chooses the form of a text for a count (gettext plural entries, with an
+  optional text for zero: "missing from no list", "1 removal", "3 removals"), and :func:`ptr`
+  translates a word in a gettext context ("County" as an agency's type: "De condado").
   The Spanish words are gettext catalogues, ``ice287g/locale/es/LC_MESSAGES/<domain>.po`` (one
   domain per area of the book), the same toolchain as the prose's ``locales/es/LC_MESSAGES``:
   ``python tools/editions.py extract`` extracts both with Babel. English is the msgid, so the
@@ -20,7 +23,7 @@ copied per language: notebooks call the same functions, and the words come from 
   error, never a silent fallback to English. The ``.po`` files are read as they are (Babel's
   ``read_po``), not compiled to ``.mo``: one source of truth, nothing generated to go stale,
   nothing to compile before a student's editable install, Binder or a wheel can use them.
-- :func:`format_date`, :func:`format_month`, :func:`format_int`, :func:`format_number` and
+- :func:`format_date`, :func:`format_month`, :func:`format_partial_date`, :func:`format_int`, :func:`format_number` and
   :func:`format_percent` format values the way each edition's readers expect ("July 8, 2025" /
   "8 de julio de 2025"). Spanish numbers follow the ``es_US`` convention of U.S.
   Spanish-language newsrooms (comma for thousands, point for decimals: "1,551", "12.5"), so a
@@ -150,13 +153,35 @@ def speaks(func):
 LOCALE_DIR = "locale"
 
 
+#: How a catalogue key joins a text's gettext context to it ("agency type" + "County"), and a
+#: plural entry's English forms ("{n} list" + "{n} lists") and translated forms: gettext's own
+#: separators (a compiled ``.mo`` joins them the same way), so the merged catalogue stays one
+#: ``dict[str, str]``.
+CONTEXT_SEP = "\x04"
+PLURAL_SEP = "\x00"
+
+
+def context_key(context: str, text: str) -> str:
+    """The catalogue key of ``text`` in gettext context ``context`` (``msgctxt``)."""
+    return f"{context}{CONTEXT_SEP}{text}"
+
+
+def plural_key(singular: str, plural: str) -> str:
+    """The catalogue key of a plural entry (``msgid`` / ``msgid_plural``)."""
+    return f"{singular}{PLURAL_SEP}{plural}"
+
+
 @lru_cache(maxsize=None)
 def catalogue(lang: str) -> dict[str, str]:
     """Every Spanish (or other) text, merged from ``ice287g/locale/<lang>/LC_MESSAGES/*.po``.
 
-    A translation whose ``{placeholders}`` differ from its English text, or a text translated
-    differently in two domains, is an error naming the file and the text; an empty or fuzzy
-    entry is no translation (the text stays missing).
+    Keys are the English texts; a text with a gettext context (``msgctxt``) is keyed
+    :func:`context_key`, a plural entry (``msgid_plural``) :func:`plural_key`, its value the
+    translated forms joined by :data:`PLURAL_SEP`. A translation whose ``{placeholders}``
+    differ from its English text, a plural entry with the wrong number of forms for the
+    language, or a text translated differently in two domains, is an error naming the file
+    and the text; an empty or fuzzy entry (or a plural one with an empty form) is no
+    translation (the text stays missing).
     """
     _check(lang)
     if lang == DEFAULT_LANGUAGE:
@@ -172,6 +197,7 @@ def load_catalogue(folder, lang: str) -> dict[str, str]:
     where: dict[str, str] = {}
     files = sorted((p for p in folder.iterdir() if p.name.endswith(".po")),
                    key=lambda p: p.name) if folder.is_dir() else []
+    n_forms = plural_forms(lang)[0]
     for path in files:
         name = f"ice287g/{LOCALE_DIR}/{lang}/LC_MESSAGES/{path.name}"
         try:
@@ -181,20 +207,48 @@ def load_catalogue(folder, lang: str) -> dict[str, str]:
             raise ValueError(f"{name}: not a valid .po catalogue ({exc})") from None
         for message in entries:
             english, translated = message.id, message.string
-            if not english or message.fuzzy or not isinstance(english, str) \
-                    or not isinstance(translated, str) or not translated.strip():
-                continue  # the header, a plural entry (none is used), an untranslated text
-            if placeholders(english) != placeholders(translated):
+            if not english or message.fuzzy:
+                continue  # the header, a fuzzy entry
+            if isinstance(english, (list, tuple)):  # a plural entry: msgid, msgid_plural
+                forms = list(translated) if isinstance(translated, (list, tuple)) else []
+                if not forms or not all(isinstance(f, str) and f.strip() for f in forms):
+                    continue  # untranslated (a form missing)
+                if len(forms) != n_forms:
+                    raise ValueError(f"{name}: the plural entry {english[0]!r} has "
+                                     f"{len(forms)} forms; {lang} has {n_forms}")
+                key, text, shown = plural_key(*english[:2]), PLURAL_SEP.join(forms), english[0]
+                wanted = placeholders(english[0]) | placeholders(english[1])
+                have = set().union(*(placeholders(f) for f in forms))
+            else:
+                if not isinstance(translated, str) or not translated.strip():
+                    continue  # an untranslated text
+                key, text, shown = english, translated, english
+                wanted, have = placeholders(english), placeholders(translated)
+            if message.context:
+                key = context_key(message.context, key)
+            if wanted != have:
                 raise ValueError(
-                    f"{name}: the translation of {english!r} has placeholders "
-                    f"{sorted(placeholders(translated))}, the English has "
-                    f"{sorted(placeholders(english))}")
-            if english in merged and merged[english] != translated:
-                raise ValueError(f"{name}: {english!r} is translated differently in "
-                                 f"{where[english]}")
-            merged[english] = translated
-            where[english] = name
+                    f"{name}: the translation of {shown!r} has placeholders "
+                    f"{sorted(have)}, the English has {sorted(wanted)}")
+            if key in merged and merged[key] != text:
+                raise ValueError(f"{name}: {shown!r} is translated differently in "
+                                 f"{where[key]}")
+            merged[key] = text
+            where[key] = name
     return merged
+
+
+@lru_cache(maxsize=None)
+def plural_forms(lang: str):
+    """``(number of forms, index of the form for a count)`` of the language's plural rule, as
+    gettext's ``Plural-Forms`` header writes it (Babel's data for the language: English and
+    Spanish ``nplurals=2; plural=(n != 1)``)."""
+    import gettext
+
+    from babel.messages.plurals import get_plural
+
+    rule = get_plural(_check(lang))
+    return rule.num_plurals, gettext.c2py(rule.plural_expr)
 
 
 def placeholders(template: str) -> set[str]:
@@ -217,17 +271,22 @@ class Untranslated(str):
 UNTRANSLATED: dict[str, set[str]] = {}
 
 
-def label(value: Any, lang: str | None = None) -> str:
+def label(value: Any, lang: str | None = None, *, context: str | None = None) -> str:
     """A label from ICE's data (an agency type, a support type, any value ICE may invent) in
     the language in use: its translation when the catalogue has one, else ICE's own text as
     an :class:`Untranslated` string (never an error: a value ICE starts using must not stop
     the Spanish build). Blank stays blank. The book's own words use :func:`tr`, which stays
-    strict."""
+    strict. ``context``: the use the label is put to (a gettext ``msgctxt``, e.g. "agency
+    type": "County" is "De condado" as an agency's type, "Condado" as a column header); its
+    entry in that context first, else the text's plain entry."""
     lang = resolve(lang)
     text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
     if lang == DEFAULT_LANGUAGE or not text.strip():
         return text
-    translated = catalogue(lang).get(text)
+    found = catalogue(lang)
+    translated = found.get(context_key(context, text)) if context else None
+    if translated is None:
+        translated = found.get(text)
     if translated is not None:
         return translated
     UNTRANSLATED.setdefault(lang, set()).add(text)
@@ -251,6 +310,54 @@ def tr(text: str, /, lang: str | None = None, **values: Any) -> str:
                 f"ice287g/{LOCALE_DIR}/{lang}/LC_MESSAGES/ (python tools/editions.py extract "
                 "adds the texts the code writes literally, untranslated)") from None
     return template.format(**values) if values else template
+
+
+def ptr(context: str, text: str, /, lang: str | None = None, **values: Any) -> str:
+    """:func:`tr` of ``text`` in a gettext context (``pgettext``): the same English word put
+    to two uses ("County" as an agency's type, "County" as a column) can have two
+    translations. The catalogue entry carries ``msgctxt "<context>"``; in Spanish a text with
+    no entry in that context raises :class:`TranslationError` (no fall-back to the plain one)."""
+    lang = resolve(lang)
+    template = text
+    if lang != DEFAULT_LANGUAGE:
+        try:
+            template = catalogue(lang)[context_key(context, text)]
+        except KeyError:
+            raise TranslationError(
+                f"no {lang} translation for {text!r} in context {context!r}: add it, with "
+                f'msgctxt "{context}", to a file in ice287g/{LOCALE_DIR}/{lang}/LC_MESSAGES/') \
+                from None
+    return template.format(**values) if values else template
+
+
+def ntr(singular: str, plural: str, count: int, /, lang: str | None = None, *,
+        zero: str | None = None, **values: Any) -> str:
+    """The form of a text for ``count`` (``ngettext``): ``singular`` / ``plural`` are the
+    English ``str.format`` templates, and the language's forms come from a plural entry of
+    the catalogue (``msgid`` / ``msgid_plural`` / ``msgstr[0]``, ``msgstr[1]``), chosen by the
+    language's plural rule (:func:`plural_forms`). ``zero``: a text for a count of 0, when
+    a sentence reads better without the number ("is missing from no list", not "from 0
+    lists"); it is translated as :func:`tr` translates. ``{n}`` is filled in with the count
+    written for people (:func:`format_int`) unless ``values`` gives it. In Spanish a missing
+    entry raises :class:`TranslationError`."""
+    lang = resolve(lang)
+    count = int(count)
+    values.setdefault("n", format_int(count, lang))
+    if count == 0 and zero is not None:
+        return tr(zero, lang, **values)
+    number, index = plural_forms(lang)
+    if lang == DEFAULT_LANGUAGE:
+        template = singular if count == 1 else plural
+    else:
+        try:
+            forms = catalogue(lang)[plural_key(singular, plural)].split(PLURAL_SEP)
+        except KeyError:
+            raise TranslationError(
+                f"no {lang} translation for {singular!r} / {plural!r}: add a plural entry "
+                f"(msgid, msgid_plural) to a file in ice287g/{LOCALE_DIR}/{lang}/LC_MESSAGES/ "
+                "(python tools/editions.py extract adds it untranslated)") from None
+        template = forms[min(int(index(count)), number - 1)]
+    return template.format(**values)
 
 
 def _ts(value) -> pd.Timestamp:
@@ -277,6 +384,22 @@ def format_month(value, lang: str | None = None, *, short: bool = False,
         return fmt["months_short"][ts.month - 1]
     name = fmt["months"][ts.month - 1]
     return fmt["month_year"].format(month=name, year=ts.year) if year else name
+
+
+def format_partial_date(text: str, lang: str | None = None) -> str:
+    """A date the curated tables record to the day, the month or the year (``2025-07-08``,
+    ``2025-07``, ``1996``) as people read it: "July 8, 2025" / "8 de julio de 2025", "July 2025"
+    / "julio de 2025", "1996". Anything else is a ``ValueError`` naming it."""
+    value = str(text).strip()
+    parts = value.split("-")
+    if not all(p.isdigit() for p in parts) or len(parts[0]) != 4 or len(parts) > 3 \
+            or any(len(p) != 2 for p in parts[1:]):
+        raise ValueError(f"not a date written YYYY-MM-DD, YYYY-MM or YYYY: {text!r}")
+    if len(parts) == 1:
+        return value
+    if len(parts) == 2:
+        return format_month(f"{value}-01", lang)
+    return format_date(value, lang)
 
 
 def format_number(value: float, decimals: int = 0, lang: str | None = None) -> str:
@@ -313,35 +436,13 @@ def format_times(after: float, before: float, lang: str | None = None) -> str:
     return tr("{pct} more", lang, pct=pct) if ratio >= 1 else tr("{pct} fewer", lang, pct=pct)
 
 
-#: U.S. state (and territory) names that U.S. Spanish-language media write in Spanish; every
-#: other name is the same in both languages (Texas, Florida, Virginia, Guam...).
-STATE_NAMES: dict[str, dict[str, str]] = {
-    "es": {
-        "North Carolina": "Carolina del Norte",
-        "South Carolina": "Carolina del Sur",
-        "North Dakota": "Dakota del Norte",
-        "South Dakota": "Dakota del Sur",
-        "New York": "Nueva York",
-        "New Jersey": "Nueva Jersey",
-        "New Mexico": "Nuevo México",
-        "New Hampshire": "Nuevo Hampshire",
-        "Pennsylvania": "Pensilvania",
-        "Louisiana": "Luisiana",
-        "Mississippi": "Misisipi",
-        "West Virginia": "Virginia Occidental",
-        "Hawaii": "Hawái",
-        "District of Columbia": "Distrito de Columbia",
-        "Northern Mariana Islands": "Islas Marianas del Norte",
-        "U.S. Virgin Islands": "Islas Vírgenes de EE. UU.",
-        "Virgin Islands": "Islas Vírgenes de EE. UU.",
-        "American Samoa": "Samoa Estadounidense",
-    },
-}
-
-
 def state_name(name: str, lang: str | None = None) -> str:
-    """A U.S. state's (or territory's) name as the language writes it in charts and prose-like
-    text: "North Carolina" -> "Carolina del Norte" in Spanish; unchanged in English and for
-    names the same in both. Data tables and downloads keep ICE's names instead."""
-    lang = resolve(lang)
-    return STATE_NAMES.get(lang, {}).get(str(name), str(name))
+    """A U.S. state's (or territory's) name as the language writes it: "North Carolina" ->
+    "Carolina del Norte" in Spanish; unchanged in English, for names the same in both and for
+    a name not on the list. The list of states and their Spanish names is
+    :data:`ice287g.words.STATES` (the one list); this is :func:`ice287g.words.state_name`, kept
+    here for the charts, maps and explorer that call it (``words`` imports this module, so
+    the import is at call time)."""
+    from .words import state_name as _state_name
+
+    return _state_name(name, lang)

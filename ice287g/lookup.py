@@ -533,7 +533,9 @@ def texts(lang: str | None = None, *, agency_types=(), support_types=(), states=
     # it (i18n.label), never an error that stops the Spanish build (issue 20).
     # In Spanish it carries the book's visible "sin trad." mark, as the tables do.
     def shown(value):
-        text = i18n.label(value, lang)
+        # an agency's type in its own context ("De condado", not the County column's "Condado")
+        text = words.agency_type_label(value, lang) if value in agency_types \
+            else i18n.label(value, lang)
         if isinstance(text, i18n.Untranslated):
             return f"{text} ({i18n.tr('untransl.', lang)})"
         return str(text)

@@ -286,6 +286,11 @@ class Words:
             self._fixed[text] = i18n.tr(text, self.lang)
         return self._fixed[text]
 
+    def nt(self, singular: str, plural: str, count, zero: str | None = None, **values) -> str:
+        """:func:`ice287g.i18n.ntr` in ``lang``: the form of a text for ``count`` ("1 agreement",
+        "3 agreements"), and ``zero``'s text for none."""
+        return i18n.ntr(singular, plural, int(count), self.lang, zero=zero, **values)
+
     def date(self, value) -> str:
         if value is None or not str(value):
             return ""
@@ -312,7 +317,10 @@ class Words:
         book has no translation for a new one)."""
         from .safe_html import untranslated_html
 
-        text = i18n.label(value, self.lang) if value else ""
+        from .words import agency_type_label
+
+        # in the agency-type context: "De condado", not the county column's "Condado" (#26)
+        text = agency_type_label(value, self.lang) if value else ""
         return Markup(untranslated_html(text, self.lang)) if isinstance(text, i18n.Untranslated) \
             else text
 
@@ -417,9 +425,10 @@ def series_svg(facts: StateFacts, model: Model, w: Words) -> dict:
                     "{now}", state=w.state(facts.state), before=w.n(facts.n_before),
                     cutoff=w.date(model.eo_date), now=w.n(facts.n_now))
     else:
-        title = w.t("{state} has {now} agreements on ICE's list, as many as before {cutoff}",
-                    state=w.state(facts.state), now=w.n(facts.n_now),
-                    cutoff=w.date(model.eo_date))
+        title = w.nt("{state} has {n} agreement on ICE's list, as many as before {cutoff}",
+                     "{state} has {n} agreements on ICE's list, as many as before {cutoff}",
+                     facts.n_now, zero="{state} has no agreement on ICE's list, as before {cutoff}",
+                     state=w.state(facts.state), cutoff=w.date(model.eo_date))
     return {"svg": Markup("".join(parts)), "title": title, "alt": alt,
             "xlabel": w.t("Date of ICE's list (dashed line: {cutoff})",
                           cutoff=w.date(model.eo_date)),
@@ -475,11 +484,15 @@ def county_map_svg(facts: StateFacts, w: Words) -> dict | None:
         labels = maps.class_labels(maps.COUNTY_EDGES)
     legend_colors = maps.class_colors(len(maps.COUNTY_EDGES))
     n_counties = sum(v > 0 for v in values)
-    alt = w.t("Map of {state}'s {n} counties: {k} have at least one agreement on ICE's latest "
-              "list{most}.", state=w.state(facts.state), n=w.n(len(values)), k=w.n(n_counties),
-              most=(w.t(", the most in {county} ({m})",
-                        county=counties["name"].iloc[int(np.argmax(values))],
-                        m=w.n(max(values))) if max(values, default=0) else ""))
+    alt = w.nt("Map of {state}'s {total} counties: {n} has at least one agreement on ICE's "
+               "latest list{most}.",
+               "Map of {state}'s {total} counties: {n} have at least one agreement on ICE's "
+               "latest list{most}.", n_counties,
+               zero="Map of {state}'s {total} counties: none has an agreement on ICE's latest list.",
+               state=w.state(facts.state), total=w.n(len(values)),
+               most=(w.t(", the most in {county} ({m})",
+                         county=counties["name"].iloc[int(np.argmax(values))],
+                         m=w.n(max(values))) if max(values, default=0) else ""))
     paths = [f'<path d="{_svg_path(p, transform)}" fill="{c}"><title>{escape(name)}: '
              f'{escape(w.n(v))}</title></path>'
              for p, c, name, v in zip(counties["path"], colors, counties["name"], values)]
@@ -490,8 +503,11 @@ def county_map_svg(facts: StateFacts, w: Words) -> dict | None:
     legend = [{"color": maps.NONE_COLOR, "label": w.t("None")}] + [
         {"color": c, "label": lab} for c, lab in zip(legend_colors, labels)]
     return {"svg": Markup(svg), "alt": alt, "legend": legend,
-            "title": w.t("{k} of {state}'s {n} counties have an agreement on ICE's latest list",
-                         k=w.n(n_counties), state=w.state(facts.state), n=w.n(len(values))),
+            "title": w.nt("{n} of {state}'s {total} counties has an agreement on ICE's latest list",
+                          "{n} of {state}'s {total} counties have an agreement on ICE's latest "
+                          "list", n_counties, zero="None of {state}'s {total} counties has an "
+                          "agreement on ICE's latest list", state=w.state(facts.state),
+                          total=w.n(len(values))),
             "unplaced": facts.unplaced}
 
 
@@ -574,7 +590,7 @@ def _page_common(site: Site, path: str, w: Words, title: str, description: str) 
     up = "../" * path.count("/")
     url = site.site_url + path if site.site_url else ""
     return {
-        "lang": site.lang, "t": w.t, "up": up, "book_title": site.book_title,
+        "lang": site.lang, "t": w.t, "nt": w.nt, "up": up, "book_title": site.book_title,
         "title": title, "description": description, "url": url,
         "og_image": (site.site_url + site.og_image) if site.site_url and site.og_image else "",
         "og_locale": {"en": "en_US", "es": "es_US"}.get(site.lang, "en_US"),
@@ -593,20 +609,21 @@ def render_state(model: Model, state: str, site: Site, env=None) -> str:
     change = facts.n_now - facts.n_before
     common = {"state": name, "now": w.n(facts.n_now), "before": w.n(facts.n_before),
               "date": w.date(model.latest_when), "cutoff": w.date(model.eo_date),
-              "before_date": w.date(model.before_when), "change": w.n(abs(change))}
+              "before_date": w.date(model.before_when), "change": w.n(abs(change)),
+              "agreements": w.nt("{n} 287(g) agreement", "{n} 287(g) agreements", facts.n_now)}
     if facts.n_now == 0:
         lead = w.t("ICE's latest list, of {date}, has no 287(g) agreement in {state}; its last "
                    "list before {cutoff} (of {before_date}) had {before}.", **common)
     elif change > 0:
-        lead = w.t("ICE's latest list, of {date}, has {now} 287(g) agreements in {state}, "
+        lead = w.t("ICE's latest list, of {date}, has {agreements} in {state}, "
                    "{change} more than its last list before {cutoff} (of {before_date}), "
                    "which had {before}.", **common)
     elif change < 0:
-        lead = w.t("ICE's latest list, of {date}, has {now} 287(g) agreements in {state}, "
+        lead = w.t("ICE's latest list, of {date}, has {agreements} in {state}, "
                    "{change} fewer than its last list before {cutoff} (of {before_date}), "
                    "which had {before}.", **common)
     else:
-        lead = w.t("ICE's latest list, of {date}, has {now} 287(g) agreements in {state}, as "
+        lead = w.t("ICE's latest list, of {date}, has {agreements} in {state}, as "
                    "many as its last list before {cutoff} (of {before_date}).", **common)
     title = w.t("287(g) agreements in {state}", state=name)
     agencies = {}
@@ -659,7 +676,10 @@ def render_state(model: Model, state: str, site: Site, env=None) -> str:
     context = _page_common(site, path, w, title, lead)
     context.update(
         kind="state", state=name, lead=lead, facts=facts, n_agreements=w.n(len(facts.agreements)),
-        n_agencies=w.n(len(agencies)), chart=series_svg(facts, model, w),
+        n_agencies=w.n(len(agencies)),
+        agreements_count=w.nt("{n} agreement", "{n} agreements", len(facts.agreements)),
+        agencies_count=w.nt("{n} agency", "{n} agencies", len(agencies)),
+        chart=series_svg(facts, model, w),
         map=county_map_svg(facts, w), agreements=table, requests=requests,
         pending_date=w.date(model.pending_when) if model.pending_when is not None else "",
         joined=named(facts.joined), left=named(facts.left),
@@ -684,9 +704,13 @@ def render_agency(model: Model, agency_id: str, site: Site, env=None) -> str:
         lead = w.t("{agency} ({state}): 1 agreement on ICE's lists. {status}.",
                    agency=agency.name, state=state, status=status(agency.agreements[0], model, w))
     else:
-        lead = w.t("{agency} ({state}): {n} agreements on ICE's lists, {k} of them on the "
-                   "latest list, of {date}.", agency=agency.name, state=state,
-                   n=w.n(len(agency.agreements)), k=w.n(n_now), date=w.date(model.latest_when))
+        lead = w.nt("{agency} ({state}): {total} agreements on ICE's lists, {n} of them on the "
+                    "latest list, of {date}.",
+                    "{agency} ({state}): {total} agreements on ICE's lists, {n} of them on the "
+                    "latest list, of {date}.", n_now,
+                    zero="{agency} ({state}): {total} agreements on ICE's lists, none of them on "
+                    "the latest list, of {date}.", agency=agency.name, state=state,
+                    total=w.n(len(agency.agreements)), date=w.date(model.latest_when))
     rows = []
     for a in agency.agreements:
         replaced = model.by_aid.get(a.next)

@@ -18,8 +18,9 @@ records the passage of one source that supports one fact. This module
   :func:`write_bibtex`), and
 - shapes the tables the story notebook glues into the chapters (:func:`roll_call`,
   :func:`timeline`, :func:`claims_table`, :func:`local_actions_table`, :func:`style`), in the
-  language in use (:mod:`ice287g.i18n`): headers, verdicts, vote words and date-precision
-  notes through ``tr()``, and the curated prose from each English column's Spanish twin
+  language in use (:mod:`ice287g.i18n`): headers, verdicts and vote words through ``tr()``,
+  dates for people to the precision recorded (:func:`ice287g.words.partial_date_cells`:
+  "8 de julio de 2025", "julio de 2025", "1996"), and the curated prose from each English column's Spanish twin
   (:data:`TRANSLATED`: ``what`` / ``what_es`` ...), a translation of the same cell.
 
 Run ``python -m ice287g.story`` after editing ``sources.csv``: it validates everything and
@@ -558,7 +559,7 @@ def _date_label(label: str, lang: str | None = None) -> str:
 
 def _publisher_label(publisher: str, lang: str | None = None) -> str:
     """An outlet as a citation names it: outlets' names as they are; a label the book wrote
-    ("Not stated in the stored copy (article by ...)") in the language in use when the
+    ("Zach Rausnitz (outlet not stated)") in the language in use when the
     bibliography's catalogue translates it (as the Spanish bibliography does, _ext/bib_style)."""
     lang = i18n.resolve(lang)
     if lang != i18n.DEFAULT_LANGUAGE and publisher in i18n.catalogue(lang):
@@ -679,10 +680,10 @@ def roll_call_caption(votes: pd.DataFrame, meeting, lang: str | None = None) -> 
 
 
 def _shown_date(df: pd.DataFrame, lang: str | None) -> list[str]:
-    """ISO dates, with a note where only the month or the year is known."""
-    notes = {"month": "{date} (month)", "year": "{date} (year)"}
-    return [d if p == "day" else tr(notes[p], lang=lang, date=d)
-            for d, p in zip(df["date"], df["date_precision"])]
+    """The date column for people, in the language in use (:func:`ice287g.words.partial_date_cells`:
+    "July 8, 2025" / "8 de julio de 2025"; a date known only to the month or the year is
+    written as such, "July 2025" / "julio de 2025", "1996")."""
+    return words.partial_date_cells(df["date"], lang)
 
 
 def _by_date(df: pd.DataFrame, id_column: str) -> pd.DataFrame:
@@ -704,9 +705,12 @@ def timeline(events: pd.DataFrame, sources: pd.DataFrame, lang: str | None = Non
     })
 
 
-def events_table(events: pd.DataFrame, ids, lang: str | None = None) -> pd.DataFrame:
+def events_table(events: pd.DataFrame, ids, lang: str | None = None,
+                 sources: pd.DataFrame | None = None) -> pd.DataFrame:
     """The named events (``event_id`` order as given): Date, What happened (in the language in
-    use), Sources (the ``source_ids`` as recorded). An unknown id is a KeyError naming it."""
+    use), Sources (with ``sources``, links labelled as the citations are, as :func:`timeline`
+    shows them; without, the ``source_ids`` as recorded). An unknown id is a KeyError naming
+    it."""
     ids = list(ids)
     missing = [i for i in ids if i not in set(events["event_id"])]
     if missing:
@@ -714,9 +718,10 @@ def events_table(events: pd.DataFrame, ids, lang: str | None = None) -> pd.DataF
     rows = events.set_index("event_id", drop=False).loc[ids]
     rows.index = events.index[[list(events["event_id"]).index(i) for i in ids]]  # load()'s rows
     return pd.DataFrame({
-        tr("Date", lang=lang): rows["date"].to_numpy(),
+        tr("Date", lang=lang): _shown_date(rows, lang),
         tr("What happened", lang=lang): text_column(rows, "events", "what", lang).to_numpy(),
-        tr("Sources", lang=lang): rows["source_ids"].to_numpy(),
+        tr("Sources", lang=lang): rows["source_ids"].to_numpy() if sources is None else
+        _html_column(source_links(c, sources, lang) for c in rows["source_ids"]),
     })
 
 
@@ -757,7 +762,7 @@ def local_actions_table(actions: pd.DataFrame, sources: pd.DataFrame,
     df = _by_date(actions, "action_id")
     amount = df["amount_usd"].map(lambda a: "$" + i18n.format_int(int(a), lang) if a else "")
     return pd.DataFrame({
-        tr("Date", lang=lang): df["date"].to_numpy(),
+        tr("Date", lang=lang): _shown_date(df, lang),
         tr("Place", lang=lang): (df["jurisdiction"] + ", " + df["state"]).to_numpy(),
         tr("Kind", lang=lang): [tr(k, lang=lang) for k in df["kind"]],
         tr("What", lang=lang): text_column(df, "local_actions", "description", lang).to_numpy(),

@@ -9,13 +9,18 @@
   :func:`publication_cells` writes a table column of them, each on one line. The part of day
   is never derived from the hour.
 - **Dates** for people are :func:`ice287g.i18n.format_date`'s (the one long-date function);
-  :func:`date_cells` writes a table column of them on one line.
+  :func:`date_cells` writes a table column of them on one line, and :func:`partial_date_cells`
+  a column of the curated tables' dates known to the day, the month or the year.
 - **Lists of names**: :func:`join_names` ("a, b and c" / "a, b y c", "e" before an /i/ sound).
+- **Counts in sentences**: a count and its noun in the form the count takes, and a sentence of
+  its own for a zero that would read badly (:func:`missing_since_first_text`,
+  :func:`addendum_lists_text`, :func:`removals_text`, :func:`joined_left_text`, :func:`changes_text`, :func:`undated_text`, through
+  :func:`ice287g.i18n.ntr`).
 - **States**: :data:`STATES`, the one list of the states, DC and the territories ICE's sheets
   name, with their USPS codes and Spanish names (:func:`state_name`); :data:`STATE_CODES` (the
   pipeline's lookup) and :data:`STATES_AND_DC` derive from it.
-- **ICE's support types and yes/no** as tables and sentences show them
-  (:func:`support_type_label`, :func:`yes_no`).
+- **ICE's support types, agency types and yes/no** as tables and sentences show them
+  (:func:`support_type_label`, :func:`agency_type_label`, :func:`yes_no`).
 
 Every function that writes words takes ``lang`` (``None``: the language in use, resolved by
 :func:`ice287g.i18n.resolve`).
@@ -192,6 +197,84 @@ def date_cells(values: Iterable, lang: str | None = None) -> list[str]:
             for v in pd.to_datetime(pd.Series(list(values), dtype=object))]
 
 
+def partial_date_cells(values: Iterable[str], lang: str | None = None) -> list[str]:
+    """A table column of the curated tables' dates, recorded to the day, the month or the year
+    ("2025-07-08", "2025-07", "1996"), written for people ("July 8, 2025" / "8 de julio de
+    2025", "July 2025" / "julio de 2025", "1996"; :func:`ice287g.i18n.format_partial_date`),
+    each on one line; a blank date is blank."""
+    return ["" if v is None or (not isinstance(v, str) and pd.isna(v)) or not str(v).strip()
+            else i18n.format_partial_date(v, lang).replace(" ", NBSP) for v in values]
+
+
+# --------------------------------------------------------------------------- counts in sentences
+# A count glued into a sentence is written with its noun in the form the count takes
+# (i18n.ntr: "1 removal", "3 removals", "1 retiro", "3 retiros"), and a zero that would read
+# badly ("missing from 0 lists") is a sentence of its own ("has been on every list").
+def sentence_start(text: str) -> str:
+    """``text`` with its first letter capitalised (a glued phrase that opens a sentence)."""
+    return text[:1].upper() + text[1:]
+
+
+def missing_since_first_text(n: int, lang: str | None = None) -> str:
+    """How many lists an agency has been missing from since it first appeared: "has been on
+    every list" / "ha figurado en todas las listas" (none), "has been missing from 1 list",
+    "has been missing from 3 lists" / "ha faltado en 3 listas"."""
+    return i18n.ntr("has been missing from {n} list", "has been missing from {n} lists", n,
+                    lang, zero="has been on every list")
+
+
+def addendum_lists_text(n: int, lang: str | None = None) -> str:
+    """Of some lists, those that also link an addendum: "none of them also links an addendum"
+    / "ninguna de ellas enlaza además una adenda", "1 of them also links an addendum", "3 of
+    them also link an addendum" / "3 de ellas enlazan además una adenda"."""
+    return i18n.ntr("{n} of them also links an addendum", "{n} of them also link an addendum",
+                    n, lang, zero="none of them also links an addendum")
+
+
+def removals_text(n_removed: int, n_left: int, lang: str | None = None) -> str:
+    """A churn rule's count, as the rules of *Rotación* give it: "3 removals; 2 of the
+    agreements that left" / "3 retiros; 2 de los acuerdos que salieron de la lista", "1 removal;
+    none of the agreements that left", and "no removal so far" / "ningún retiro hasta ahora"."""
+    if not n_removed:
+        return i18n.tr("no removal so far", lang)
+    return i18n.tr("{removals}; {left}", lang,
+                   removals=i18n.ntr("{n} removal", "{n} removals", n_removed, lang),
+                   left=i18n.ntr("{n} of the agreements that left",
+                                 "{n} of the agreements that left", n_left, lang,
+                                 zero="none of the agreements that left"))
+
+
+def joined_left_text(n_joined: int, n_left: int, lang: str | None = None) -> str:
+    """Agreements that joined and left a list: "13 joined and 2 left" / "entraron 13 y salieron
+    2"; "1 joined and none left" / "entró 1 y no salió ninguno"."""
+    return join_names([i18n.ntr("{n} joined", "{n} joined", n_joined, lang, zero="none joined"),
+                       i18n.ntr("{n} left", "{n} left", n_left, lang, zero="none left")], lang)
+
+
+def changes_text(n_joined: int, n_left: int, n_edited: int, lang: str | None = None) -> str:
+    """What changed between two lists, as a sentence's start: "13 agreements joined, 2 left
+    and no row was edited by ICE" / "Entraron 13 acuerdos, salieron 2 e ICE no modificó ninguna
+    fila"; "1 agreement joined", "none left" / "no salió ninguno"..."""
+    parts = [
+        i18n.ntr("{n} agreement joined", "{n} agreements joined", n_joined, lang,
+                 zero="no agreement joined"),
+        i18n.ntr("{n} left", "{n} left", n_left, lang, zero="none left"),
+        i18n.ntr("{n} row was edited by ICE", "{n} rows were edited by ICE", n_edited, lang,
+                 zero="no row was edited by ICE"),
+    ]
+    return sentence_start(join_names(parts, lang))
+
+
+def undated_text(n: int, lang: str | None = None) -> str:
+    """Agreements of the latest list without a usable signing date, as a sentence's start:
+    "Every agreement of the latest list has a usable signing date", "1 agreement of the latest
+    list has no usable signing date", "12 agreements ... have no ..."."""
+    return sentence_start(i18n.ntr(
+        "{n} agreement of the latest list has no usable signing date",
+        "{n} agreements of the latest list have no usable signing date", n, lang,
+        zero="every agreement of the latest list has a usable signing date"))
+
+
 # --------------------------------------------------------------------------- ICE's words
 def support_type_label(value, lang: str | None = None, *, in_sentence: bool = False) -> str:
     """One of ICE's support types as the book shows it: ICE's English name, or its glossary
@@ -210,6 +293,20 @@ def support_type_label(value, lang: str | None = None, *, in_sentence: bool = Fa
     if in_sentence and i18n.resolve(lang) != i18n.DEFAULT_LANGUAGE:
         label = label[:1].lower() + label[1:]
     return label
+
+
+#: The gettext context of ICE's agency types (``msgctxt "agency type"``): as an agency's type
+#: "County" is "De condado" in Spanish, while the county column's header "County" is "Condado".
+AGENCY_TYPE = "agency type"
+
+
+def agency_type_label(value, lang: str | None = None) -> str:
+    """One of ICE's agency types (its TYPE column) as the book shows it: ICE's English
+    ("County", "Municipality", "State Agency") or its translation in the agency-type context
+    ("De condado", "Municipal", "Agencia estatal"), the same label in charts, the explorer, the
+    lookup and the pages. A value with no translation is shown as ICE wrote it
+    (:func:`ice287g.i18n.label`)."""
+    return i18n.label(value, lang, context=AGENCY_TYPE)
 
 
 def support_type_cells(values: Iterable, lang: str | None = None) -> list[str]:

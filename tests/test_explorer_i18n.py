@@ -78,7 +78,7 @@ def test_spanish_options_are_spanish_names_in_spanish_order():
     assert [v["label"] for v in panels["Support type"]] == [
         "Todos los modelos", *(i18n.tr(t, "es") for t in load.SUPPORT_TYPES)]
     assert [v["label"] for v in panels["Agency type"]] == [
-        "Todos los tipos de agencia", "Condado", "Municipal", "Agencia estatal"]
+        "Todos los tipos de agencia", "De condado", "Municipal", "Agencia estatal"]
     # English: ICE's names, alphabetically, as before.
     assert [v["label"] for v in views("en")["State"]] == [
         "All states", "Florida", "North Carolina", "Ohio", "Texas"]
@@ -97,7 +97,7 @@ def test_spanish_titles_alt_text_and_tables(spanish):
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", texas["table"], re.S)
     cells = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r) for r in rows]
     # In the English edition's order (ICE's English words): the editions' tables match.
-    assert cells[0] == ["Modelo", "Condado", "Municipal", "Agencia estatal", "Total"]
+    assert cells[0] == ["Modelo", "De condado", "Municipal", "Agencia estatal", "Total"]
     assert [c[0] for c in cells[1:]] == [*(i18n.tr(t) for t in sorted(load.SUPPORT_TYPES)), "Total"]
     assert {c[0] for c in cells[1:-1]} <= {i18n.tr(t) for t in load.SUPPORT_TYPES}
     assert cells[-1][0] == "Total" and cells[-1][-1] == "3"

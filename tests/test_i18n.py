@@ -21,6 +21,16 @@ def test_dates_as_each_edition_writes_them():
         i18n.format_date(pd.NaT, "es")
 
 
+def test_dates_known_to_the_day_the_month_or_the_year():
+    assert i18n.format_partial_date("2025-07-08", "es") == "8 de julio de 2025"
+    assert i18n.format_partial_date("2025-07", "es") == "julio de 2025"
+    assert i18n.format_partial_date("2025-07", "en") == "July 2025"
+    assert i18n.format_partial_date("1996", "es") == "1996"
+    for bad in ["2025-7-8", "July 2025", "2025-07-08T06:00", ""]:
+        with pytest.raises(ValueError, match="YYYY-MM-DD"):
+            i18n.format_partial_date(bad, "es")
+
+
 def test_numbers_as_u_s_spanish_newsrooms_write_them():
     assert i18n.format_int(1551, "es") == "1,551"
     assert i18n.format_number(12345.678, 1, "es") == "12,345.7"
@@ -172,3 +182,103 @@ def test_state_names():
     assert i18n.state_name("North Carolina", "es") == "Carolina del Norte"
     assert i18n.state_name("Texas", "es") == "Texas"
     assert i18n.state_name("North Carolina", "en") == "North Carolina"
+
+
+def test_state_names_come_from_the_one_list_of_states():
+    """i18n keeps no list of its own: every state, territory and alias is written as
+    words.STATES writes it, in both languages (one concept in one place)."""
+    from ice287g import words
+
+    assert not hasattr(i18n, "STATE_NAMES")
+    names = [s.name for s in words.STATES] + ["Virgin Islands", "Nowhere County", ""]
+    for lang in ("en", "es"):
+        assert [i18n.state_name(n, lang) for n in names] == [
+            words.state_name(n, lang) for n in names]
+    assert {i18n.state_name(s.name, "es") for s in words.STATES} == {s.es for s in words.STATES}
+    assert i18n.state_name("Virgin Islands", "es") == "Islas Vírgenes de EE. UU."
+
+
+# ------------------------------------------------------------ plural forms and contexts
+def write_po_text(folder, name, text):
+    (folder / name).write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n'
+                               '"Language: es\\n"\n\n' + text, encoding="utf-8")
+
+
+def test_a_count_takes_the_form_of_its_noun_and_zero_can_have_a_sentence_of_its_own():
+    """Review #7 ("ausente de 0 listas", "1 retiros"): the forms come from plural entries."""
+    one, many = "has been missing from {n} list", "has been missing from {n} lists"
+    assert i18n.ntr(one, many, 1, "en") == "has been missing from 1 list"
+    assert i18n.ntr(one, many, 2, "en") == "has been missing from 2 lists"
+    assert i18n.ntr(one, many, 1551, "en") == "has been missing from 1,551 lists"
+    assert i18n.ntr(one, many, 0, "en") == "has been missing from 0 lists"
+    assert i18n.ntr(one, many, 0, "en", zero="has been on every list") == "has been on every list"
+    assert i18n.ntr(one, many, 1, "es") == "ha faltado en 1 lista"
+    assert i18n.ntr(one, many, 3, "es") == "ha faltado en 3 listas"
+    assert i18n.ntr(one, many, 0, "es", zero="has been on every list") == \
+        "ha figurado en todas las listas"
+    assert i18n.ntr("{n} removal", "{n} removals", 1, "es") == "1 retiro"
+    assert i18n.ntr("{n} removal", "{n} removals", 21, "es") == "21 retiros"
+    with pytest.raises(i18n.TranslationError, match="no es translation for '{n} cat'"):
+        i18n.ntr("{n} cat", "{n} cats", 2, "es")
+    assert i18n.ntr("{n} cat", "{n} cats", 2, "en") == "2 cats"  # English needs no entry
+    assert i18n.plural_forms("es")[0] == 2 and i18n.plural_forms("es")[1](0) == 1
+
+
+def test_a_word_can_have_a_translation_for_each_use():
+    """Review #26: ICE's agency type "County" is "De condado"; a county column is "Condado"."""
+    assert i18n.ptr("agency type", "County", "es") == "De condado"
+    assert i18n.tr("County", "es") == "Condado"
+    assert i18n.label("County", "es", context="agency type") == "De condado"
+    assert i18n.label("County", "es") == "Condado"
+    assert i18n.label("Tribal", "es", context="agency type") == "Tribal"  # ICE's, untranslated
+    assert i18n.ptr("agency type", "County", "en") == "County"
+    with pytest.raises(i18n.TranslationError, match="in context 'no such use'"):
+        i18n.ptr("no such use", "County", "es")
+
+
+def test_plural_and_context_entries_are_read_and_checked(tmp_path):
+    write_po_text(tmp_path, "a.po",
+                  'msgctxt "agency type"\nmsgid "County"\nmsgstr "De condado"\n\n'
+                  'msgid "County"\nmsgstr "Condado"\n\n'
+                  'msgid "{n} list"\nmsgid_plural "{n} lists"\nmsgstr[0] "{n} lista"\n'
+                  'msgstr[1] "{n} listas"\n\n'
+                  'msgid "{n} row"\nmsgid_plural "{n} rows"\nmsgstr[0] "{n} fila"\n'
+                  'msgstr[1] ""\n')  # a form missing: untranslated
+    found = i18n.load_catalogue(tmp_path, "es")
+    assert found == {i18n.context_key("agency type", "County"): "De condado",
+                     "County": "Condado",
+                     i18n.plural_key("{n} list", "{n} lists"): "{n} lista\x00{n} listas"}
+    write_po_text(tmp_path, "b.po", 'msgid "{n} list"\nmsgid_plural "{n} lists"\n'
+                                    'msgstr[0] "{n} lista"\nmsgstr[1] "{m} listas"\n')
+    with pytest.raises(ValueError, match=r"b\.po: the translation of '\{n\} list' has placeholders"):
+        i18n.load_catalogue(tmp_path, "es")
+    write_po_text(tmp_path, "b.po", 'msgctxt "agency type"\nmsgid "County"\nmsgstr "Condado"\n')
+    with pytest.raises(ValueError, match=r"b\.po: 'County' is translated differently"):
+        i18n.load_catalogue(tmp_path, "es")
+
+
+def test_extract_finds_plural_and_context_calls(tmp_path):
+    """tools/editions.py extract adds ntr()'s plural entry, its zero= text and ptr()'s entry in
+    its context, untranslated, and knows them once translated."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    import editions
+
+    (tmp_path / "_ext").mkdir()
+    package = tmp_path / "ice287g"
+    folder = package / "locale" / "es" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (package / "words.py").write_text(
+        'from . import i18n\n\n'
+        'A = i18n.ntr("{n} list", "{n} lists", n, zero="no list")\n'
+        'B = i18n.ptr("agency type", "County")\n'
+        'C = i18n.ntr(ONE, "{n} lists", n)  # not literal: not extracted\n', encoding="utf-8")
+    added = editions.extract_code(["es"], tmp_path)
+    assert sorted(added["ice287g/locale/es/LC_MESSAGES/words.po"]) == \
+        ["County", "no list", "{n} list"]
+    text = (folder / "words.po").read_text(encoding="utf-8")
+    assert 'msgctxt "agency type"\nmsgid "County"\nmsgstr ""' in text
+    assert 'msgid "{n} list"\nmsgid_plural "{n} lists"\nmsgstr[0] ""\nmsgstr[1] ""' in text
+    assert editions.extract_code(["es"], tmp_path) == {}

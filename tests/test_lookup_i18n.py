@@ -66,10 +66,12 @@ def test_spanish_texts_use_the_glossary_and_spanish_dates_of_the_formats():
                          states=["North Carolina", "Ohio", "Hawaii"])
     assert words["lang"] == "es"
     assert words["labels"] == {
-        "County": "Condado", "Municipality": "Municipal", "State Agency": "Agencia estatal",
+        "County": "De condado", "Municipality": "Municipal", "State Agency": "Agencia estatal",
         "Task Force Model": "Modelo de fuerza de tarea",
         "Jail Enforcement Model": "Modelo de control en cárceles",
         "Warrant Service Officer": "Modelo de agente de ejecución de órdenes"}
+    # an agency's type "De condado" beside the County column "Condado" (review #26)
+    assert words["columns"]["county"] == "Condado"
     # Only the names written otherwise in Spanish (Ohio is Ohio).
     assert words["states"] == {"North Carolina": "Carolina del Norte", "Hawaii": "Hawái"}
     assert words["thousands"] == i18n.FORMATS["es"]["thousands"]
@@ -308,6 +310,6 @@ def test_a_label_ice_starts_using_is_shown_as_ice_wrote_it_not_an_error():
 
     words = lookup.texts("es", agency_types=["County", "Sheriff"], support_types=["Task Force Model"])
     assert words["labels"]["Sheriff"] == "Sheriff (sin trad.)"
-    assert words["labels"]["County"] == i18n.tr("County", "es") != "County"
+    assert words["labels"]["County"] == i18n.ptr("agency type", "County", "es") != "County"
     with pytest.raises(i18n.TranslationError):
         i18n.tr("Sheriff", "es")

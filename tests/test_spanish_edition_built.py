@@ -4,13 +4,16 @@
 reads what a reader of ``_build/html/es`` gets, every page, including the words code and the
 theme write: the classes of problem the editorial review of the Spanish edition found.
 
-- ISO dates (2025-06-30) inside Spanish sentences, captions, alt text, tooltips and prose cells;
+- ISO dates (2025-06-30) inside Spanish sentences, captions, alt text, tooltips and table cells
+  (a date column's too: tables for people write dates as sentences do);
 - theme words left in English (aria-label, title, alt, placeholder, the header and footer);
 - U.S. state names in English where the edition has a Spanish name (table cells, menus, alt);
 - whole numbers of four digits or more without the thousands separator ``ice287g.i18n`` gives
   the Spanish edition;
 - straight (\") or angular (« ») quotation marks in Spanish text (style: “…” and ‘…’);
-- a doubled period after the "trad." mark of a translated quotation.
+- a doubled period after the "trad." mark of a translated quotation;
+- a count glued to its noun in the wrong form or a bare zero ("1 retiros", "ausente de 0
+  listas"; review #7).
 
 Each check is a function of a page's HTML and is first run on a deliberately bad example
 (and on its corrected form), so that the built-edition tests can fail.
@@ -75,12 +78,10 @@ _ISO = re.compile(r"(?<![\w/.-])(?<!n\.º )\d{4}-\d{2}(?:-\d{2})?(?![\w/-])")
 #: A reference entry's or citation tooltip's own date label right after the title
 #: ("... Title. 2025-07-11. Publicación original."), and links.
 _LABEL = re.compile(r"^.*?[.?!]\s\d{4}(?:-\d{2}){0,2}[a-z]?\.\s|https?://\S+")
-#: A table cell that is a date column's value: the compact date alone, or with its qualifier.
-_DATE_CELL = re.compile(r"^\d{4}(?:-\d{2}){0,2}(?:\s*(?:a\.\s?m\.|p\.\s?m\.|mediodía|\([^()]*\)))?$")
 
 
 def iso_dates(html: str) -> list[str]:
-    """ISO dates inside Spanish prose, alt text, tooltips, captions and sentence cells."""
+    """ISO dates inside Spanish prose, alt text, tooltips, captions and table cells."""
     soup = soup_of(html)
     found = []
     for tag in soup.find_all(PROSE):
@@ -100,9 +101,10 @@ def iso_dates(html: str) -> list[str]:
             if _citation(cite):
                 text = text.replace(_text(cite), " ")
         text = text.strip(" ;,")
-        if not _DATE_CELL.match(text):
-            found += [f"<td> …{text[max(0, m.start() - 50):m.end() + 10]}…"
-                      for m in _ISO.finditer(text)]
+        # a date column's cell too: tables for people write dates as sentences do
+        # (words.date_cells, words.partial_date_cells; STYLE-es.md, Dates and times)
+        found += [f"<td> …{text[max(0, m.start() - 50):m.end() + 10]}…"
+                  for m in _ISO.finditer(text)]
     for tag in soup.find_all(True):
         for attr in READ_ATTRIBUTES:
             value = tag.get(attr)
@@ -260,7 +262,28 @@ def ruled_out_renderings(html: str) -> list[str]:
             for m in re.finditer(pattern, text, re.I)]
 
 
-CHECKS = {"ISO date": iso_dates, "ruled-out rendering": ruled_out_renderings, "English theme words": english_theme_words,
+#: Nouns a count meets in the book's sentences; "1 retiros", "ausente de 0 listas" (review #7).
+_COUNT_NOUNS = ("acuerdos|listas|retiros|filas|agencias|condados|estados|publicaciones|tramos|"
+                "solicitudes|territorios")
+_GLUED_COUNT = re.compile(rf"(?<![\w.,$])(?:1 (?:{_COUNT_NOUNS})|0 (?:{_COUNT_NOUNS}|"
+                          rf"acuerdo|lista|retiro|fila|agencia|condado|estado))\b")
+
+
+def glued_counts(html: str) -> list[str]:
+    """A count glued to a noun in the wrong form ("1 retiros", "1 acuerdos") or a bare zero
+    ("ausente de 0 listas", "0 filas"): words.py and i18n.ntr write "1 retiro" and a sentence
+    of its own for none. Table cells that are a number alone are data, not sentences."""
+    soup = soup_of(html)
+    texts = [_text(t) for t in soup.find_all([*PROSE, "td", "th"])
+             if not t.find([*PROSE, "td"]) and not _citation(t)]
+    texts += [t.get("alt", "") for t in soup.find_all("img")]
+    texts += [t.get_text(" ", strip=True) for t in BeautifulSoup(html, "html.parser").select(
+        "svg title")]
+    return [f"…{text[max(0, m.start() - 50):m.end() + 20]}…"
+            for text in texts for m in _GLUED_COUNT.finditer(text)]
+
+
+CHECKS = {"ISO date": iso_dates, "count and noun": glued_counts, "ruled-out rendering": ruled_out_renderings, "English theme words": english_theme_words,
           "English state names": english_state_names, "number separators": unseparated_numbers,
           "quotation marks": quotation_marks, "period after trad.": doubled_trad_period}
 
@@ -280,7 +303,11 @@ TQ = ('<span class="translated-quote">“nulo y sin efecto”<sup class="tq-mark
      '<img alt="Gráfico de barras, de la del 31 de diciembre de 2025 a la del 18 de mayo de 2026">'),
     ("ISO date",
      "<table><tr><td>Fuera: visto por última vez el 2021-01-13</td></tr></table>",
-     "<table><tr><td>2025-07 (solo el mes)</td><td>2021-01-13</td></tr></table>"),
+     "<table><tr><td>julio de 2025</td><td>13 de enero de 2021</td></tr></table>"),
+    ("ISO date",  # the Cronología's date column before story.py wrote it for people
+     "<table><tr><td>2025-07 (solo el mes)</td><td>2021-01-13</td></tr></table>",
+     "<table><tr><td>julio\u00a0de\u00a02025</td><td>1996</td>"
+     "<td>Ordenanza n.º 2025-06</td></tr></table>"),
     ("English theme words",
      '<h2>Título<a class="headerlink" href="#t" title="Link to this heading">#</a></h2>'
      '<img alt="Binder logo"><nav aria-label="Main"></nav>',
@@ -314,6 +341,13 @@ TQ = ('<span class="translated-quote">“nulo y sin efecto”<sup class="tq-mark
     ("ruled-out rendering",
      '<p>el motivo y la evidencia.</p><a title="Abrir una incidencia" href="x">x</a>',
      '<p>el motivo y las pruebas.</p><a title="Reportar un error" href="x">x</a>'),
+    ("count and noun",
+     "<p>el departamento ha estado ausente de 0 listas, y (1 retiros; 1 de los acuerdos)</p>",
+     "<p>el departamento ha figurado en todas las listas, y (1 retiro; 1 de los acuerdos), "
+     "en 10 listas, $1 millón, 2021</p>"),
+    ("count and noun",
+     '<p>Todos los acuerdos: 1 acuerdos de 1 agencias.</p><img alt="ICE modificó 0 filas">',
+     '<p>Todos los acuerdos: 1 acuerdo de 1 agencia.</p><img alt="ICE no modificó ninguna fila">'),
     ("period after trad.",
      f"<p>declaraba {TQ}. La resolución...</p>",
      f"<p>declaraba {TQ} La resolución...</p>"),

@@ -88,8 +88,8 @@ def test_every_state_ever_listed_has_its_page(built_book, data, lang):
 HEADLINE = {
     "en": re.compile(r"has (?P<now>no|[\d,]+) 287\(g\) agreements? in .*?its last list before "
                      r"January 20, 2025 \(of [^)]*\)(?:,)? (?:which )?had (?P<before>[\d,]+)|"
-                     r"has (?P<now2>[\d,]+) 287\(g\) agreements in .*?as many as its last list"),
-    "es": re.compile(r"(?:no tiene ningún acuerdo|tiene (?P<now>[\d,]+) acuerdos) 287\(g\) en .*?"
+                     r"has (?P<now2>[\d,]+) 287\(g\) agreements? in .*?as many as its last list"),
+    "es": re.compile(r"(?:no tiene ningún acuerdo|tiene (?P<now>[\d,]+) acuerdos?) 287\(g\) en .*?"
                      r"(?:su última lista anterior al 20 de enero de 2025 \(del [^)]*\)(?:,)? "
                      r"(?:que )?tenía (?P<before>[\d,]+)|tantos como)"),
 }

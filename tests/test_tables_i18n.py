@@ -76,8 +76,22 @@ def test_timeline_in_spanish_uses_the_spanish_columns_and_date_notes(tables):
     assert len(es) == len(en)
     same = [w for w, v in zip(en["What happened"], es["Qué pasó"]) if w == v]
     assert not same, f"event sentences left in English: {same[:3]}"
-    assert "1996 (solo el año)" in set(es["Fecha"]) and "1996 (year)" in set(en["Date"])
-    assert any(d.endswith("(solo el mes)") for d in es["Fecha"])
+    # dates for people, as sentences write them, to the precision events.csv records
+    nbsp = "\u00a0"
+    dates = dict(zip(events["event_id"], events["date"]))
+    shown_es = dict(zip(story._by_date(events, "event_id")["event_id"], es["Fecha"]))
+    shown_en = dict(zip(story._by_date(events, "event_id")["event_id"], en["Date"]))
+    for event_id, precision in zip(events["event_id"], events["date_precision"]):
+        iso = dates[event_id]
+        assert not re.search(r"\d{4}-\d{2}", shown_es[event_id] + shown_en[event_id]), iso
+        if precision == "year":
+            assert shown_es[event_id] == shown_en[event_id] == iso
+        elif precision == "month":
+            assert shown_es[event_id] == i18n.format_month(iso + "-01", "es").replace(" ", nbsp)
+        else:
+            assert shown_es[event_id] == i18n.format_date(iso, "es").replace(" ", nbsp)
+            assert shown_en[event_id] == i18n.format_date(iso, "en").replace(" ", nbsp)
+    assert {"month", "year", "day"} <= set(events["date_precision"])
     assert "Estados Unidos" in set(es["Lugar"]) and "United States" not in set(es["Lugar"])
     # the sources are the same links in both editions (only labels the book wrote differ)
     href = re.compile(r'href="([^"]+)"')
@@ -121,7 +135,16 @@ def test_events_table_of_the_key_west_list_page(tables):
     ids = ["kw-agreement-signed", "kw-vote-void"]
     es = story.events_table(tables["events"], ids, lang="es")
     assert list(es.columns) == ["Fecha", "Qué pasó", "Fuentes"]
-    assert list(es["Fecha"]) == ["2025-03-04", "2025-06-30"]
+    assert list(es["Fecha"]) == ["4\u00a0de\u00a0marzo\u00a0de\u00a02025",
+                                 "30\u00a0de\u00a0junio\u00a0de\u00a02025"]
+    en = story.events_table(tables["events"], ids, lang="en")
+    assert list(en["Date"]) == ["March\u00a04,\u00a02025", "June\u00a030,\u00a02025"]
+    # with the sources: links labelled as citations, not the raw keys (the review, English side)
+    linked = story.events_table(tables["events"], ids, lang="en", sources=tables["sources"])
+    keys = tables["events"].set_index("event_id").loc[ids, "source_ids"]
+    for cell, key_list in zip(linked["Sources"], keys):
+        assert cell.count("<a href=") == len(story.split_ids(key_list))
+        assert not any(k in re.sub(r'href="[^"]*"', "", cell) for k in story.split_ids(key_list))
     assert es["Qué pasó"].iloc[1].startswith("En una sesión extraordinaria, la comisión aprobó")
     with pytest.raises(KeyError, match="no-such-event"):
         story.events_table(tables["events"], ["no-such-event"])
@@ -406,10 +429,10 @@ def test_source_links_translate_only_the_labels_the_book_wrote(tables):
     sid = "rausnitz-2012-07-11-morton-arizona"
     if sid not in by_id.index:
         pytest.skip(f"{sid} is no longer in sources.csv")
-    assert by_id.at[sid, "publisher"].startswith("Not stated in the stored copy")
+    assert by_id.at[sid, "publisher"] == "Zach Rausnitz (outlet not stated)"
     es = story.source_links(sid, sources, lang="es")
-    assert ">No consta en la copia almacenada (artículo de Zach Rausnitz), 2012-07-11</a>" in es
-    assert "Not stated" in story.source_links(sid, sources, lang="en")
+    assert ">Zach Rausnitz (medio no indicado), 2012-07-11</a>" in es
+    assert "(outlet not stated), 2012-07-11" in story.source_links(sid, sources, lang="en")
     assert ">WLRN, 2025-06-30b</a>" in story.source_links("wlrn-2025-06-30-kw-vote", sources,
                                                          lang="es")
 

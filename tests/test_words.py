@@ -8,6 +8,8 @@ code's output. One test reads the committed ``snapshots.csv``: ICE's "mid" lists
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -74,6 +76,17 @@ def test_publication_cells_by_key_or_time_one_line_blank_for_missing():
         words.publication_cells([pd.Timestamp("2025-07-04")], pubs, "en")
 
 
+def test_partial_date_cells_write_the_curated_tables_dates_to_their_precision():
+    nbsp = words.NBSP
+    assert words.partial_date_cells(["2025-06-30", "2025-07", "1996", "", None], "es") == [
+        f"30{nbsp}de{nbsp}junio{nbsp}de{nbsp}2025", f"julio{nbsp}de{nbsp}2025", "1996", "", ""]
+    assert words.partial_date_cells(["2025-06-30", "2025-07"], "en") == [
+        f"June{nbsp}30,{nbsp}2025", f"July{nbsp}2025"]
+    for bad in ["2025-7", "30/06/2025", "2025-06-31"]:
+        with pytest.raises(ValueError):
+            words.partial_date_cells([bad], "es")
+
+
 def test_date_cells_are_dates_for_people_on_one_line():
     assert words.date_cells(["2025-06-30", None, pd.NaT], "es") == [
         f"30{NBSP}de{NBSP}junio{NBSP}de{NBSP}2025", "", ""]
@@ -134,3 +147,54 @@ def test_support_types_and_yes_no():
         "Modelo de control en cárceles", "TFM?"]
     assert words.yes_no([True, False, 1], "es") == ["sí", "no", "sí"]
     assert words.yes_no([True, False], "en") == ["yes", "no"]
+
+
+# --------------------------------------------------------------------------- counts in sentences
+@pytest.mark.parametrize("lang, texts", [
+    ("en", {"missing": ["has been on every list", "has been missing from 1 list",
+                        "has been missing from 4 lists"],
+            "removals": ["no removal so far", "1 removal; none of the agreements that left",
+                         "4 removals; 1 of the agreements that left"],
+            "joined_left": ["none joined and none left", "1 joined and 1 left",
+                            "4 joined and 4 left"],
+            "undated": ["Every agreement of the latest list has a usable signing date",
+                        "1 agreement of the latest list has no usable signing date",
+                        "4 agreements of the latest list have no usable signing date"]}),
+    ("es", {"missing": ["ha figurado en todas las listas", "ha faltado en 1 lista",
+                        "ha faltado en 4 listas"],
+            "removals": ["ningún retiro hasta ahora",
+                         "1 retiro; ninguno de los acuerdos que salieron de la lista",
+                         "4 retiros; 1 de los acuerdos que salieron de la lista"],
+            "joined_left": ["no entró ninguno y no salió ninguno", "entró 1 y salió 1",
+                            "entraron 4 y salieron 4"],
+            "undated": ["Todos los acuerdos de la lista más reciente tienen una fecha de firma "
+                        "utilizable",
+                        "1 acuerdo de la lista más reciente no tiene una fecha de firma utilizable",
+                        "4 acuerdos de la lista más reciente no tienen una fecha de firma "
+                        "utilizable"]}),
+])
+def test_counts_in_sentences_take_their_nouns_form_and_zero_reads_as_a_sentence(lang, texts):
+    """Review #7: "ausente de 0 listas", "(1 retiros; ...)", "0 rows were edited"."""
+    assert [words.missing_since_first_text(n, lang) for n in (0, 1, 4)] == texts["missing"]
+    assert [words.removals_text(n, m, lang) for n, m in ((0, 0), (1, 0), (4, 1))] == \
+        texts["removals"]
+    assert [words.joined_left_text(n, n, lang) for n in (0, 1, 4)] == texts["joined_left"]
+    assert [words.undated_text(n, lang) for n in (0, 1, 4)] == texts["undated"]
+    glued_badly = re.compile(r"(?<![\d,])(?:0 \w+|1 (?:lists|removals|listas|retiros|"
+                             r"acuerdos|agreements|filas|rows))\b")
+    for n_joined, n_left, n_edited in [(0, 0, 0), (1, 1, 1), (13, 2, 0), (0, 1, 2)]:
+        text = words.changes_text(n_joined, n_left, n_edited, lang)
+        assert not glued_badly.search(text), text
+        assert not text[0].islower(), text  # it opens a sentence
+    assert words.changes_text(13, 2, 0, "es") == \
+        "Entraron 13 acuerdos, salieron 2 e ICE no modificó ninguna fila"
+    assert words.changes_text(1, 0, 1, "en") == \
+        "1 agreement joined, none left and 1 row was edited by ICE"
+
+
+def test_agency_types_have_one_label_each_in_the_agency_type_context():
+    """Review #26: "Tipo de agencia: Condado" beside a "Condado" column holding "Autauga County"."""
+    assert [words.agency_type_label(t, "es") for t in ("County", "Municipality", "State Agency")] \
+        == ["De condado", "Municipal", "Agencia estatal"]
+    assert words.agency_type_label("County", "en") == "County"
+    assert words.agency_type_label("Tribal Police", "es") == "Tribal Police"  # ICE's, as written

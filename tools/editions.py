@@ -295,36 +295,63 @@ def extract(langs: list[str], only: list[str] | None = None) -> None:
 #: Where the code's words are (ice287g.i18n.LOCALE_DIR inside the package), and where they come from.
 CODE_LOCALE = ROOT / "ice287g" / "locale"
 CODE_SOURCES = ("ice287g", "_ext")
-#: Functions whose first argument is a text to translate (``pybabel extract -k``).
-CODE_KEYWORDS = {"tr": (1,), "label": (1,)}
+#: Functions whose arguments are texts to translate (``pybabel extract -k``): ``tr(text)``,
+#: ``label(text)``, ``ptr(context, text)`` (pgettext) and ``ntr(singular, plural, n)``
+#: (ngettext; its ``zero=`` text is extracted as a ``tr`` text).
+CODE_KEYWORDS = {"tr": (1,), "label": (1,), "ptr": ((1, "c"), 2), "ntr": (1, 2)}
 
 
 def literal_calls(fileobj, keywords, comment_tags, options):
-    """A Babel extraction method: the calls ``tr("...")`` / ``i18n.tr("...")`` whose first
-    argument is a literal text. (Babel's own ``python`` method also takes a string found
-    anywhere in the first argument, e.g. the key of ``tr(TITLES[row["kind"]])``.)"""
+    """A Babel extraction method: the calls ``tr("...")`` / ``i18n.tr("...")`` whose text
+    arguments are literal texts (each argument that is not one is None, and Babel then skips
+    the call if its keyword spec needs it). (Babel's own ``python`` method also takes a string
+    found anywhere in the first argument, e.g. the key of ``tr(TITLES[row["kind"]])``.)"""
     import ast
+
+    def literal(node):
+        return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+            else None
 
     for node in ast.walk(ast.parse(fileobj.read())):
         if not isinstance(node, ast.Call) or not node.args:
             continue
         name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-        first = node.args[0]
-        if name in keywords and isinstance(first, ast.Constant) and isinstance(first.value, str):
-            yield node.lineno, name, first.value, []
+        if name not in keywords:
+            continue
+        args = [literal(a) for a in node.args[:2]]
+        if name in ("tr", "label"):
+            if args[0] is not None:
+                yield node.lineno, name, args[0], []
+            continue
+        if len(args) == 2 and None not in args:
+            yield node.lineno, name, args, []
+        for keyword in node.keywords if name == "ntr" else []:
+            if keyword.arg == "zero" and literal(keyword.value) is not None:
+                yield node.lineno, "tr", literal(keyword.value), []
+
+
+def message_key(message, context: str | None = None) -> str:
+    """An extracted message as :func:`ice287g.i18n.catalogue` keys it: the text; a plural
+    entry's two English forms (``i18n.plural_key``); in a context, ``i18n.context_key``."""
+    from ice287g import i18n
+
+    key = i18n.plural_key(*message) if isinstance(message, tuple) else message
+    return i18n.context_key(context, key) if context else key
 
 
 def code_messages(root: Path = ROOT) -> dict[str, str]:
-    """Every literal text the code translates, with the module that writes it first."""
+    """Every literal text the code translates (keyed as :func:`message_key` keys it), with the
+    module that writes it first."""
     from babel.messages.extract import extract_from_dir
 
     found: dict[str, str] = {}
     for folder in CODE_SOURCES:
-        for filename, _lineno, message, _comments, _context in extract_from_dir(
+        for filename, _lineno, message, _comments, context in extract_from_dir(
                 root / folder, method_map=[("**.py", literal_calls)], keywords=CODE_KEYWORDS,
                 comment_tags=(), strip_comment_tags=True):
-            if isinstance(message, str) and message.strip():
-                found.setdefault(message, Path(filename).stem)
+            texts = message if isinstance(message, tuple) else (message,)
+            if all(isinstance(t, str) and t.strip() for t in texts):
+                found.setdefault(message_key(message, context), Path(filename).stem)
     return found
 
 
@@ -334,6 +361,8 @@ def extract_code(langs: list[str], root: Path = ROOT) -> dict[str, list[str]]:
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import read_po, write_po
 
+    from ice287g import i18n
+
     messages = code_messages(root)
     added: dict[str, list[str]] = {}
     for lang in langs:
@@ -342,16 +371,22 @@ def extract_code(langs: list[str], root: Path = ROOT) -> dict[str, list[str]]:
         for po in sorted(folder.glob("*.po")):
             with po.open("rb") as f:
                 catalogues[po] = read_po(f, locale=lang)
-        known = {m.id for c in catalogues.values() for m in c if m.id}
-        for text, module in messages.items():
-            if text in known:
+        known = {message_key(tuple(m.id) if isinstance(m.id, (list, tuple)) else m.id,
+                             m.context)
+                 for c in catalogues.values() for m in c if m.id}
+        for key, module in messages.items():
+            if key in known:
                 continue
+            context, _, text = key.rpartition(i18n.CONTEXT_SEP)
+            msgid = tuple(text.split(i18n.PLURAL_SEP)) if i18n.PLURAL_SEP in text else text
             po = folder / f"{module}.po"
             if po not in catalogues:
                 catalogues[po] = Catalog(locale=lang, project="287(g) in Key West", version="1",
                                          fuzzy=False)
-            catalogues[po].add(text, "")
-            added.setdefault(str(po.relative_to(root)), []).append(text)
+            catalogues[po].add(msgid, ("", "") if isinstance(msgid, tuple) else "",
+                               context=context or None)
+            added.setdefault(str(po.relative_to(root)), []).append(
+                msgid[0] if isinstance(msgid, tuple) else text)
         for po, catalogue in catalogues.items():
             if str(po.relative_to(root)) not in added:
                 continue
