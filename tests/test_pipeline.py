@@ -705,6 +705,9 @@ def test_reviewed_tables_validate_and_are_what_the_build_reads():
     ("fixes.csv", "field;raw;fixed;reason\n", "fixes.csv, row 1: the header must be field,raw,fixed,agency,support_type,reason,evidence"),
     ("file_reviews.csv", "sha256,file,action,reason\n" + "a" * 64 + ",x.xlsx,keep,looks fine\n",
      "file_reviews.csv, row 2: each decision needs a file, the action 'exclude' and a reason"),
+    ("rule_decisions.csv", "rule,field,raw,proposed,agency,support_type,decision,reason,evidence\n"
+     "moa_state,state,Arkansas,MISSISSIPPI,Mississippi County Sheriff's Office,,accept,r,e\n",
+     "rule_decisions.csv, row 2: the decision must be 'reject'"),
 ])
 def test_a_malformed_reviewed_table_stops_the_build_naming_file_and_row(archive, tmp_path, name, text, needle):
     from conftest import REPO

@@ -4,6 +4,7 @@ repair a valid but wrong value; fixes that match no row are reported."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 
 import pytest
@@ -243,3 +244,148 @@ def test_a_link_fix_maps_one_ice_link_to_another(tmp_path, body):
     with pytest.raises(SheetError, match="maps one https link on ICE's site") as exc:
         _fixes(tmp_path, body)
     assert "row 2" in str(exc.value)
+
+
+# --------------------------------------------------------------------------- reviewed decisions
+DECISIONS_HEADER = "rule,field,raw,proposed,agency,support_type,decision,reason,evidence\n"
+REJECT_MISSISSIPPI = ("moa_state,state,Arkansas,MISSISSIPPI,Mississippi County Sheriff's Office,"
+                      "Jail Enforcement Model,reject,Mississippi has no Mississippi County,"
+                      "the lists print Arkansas\n")
+
+
+def _decisions(tmp_path, body):
+    from ice287g.pipeline.s7_rules import load_decisions
+
+    path = tmp_path / "rule_decisions.csv"
+    path.write_text(DECISIONS_HEADER + body, encoding="utf-8")
+    return load_decisions(path)
+
+
+def test_a_decision_answers_its_proposal_only_and_a_stale_one_is_reported(tmp_path):
+    from ice287g.pipeline.s7_rules import decide
+
+    mississippi = printing("A1", "Arkansas", "AR", agency="Mississippi County Sheriff’s Office",
+                           support="Jail Enforcement Model", signed="2026-03-31", urls=[
+                               DOC + "MississippiCoSheriffsOfficeMS_JEM_MOA_03312026.pdf"])
+    schuylkill = printing("A2", "Pennsylvania", "PA",
+                          agency="Schuylkill Haven Borough Police Department", signed="2026-04-05",
+                          urls=[DOC + "SchuylkillHavenBoroughPoliceDeptTX_TFM_MOA_04052026.pdf"])
+    found = {"moa_state": rule_moa_state(mississippi) + rule_moa_state(schuylkill)}
+    assert len(found["moa_state"]) == 2
+    stale = ("moa_state,state,Montana,MINNESOTA,Cass County Sheriff's Office,Task Force Model,"
+             "reject,r,e\n")
+    # the curly apostrophe of ICE's name and the letter case of the values do not matter
+    decisions = _decisions(tmp_path, REJECT_MISSISSIPPI.replace("MISSISSIPPI", "Mississippi") + stale)
+    decided, open_, unused = decide(found, decisions)
+    assert [(rule, k) for rule, k in decided] == [("moa_state", 0)]
+    assert decided[("moa_state", 0)].reason == "Mississippi has no Mississippi County"
+    assert [f.agreement_ids for _, f in open_] == [("A2",)]  # left for a reviewer
+    assert [d.agency for d in unused] == ["Cass County Sheriff's Office"]
+    # a decision on another proposed value (or another rule) does not answer it
+    other = _decisions(tmp_path, REJECT_MISSISSIPPI.replace("MISSISSIPPI", "MISSOURI"))
+    assert decide(found, other)[0] == {}
+    other = _decisions(tmp_path, REJECT_MISSISSIPPI.replace("moa_state,", "printed_differently,", 1))
+    assert decide(found, other)[0] == {}
+    assert decide(found, {})[1] == [("moa_state", f) for f in found["moa_state"]]
+
+
+@pytest.mark.parametrize("body, problem", [
+    (REJECT_MISSISSIPPI.replace("moa_state,", "same_moa,", 1), "unknown rule 'same_moa'"),
+    (REJECT_MISSISSIPPI.replace("state,Arkansas", "type,Arkansas", 1), "unknown field 'type'"),
+    (REJECT_MISSISSIPPI.replace(",reject,", ",accept,"), "must be 'reject'"),
+    (REJECT_MISSISSIPPI.replace(",Mississippi has no Mississippi County,", ",,"), "reason and its evidence"),
+    (REJECT_MISSISSIPPI.replace("the lists print Arkansas", ""), "reason and its evidence"),
+    (REJECT_MISSISSIPPI.replace("Mississippi County Sheriff's Office", ""), "raw, proposed and agency"),
+    (REJECT_MISSISSIPPI + REJECT_MISSISSIPPI.replace("Arkansas\n", "again\n"), "decided twice"),
+])
+def test_malformed_decisions_name_the_row(tmp_path, body, problem):
+    with pytest.raises(SheetError, match=problem) as exc:
+        _decisions(tmp_path, body)
+    assert f"row {body.count(chr(10)) + 1}" in str(exc.value)
+
+
+def test_no_decisions_table_is_no_decisions_and_a_bad_header_stops(tmp_path):
+    from ice287g.pipeline.s7_rules import load_decisions
+
+    assert load_decisions(tmp_path / "rule_decisions.csv") == {}
+    (tmp_path / "rule_decisions.csv").write_text("rule,field,raw\n", encoding="utf-8")
+    with pytest.raises(SheetError, match="row 1: the header must be rule,field"):
+        load_decisions(tmp_path / "rule_decisions.csv")
+
+
+def test_the_build_reports_a_rejected_proposal_with_its_decision_not_as_a_proposal(tmp_path):
+    """End to end: a list whose MOA files name other states; the reviewed decision rejects one
+    proposal, the other stays proposed (and open), a decision matching nothing is reported."""
+    import shutil
+
+    import openpyxl
+
+    from ice287g import config
+    from ice287g.pipeline import build
+    from sheetfactory import PART_HEADER, PEND_HEADER, PEND_ROWS, write_xlsx
+
+    rows = [["ARKANSAS", "Mississippi County Sheriff's Office", "County", "Mississippi County",
+             "Jail Enforcement Model", dt.datetime(2026, 3, 31), "link"],
+            ["PENNSYLVANIA", "Schuylkill Haven Borough Police Department", "Municipality",
+             "Schuylkill County", "Task Force Model", dt.datetime(2026, 4, 5), "link"],
+            ["FLORIDA", "Key West Police Department", "Municipality", "Monroe County",
+             "Task Force Model", dt.datetime(2025, 3, 5), "link"]]
+    links = ["MississippiCoSheriffsOfficeMS_JEM_MOA_03312026.pdf",
+             "SchuylkillHavenBoroughPoliceDeptTX_TFM_MOA_04052026.pdf",
+             "KeyWestPDFL_TFM_MOA_030425.pdf"]
+    arch = tmp_path / "a"
+    path = write_xlsx(arch / "participatingAgencies04132026am.xlsx", PART_HEADER, rows)
+    wb = openpyxl.load_workbook(path)
+    for k, name in enumerate(links, start=2):
+        wb.active.cell(row=k, column=7).hyperlink = DOC + name
+    wb.save(path)
+    write_xlsx(arch / "pendingAgencies04132026am.xlsx", PEND_HEADER, PEND_ROWS)
+    reviewed = tmp_path / "reviewed"
+    shutil.copytree(config.REVIEWED_DIR, reviewed)
+    (reviewed / "rule_decisions.csv").unlink()
+
+    def qa():
+        res = build.derive([arch], cache_dir=tmp_path / "cache", reviewed_dir=reviewed)
+        return {r["name"]: r for r in res["qa"]}
+
+    before = qa()  # no decisions table: both proposed, both open
+    assert before["rule_moa_state"]["count"] == 2
+    assert before["rule_moa_state"]["detail"].count("-> proposed fix: ") == 2
+    assert before["rule_proposals_open"]["count"] == 2
+    assert before["rule_decisions_unused"]["count"] == 0
+    (reviewed / "rule_decisions.csv").write_text(
+        DECISIONS_HEADER + REJECT_MISSISSIPPI + "signed_year,signed,2019-10-15,2020-10-15,"
+        "St. Johns County Sheriff's Office,Warrant Service Officer,reject,renamed,lists\n",
+        encoding="utf-8")
+    after = qa()
+    found = after["rule_moa_state"]["detail"].split(" || ")
+    assert after["rule_moa_state"]["count"] == 2  # still found, and explained
+    [miss] = [f for f in found if "Mississippi County" in f]
+    assert "proposed fix" not in miss
+    assert ("rejected (data/reviewed/rule_decisions.csv): Mississippi has no Mississippi County"
+            in miss)
+    [schuylkill] = [f for f in found if "Schuylkill Haven" in f]
+    assert "-> proposed fix: state,Pennsylvania,TEXAS,Schuylkill Haven" in schuylkill
+    assert "Key West" not in after["rule_moa_state"]["detail"]
+    assert after["rule_proposals_open"]["count"] == 1
+    assert "Schuylkill Haven" in after["rule_proposals_open"]["detail"]
+    assert "Mississippi" not in after["rule_proposals_open"]["detail"]
+    assert after["rule_decisions_unused"]["count"] == 1
+    assert "St. Johns County Sheriff's Office" in after["rule_decisions_unused"]["detail"]
+
+
+def test_the_committed_decisions_answer_every_proposal_of_the_committed_data():
+    """Every proposal the rules make on the default archives has a reviewed decision (a fix
+    or a rejection), and no rejection is stale."""
+    from conftest import REPO
+    from ice287g.pipeline.s7_rules import load_decisions
+
+    decisions = load_decisions(REPO / "data" / "reviewed" / "rule_decisions.csv")
+    assert decisions and all(d.decision == "reject" for d in decisions.values())
+    with (REPO / "data" / "processed" / "qa.csv").open(newline="", encoding="utf-8") as fh:
+        qa = {r["name"]: r for r in csv.DictReader(fh)}
+    assert qa["rule_proposals_open"]["count"] == "0", qa["rule_proposals_open"]["detail"]
+    assert qa["rule_decisions_unused"]["count"] == "0", qa["rule_decisions_unused"]["detail"]
+    rejected = sum(qa[f"rule_{r}"]["detail"].count("rejected (data/reviewed/rule_decisions.csv)")
+                   for r in ("moa_state", "moa_date", "signed_year", "printed_differently"))
+    assert rejected == len(decisions)

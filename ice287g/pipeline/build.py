@@ -55,6 +55,7 @@ def _derive(archives, cache_dir, progress, engine, reviewed_dir) -> dict:
     reviewed_dir = Path(reviewed_dir)
     reviews = s1_find.load_file_reviews(reviewed_dir / "file_reviews.csv")
     fixes = s3_clean.load_fixes(reviewed_dir / "fixes.csv")
+    decisions = s7_rules.load_decisions(reviewed_dir / "rule_decisions.csv")
     cache = SheetCache(cache_dir)
     stamps = s1_find.load_stamp_reviews(reviewed_dir / "stamps.csv")
     records = s1_find.find_files(archives, reviews, stamps)
@@ -72,7 +73,7 @@ def _derive(archives, cache_dir, progress, engine, reviewed_dir) -> dict:
     s6_derive.link_pending(part_t, pend_t)
     qa = s7_qa.run_checks(records, store, pubs["participating"], pubs["pending"], part_t,
                           pend_t, exclusions)
-    qa += s7_rules.qa_rows(part_t, pubs["participating"], store, fixes)
+    qa += s7_rules.qa_rows(part_t, pubs["participating"], store, fixes, decisions)
     tables = {
         "snapshots.csv": part_t.snapshots,
         "agreements.csv": part_t.entities,

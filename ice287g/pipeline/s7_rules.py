@@ -9,7 +9,11 @@ agreements as printed, with the links and dates of the lists that carried them) 
 reviewed fix (a row for ``data/reviewed/fixes.csv``). The build never applies a proposal: a
 reviewer accepts one by adding the row, with its reason and evidence, and rebuilds; the
 finding then disappears (the row is read as fixed), and ``qa.csv`` reports reviewed fixes that
-no longer match any row (``fixes_unused``).
+no longer match any row (``fixes_unused``). A reviewer rejects one by adding it to
+``data/reviewed/rule_decisions.csv`` (:func:`load_decisions`), with the reason and evidence:
+the finding stays reported, with the decision instead of the proposal; ``qa.csv`` counts the
+proposals no one has decided (``rule_proposals_open``) and reports decisions that no longer
+match any proposal (``rule_decisions_unused``).
 
 Rules (``qa.csv`` rows ``rule_<name>``, info):
 
@@ -34,13 +38,16 @@ Rules (``qa.csv`` rows ``rule_<name>``, info):
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import unquote
 
-from .s3_clean import STATES, normalise_agency
+from .records import SheetError
+from .s3_clean import STATES, normalise_agency, squash
 from .thresholds import ICE_HOSTS
 
 USPS = frozenset(STATES.values())
@@ -327,6 +334,103 @@ def run_rules(printings: list[Printing], list_days: list[dt.date],
     return out
 
 
+# --------------------------------------------------------------------------- reviewed decisions
+#: The rules that propose a reviewed fix (the others only report).
+PROPOSING_RULES = ("moa_state", "moa_date", "signed_year", "printed_differently")
+DECISION_COLUMNS = ("rule", "field", "raw", "proposed", "agency", "support_type", "decision",
+                    "reason", "evidence")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A reviewer's decision on one proposal of a rule (a row of
+    ``data/reviewed/rule_decisions.csv``): ``reject`` (an accepted proposal is a row of
+    fixes.csv instead), why, and where the evidence is."""
+
+    rule: str
+    field: str
+    raw: str
+    proposed: str
+    agency: str
+    support_type: str
+    decision: str
+    reason: str
+    evidence: str
+
+
+def decision_key(rule: str, field_: str, raw: str, proposed: str, agency: str,
+                 support_type: str) -> tuple[str, ...]:
+    """What a decision and a proposal are matched on: the rule, the field, the raw value and
+    the proposed value (ignoring letter case and spacing, as fixes are matched), the agency
+    (as the pipeline compares names) and the model."""
+    return (rule, field_, squash(raw).casefold(), squash(proposed).casefold(),
+            normalise_agency(agency), squash(support_type).casefold())
+
+
+def proposal_key(rule: str, proposal: dict) -> tuple[str, ...]:
+    return decision_key(rule, proposal["field"], proposal["raw"], proposal["fixed"],
+                        proposal["agency"], proposal["support_type"])
+
+
+def load_decisions(path) -> dict[tuple[str, ...], Decision]:
+    """The reviewed decisions on the rules' proposals (``data/reviewed/rule_decisions.csv``),
+    keyed by :func:`decision_key`. A missing table is no decisions. Raises ``SheetError``
+    naming the file and row when it is malformed: an unknown rule or field, a decision other
+    than ``reject``, no agency, reason or evidence, one proposal decided twice."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SheetError(path, f"cannot read the reviewed rule decisions ({exc.strerror or exc})") from None
+    reader = csv.DictReader(text.splitlines())
+    if tuple(reader.fieldnames or ()) != DECISION_COLUMNS:
+        raise SheetError(path, f"the header must be {','.join(DECISION_COLUMNS)}", row=1)
+    out: dict[tuple[str, ...], Decision] = {}
+    for n, row in enumerate(reader, start=2):
+        d = Decision(**{k: row[k] or "" for k in DECISION_COLUMNS})
+        if d.rule not in PROPOSING_RULES:
+            raise SheetError(path, f"unknown rule {d.rule!r} (rules that propose: "
+                                   f"{', '.join(PROPOSING_RULES)})", row=n)
+        if d.field not in ("state", "signed"):
+            raise SheetError(path, f"unknown field {d.field!r} (the rules propose state or "
+                                   "signed)", row=n)
+        if d.decision != "reject":
+            raise SheetError(path, "the decision must be 'reject' (accept a proposal by adding "
+                                   "it to fixes.csv)", row=n)
+        if not (d.raw.strip() and d.proposed.strip() and d.agency.strip()):
+            raise SheetError(path, "a decision names the proposal: raw, proposed and agency", row=n)
+        if not d.reason.strip() or not d.evidence.strip():
+            raise SheetError(path, "a decision needs a reason and its evidence", row=n)
+        key = decision_key(d.rule, d.field, d.raw, d.proposed, d.agency, d.support_type)
+        if key in out:
+            raise SheetError(path, f"the {d.rule} proposal for {d.agency!r} ({d.field} "
+                                   f"{d.raw!r} -> {d.proposed!r}) is decided twice", row=n)
+        out[key] = d
+    return out
+
+
+def decide(found: dict[str, list[Finding]], decisions: dict[tuple[str, ...], Decision]):
+    """The reviewed decisions applied to the rules' findings: ``(decided, open, unused)``:
+    ``decided`` maps ``(rule, index of the finding)`` to its decision, ``open`` lists
+    ``(rule, finding)`` of every proposal no decision answers, ``unused`` the decisions that
+    match no proposal (stale: ICE's record or the rule changed, or a fix was accepted)."""
+    decided, open_, used = {}, [], set()
+    for rule, fs in found.items():
+        for k, f in enumerate(fs):
+            if not f.proposal:
+                continue
+            key = proposal_key(rule, f.proposal)
+            if key in decisions:
+                decided[(rule, k)] = decisions[key]
+                used.add(key)
+            else:
+                open_.append((rule, f))
+    unused = [d for key, d in decisions.items() if key not in used]
+    return decided, open_, unused
+
+
 # --------------------------------------------------------------------------- from the build
 def printings(t, pubs, store) -> tuple[list[Printing], list[dt.date]]:
     """The printings of a participating ``s6_derive.ListTables`` (trend publications only)
@@ -383,37 +487,57 @@ def unused_fixes(fixes, store) -> list:
     return out
 
 
-def _csv_row(d: dict) -> str:
+FIX_ROW = ("field", "raw", "fixed", "agency", "support_type", "reason", "evidence")
+#: A proposal named without its reason and evidence (in a rejected finding's text).
+PROPOSAL_COLUMNS = ("field", "raw", "fixed", "agency", "support_type")
+
+
+def _csv_row(d: dict, columns=FIX_ROW) -> str:
     import csv
     import io
 
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="").writerow(
-        [d.get(k, "") for k in ("field", "raw", "fixed", "agency", "support_type", "reason",
-                                "evidence")])
+    csv.writer(buf, lineterminator="").writerow([d.get(k, "") for k in columns])
     return buf.getvalue()
 
 
-def qa_rows(t, pubs, store, fixes) -> list[dict]:
+def qa_rows(t, pubs, store, fixes, decisions=None) -> list[dict]:
     """The qa.csv rows of the rules (info: each finding explained, each proposal as a
-    fixes.csv row) and of the reviewed fixes that no longer match any row."""
+    fixes.csv row, or the reviewed decision that rejected it), of the proposals no one has
+    decided, of the decisions and reviewed fixes that no longer match anything."""
     ps, days = printings(t, pubs, store)
     trend = [p for p in pubs if not p.wrong_columns and not p.trend_excluded]
     key = [r.agreement_key for r in store.clean_rows]  # one agreement: state, agency, model, date
     found = run_rules(ps, days, [(p.id, [key[i] for i in p.row_ids]) for p in trend])
+    decided, open_, stale = decide(found, decisions or {})
     rows = []
     for rule in RULES:
         fs = found[rule]
         parts = []
-        for f in fs:
+        for k, f in enumerate(fs):
             text = f"{f.explanation} [{', '.join(f.agreement_ids)}]"
-            if f.proposal:
+            if (rule, k) in decided:
+                text += (f" -> proposal {_csv_row(f.proposal, PROPOSAL_COLUMNS)} rejected "
+                         f"(data/reviewed/rule_decisions.csv): {decided[(rule, k)].reason}")
+            elif f.proposal:
                 text += f" -> proposed fix: {_csv_row(f.proposal)}"
             parts.append(text)
         doc = (__doc__.split(f"``{rule}``: ", 1)[1].split("\n- ", 1)[0].split("\n\n")[0])
         rows.append({"name": f"rule_{rule}", "status": "info", "count": len(fs),
                      "detail": " ".join(doc.split()).rstrip(".;") + (": " + " || ".join(parts) if parts
                                                         else ": none found")})
+    rows.append({"name": "rule_proposals_open", "status": "info", "count": len(open_),
+                 "detail": "proposals of the rules that no reviewed decision answers (accept one "
+                 "by adding it to data/reviewed/fixes.csv, reject it in "
+                 "data/reviewed/rule_decisions.csv): " + ("; ".join(
+                     f"{rule}: {f.proposal['agency']} ({f.proposal['support_type']}), "
+                     f"{f.proposal['field']} {f.proposal['raw']} -> {f.proposal['fixed']}"
+                     for rule, f in open_) if open_ else "none")})
+    rows.append({"name": "rule_decisions_unused", "status": "info", "count": len(stale),
+                 "detail": "reviewed rule decisions (data/reviewed/rule_decisions.csv) that match "
+                 "no proposal of the rules: " + ("; ".join(
+                     _csv_row(d.__dict__, DECISION_COLUMNS[:7]) for d in stale)
+                     if stale else "none")})
     links = [(fix, store.link_fix_files.get((f, raw), 0)) for (f, raw), fix in fixes.by_key.items()
              if f in ("moa", "addendum")]
     links = [(fix, n) for fix, n in links if n]
