@@ -43,6 +43,19 @@ def trend():
 
 
 # --------------------------------------------------------------------------- unit
+def test_one_douglas_peucker_for_the_shapes_tool_and_the_time_map():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools" / "shapes"))
+    import make_us_atlas
+
+    assert make_us_atlas.douglas_peucker is timemap.douglas_peucker
+    line = np.array([[0.0, 0.0], [1.0, 0.01], [2.0, 0.0], [3.0, 0.01]])
+    assert (timemap.douglas_peucker(line, 0.5) == line[[0, -1]]).all()  # the ends alone
+    assert (timemap.simplify(line, 0.5) == line).all()  # four points or fewer: kept whole
+
+
 def test_simplify_keeps_the_ends_and_stays_within_tolerance():
     rng = np.random.default_rng(1)
     t = np.linspace(0, 2 * np.pi, 400)

@@ -7,9 +7,10 @@ the U.S. Census Bureau's 2017 cartographic boundary files, public domain).
 writes data/shapes/us-counties-albers.json. The input is a TopoJSON topology of the counties,
 states and nation, already projected (d3.geoAlbersUsa, Alaska and Hawaii as insets) to a
 975 x 610 px frame. This script keeps the topology (shared borders stay shared) and makes it
-smaller: every arc is decoded, simplified with Douglas-Peucker at TOLERANCE px (endpoints are
-kept, so neighbouring shapes still meet), re-quantised to a grid of GRID px and delta-encoded
-again; the geometries become plain lists (the nation, which the states cover, is dropped):
+smaller: every arc is decoded, simplified with Douglas-Peucker at TOLERANCE px (the package's
+one implementation, ice287g.timemap.douglas_peucker; endpoints are kept, so neighbouring
+shapes still meet), re-quantised to a grid of GRID px and delta-encoded again; the
+geometries become plain lists (the nation, which the states cover, is dropped):
 
     {"source": {...}, "grid": 0.1, "arcs": [[[x, y], [dx, dy], ...], ...],
      "states": [["12", "Florida", polygons], ...],
@@ -31,6 +32,10 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # the package of this checkout (python tools/shapes/...)
+    sys.path.insert(0, str(REPO))
+from ice287g.timemap import douglas_peucker  # noqa: E402
+
 OUT = REPO / "data" / "shapes" / "us-counties-albers.json"
 #: Simplification tolerance and output grid, in px of the 975 x 610 frame (the Florida map
 #: enlarges Florida about five times, so 0.3 px becomes about 1.5 px there).
@@ -47,33 +52,6 @@ def decode(topology: dict) -> list[np.ndarray]:
         q = np.cumsum(np.asarray(arc, dtype=np.int64), axis=0)
         out.append(np.column_stack([q[:, 0] * sx + tx, q[:, 1] * sy + ty]))
     return out
-
-
-def douglas_peucker(points: np.ndarray, tolerance: float) -> np.ndarray:
-    """Points of ``points`` kept by Douglas-Peucker; the first and last are always kept."""
-    n = len(points)
-    if n <= 2:
-        return points
-    keep = np.zeros(n, dtype=bool)
-    keep[0] = keep[-1] = True
-    stack = [(0, n - 1)]
-    while stack:
-        a, b = stack.pop()
-        if b <= a + 1:
-            continue
-        seg = points[b] - points[a]
-        rel = points[a + 1:b] - points[a]
-        length = float(np.hypot(*seg))
-        if length == 0:
-            dist = np.hypot(rel[:, 0], rel[:, 1])
-        else:
-            dist = np.abs(seg[0] * rel[:, 1] - seg[1] * rel[:, 0]) / length
-        i = int(np.argmax(dist))
-        if dist[i] > tolerance:
-            k = a + 1 + i
-            keep[k] = True
-            stack += [(a, k), (k, b)]
-    return points[keep]
 
 
 def encode(arcs: list[np.ndarray], grid: float) -> tuple[list, dict]:
