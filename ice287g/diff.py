@@ -291,7 +291,7 @@ def _edits(pairs: pd.DataFrame, added: pd.DataFrame) -> pd.DataFrame:
                    if _text(getattr(row, f)) != _text(after[f])]
         rows.append({"state": row.state, "agency_before": row.agency,
                      "agency_after": after["agency"], "support_type": row.support_type,
-                     "what_changed": _what_changed(changes, "en"),
+                     "what_changed": what_changed(changes, "en"),
                      "rule": _text(getattr(row, "match", "")),
                      "agreement_id_before": row.agreement_id,
                      "agreement_id_after": row.replaced_by,
@@ -320,8 +320,10 @@ def _field_value(field_name: str, value: str, lang: str | None) -> str:
     return value
 
 
-def _what_changed(changes, lang: str | None = None) -> str:
-    """``agency: A → B; signed: (blank) → May 1, 2025`` in ``lang``."""
+def what_changed(changes, lang: str | None = None) -> str:
+    """The words for an edited row's ``changes`` (``[(field, before, after), ...]``, as
+    :class:`Change`'s ``edited`` rows carry them), in ``lang``: ``agency: A → B; signed:
+    (blank) → May 1, 2025``. What changed's tables and the feeds' entries both write it."""
     parts = [tr("{field}: {before} → {after}", lang=lang, field=tr(FIELD_NAMES[f], lang=lang),
                 before=_field_value(f, a, lang), after=_field_value(f, b, lang))
              for f, a, b in changes]
@@ -536,7 +538,7 @@ def display_tables(change: Change, lang: str | None = None) -> dict[str, pd.Data
             t("Before"): edited["agency_before"].to_numpy(),
             t("After"): edited["agency_after"].to_numpy(),
             t("Support type"): [words.support_type_label(v, lang) for v in edited["support_type"]],
-            t("What changed"): [w if c is None else _what_changed(c, lang)
+            t("What changed"): [w if c is None else what_changed(c, lang)
                                 for w, c in zip(edited["what_changed"], changes)],
             t("Rule"): [t(r) if r else "" for r in edited["rule"]],
         }),

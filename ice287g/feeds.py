@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from . import diff, i18n
+from . import diff, files, i18n
 from .i18n import tr
 from .lookup import safe_link
 from .pages import state_slug
@@ -278,7 +278,7 @@ def _content(entry, change: ListChange, site: Site) -> None:
             if name_col == "agency_after":
                 before = xml_text(row.get("agency_before"))
                 # diff's own wording of an edit ("agency: A → B"), in the edition's language
-                what = diff._what_changed(row.get("changes") or [], lang)
+                what = diff.what_changed(row.get("changes") or [], lang)
                 text = tr("{agreement}: {what}", lang=lang, agreement=text,
                           what=what or before)
             li.text = xml_text(text) + " "
@@ -359,8 +359,8 @@ def feed_xml(changes: list[ListChange], site: Site, state: str | None = None) ->
 def write(outdir: Path | str, site: Site, side: diff.Side | None = None,
           changes: list[ListChange] | None = None) -> list[Path]:
     """Write the edition's feeds under ``outdir`` (its HTML root): ``feeds/all.atom`` and one
-    ``feeds/states/<slug>.atom`` per state ever listed. Each file is written whole (a
-    temporary file renamed). Returns the paths written."""
+    ``feeds/states/<slug>.atom`` per state ever listed. Each file is written whole
+    (:func:`ice287g.files.write_bytes`). Returns the paths written."""
     side = side if side is not None else diff.load_side()
     changes = changes if changes is not None else list_changes(side)
     outdir = Path(outdir)
@@ -368,12 +368,7 @@ def write(outdir: Path | str, site: Site, side: diff.Side | None = None,
     targets = [(ALL_FEED, None)] + [(STATE_FEED.format(slug=state_slug(s)), s)
                                     for s in ever_listed_states(side)]
     for rel, state in targets:
-        path = outdir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".atom.tmp")
-        tmp.write_bytes(feed_xml(changes, site, state))
-        tmp.replace(path)
-        written.append(path)
+        written.append(files.write_bytes(outdir / rel, feed_xml(changes, site, state)))
     return written
 
 

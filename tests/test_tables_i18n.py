@@ -325,10 +325,10 @@ def test_diff_tables_in_spanish_and_the_cli_summary_stays_english():
 def test_edited_rows_say_what_changed_in_spanish():
     changes = [("agency", "Ft Myers PD", "Fort Myers Police Department"),
                ("support_type", "Task Force Model", "Jail Enforcement Model"), ("signed", "", "2025-05-01")]
-    assert diff._what_changed(changes, "es") == (
+    assert diff.what_changed(changes, "es") == (
         "agencia: Ft Myers PD → Fort Myers Police Department; modelo: Modelo de fuerza de tarea "
         "→ Modelo de control en cárceles; firma: (en blanco) → 1 de mayo de 2025")
-    assert diff._what_changed(changes, "en") == (
+    assert diff.what_changed(changes, "en") == (
         "agency: Ft Myers PD → Fort Myers Police Department; support type: Task Force Model → "
         "Jail Enforcement Model; signed: (blank) → May 1, 2025")
 
