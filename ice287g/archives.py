@@ -9,10 +9,10 @@ The repository never commits a workbook: the archives the default build reads
 
 which downloads ``SHA256SUMS`` and every listed archive, checks each file's SHA-256 before
 unpacking it, unpacks only plain files and folders inside their own folder (no absolute
-paths, no ``..``, no links or devices, within size caps), and moves each archive folder into
-``--dest`` (default: where the build looks, ``../shared/data``) in one rename. An archive
-folder already there is left alone. Every failure is one line naming the URL or file, and
-nothing is kept of the archive that failed.
+paths, no ``..``, no links or devices, within size caps), and each archive folder appears
+whole in ``--dest`` (default: where the build looks, ``../shared/data``) or not at all
+(:func:`ice287g.files.atomic_folder`). An archive folder already there is left alone. Every
+failure is one line naming the URL or file, and nothing is kept of the archive that failed.
 
 The downloads go through :func:`ice287g.fetch.get` (one deadline per attempt, only
 https/http, redirects only to GitHub's release hosts).
@@ -23,13 +23,12 @@ from __future__ import annotations
 import hashlib
 import io
 import tarfile
-import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
 
-from . import config
+from . import config, files
 from .fetch import FetchError, get
 
 #: The release whose assets hold the archives.
@@ -76,9 +75,11 @@ def parse_sums(text: str, url: str) -> dict[str, str]:
     return sums
 
 
-def safe_unpack(data: bytes, name: str, into: Path) -> list[str]:
+def safe_unpack(data: bytes, name: str, into: Path, top: str | None = None) -> list[str]:
     """Unpack the tar.gz ``data`` into ``into`` (which must be empty); return the top-level
-    folders it made. Refuses anything but plain files and folders under relative paths."""
+    folders it holds. Refuses anything but plain files and folders under relative paths.
+    With ``top``, the archive must hold that one folder, and what is in it is unpacked into
+    ``into`` itself (``into`` becomes that folder)."""
     total = 0
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
@@ -94,10 +95,19 @@ def safe_unpack(data: bytes, name: str, into: Path) -> list[str]:
                 total += member.size
                 if total > MAX_UNPACKED_BYTES:
                     raise ArchiveError(f"{name}: unpacks to more than {MAX_UNPACKED_BYTES:,} bytes")
+            parts = [Path(m.name).parts for m in members]
+            tops = sorted({p[0] for p in parts if p})
+            if top is not None:
+                if tops != [top]:
+                    raise ArchiveError(f"{name}: holds {tops}, not the one folder {top}/")
+                if any(p == (top,) and not m.isdir() for p, m in zip(parts, members)):
+                    raise ArchiveError(f"{name}: {top} is a file, not the folder {top}/")
+                members = [m.replace(name=str(Path(*p[1:])), deep=False)
+                           for p, m in zip(parts, members) if len(p) > 1]
             tar.extractall(into, members=members, filter="data")
     except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
         raise ArchiveError(f"{name}: not a readable tar.gz ({exc.__class__.__name__}: {exc})") from None
-    return sorted({Path(m.name).parts[0] for m in members if Path(m.name).parts})
+    return tops
 
 
 def download(dest: Path | str | None = None, url: str | None = None, *,
@@ -128,11 +138,8 @@ def download(dest: Path | str | None = None, url: str | None = None, *,
             if actual != digest:
                 raise ArchiveError(f"{base + name}: SHA-256 {actual} is not the {digest} "
                                    "SHA256SUMS lists; nothing was kept")
-            with tempfile.TemporaryDirectory(prefix=".get-archives-", dir=dest) as tmp:
-                tops = safe_unpack(data, name, Path(tmp))
-                if tops != [folder.name]:
-                    raise ArchiveError(f"{name}: holds {tops}, not the one folder {folder.name}/")
-                (Path(tmp) / folder.name).rename(folder)
+            with files.atomic_folder(folder) as tmp:
+                safe_unpack(data, name, tmp, top=folder.name)
             log(f"{folder}: unpacked from {base + name} (SHA-256 checked)")
             present.append(folder)
     except FetchError as exc:

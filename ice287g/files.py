@@ -54,10 +54,11 @@ def write_text(path: Path | str, text: str, *, newline: str | None = "\n") -> Pa
 
 
 @contextmanager
-def atomic_folder(folder: Path | str):
+def atomic_folder(folder: Path | str, *, permissions: int = 0o755):
     """``with atomic_folder(dest / "name") as tmp: ...fill tmp...``: the folder appears, whole,
     under its name when the block ends without an error (it must not exist yet); otherwise
-    the temporary folder is removed and nothing appears."""
+    the temporary folder is removed and nothing appears. The folder gets ``permissions`` (a
+    temporary folder would otherwise keep 0o700)."""
     folder = Path(folder)
     if folder.exists():
         raise FileExistsError(f"{folder} already exists")
@@ -65,6 +66,7 @@ def atomic_folder(folder: Path | str):
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     try:
         yield tmp
+        os.chmod(tmp, permissions)
         tmp.rename(folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

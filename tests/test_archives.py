@@ -83,6 +83,8 @@ def test_downloads_checks_and_unpacks_every_listed_archive(release, tmp_path):
     assert (tmp_path / "data" / "ice-287g-sheets" / "x" / "s.xlsx").read_bytes() == b"zip"
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["ice-287g-history",
                                                                       "ice-287g-sheets"]
+    # each archive folder appears whole, readable as any folder (not a temporary one's 0o700)
+    assert {oct(p.stat().st_mode & 0o777) for p in got} == {oct(0o755)}
     # Run again: present folders are left alone, nothing downloaded twice.
     (tmp_path / "data" / "ice-287g-history" / "SOURCE.md").write_bytes(b"kept")
     archives.download(tmp_path / "data", url, retries=1, log=lambda m: None)
@@ -90,7 +92,7 @@ def test_downloads_checks_and_unpacks_every_listed_archive(release, tmp_path):
 
 
 @pytest.mark.parametrize("case", ["checksum", "traversal", "absolute", "symlink", "two-folders",
-                                  "not-a-tar", "bad-sums", "missing"])
+                                  "a-file", "not-a-tar", "bad-sums", "missing"])
 def test_a_bad_release_is_one_line_and_keeps_nothing(release, tmp_path, case):
     files, url = release
     good = {"ice-287g-sheets/SOURCE.md": b"a"}
@@ -100,6 +102,7 @@ def test_a_bad_release_is_one_line_and_keeps_nothing(release, tmp_path, case):
         "absolute": tar_gz({"/tmp/evil": b"x"}),
         "symlink": tar_gz(good, symlink="ice-287g-sheets/passwd"),
         "two-folders": tar_gz({**good, "other/x": b"y"}),
+        "a-file": tar_gz({"ice-287g-sheets": b"not a folder"}),
         "not-a-tar": b"this is not gzip",
         "bad-sums": tar_gz(good),
         "missing": None,
