@@ -53,6 +53,7 @@ import pandas as pd
 
 from . import i18n, story
 from .i18n import tr
+from .pipeline.s6_derive import expand_runs
 
 #: How far (days) another list may lie from the figure's day or month to explain it.
 WINDOW_DAYS = 14
@@ -385,22 +386,25 @@ def documents_after(runs: pd.DataFrame, pubs: pd.DataFrame, agreement_ids, after
     file names on them, sorted), ``n_lists_moa`` (lists whose row links an MOA),
     ``n_lists_addendum`` (lists whose row links an addendum) and ``first_list`` /
     ``last_list`` (publication ids; empty when none)."""
-    order = list(pubs["publication"])
-    position = {p: i for i, p in enumerate(order)}
-    kept = pubs.set_index("publication")
-    cutoff = pd.Timestamp(after).normalize()
+    mine = runs[runs["agreement_id"].isin(set(agreement_ids))].reset_index(drop=True)
+    # The one run decoder: a row per (publication, run), in publication order; each run's links.
+    on = expand_runs(mine.assign(run=range(len(mine))), list(pubs["publication"]), "run")
+    run = on["run"].to_numpy(dtype="int64")
+    on["moa_url"] = mine["moa_url"].to_numpy(dtype=object)[run]
+    on["addendum_url"] = mine["addendum_url"].to_numpy(dtype=object)[run]
+    when = pubs.set_index("publication")
+    after_day = ~when["trend_excluded"].astype(bool) & \
+        (pd.to_datetime(when["published_at"]).dt.normalize() > pd.Timestamp(after).normalize())
+    on = on[on["publication"].map(after_day).astype(bool)]
     carried: dict[str, tuple[set, set]] = {}
-    for run in runs[runs["agreement_id"].isin(set(agreement_ids))].to_dict("records"):
-        for p in order[position[run["first_publication"]]:position[run["last_publication"]] + 1]:
-            if bool(kept.at[p, "trend_excluded"]) or \
-                    pd.Timestamp(kept.at[p, "published_at"]).normalize() <= cutoff:
-                continue
-            moa, add = carried.setdefault(p, (set(), set()))
-            if isinstance(run["moa_url"], str) and run["moa_url"]:
-                moa.add(file_name(run["moa_url"]))
-            if isinstance(run["addendum_url"], str) and run["addendum_url"]:
-                add.add(file_name(run["addendum_url"]))
-    lists = sorted(carried, key=position.get)
+    for p, moa_url, addendum_url in on[["publication", "moa_url", "addendum_url"]].itertuples(
+            index=False):
+        moa, add = carried.setdefault(p, (set(), set()))
+        if isinstance(moa_url, str) and moa_url:
+            moa.add(file_name(moa_url))
+        if isinstance(addendum_url, str) and addendum_url:
+            add.add(file_name(addendum_url))
+    lists = list(carried)
     return {"n_lists": len(lists),
             "moa_files": tuple(sorted(set().union(*(carried[p][0] for p in lists)))) if lists else (),
             "n_lists_moa": sum(bool(carried[p][0]) for p in lists),
