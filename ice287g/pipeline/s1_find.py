@@ -244,6 +244,22 @@ def find_sheets(archives: list[Path],
     return found
 
 
+def read_reviewed_table(path: Path, columns: tuple[str, ...], what: str):
+    """The rows of a reviewed table of ``data/reviewed/`` (``what`` names it in the error), as
+    ``(row number, row)`` pairs (the header is row 1). Raises ``SheetError`` naming the file
+    when it cannot be read or its header is not ``columns``. The one reader of the reviewed
+    tables: file decisions and stamps here, the fixes table in ``s3_clean``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SheetError(path, f"cannot read {what} ({exc.strerror or exc})") from None
+    reader = csv.DictReader(text.splitlines())
+    if tuple(reader.fieldnames or ()) != columns:
+        raise SheetError(path, f"the header must be {','.join(columns)}", row=1)
+    return enumerate(reader, start=2)
+
+
 REVIEW_COLUMNS = ("sha256", "file", "action", "reason")
 
 
@@ -251,15 +267,8 @@ def load_file_reviews(path: Path) -> dict[str, dict]:
     """Reviewed decisions about whole files (``data/reviewed/file_reviews.csv``), keyed on the
     file's SHA-256. Raises ``SheetError`` naming the file (and row) when it is malformed."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SheetError(path, f"cannot read the reviewed file decisions ({exc.strerror or exc})") from None
-    reader = csv.DictReader(text.splitlines())
-    if tuple(reader.fieldnames or ()) != REVIEW_COLUMNS:
-        raise SheetError(path, f"the header must be {','.join(REVIEW_COLUMNS)}", row=1)
     out = {}
-    for n, row in enumerate(reader, start=2):
+    for n, row in read_reviewed_table(path, REVIEW_COLUMNS, "the reviewed file decisions"):
         if row["action"] != "exclude" or not row["reason"].strip() or not row["file"].strip():
             raise SheetError(path, "each decision needs a file, the action 'exclude' and a reason", row=n)
         if row["sha256"] in out:
@@ -279,11 +288,8 @@ def load_stamp_reviews(path: Path) -> dict[str, dict]:
     path = Path(path)
     if not path.exists():
         return {}
-    reader = csv.DictReader(path.read_text(encoding="utf-8").splitlines())
-    if tuple(reader.fieldnames or ()) != STAMP_REVIEW_COLUMNS:
-        raise SheetError(path, f"the header must be {','.join(STAMP_REVIEW_COLUMNS)}", row=1)
     out: dict[str, dict] = {}
-    for n, row in enumerate(reader, start=2):
+    for n, row in read_reviewed_table(path, STAMP_REVIEW_COLUMNS, "the reviewed stamps"):
         if not re.fullmatch(r"\d{8,9}", row["stamp_raw"]) or row["stamp_raw"] in out:
             raise SheetError(path, f"stamp_raw {row['stamp_raw']!r} must be the digits of a "
                                    "name's stamp, reviewed once", row=n)

@@ -22,7 +22,6 @@ hash of its cleaned rows, so files that carry the same list are recognised.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import itertools
@@ -37,6 +36,7 @@ from typing import NamedTuple
 
 from ..words import STATE_CODES
 from .records import FileRecord, SheetError
+from .s1_find import read_reviewed_table
 from .thresholds import (AGENCY_TYPES, COLUMNS, FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR,
                          MISSING, SUPPORT_TYPES)
 
@@ -180,16 +180,9 @@ def load_fixes(path: Path) -> Fixes:
     naming the file and row when it is malformed (unknown field, no reason, a raw value
     fixed twice, a fix to a label that is not canonical)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SheetError(path, f"cannot read the reviewed fixes table ({exc.strerror or exc})") from None
-    reader = csv.DictReader(text.splitlines())
-    if tuple(reader.fieldnames or ()) != FIX_COLUMNS:
-        raise SheetError(path, f"the header must be {','.join(FIX_COLUMNS)}", row=1)
     by_key: dict[tuple[str, str], Fix] = {}
     scoped: dict[tuple[str, str, str], Fix] = {}
-    for n, row in enumerate(reader, start=2):
+    for n, row in read_reviewed_table(path, FIX_COLUMNS, "the reviewed fixes table"):
         fix = Fix(row["field"], row["raw"], row["fixed"], row["reason"], row["agency"],
                   row["evidence"], row["support_type"])
         if fix.field not in FIX_FIELDS:
