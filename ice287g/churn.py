@@ -436,6 +436,18 @@ def left_with_kind(gone: pd.DataFrame, removed: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _agreement_columns(rows: pd.DataFrame, lang: str | None) -> dict[str, list]:
+    """The columns that name an agreement in churn's tables, in order: its state (in the
+    language), agency, support type and signing date (for people)."""
+    t = lambda text: tr(text, lang=lang)  # noqa: E731
+    return {
+        t("State"): [words.state_name(v, lang) for v in rows["state"]],
+        t("Agency"): rows["agency"].to_numpy(),
+        t("Support type"): words.support_type_cells(rows["support_type"], lang),
+        t("Signed"): words.date_cells(rows["signed"], lang),
+    }
+
+
 def removal_table(removed: pd.DataFrame, agreements_: pd.DataFrame,
                   lang: str | None = None, *, pubs: pd.DataFrame) -> pd.DataFrame:
     """The removals of :func:`match_changed_records`, ready to show: readable column names,
@@ -455,10 +467,7 @@ def removal_table(removed: pd.DataFrame, agreements_: pd.DataFrame,
              else pd.Series("", index=removed.index))
     t = lambda text: tr(text, lang=lang)  # noqa: E731
     return pd.DataFrame({
-        t("State"): [words.state_name(v, lang) for v in removed["state"]],
-        t("Agency"): removed["agency"].to_numpy(),
-        t("Support type"): words.support_type_cells(removed["support_type"], lang),
-        t("Signed"): words.date_cells(removed["signed"], lang),
+        **_agreement_columns(removed, lang),
         t("Last listed"): words.publication_cells(removed["last_listed"], pubs, lang),
         t("First missing"): words.publication_cells(removed["first_missing"], pubs, lang),
         t("Kind"): [t(k) for k in removed["kind"]],
@@ -476,10 +485,7 @@ def left_table(gone: pd.DataFrame, lang: str | None = None, *,
     rows = gone.sort_values(["last_listed", "state", "agency"], kind="stable")
     t = lambda text: tr(text, lang=lang)  # noqa: E731
     out = pd.DataFrame({
-        t("State"): [words.state_name(v, lang) for v in rows["state"]],
-        t("Agency"): rows["agency"].to_numpy(),
-        t("Support type"): words.support_type_cells(rows["support_type"], lang),
-        t("Signed"): words.date_cells(rows["signed"], lang),
+        **_agreement_columns(rows, lang),
         t("First listed"): words.publication_cells(rows["first_listed"], pubs, lang),
         t("Last listed"): words.publication_cells(rows["last_listed"], pubs, lang),
     })
