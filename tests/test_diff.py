@@ -1,5 +1,5 @@
 """``python -m ice287g diff`` and ``ice287g.diff`` on processed folders built by the pipeline
-from small synthetic sheets (tests/sheetfactory.py): an old folder with one list and a new
+from small synthetic sheets (tests/two_lists.py): an old folder with one list and a new
 folder with a second list on which one agreement left, two joined and one row was edited.
 """
 
@@ -12,39 +12,12 @@ import pytest
 
 from ice287g import diff
 from sheetfactory import PART_HEADER, PART_ROWS, PEND_HEADER, PEND_ROWS, run_cli, write_xlsx
-
-#: The second list: Etowah (Alabama) left; Cobb (Georgia) and a Florida agency joined; ICE
-#: corrected Harris County's signing date (2019-06-01 -> 2019-06-11): one row edited.
-NEW_ROWS = [r for r in PART_ROWS if not r[1].startswith(("Etowah", "Harris"))] + [
-    ["TEXAS", "Harris County Sheriff's Office", "County", "Harris County",
-     "Warrant Service Officer", dt.datetime(2019, 6, 11), "link"],
-    ["GEORGIA", "Cobb County Sheriff's Office", "County", "Cobb County",
-     "Warrant Service Officer", dt.datetime(2025, 5, 18), "link"],
-    ["FLORIDA", "Collier County Sheriff's Office", "County", "Collier County",
-     "Jail Enforcement Model", dt.datetime(2025, 5, 17), "link"],
-]
-
-
-def build(archive: Path, out: Path, cache: Path) -> Path:
-    r = run_cli("build", "--sheets", str(archive), "--out", str(out), cache=cache)
-    assert r.returncode == 0, r.stderr
-    return out
+from two_lists import build, two_folders
 
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
-    root = tmp_path_factory.mktemp("diff")
-    archive = root / "archive"
-    cap1 = archive / "sheets_20250519_024922"
-    write_xlsx(cap1 / "participatingAgencies05162025am.xlsx", PART_HEADER, PART_ROWS)
-    write_xlsx(cap1 / "pendingAgencies05152025am.xlsx", PEND_HEADER, PEND_ROWS)
-    old = build(archive, root / "old", root / "cache")
-    cap2 = archive / "sheets_20250520_151813"
-    write_xlsx(cap2 / "participatingAgencies05192025pm.xlsx", PART_HEADER, NEW_ROWS)
-    # Cobb County's request leaves the pending list: it was signed (it joins the list above)
-    write_xlsx(cap2 / "pendingAgencies05192025pm.xlsx", PEND_HEADER, PEND_ROWS[:1])
-    new = build(archive, root / "new", root / "cache")
-    return old, new
+    return two_folders(tmp_path_factory.mktemp("diff"))
 
 
 def test_diff_names_every_change(folders):

@@ -4,14 +4,13 @@ feeds it changes (``python -m ice287g diff``), issue 26.
 Feeds are parsed with xml.etree (a real XML parser) and checked against Atom 1.0's required
 elements (RFC 4287: a feed's id, title, updated and author; an entry's id, title, updated and
 an alternate link). The pipeline builds two small processed folders from synthetic sheets
-(tests/sheetfactory.py), one list apart: on the second, Etowah County (Alabama) left, Cobb
+(tests/two_lists.py), one list apart: on the second, Etowah County (Alabama) left, Cobb
 County (Georgia) and Collier County (Florida) joined, and ICE corrected Harris County's (Texas)
 signing date. The real data's latest lists are checked too (the latest change, MOA links).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 
@@ -20,41 +19,20 @@ import pytest
 
 from ice287g import config, diff, feeds, i18n, lookup
 from ice287g.pages import state_slug
-from sheetfactory import PART_HEADER, PART_ROWS, PEND_HEADER, PEND_ROWS, run_cli, write_xlsx
+from sheetfactory import run_cli
+from two_lists import two_folders
 
 A = "{http://www.w3.org/2005/Atom}"
 X = "{http://www.w3.org/1999/xhtml}"
 BASE = "https://example.org/book/"
 
-NEW_ROWS = [r for r in PART_ROWS if not r[1].startswith(("Etowah", "Harris"))] + [
-    ["TEXAS", "Harris County Sheriff's Office", "County", "Harris County",
-     "Warrant Service Officer", dt.datetime(2019, 6, 11), "link"],
-    ["GEORGIA", "Cobb County Sheriff's Office", "County", "Cobb County",
-     "Warrant Service Officer", dt.datetime(2025, 5, 18), "link"],
-    ["FLORIDA", "Collier County Sheriff's Office", "County", "Collier County",
-     "Jail Enforcement Model", dt.datetime(2025, 5, 17), "link"],
-]
 #: The states whose agreements changed on the second list (the scenario above).
 CHANGED_STATES = ["Alabama", "Florida", "Georgia", "Texas"]
 
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
-    root = tmp_path_factory.mktemp("feeds")
-    archive = root / "archive"
-    cap1 = archive / "sheets_20250519_024922"
-    write_xlsx(cap1 / "participatingAgencies05162025am.xlsx", PART_HEADER, PART_ROWS)
-    write_xlsx(cap1 / "pendingAgencies05152025am.xlsx", PEND_HEADER, PEND_ROWS)
-    r = run_cli("build", "--sheets", str(archive), "--out", str(root / "old"),
-                cache=root / "cache")
-    assert r.returncode == 0, r.stderr
-    cap2 = archive / "sheets_20250520_151813"
-    write_xlsx(cap2 / "participatingAgencies05192025pm.xlsx", PART_HEADER, NEW_ROWS)
-    write_xlsx(cap2 / "pendingAgencies05192025pm.xlsx", PEND_HEADER, PEND_ROWS[:1])
-    r = run_cli("build", "--sheets", str(archive), "--out", str(root / "new"),
-                cache=root / "cache")
-    assert r.returncode == 0, r.stderr
-    return root / "old", root / "new"
+    return two_folders(tmp_path_factory.mktemp("feeds"))
 
 
 def parse(data: bytes) -> ET.Element:

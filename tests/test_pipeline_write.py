@@ -459,29 +459,31 @@ def test_a_real_mount_point_out_builds(tmp_path):
     assert got["before"] == {"a.csv": "old"} and got["after"] == {"a.csv": "new\n", "b.csv": "new\n"}
 
 
-@MOUNTS
-def test_a_real_read_only_volume(tmp_path):
-    vol = tmp_path / "vol"
-    r = _in_namespace(tmp_path, "size=1m", f"import os; os.environ['OUT'] = '{vol}/out'\n" + CHECK,
-                      prep=f"mkdir {vol}/out && printf old > {vol}/out/a.csv && mount -o remount,ro {vol} &&")
+def _failed_write_on_a_volume(tmp_path, size: str, then: str = "", n: int = 1) -> str:
+    """CHECK writing ``n`` lines into ``vol/out`` (holding a.csv "old") on a fresh tmpfs of
+    ``size``, after the shell step ``then`` (ending in ``&&``): the write fails and leaves
+    ``out`` as it was, with nothing beside it. Returns its result line."""
     import json
 
+    vol = tmp_path / "vol"
+    r = _in_namespace(tmp_path, f"size={size}",
+                      f"import os; os.environ['OUT'] = '{vol}/out'; os.environ['N'] = '{n}'\n" + CHECK,
+                      prep=f"mkdir {vol}/out && printf old > {vol}/out/a.csv && {then}")
     got = json.loads(r.stdout)
-    assert got["result"].startswith("error: ") and "Read-only file system" in got["result"], got
-    assert got["result"].endswith("; nothing was written") and "\n" not in got["result"]
-    assert got["after"] == got["before"] == {"a.csv": "old"} and got["beside"] == ["out"]
+    assert got["after"] == got["before"] == {"a.csv": "old"} and got["beside"] == ["out"], got
+    return got["result"]
+
+
+@MOUNTS
+def test_a_real_read_only_volume(tmp_path):
+    result = _failed_write_on_a_volume(tmp_path, "1m", f"mount -o remount,ro {tmp_path / 'vol'} &&")
+    assert result.startswith("error: ") and "Read-only file system" in result, result
+    assert result.endswith("; nothing was written") and "\n" not in result
 
 
 @MOUNTS
 def test_a_real_full_disk(tmp_path):
-    vol = tmp_path / "vol"
-    r = _in_namespace(tmp_path, "size=64k", f"import os; os.environ['OUT'] = '{vol}/out'; os.environ['N'] = '40000'\n" + CHECK,
-                      prep=f"mkdir {vol}/out && printf old > {vol}/out/a.csv &&")
-    import json
-
-    got = json.loads(r.stdout)
-    assert "No space left on device" in got["result"], got
-    assert got["after"] == got["before"] == {"a.csv": "old"} and got["beside"] == ["out"]
+    assert "No space left on device" in _failed_write_on_a_volume(tmp_path, "64k", n=40000)
 
 
 @MOUNTS
