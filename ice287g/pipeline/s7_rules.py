@@ -38,7 +38,6 @@ Rules (``qa.csv`` rows ``rule_<name>``, info):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from collections import defaultdict
@@ -47,6 +46,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .records import SheetError
+from .s1_find import read_reviewed_table
 from .s3_clean import STATES, normalise_agency, squash
 from .thresholds import ICE_HOSTS
 
@@ -380,15 +380,8 @@ def load_decisions(path) -> dict[tuple[str, ...], Decision]:
     path = Path(path)
     if not path.exists():
         return {}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SheetError(path, f"cannot read the reviewed rule decisions ({exc.strerror or exc})") from None
-    reader = csv.DictReader(text.splitlines())
-    if tuple(reader.fieldnames or ()) != DECISION_COLUMNS:
-        raise SheetError(path, f"the header must be {','.join(DECISION_COLUMNS)}", row=1)
     out: dict[tuple[str, ...], Decision] = {}
-    for n, row in enumerate(reader, start=2):
+    for n, row in read_reviewed_table(path, DECISION_COLUMNS, "the reviewed rule decisions"):
         d = Decision(**{k: row[k] or "" for k in DECISION_COLUMNS})
         if d.rule not in PROPOSING_RULES:
             raise SheetError(path, f"unknown rule {d.rule!r} (rules that propose: "
