@@ -34,6 +34,8 @@ One job per module:
 - ``i18n``     -- the editions' languages: date and number formats per language, and the
   Spanish of every text code writes (``ice287g/locale/es/LC_MESSAGES/*.po``).
 - ``files``    -- writing a file or a folder all or nothing (the one atomic-write helper).
+- ``geometry`` -- the map shapes' plane geometry: the one Douglas-Peucker simplification (the
+  shapes tool's and the time map's).
 - ``fetch``    -- download the sheets currently linked from ICE's page.
 - ``diff``     -- what changed between the latest lists of two processed folders.
 - ``archives`` -- download the raw archives (the repository's release assets) for a build.

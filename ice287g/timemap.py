@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import diff, i18n, maps, words
+from .geometry import douglas_peucker
 from .i18n import tr
 from .lookup import read_places, script_json
 
@@ -39,38 +40,9 @@ TOP = 3
 
 
 # --------------------------------------------------------------------------- outlines
-def douglas_peucker(points: np.ndarray, tolerance: float) -> np.ndarray:
-    """The points of a line kept by Douglas-Peucker within ``tolerance`` of it; the first and
-    last are always kept. The one implementation: tools/shapes/make_us_atlas.py simplifies the
-    committed shapes' arcs with it, :func:`simplify` the time map's outlines."""
-    n = len(points)
-    if n <= 2:
-        return points
-    keep = np.zeros(n, dtype=bool)
-    keep[0] = keep[-1] = True
-    stack = [(0, n - 1)]
-    while stack:
-        a, b = stack.pop()
-        if b <= a + 1:
-            continue
-        seg = points[b] - points[a]
-        rel = points[a + 1:b] - points[a]
-        length = float(np.hypot(*seg))
-        if length == 0:
-            dist = np.hypot(rel[:, 0], rel[:, 1])
-        else:
-            dist = np.abs(seg[0] * rel[:, 1] - seg[1] * rel[:, 0]) / length
-        i = int(np.argmax(dist))
-        if dist[i] > tolerance:
-            k = a + 1 + i
-            keep[k] = True
-            stack += [(a, k), (k, b)]
-    return points[keep]
-
-
 def simplify(points: np.ndarray, tolerance: float) -> np.ndarray:
-    """A ring's points kept within ``tolerance`` of the original (:func:`douglas_peucker`); a
-    ring of four points or fewer is kept whole."""
+    """A ring's points kept within ``tolerance`` of the original
+    (:func:`ice287g.geometry.douglas_peucker`); a ring of four points or fewer is kept whole."""
     return points if len(points) <= 4 else douglas_peucker(points, tolerance)
 
 

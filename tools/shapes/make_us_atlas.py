@@ -8,7 +8,7 @@ writes data/shapes/us-counties-albers.json. The input is a TopoJSON topology of 
 states and nation, already projected (d3.geoAlbersUsa, Alaska and Hawaii as insets) to a
 975 x 610 px frame. This script keeps the topology (shared borders stay shared) and makes it
 smaller: every arc is decoded, simplified with Douglas-Peucker at TOLERANCE px (the package's
-one implementation, ice287g.timemap.douglas_peucker; endpoints are kept, so neighbouring
+one implementation, ice287g.geometry.douglas_peucker; endpoints are kept, so neighbouring
 shapes still meet), re-quantised to a grid of GRID px and delta-encoded again; the
 geometries become plain lists (the nation, which the states cover, is dropped):
 
@@ -34,7 +34,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # the package of this checkout (python tools/shapes/...)
     sys.path.insert(0, str(REPO))
-from ice287g.timemap import douglas_peucker  # noqa: E402
+from ice287g.geometry import douglas_peucker  # noqa: E402
 
 OUT = REPO / "data" / "shapes" / "us-counties-albers.json"
 #: Simplification tolerance and output grid, in px of the 975 x 610 frame (the Florida map
