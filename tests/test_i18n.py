@@ -164,8 +164,8 @@ def test_a_bad_catalogue_is_an_error_naming_the_file(tmp_path):
 
 
 def test_the_code_catalogues_ship_with_the_package():
-    """A wheel carries the .po files i18n reads and the page templates pages.py reads
-    (pyproject's package-data names them)."""
+    """A wheel carries the .po files i18n reads and every file of the page templates folder
+    pages.py reads (the templates and their stylesheet; pyproject's package-data names them)."""
     import tomllib
     from pathlib import Path
 
@@ -173,8 +173,8 @@ def test_the_code_catalogues_ship_with_the_package():
     patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
         "package-data"]["ice287g"]
     shipped = {p for pattern in patterns for p in (root / "ice287g").glob(pattern)}
-    on_disk = set((root / "ice287g" / "locale").rglob("*.po")) | set(
-        (root / "ice287g" / "templates").glob("*.html"))
+    on_disk = set((root / "ice287g" / "locale").rglob("*.po")) | {
+        p for p in (root / "ice287g" / "templates").iterdir() if p.is_file()}
     assert on_disk and on_disk == shipped
 
 
