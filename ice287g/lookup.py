@@ -36,7 +36,9 @@ the last ``pubs[spells[-1]]``; it is on the latest list when ``spells[-1] == len
 agreement was seen listed, agreements.csv's ``last_captured`` (the archive often captured one
 unchanged list for months, so it can be long after the list's own date, ``last_seen``).
 ``place`` is ``""`` or, for a row whose COUNTY is blank, ``[county, how]``
-(:func:`derived_counties`); ``group`` numbers the agency (:func:`agency_groups`); ``next`` is
+(:func:`derived_counties`), or, for a row whose printed county the book's cited table of
+places corrects, ``[county, "corrected"]`` (:func:`cited_counties`; ``county`` ``""`` when
+the agency has no one county): the page shows the book's county there, naming ICE's; ``group`` numbers the agency (:func:`agency_groups`); ``next`` is
 the agreement that replaced this one when ICE edited its row (:func:`successors`), else
 ``""``; ``moa`` and ``addendum`` (only when agreements.csv has ``moa_url``/``addendum_url``)
 are links to ICE's PDFs (:func:`safe_link`), stored after ``link_prefix`` when they start
@@ -237,6 +239,36 @@ def derived_counties(agreements_: pd.DataFrame, places_: pd.DataFrame | None = N
     return out
 
 
+#: A county ICE printed that the cited table of places corrects (the page names both).
+PLACE_CORRECTED = "corrected"
+
+
+def cited_counties(agreements_: pd.DataFrame, places_: pd.DataFrame | None = None
+                   ) -> dict[str, list[str]]:
+    """For each agreement whose printed county the cited table of places (:func:`read_places`)
+    corrects, as :func:`ice287g.maps.placements` draws it (a row whose ``ice_county`` is the
+    county ICE printed and whose ``place`` is the agency's city, :func:`agency_place`, or its
+    whole name): ``[the table's county, "corrected"]``, the county ``""`` when the table gives
+    the agency no one county. Other agreements are left out."""
+    from .maps import _fold_text, _table_index
+
+    table = _table_index(places_)
+    if not table:
+        return {}
+    out: dict[str, list[str]] = {}
+    for aid, agency, state, county in zip(agreements_[load.AID], agreements_["agency"],
+                                          agreements_["state"], agreements_["county"].astype(str)):
+        printed = _fold_text(county)
+        if not printed:
+            continue
+        for place in (agency_place(agency), agency):
+            hit = table.get((state, _fold_text(place), printed))
+            if hit is not None:
+                out[aid] = [str(hit.get("county", "") or "").strip(), PLACE_CORRECTED]
+                break
+    return out
+
+
 # ------------------------------------------------------------------ edits and agencies
 def successors(ds: load.Dataset) -> dict[str, str]:
     """For each agreement that left the list because ICE edited its row (a changed name,
@@ -299,6 +331,7 @@ def payload(ds: load.Dataset, places_: pd.DataFrame | None = None) -> dict:
     support_types += sorted(set(agr["support_type"]) - set(support_types) - {""})
     signed = pd.to_datetime(agr["signed"]).dt.strftime("%Y-%m-%d").fillna("")
     place = derived_counties(agr, places_)
+    place.update(cited_counties(agr, places_))
     nxt = successors(ds)
     group = agency_groups(agr, nxt)
     columns = list(COLUMNS)
@@ -460,6 +493,8 @@ SCRIPT_TEXTS = {
     "placeSheet": "{county} (from ICE's other rows for this agency)",
     "placeName": "{county} (from the agency's name)",
     "placeTable": "{county} (from the book's table of places; ICE's row names no county)",
+    "placeCorrected": "{county} (from the book's table of places; ICE's row names “{ice}”)",
+    "placeNoOne": "No one county (from the book's table of places; ICE's row names “{ice}”)",
     "pickHint": ": show its listing history",
     "countOne": "1 agreement",
     "countMany": "{n} agreements",

@@ -202,6 +202,61 @@ def test_derived_counties_never_guess(tmp_path):
                    "P1": ["Pasco County", "name"]}  # Tampa: no source; Key West, Ohio: no row
 
 
+def test_cited_counties_correct_only_the_county_ice_printed():
+    """Find an agency shows the book's county where its cited table corrects the county ICE
+    printed for that agency (its city, or its whole name), and nowhere else."""
+    agr = pd.DataFrame({
+        "agreement_id": ["O", "OT", "Y", "K", "R", "M"],
+        "state": ["Texas", "Tennessee", "Texas", "Florida", "Texas", "Missouri"],
+        "agency": ["Overton Police Department", "Overton Police Department",
+                   "Yoakum Police Department", "Key West Police Department",
+                   "Overton Police Department", "North County Police Cooperative"],
+        "county": ["Overton County", "Overton County", " Yoakum  County", "", "Rusk County",
+                   "North County"],
+    })
+    places = pd.DataFrame({
+        "state": ["Texas", "Texas", "Florida", "Missouri"],
+        "place": ["Overton", "Yoakum", "Key West", "North County Police Cooperative"],
+        "county": ["Rusk County", "", "Monroe County", "St. Louis County"],
+        "ice_county": ["Overton County", "Yoakum County", "", "North County"],
+        "source_ids": ["s"] * 4, "note": [""] * 4})
+    assert lookup.cited_counties(agr, places) == {
+        "O": ["Rusk County", "corrected"],  # by the agency's city
+        "Y": ["", "corrected"],  # no one county: said so, ICE's not shown as the county
+        "M": ["St. Louis County", "corrected"]}  # by the agency's whole name
+    # Overton, Tennessee; Key West (no county printed: derived_counties' case); a county ICE
+    # printed right: untouched
+    assert lookup.cited_counties(agr, None) == {}
+    assert "K" not in lookup.cited_counties(agr, places)
+
+
+def test_find_an_agency_shows_the_county_the_map_draws_for_a_corrected_row(data):
+    """Every agreement whose printed county the cited table corrects (maps.placements places
+    it by the table) carries the book's county in Find an agency's data, marked "corrected",
+    and the page's words name both counties in each edition."""
+    from ice287g import maps
+
+    places = lookup.read_places(REPO / "data" / "curated")
+    agr = load.dataset(PROCESSED).agreements
+    how = maps.placements(agr[["state", "county", "agency"]], maps.load_shapes(), places)["how"]
+    by_table = dict(zip(agr[load.AID], how))
+    rows = {r[0]: dict(zip(data["columns"], r)) for r in data["rows"]}
+    corrected = {aid: r["place"][0] for aid, r in rows.items()
+                 if r["place"] and r["place"][1] == lookup.PLACE_CORRECTED}
+    assert set(corrected) == {a for a, h in by_table.items()
+                              if h in (maps.HOW_TABLE, maps.HOW_TABLE_NONE)}
+    assert all((county == "") == (by_table[a] == maps.HOW_TABLE_NONE)
+               for a, county in corrected.items())
+    overton = [a for a, r in rows.items() if r["agency"] == "Overton Police Department"
+               and data["states"][r["state"]] == "Texas"]
+    assert overton and all(corrected[a] == "Rusk County" for a in overton)
+    assert all(rows[a]["county"] == "Overton County" for a in overton)  # ICE's, kept and named
+    for lang, word in (("en", "ICE's row names"), ("es", "la fila de ICE indica")):
+        said = lookup.texts(lang)["texts"]
+        assert word in said["placeCorrected"] and "{ice}" in said["placeCorrected"]
+        assert word in said["placeNoOne"] and "{ice}" in said["placeNoOne"]
+
+
 def test_read_places_checks_its_sources(tmp_path):
     (tmp_path / "sources.csv").write_text("source_id,title\nknown,T\n", encoding="utf-8")
     (tmp_path / "places.csv").write_text(
@@ -1046,3 +1101,26 @@ def test_agreement_links_only_to_ice(tmp_path, monkeypatch, chromium_browser):
         assert not seen["dialogs"] and not seen["errors"], seen
     finally:
         page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_county_the_books_table_corrects_shows_the_books_county(reader, lang):
+    """Overton Police Department, Texas: ICE prints Overton County (a county of Tennessee);
+    the cited table of places (and the map) put it in Rusk County. The page shows the book's
+    county, marked as the book's and naming ICE's, in each edition; the row is found by
+    either county."""
+    page = reader(lang, LAPTOP)
+    said = lookup.texts(lang)["texts"]["placeCorrected"].format(county="Rusk County",
+                                                                ice="Overton County")
+
+    def overton_counties(query):
+        type_query(page, lang, query)
+        cells = page.locator("#lookup-body tr").evaluate_all(
+            "trs => trs.map(tr => Array.from(tr.cells).map(td => td.innerText.trim()))")
+        return [c[2] for c in cells if c[0].startswith("Overton Police Department")
+                and c[1] == "Texas"]
+
+    for query in ("Overton Police", "Rusk County", "Overton County"):
+        shown = overton_counties(query)
+        assert shown and all(c == said for c in shown), (query, shown)

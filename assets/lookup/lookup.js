@@ -12,8 +12,9 @@
  * milliseconds; list.js, fuse.js or DataTables would add 20 to 120 KB and a dependency for
  * nothing a reader needs here. Matching folds letter case, accents (NFD, marks dropped),
  * straight and curly apostrophes and punctuation; every word typed must appear in the
- * agency, county (ICE's, or the one the book found for a row without), or state (ICE's name
- * or its name in either edition's language). When nothing matches, the page says so and, when
+ * agency, county (ICE's, the book's where its cited table corrects ICE's, or the one the book
+ * found for a row without), or state (ICE's name or its name in either edition's language).
+ * When nothing matches, the page says so and, when
  * a word one or two typos away from a word of the data has matches, offers it as a button
  * ("Did you mean ...?") that searches for it: the page does not search for a guess on its own,
  * so what it shows always matches what is in the box. With the
@@ -62,11 +63,20 @@
   // Sphinx's searchtools.js (on every page, for the search box) runs a search for any ?q= in
   // the address once the page is ready, and throws on a page without #search-results. Here
   // ?q= is this page's own query: keep Sphinx's search for its search page. (This deferred
-  // script runs before DOMContentLoaded, when searchtools' init calls performSearch.)
+  // script runs before DOMContentLoaded, when searchtools' init calls performSearch.) The
+  // override is made only where searchtools has the shape it was written for (Sphinx 7.4:
+  // init calls Search.performSearch(query), which writes into #search-results); a Sphinx
+  // that changed is left alone. tests/test_search_guard.py holds these same checks against
+  // the installed Sphinx's searchtools.js and fails when it no longer has them.
   /* global Search */
-  if (typeof Search !== "undefined" && Search && !document.getElementById("search-results")) {
+  function quietSphinxSearch() {
+    if (typeof Search !== "object" || !Search || document.getElementById("search-results")) return;
+    if (typeof Search.init !== "function" || typeof Search.performSearch !== "function") return;
+    if (String(Search.init).indexOf("Search.performSearch(query)") === -1) return;
+    if (String(Search.performSearch).indexOf("search-results") === -1) return;
     Search.performSearch = function () {};
   }
+  quietSphinxSearch();
 
   var D, ROWS = [], BY_ID = {}, GROUPS = {}, matched = [], shown = PAGE, sortKey = "relevance", sortDir = 1;
   var VOCAB = null, corrected = "";
@@ -129,9 +139,12 @@
       // the state's name in either edition's language.
       var names = [row.state].concat(S.stateAliases[row.state] || []);
       row.stateKeys = names.map(fold);
-      row.countyKey = fold(row.county || (row.place ? row.place[0] : ""));
+      // A county the book's table corrects is found by the book's county first, and by ICE's.
+      row.cited = !!(row.place && row.place[1] === "corrected");
+      row.countyKey = fold(bookCounty(row));
       row.agencyKey = fold(row.agency);
-      row.key = " " + [row.agencyKey, row.countyKey].concat(row.stateKeys).join(" ") + " ";
+      row.key = " " + [row.agencyKey, row.countyKey].concat(row.cited ? [fold(row.county)] : [])
+        .concat(row.stateKeys).join(" ") + " ";
       BY_ID[row.id] = row;
       (GROUPS[row.group] = GROUPS[row.group] || []).push(row);
       return row;
@@ -146,7 +159,7 @@
     relevance: function (r) { return r.state + "\u0000" + r.agency.toLowerCase() + "\u0000" + r.support; },
     agency: function (r) { return r.agency.toLowerCase(); },
     state: function (r) { return r.shownState + "\u0000" + r.agency.toLowerCase() + "\u0000" + r.support; },
-    county: function (r) { return (r.county || (r.place && r.place[0]) || "\uffff").toLowerCase() + "\u0000" + r.agency.toLowerCase(); },
+    county: function (r) { return (bookCounty(r) || "\uffff").toLowerCase() + "\u0000" + r.agency.toLowerCase(); },
     type: function (r) { return (r.type || "\uffff") + "\u0000" + r.agency.toLowerCase(); },
     support: function (r) { return r.support + "\u0000" + r.agency.toLowerCase(); },
     signed: function (r) { return (r.signed || "9999") + "\u0000" + r.agency.toLowerCase(); },
@@ -199,8 +212,19 @@
     return t("left", { seen: day(r.seen), next: pub(r.last + 1) });
   }
 
-  // ICE's county, else the one the book found (and how), marked as not ICE's.
+  // The county the book places the row in: the cited table's correction of ICE's county
+  // ("" when the agency has no one county), else ICE's, else the one the book found.
+  function bookCounty(r) {
+    if (r.place && r.place[1] === "corrected") return r.place[0];
+    return r.county || (r.place ? r.place[0] : "");
+  }
+
+  // ICE's county; the book's where its cited table corrects ICE's, naming ICE's; else the
+  // one the book found (and how): the book's county always marked as not ICE's.
   function countyText(r) {
+    if (r.place && r.place[1] === "corrected") {
+      return r.place[0] ? t("placeCorrected", { county: r.place[0], ice: r.county }) : t("placeNoOne", { ice: r.county });
+    }
     if (r.county || !r.place) return r.county;
     var how = r.place[1], c = { county: r.place[0] };
     return how === "sheet" ? t("placeSheet", c) : how === "name" ? t("placeName", c) : t("placeTable", c);
