@@ -142,7 +142,7 @@ REST_STATES = "All other states"
 def category_label(category, *, in_sentence: bool = False, lang: str | None = None) -> str:
     """A category as a chart shows it, in the language in use: ICE's support types and agency
     types (the English keys of the colours) and "All other states" translated, a U.S. state's
-    name as the language writes it (:func:`ice287g.i18n.state_name`), anything else as it is
+    name as the language writes it (:func:`ice287g.words.state_name`), anything else as it is
     (a name). ``in_sentence``: the form inside a sentence ("the modelo de fuerza de tarea":
     Spanish writes the translated common noun in lower case; English keeps ICE's capitals)."""
     lang = i18n.resolve(lang)
@@ -154,7 +154,7 @@ def category_label(category, *, in_sentence: bool = False, lang: str | None = No
         if in_sentence and label != text and lang != i18n.DEFAULT_LANGUAGE:
             label = label[:1].lower() + label[1:]
         return label
-    return i18n.state_name(text, lang)
+    return words.state_name(text, lang)
 
 
 def short_date(value, lang: str | None = None) -> str:

@@ -26,7 +26,7 @@ its dates through :func:`ice287g.i18n.format_date`, so the same calls draw the S
 with ``lang="es"`` (every public function takes ``lang``; ``None``: the language in use); its
 Spanish words are in ice287g/locale/es/LC_MESSAGES/explorer.po (support and agency types and
 the axis label shared with the book's charts are in charts.po). State names
-in options, legends and titles are written the language's way (:func:`ice287g.i18n.state_name`)
+in options, legends and titles are written the language's way (:func:`ice287g.words.state_name`)
 and the options are in that language's alphabetical order; views are looked up by ICE's names.
 """
 
@@ -167,7 +167,7 @@ def state_view(pres: pd.DataFrame, pubs: pd.DataFrame, state: str | None) -> dic
     """All states: a line per support type; one state: its total. Table: the latest list
     by support type and agency type."""
     rows = pres if state is None else pres[pres["state"] == state]
-    label = tr("All states") if state is None else i18n.state_name(state)
+    label = tr("All states") if state is None else words.state_name(state)
     if state is None:
         series = national_growth.counts(rows, pubs, "support_type", categories=SUPPORT_TYPES)
         series = series[[c for c in series.columns if series[c].any()]]
@@ -205,7 +205,7 @@ def state_view(pres: pd.DataFrame, pubs: pd.DataFrame, state: str | None) -> dic
 
 def _state_label(state: str) -> str:
     """A state (or the rest) as legends and tables show it."""
-    return tr(REST) if state == REST else i18n.state_name(state)
+    return tr(REST) if state == REST else words.state_name(state)
 
 
 def _states_table(latest: pd.DataFrame, label: str, n: int = 10) -> str:
@@ -252,7 +252,7 @@ def states(pres: pd.DataFrame) -> list[str]:
     alphabetical order of their names in the language in use (North Carolina is "Carolina
     del Norte" in Spanish, among the C's)."""
     names = {s for s in pres["state"].dropna().unique() if str(s).strip()}
-    return sorted(names, key=lambda s: _sort_key(i18n.state_name(s)))
+    return sorted(names, key=lambda s: _sort_key(words.state_name(s)))
 
 
 @i18n.speaks
@@ -281,7 +281,7 @@ def views(pres: pd.DataFrame, pubs: pd.DataFrame, *,
     chosen = known if states_ is None else list(states_)
     unknown = [s for s in chosen if s not in known]
     if unknown:
-        spanish = {i18n.state_name(k, "es"): k for k in known}
+        spanish = {words.state_name(k, "es"): k for k in known}
         hints = [f"{s!r} (ICE's name: {spanish[s]!r})" if s in spanish else repr(s)
                  for s in unknown]
         raise ValueError(f"explorer.views: no agreement of {', '.join(hints)} is on any list; "

@@ -434,15 +434,3 @@ def format_times(after: float, before: float, lang: str | None = None) -> str:
         return tr("about twice as many", lang)
     pct = format_percent(abs(ratio - 1) * 100, 0, lang)
     return tr("{pct} more", lang, pct=pct) if ratio >= 1 else tr("{pct} fewer", lang, pct=pct)
-
-
-def state_name(name: str, lang: str | None = None) -> str:
-    """A U.S. state's (or territory's) name as the language writes it: "North Carolina" ->
-    "Carolina del Norte" in Spanish; unchanged in English, for names the same in both and for
-    a name not on the list. The list of states and their Spanish names is
-    :data:`ice287g.words.STATES` (the one list); this is :func:`ice287g.words.state_name`, kept
-    here for the charts, maps and explorer that call it (``words`` imports this module, so
-    the import is at call time)."""
-    from .words import state_name as _state_name
-
-    return _state_name(name, lang)

@@ -522,12 +522,12 @@ def before_after_map(shapes: Shapes, before: pd.Series, after: pd.Series, *, tit
 def named_counts(shapes: Shapes, counts: pd.Series, level: str = "states") -> pd.Series:
     """``counts`` by FIPS code re-keyed by state (or county) name (county names repeat across
     states: re-key the counties of one state only). State names are written as the language
-    in use writes them (:func:`ice287g.i18n.state_name`: "Luisiana" in Spanish); these are for
+    in use writes them (:func:`ice287g.words.state_name`: "Luisiana" in Spanish); these are for
     titles and alt text, not data tables."""
     table = shapes.states if level == "states" else shapes.counties
     names = dict(zip(table["fips"], table["name"]))
     if level == "states":
-        names = {f: i18n.state_name(n) for f, n in names.items()}
+        names = {f: words.state_name(n) for f, n in names.items()}
     return pd.Series({names.get(f, f): int(v) for f, v in counts.items()})
 
 
@@ -546,7 +546,7 @@ def missing_text(missing: pd.Series, *, list_name: str | None = None) -> str:
     already in the language in use)."""
     if missing.empty:
         return ""
-    places = ", ".join(f"{i18n.state_name(name)} ({i18n.format_int(int(n))})"
+    places = ", ".join(f"{words.state_name(name)} ({i18n.format_int(int(n))})"
                        for name, n in missing.items())
     if list_name:
         return tr("Not drawn (no shape), {list_name}: {places}.", list_name=list_name,
@@ -618,6 +618,6 @@ def describe_before_after(shapes: Shapes, before: pd.Series, after: pd.Series, *
 def counties_by_state(shapes: Shapes, by_county: pd.Series) -> pd.Series:
     """How many counties of each state (by name, as :func:`named_counts` writes it) have at
     least one agreement."""
-    names = {f: i18n.state_name(n) for f, n in zip(shapes.states["fips"], shapes.states["name"])}
+    names = {f: words.state_name(n) for f, n in zip(shapes.states["fips"], shapes.states["name"])}
     with_one = by_county[by_county > 0]
     return with_one.groupby(with_one.index.str[:2]).size().rename(index=names)

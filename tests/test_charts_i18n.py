@@ -24,7 +24,7 @@ import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from ice287g import charts, i18n, maps  # noqa: E402
-from ice287g.words import join_names  # noqa: E402
+from ice287g.words import join_names, state_name  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
@@ -221,11 +221,11 @@ def test_category_labels_and_short_dates():
 
 
 def test_state_names():
-    assert i18n.state_name("North Carolina") == "North Carolina"
-    assert i18n.state_name("West Virginia", "es") == "Virginia Occidental"
-    assert i18n.state_name("Hawaii", "es") == "Hawái"
-    assert i18n.state_name("Texas", "es") == "Texas"
-    assert i18n.state_name("Northern Mariana Islands", "es") == "Islas Marianas del Norte"
+    assert state_name("North Carolina") == "North Carolina"
+    assert state_name("West Virginia", "es") == "Virginia Occidental"
+    assert state_name("Hawaii", "es") == "Hawái"
+    assert state_name("Texas", "es") == "Texas"
+    assert state_name("Northern Mariana Islands", "es") == "Islas Marianas del Norte"
 
 
 def test_barh_rest_row_stays_grey_and_highlight_holds_when_labels_are_translated():

@@ -21,6 +21,7 @@ from book_browser import PHONE, close_page, open_page  # noqa: E402
 from conftest import REPO  # noqa: E402
 from ice287g import load  # noqa: E402
 from ice287g import charts, explorer, i18n  # noqa: E402
+from ice287g.words import state_name  # noqa: E402
 
 ES_EXPLORER = "es/chapters/explorer.html"
 #: Words the same in English and Spanish, or names: they may appear in both editions.
@@ -188,7 +189,7 @@ def test_the_spanish_explorer_offers_every_state_in_spanish(book_server, chromiu
 
     with (REPO / "data" / "processed" / "agreements.csv").open(newline="", encoding="utf-8") as fh:
         states = {r["state"] for r in csv.DictReader(fh) if r["state"]}
-    expected = sorted((i18n.state_name(s, "es") for s in states), key=explorer._sort_key)
+    expected = sorted((state_name(s, "es") for s in states), key=explorer._sort_key)
     page, record = open_page(chromium_browser, book_server.base + ES_EXPLORER, viewport=PHONE)
     try:
         assert page.evaluate("document.documentElement.lang") == "es"
