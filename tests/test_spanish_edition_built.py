@@ -38,11 +38,31 @@ READ_ATTRIBUTES = ["alt", "title", "aria-label", "placeholder", "data-bs-title"]
 # ------------------------------------------------------------------------------ helpers
 
 
+#: Each page parsed once for every check (issue 25: eight parses of 3,000 pages were most of
+#: this file's time): the page's HTML -> (its tree, its tree without NOT_PROSE). The checks only
+#: read the trees they are given.
+_TREES: dict[str, tuple[BeautifulSoup, BeautifulSoup]] = {}
+
+
+def _trees(html: str) -> tuple[BeautifulSoup, BeautifulSoup]:
+    trees = _TREES.get(html)
+    if trees is None:
+        whole = BeautifulSoup(html, "html.parser")
+        prose = BeautifulSoup(html, "html.parser")
+        for tag in prose.find_all(NOT_PROSE):
+            tag.decompose()
+        trees = _TREES[html] = (whole, prose)
+    return trees
+
+
 def soup_of(html: str) -> BeautifulSoup:
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup.find_all(NOT_PROSE):
-        tag.decompose()
-    return soup
+    """The page without code, scripts, styles, math and SVG (read only)."""
+    return _trees(html)[1]
+
+
+def whole_soup(html: str) -> BeautifulSoup:
+    """The whole page (read only)."""
+    return _trees(html)[0]
 
 
 #: A citation's label, "WLRN, 2025-06-30b", "HERE Tallahassee, s. f.", as a link's whole text.
@@ -131,22 +151,19 @@ def english_theme_words(html: str) -> list[str]:
     """Theme and interface words in English on a Spanish page: in the attributes a screen
     reader or a mouse reads, and in the visible text outside the article (header, sidebars,
     footer). Citation tooltips (headlines stay as published) are left out."""
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup.find_all(["script", "style"]):
-        tag.decompose()
+    soup = whole_soup(html)
     found = []
     for tag in soup.find_all(True):
-        if _citation(tag):
+        if tag.name in {"script", "style"} or _citation(tag):
             continue
         for attr in READ_ATTRIBUTES:
             value = tag.get(attr)
             if value and _ENGLISH_CHROME.search(value):
                 found.append(f'{tag.name} {attr}="{value[:80]}"')
-    article = soup.find("article")
-    if article is not None:
-        article.decompose()
     for node in soup.find_all(string=True):
-        if node.parent is not None and node.parent.name in {"title"}:
+        if node.parent is None or node.parent.name in {"title", "script", "style"}:
+            continue
+        if node.find_parent("article") is not None:
             continue
         text = " ".join(str(node).split())
         if text and _ENGLISH_CHROME.search(text) and not _citation(node.parent):
@@ -277,8 +294,7 @@ def glued_counts(html: str) -> list[str]:
     texts = [_text(t) for t in soup.find_all([*PROSE, "td", "th"])
              if not t.find([*PROSE, "td"]) and not _citation(t)]
     texts += [t.get("alt", "") for t in soup.find_all("img")]
-    texts += [t.get_text(" ", strip=True) for t in BeautifulSoup(html, "html.parser").select(
-        "svg title")]
+    texts += [t.get_text(" ", strip=True) for t in whole_soup(html).select("svg title")]
     return [f"…{text[max(0, m.start() - 50):m.end() + 20]}…"
             for text in texts for m in _GLUED_COUNT.finditer(text)]
 
@@ -369,7 +385,7 @@ def spanish_pages(html_dir: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def pages(built_book) -> dict[str, str]:
+def pages(built_book):
     found = spanish_pages(Path(built_book))
     assert len(found) >= 20, f"too few Spanish pages in {built_book}/es: {len(found)}"
     names = {p.relative_to(Path(built_book) / "es").as_posix() for p in found}
@@ -378,8 +394,9 @@ def pages(built_book) -> dict[str, str]:
                  "chapters/downloads.html", "chapters/references.html",
                  "chapters/what-changed.html", "chapters/churn.html"]:
         assert must in names, f"{must} missing from the Spanish edition"
-    return {p.relative_to(Path(built_book) / "es").as_posix(): p.read_text(encoding="utf-8")
-            for p in found}
+    yield {p.relative_to(Path(built_book) / "es").as_posix(): p.read_text(encoding="utf-8")
+           for p in found}
+    _TREES.clear()  # the parsed pages, kept for the checks of this module only
 
 
 @pytest.mark.parametrize("check", sorted(CHECKS))
