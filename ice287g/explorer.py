@@ -199,8 +199,33 @@ def state_view(pres: pd.DataFrame, pubs: pd.DataFrame, state: str | None) -> dic
         crossed.columns.name = None
         table = _table_html(crossed, caption)
     return {"label": label, "fig": fig, "alt": alt, "table": table,
-            "title": _title(label, series.sum(axis=1)),
+            "title": _title(label, series.sum(axis=1)), "page": page_link(state),
             "colors": COLORS_LINES if state is None else COLORS_ONE_LINE}
+
+
+#: Where the book's pages are, from the explorer's page (chapters/explorer.html): a state's
+#: page (ice287g.pages writes ``states/<slug>.html`` at each edition's root) and the index of
+#: every state's page on the maps page (:func:`ice287g.pages.state_index_html`).
+STATE_PAGE_PREFIX = "../"
+STATE_INDEX_PAGE = "maps.html"
+
+
+@i18n.speaks
+def page_link(state: str | None) -> str:
+    """The link a State view carries in the book (not in a notebook, where the pages are not
+    beside it): one state's view links that state's own page; "All states" links the index of
+    every state's page on the maps page."""
+    from . import pages
+
+    if state is None:
+        href = f"{STATE_INDEX_PAGE}#{pages.STATE_INDEX_ID}"
+        text = tr("Each state and territory has a page of its own: the list is on the maps page")
+    else:
+        href = STATE_PAGE_PREFIX + pages.state_path(state)
+        text = tr("{state}'s own page: every agreement, its county map and a feed of its changes",
+                  state=words.state_name(state))
+    return (f'<p class="ice287g-explorer-page" style="margin:0.2em 0 0.6em 0">'
+            f'<a href="{html.escape(href)}">{html.escape(text)}</a></p>')
 
 
 def _state_label(state: str) -> str:
@@ -256,12 +281,14 @@ def states(pres: pd.DataFrame) -> list[str]:
 
 
 @i18n.speaks
-def view_html(view: dict) -> str:
-    """A view's title, chart image (with its alt text), source line and table."""
+def view_html(view: dict, *, book: bool = False) -> str:
+    """A view's title, chart image (with its alt text), source line and table; in the book
+    (``book``), a State view also links the state's page (:func:`page_link`)."""
     return ('<div class="ice287g-explorer-view">'
             f'<p style="font-weight:bold;margin:0.4em 0 0.3em 0">{html.escape(view["title"])}</p>'
             f'{view["img"]}'
             f'<p style="font-size:0.8em;margin:0.2em 0 0.6em 0">{html.escape(charts.source_ice())}</p>'
+            f'{view.get("page", "") if book else ""}'
             f'{view["table"]}</div>')
 
 
@@ -274,8 +301,9 @@ def views(pres: pd.DataFrame, pubs: pd.DataFrame, *,
     The State panel has "All states" then every state in ``states_`` (ICE's names; default:
     every state with an agreement on any list, alphabetically, see :func:`states`). Each view is a dict with ``label`` (the
     dropdown option), ``title`` (stating the finding), ``alt``, ``table`` and ``html`` (the
-    title, chart ``<img>`` with alt text, source line and table) and ``key`` (the view's name
-    in a link and in its file: :func:`view_key`).
+    title, chart ``<img>`` with alt text, source line and table), ``book_html`` (the same with,
+    in a State view, the link to the state's page: :func:`page_link`) and ``key`` (the view's
+    name in a link and in its file: :func:`view_key`).
     """
     known = states(pres)
     chosen = known if states_ is None else list(states_)
@@ -292,6 +320,7 @@ def views(pres: pd.DataFrame, pubs: pd.DataFrame, *,
         view["img"] = charts.img_tag(view.pop("fig"), view["alt"], dpi=DPI,
                                      colors=view.pop("colors"), tight=False)
         view["html"] = view_html(view)
+        view["book_html"] = view_html(view, book=True)
         return view
 
     def keyed(panel: str, value, view: dict) -> dict:
@@ -385,13 +414,18 @@ def _json_in_script(value) -> str:
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+def _book_html(view: dict) -> str:
+    return view.get("book_html", view["html"])
+
+
 @i18n.speaks
 def static_html(every: dict[str, list[dict]]) -> str:
     """The explorer without ipywidgets: per panel a heading, a labelled ``<select>`` and the
     first view drawn as HTML; every view in one JSON element (:data:`VIEWS_ID`) that the
     book's build moves into one small script per view (:func:`split_views`); and the script
     that shows the chosen view (loading its file when it is first chosen) and keeps the
-    choices in the address (``#state=florida``), so a link opens the same view."""
+    choices in the address (``#state=florida``), so a link opens the same view. The views are
+    their ``book_html``: a state's view links the state's page (:func:`page_link`)."""
     panels, payload = [], {}
     for name, entries in every.items():
         key = URL_KEYS[name]
@@ -410,8 +444,8 @@ def static_html(every: dict[str, list[dict]]) -> str:
             f'style="min-height:44px;font-size:1rem;max-width:100%" '
             f'aria-controls="ice287g-explorer-{key}-view">{options}</select></p>'
             f'<div id="ice287g-explorer-{key}-view" class="ice287g-explorer-stage" '
-            f'aria-live="polite">{entries[0]["html"]}</div></section>')
-        payload.update({v["key"]: v["html"] for v in entries[1:]})
+            f'aria-live="polite">{_book_html(entries[0])}</div></section>')
+        payload.update({v["key"]: _book_html(v) for v in entries[1:]})
     error = html.escape(tr("This view could not be loaded; reload the page to try again."))
     return (f'<div id="ice287g-explorer" class="ice287g-explorer" data-views="{VIEWS_DIR}/" '
             f'data-error="{error}">{"".join(panels)}</div>'

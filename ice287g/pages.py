@@ -7,15 +7,17 @@ language is passed, never assumed, and every word is the catalogue's (``pages`` 
 
 - ``states/<slug>.html`` (:func:`state_slug`): every state or territory that ever had an
   agreement on a counted list: its headline (agreements on ICE's latest list, on the last list
-  before January 20, 2025, the change: the definitions of *National growth* and *Where*), its
-  agreements over time (an inline SVG chart), its county map (inline SVG from the map shapes),
+  before January 20, 2025, the change: the definitions of *National growth* and *Where*; when
+  the archive has no list in the month before that day, a note naming the list the count comes
+  from and the gap, :func:`gap_note`), its agreements over time (an inline SVG chart), its county map (inline SVG from the map shapes),
   every agreement with its signing date, model, status and ICE's agreement document, the pending
   requests of ICE's latest pending list, what changed on the latest list, the local actions and
   chapters of the book about it, and a link to its feed (``feeds/states/<slug>.atom``).
 - ``agencies/<id>.html`` (:func:`agency_ids`): every agency, grouped as *Find an agency* groups
   it (:func:`ice287g.lookup.agency_groups`: same state and name, and a row ICE edited with the
   row that replaced it), with its agreements, their listing history on a date axis, its names
-  (renames shown as such) and its state's page.
+  (renames shown as such), each agreement's county as the book places it (:func:`county_text`:
+  where ICE's row names none, or one the cited table of places corrects) and its state's page.
 
 The computations that do not depend on the language are done once (:func:`load_model`); each
 edition then renders its pages (:func:`write_all`). Every value from ICE's sheets is escaped by
@@ -49,6 +51,9 @@ ICE_LIST_SOURCE = "ice-287g-participating-agencies"
 EO_EVENT = "trump-eo-287g"
 #: The catalogue domain of this module's words.
 DOMAIN = "pages"
+#: A state's page says which list its "before January 20, 2025" count comes from, and the gap
+#: in the archive around it, when that list is more than this many days before the cutoff.
+GAP_NOTE_DAYS = 31
 
 
 def state_slug(name: str) -> str:
@@ -89,6 +94,25 @@ class Agreement:
     addendum: str
     next: str                   # the agreement that replaced this edited row, or ""
     agency_id: str = ""
+    #: Find an agency's county for the row (lookup.payload's ``place``): ``[county, how]``
+    #: where ICE's COUNTY is blank (lookup.derived_counties), or ``[county, "corrected"]``
+    #: where the cited table of places corrects it as the maps place the row
+    #: (lookup.cited_counties; county "" when the agency has no one county); else empty
+    place: list = field(default_factory=list)
+
+    @property
+    def corrected(self) -> bool:
+        from .lookup import PLACE_CORRECTED
+
+        return bool(self.place) and self.place[1] == PLACE_CORRECTED
+
+    @property
+    def county_name(self) -> str:
+        """The county the book places the agreement in, for lists: the cited table's
+        correction, else ICE's county, else the one Find an agency derives; "" when none."""
+        if self.corrected:
+            return str(self.place[0])
+        return self.county or (str(self.place[0]) if self.place else "")
 
 
 @dataclass
@@ -136,6 +160,7 @@ class Model:
     when: list[pd.Timestamp]          # each trend publication's date, in order
     eo_date: pd.Timestamp
     before_when: pd.Timestamp         # the last list before eo_date
+    next_when: pd.Timestamp | None    # the first list after it (None: none yet)
     pending_when: pd.Timestamp | None
     states: dict[str, StateFacts]
     agencies: dict[str, Agency]
@@ -185,8 +210,9 @@ def load_model(processed_dir: Path | str | None = None, curated_dir: Path | str 
     ds = side.ds
     # story.load reads <root>/data/curated: the repository root holding curated_dir.
     root = Path(curated_dir).parent.parent if curated_dir is not None else None
+    places = lookup.read_places(curated_dir)  # the cited table of places (maps, Find an agency)
     if lookup_data is None:
-        lookup_data = lookup.payload(ds, lookup.read_places(curated_dir))
+        lookup_data = lookup.payload(ds, places)
     order = load.trend_publications(ds.pubs)
     when = [pd.Timestamp(t) for t in order[load.WHEN]]
     if len(when) != len(lookup_data["pubs"]):
@@ -210,7 +236,7 @@ def load_model(processed_dir: Path | str | None = None, curated_dir: Path | str 
             aid=r["id"], agency=r["agency"], county=str(r.get("county") or ""),
             signed=str(r.get("signed") or ""), spells=list(r.get("spells") or []),
             moa=full(r.get("moa")), addendum=full(r.get("addendum")), next=r.get("next") or "",
-            **looked_up))
+            place=list(r.get("place") or []), **looked_up))
         groups[r["id"]] = r["group"]
     ids = agency_ids(agreements, groups)
     agencies: dict[str, Agency] = {}
@@ -237,15 +263,15 @@ def load_model(processed_dir: Path | str | None = None, curated_dir: Path | str 
         pending_when = pd.Timestamp(pending_pub[load.WHEN])
     actions = story.load("local_actions", root)
     shapes = maps.load_shapes()
-    places = lookup.read_places(curated_dir)  # the maps page's cited table of places
     latest = ds.latest_rows()
     states = {}
-    ever = sorted(set(by_state.columns) - {"(blank)"})
+    # Every state of agreements.csv (state_names), on a counted list or not.
+    ever = state_names(ds.agreements)
     from .words import STATES
 
     codes = {s.name: s.code for s in STATES}
     for state in ever:
-        series = by_state[state]
+        series = by_state[state] if state in by_state else pd.Series(0, index=by_state.index)
         mine = [a for a in agreements if a.state == state]
         sp = ds.presence[ds.presence["state"] == state]
         ch = churn.churn(sp, ds.pubs)
@@ -263,7 +289,9 @@ def load_model(processed_dir: Path | str | None = None, curated_dir: Path | str 
             churn=ch.tail(8).iloc[::-1] if len(ch) else ch,
             actions=actions[actions["state"] == codes.get(state, "--")],
             county_counts=counts, unplaced=int(len(unplaced)))
+    later = [t for t in when if t > before_when]
     return Model(when=when, eo_date=pd.Timestamp(eo_date), before_when=before_when,
+                 next_when=later[0] if later else None,
                  pending_when=pending_when, states=states, agencies=agencies,
                  by_aid={a.aid: a for a in agreements}, sources=story.load("sources", root),
                  change_old=pd.Timestamp(change.old_pub[load.WHEN]),
@@ -316,7 +344,6 @@ class Words:
         """ICE's agency type as the edition writes it (ICE's own words, marked, when the
         book has no translation for a new one)."""
         from .safe_html import untranslated_html
-
         from .words import agency_type_label
 
         # in the agency-type context: "De condado", not the county column's "Condado" (#26)
@@ -342,6 +369,50 @@ def status(a: Agreement, model: Model, w: Words) -> str:
     if a.next:
         return w.t("Row edited by ICE after the list of {date}", date=seen)
     return w.t("Left the list: last on the list of {date}", date=seen)
+
+
+#: How Find an agency found the county of a row whose COUNTY ICE left blank
+#: (lookup.derived_counties), in its words (the catalogue's lookup domain).
+PLACE_TEXTS = {"sheet": "{county} (from ICE's other rows for this agency)",
+               "name": "{county} (from the agency's name)",
+               "table": "{county} (from the book's table of places; ICE's row names no county)"}
+
+
+def county_text(a: Agreement, w: Words) -> str:
+    """An agreement's county as its agency's page writes it: ICE's county as printed; the
+    county of the cited table of places where it corrects ICE's (as the maps place the row),
+    saying what ICE printed; where ICE's row names none, the county Find an agency derives,
+    saying how; ``""`` when none is known."""
+    if a.corrected:
+        if a.place[0]:
+            return w.t("{county} (from the book's table of places; ICE's row names “{ice}”)",
+                       county=str(a.place[0]), ice=a.county)
+        return w.t("No one county (from the book's table of places; ICE's row names “{ice}”)",
+                   ice=a.county)
+    if a.county:
+        return a.county
+    if a.place and str(a.place[1]) in PLACE_TEXTS:
+        return w.t(PLACE_TEXTS[str(a.place[1])], county=str(a.place[0]))
+    return ""
+
+
+def gap_note(model: Model, w: Words) -> str:
+    """The list a state's "before January 20, 2025" count comes from, when the archive has no
+    list in the :data:`GAP_NOTE_DAYS` before the cutoff: its date, the next list's, and the
+    days between the list and the cutoff; ``""`` otherwise."""
+    days = (model.eo_date.normalize() - model.before_when.normalize()).days
+    if days <= GAP_NOTE_DAYS:
+        return ""
+    values = {"before_date": w.date(model.before_when), "cutoff": w.date(model.eo_date),
+              "days": w.n(days)}
+    if model.next_when is None:
+        return w.t("The book's archive has no list of ICE's from the {days} days before "
+                   "{cutoff}: the count before {cutoff} is that of the list of {before_date}.",
+                   **values)
+    return w.t("A gap in the archive: no list of ICE's was captured between {before_date} and "
+               "{next_date}, so the count before {cutoff} is that of the list of "
+               "{before_date}, {days} days earlier.", next_date=w.date(model.next_when),
+               **values)
 
 
 def moa_link(url: str, w: Words, text: str = "the agreement (PDF, ice.gov)") -> Markup:
@@ -634,7 +705,7 @@ def render_state(model: Model, state: str, site: Site, env=None) -> str:
         agency = model.agencies[agency_id]
         table.append({
             "agency": agency.name, "href": "../" + agency_path(agency_id),
-            "county": next((a.county for a in mine if a.county), ""),
+            "county": next((a.county_name for a in mine if a.county_name), ""),
             "listed": any(a.spells and a.spells[-1] == len(model.when) - 1 for a in mine),
             "agreements": [{
                 "aid": a.aid, "model": w.support(a.support_type) or w.t("(no model)"),
@@ -675,7 +746,7 @@ def render_state(model: Model, state: str, site: Site, env=None) -> str:
     slug = state_slug(state)
     context = _page_common(site, path, w, title, lead)
     context.update(
-        kind="state", state=name, lead=lead, facts=facts, n_agreements=w.n(len(facts.agreements)),
+        kind="state", state=name, lead=lead, gap_note=gap_note(model, w), facts=facts, n_agreements=w.n(len(facts.agreements)),
         n_agencies=w.n(len(agencies)),
         agreements_count=w.nt("{n} agreement", "{n} agreements", len(facts.agreements)),
         agencies_count=w.nt("{n} agency", "{n} agencies", len(agencies)),
@@ -716,7 +787,7 @@ def render_agency(model: Model, agency_id: str, site: Site, env=None) -> str:
         replaced = model.by_aid.get(a.next)
         rows.append({
             "aid": a.aid, "name": a.agency, "model": w.support(a.support_type),
-            "type": w.label(a.agency_type), "county": a.county,
+            "type": w.label(a.agency_type), "county": county_text(a, w),
             "signed": w.date(a.signed) if a.signed else "",
             "first": w.date(model.when[a.spells[0]]) if a.spells else "",
             "last": w.date(model.when[a.spells[-1]]) if a.spells else "",
@@ -763,6 +834,16 @@ def write_all(model: Model, outdir: Path | str, site: Site) -> dict[str, int]:
     return written
 
 
+def state_names(agreements: pd.DataFrame) -> list[str]:
+    """The states (and territories) that have a page: every state of agreements.csv, i.e.
+    every state any list of ICE's in the archive named (ICE's spelling, sorted)."""
+    return sorted({str(s) for s in agreements["state"] if str(s).strip()})
+
+
+#: The id of the index of state pages on the page that holds it (the explorer links it).
+STATE_INDEX_ID = "state-pages"
+
+
 def state_index_html(processed_dir: Path | str | None = None, lang: str | None = None,
                      prefix: str = "../") -> Markup:
     """Links to every state's page, for a chapter (the maps page): each state ever listed,
@@ -772,14 +853,16 @@ def state_index_html(processed_dir: Path | str | None = None, lang: str | None =
 
     lang = i18n.resolve(lang)
     w = words_for(lang)
-    states = sorted(set(load.agreements(processed_dir)["state"]) - {""})
+    states = state_names(load.agreements(processed_dir))
     named = sorted(((w.state(s), s) for s in states),
                    key=lambda pair: unicodedata.normalize("NFKD", pair[0]).casefold())
     links = [markup('<li><a href="{href}">{name}</a></li>', href=prefix + state_path(s), name=n)
              for n, s in named]
-    return Markup(markup('<nav class="state-pages" aria-label="{label}"><p>{intro}</p>',
-                         label=w.t("Each state's page"),
+    # Short names in columns, so the index stays a few screens on a phone.
+    return Markup(markup('<nav class="state-pages" id="{id}" aria-label="{label}"><p>{intro}</p>',
+                         id=STATE_INDEX_ID, label=w.t("Each state's page"),
                          intro=w.t("Each state or territory ICE has listed has a page of its "
                                    "own: its agreements over time, its county map, every "
                                    "agreement with ICE's document, and a feed of changes."))
-                  + '<ul class="state-pages-list">' + "".join(links) + "</ul></nav>")
+                  + '<ul class="state-pages-list" style="columns:9rem;column-gap:1.5rem;'
+                  'margin:0 0 1rem;padding-left:1.2rem">' + "".join(links) + "</ul></nav>")

@@ -6,8 +6,10 @@ data/processed is on exactly one agency page, the same in both editions; an agen
 shows each agreement's signing date, model and ICE's document as agreements.csv has them,
 names every earlier name of a renamed agency, links its state's page, and carries a title,
 description and preview card of its own; its listing history is drawn on a date axis with
-alt text; in chromium at 390 px the Key West Police Department's page does not scroll
-sideways and is axe-clean.
+alt text; each agreement's county is the one the book places it in where ICE's row names none
+or a wrong one (data/curated/places.csv); and in chromium at 390 px a sample of pages chosen
+from the data (:func:`phone_sample`: one template renders every page, so the pages whose
+content could break it) gets every check the state pages get.
 """
 
 from __future__ import annotations
@@ -147,11 +149,103 @@ def test_listing_history_on_a_date_axis(built_book, agreements):
     assert min(float(b["x"]) for b in bars) >= tick_2025
 
 
+def county_cell(card) -> str:
+    for dt in card.select("dt"):
+        if dt.get_text(strip=True) in ("County", "Condado"):
+            return dt.find_next_sibling("dd").get_text(" ", strip=True)
+    return ""
+
+
 @pytest.mark.parametrize("lang", EDITIONS)
-def test_key_west_page_on_a_phone(page_checks, built_book, agreements, lang):
-    path = key_west_page(built_book, agreements, lang).relative_to(built_book).as_posix()
-    found = page_checks(path, "phone")
-    assert not found.visit.problems(), found.visit.problems()
-    assert found.overflow["scrollWidth"] <= found.overflow["clientWidth"], found.overflow
-    serious = [v["id"] for v in found.violations or [] if v["impact"] in ("serious", "critical")]
-    assert found.violations is not None and not serious, f"{path}: axe {serious}"
+def test_county_is_shown_where_the_book_knows_it(built_book, cards, agreements, lang):
+    """An agreement whose county ICE leaves blank (the Key West Police Department's) or
+    prints wrong shows the county of the cited table of places (data/curated/places.csv,
+    read here with pandas), saying where it comes from and what ICE printed; an agreement
+    whose agency's own name gives its county and whose row names none shows that county."""
+    places = pd.read_csv(REPO / "data" / "curated" / "places.csv", dtype=str,
+                         keep_default_na=False)
+    words = {"en": ("from the book's table of places", "ICE's row names no county",
+                    "No one county"),
+             "es": ("según la tabla de lugares del libro", "la fila de ICE no indica condado",
+                    "Sin un único condado")}[lang]
+    pages_of = cards[lang]
+    checked = 0
+    for _, place in places.iterrows():
+        # the place's police (a city's), or the agency the row names whole
+        agency = (agreements["agency"] == place["place"]) | \
+            agreements["agency"].str.startswith(place["place"] + " Police")
+        mine = agreements[(agreements["state"] == place["state"]) & agency
+                          & (agreements["county"] == place["ice_county"])]
+        for _, row in mine.iterrows():
+            path = built_book / EDITIONS[lang] / "agencies" / pages_of[row["agreement_id"]][0]
+            card = soup(path).select_one(f'div.pg-card[id="{row["agreement_id"]}"]')
+            text = county_cell(card)
+            assert words[0] in text, f"{lang} {row['agency']}: county {text!r}"
+            if place["county"]:
+                assert text.startswith(place["county"]), f"{lang} {row['agency']}: {text!r}"
+            else:
+                assert text.startswith(words[2]), f"{lang} {row['agency']}: {text!r}"
+            if place["ice_county"]:
+                assert f"“{place['ice_county']}”" in text, f"{lang} {row['agency']}: {text!r}"
+            else:
+                assert words[1] in text, f"{lang} {row['agency']}: {text!r}"
+            checked += 1
+    assert checked >= len(places), f"{lang}: only {checked} agreements matched places.csv"
+    # A sheriff's office whose row names no county: its county from its name.
+    named = agreements[(agreements["county"] == "")
+                       & agreements["agency"].str.match(r"^[A-Z][\w. ]+ County Sheriff's Office$")]
+    assert len(named), "no sheriff's office without a county to check"
+    for _, row in named.head(5).iterrows():
+        path = built_book / EDITIONS[lang] / "agencies" / pages_of[row["agreement_id"]][0]
+        card = soup(path).select_one(f'div.pg-card[id="{row["agreement_id"]}"]')
+        county = row["agency"].removesuffix(" Sheriff's Office")
+        assert county_cell(card).startswith(county), f"{lang} {row['agency']}: {county_cell(card)!r}"
+
+
+def phone_sample(built_book, cards, agreements, lang: str) -> dict[str, str]:
+    """The agency pages checked in chromium: one template renders all of them, so the sample
+    is the pages whose content could break its layout, each chosen by a rule from the data
+    (deterministic: ties by page name): Key West; the most agreements (the tallest history
+    chart); the longest agency name; the most names (renames listed); an agreement with an
+    addendum; an agreement that left the list; a territory's agency (no county map); an
+    agency of the state with the most agencies and one of the state with the fewest."""
+    folder = EDITIONS[lang] + "agencies/"
+    rows = agreements.assign(page=agreements["agreement_id"].map(lambda a: cards[lang][a][0]))
+    per_state = agreements.groupby("state")["agency"].nunique()
+    rows = rows.assign(long=rows["agency"].str.len(), addendum=rows["addendum_url"] != "",
+                       left=rows["listed_in_latest"] != "true",
+                       territory=rows["state"].isin(["Guam", "Northern Mariana Islands"]),
+                       biggest=rows["state"] == per_state.idxmax(),
+                       smallest=rows["state"] == per_state.idxmin())
+    stats = rows.groupby("page").agg(
+        n=("agreement_id", "size"), long=("long", "max"), names=("agency", "nunique"),
+        addendum=("addendum", "sum"), left=("left", "sum"), territory=("territory", "sum"),
+        biggest=("biggest", "sum"), smallest=("smallest", "sum")).sort_index()
+    picks = {"Key West": key_west_page(built_book, agreements, lang).relative_to(built_book)
+             .as_posix()}
+    rules = [("most agreements", stats["n"]), ("longest name", stats["long"]),
+             ("most names", stats["names"]), ("addendum", stats["addendum"]),
+             ("left the list", stats["left"] * 1000 - stats["n"]),
+             ("territory", stats["territory"]),
+             ("biggest state", stats["biggest"] * 1000 - stats["n"]),
+             ("smallest state", stats["smallest"] * 1000 - stats["n"])]
+    for label, score in rules:  # in order: each rule picks a page no earlier rule picked
+        left = score[~(folder + score.index).isin(list(picks.values()))]
+        picks[label] = folder + left.idxmax()  # the first page of the highest score
+    return picks
+
+
+@pytest.mark.parametrize("lang", EDITIONS)
+def test_sample_of_agency_pages_on_a_phone(built_book, wire_server, chromium_browser, cards,
+                                           agreements, lang):
+    """The sample (phone_sample), each page visited once at 390 px with every check the state
+    pages get (test_state_pages.phone_problems): no sideways scroll, axe-clean, chart text of
+    10 CSS px or more, the history chart drawn, within the page budget."""
+    from test_state_pages import phone_problems
+
+    picks = phone_sample(built_book, cards, agreements, lang)
+    paths = sorted(set(picks.values()))
+    assert len(paths) == len(picks) == 9, picks
+    problems, seen = phone_problems(chromium_browser, wire_server.base, paths)
+    assert len(seen) == len(paths)
+    assert not problems, "\n".join(problems[:20])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import re
@@ -48,6 +49,29 @@ def test_every_state_has_a_view_alphabetically_after_all_states():
     assert [v["label"] for v in panels["Support type"]] == ["All support types", *load.SUPPORT_TYPES]
     assert [v["label"] for v in panels["Agency type"]] == ["All agency types", *load.AGENCY_TYPES]
     assert not hasattr(explorer, "ALL"), "the dead explorer.ALL constant is back"
+
+
+def test_state_views_link_the_state_pages_in_the_book_only():
+    """In the book a state's view links its page (states/<slug>.html beside the chapters) and
+    "All states" the maps page's index of them; the notebook's views (with a kernel, where no
+    such page is beside them) carry no such link; the other panels link nothing."""
+    from ice287g import i18n
+
+    pres, pubs = toy_data()
+    for lang, florida in (("en", "Florida's own page"), ("es", "La página de Florida")):
+        with i18n.language(lang):
+            panels = explorer.views(pres, pubs)
+        links = [re.findall(r'<p class="ice287g-explorer-page"[^>]*><a href="([^"]+)">([^<]+)</a>',
+                            v["book_html"]) for v in panels["State"]]
+        assert [h for [(h, _)] in links] == ["maps.html#state-pages", "../states/florida.html",
+                                             "../states/ohio.html", "../states/texas.html"]
+        assert html.unescape(links[1][0][1]).startswith(florida), links[1]
+        assert all("ice287g-explorer-page" not in v["html"] for e in panels.values() for v in e)
+        assert all(v["book_html"] == v["html"] for name in ("Support type", "Agency type")
+                   for v in panels[name])
+        # the book's page carries them (the first view in the page, the others in its JSON)
+        page = explorer.static_html(panels)
+        assert 'href="maps.html#state-pages"' in page and "../states/florida.html" in page
 
 
 def test_views_state_their_finding_with_alt_text_source_and_table():
@@ -178,12 +202,12 @@ def test_the_static_explorer_carries_only_each_panels_first_view():
     others = [v for entries in every.values() for v in entries[1:]]
     assert shell.count('class="ice287g-explorer-view"') == len(firsts) == 3
     for view in firsts:
-        assert view["html"] in shell
+        assert view["book_html"] in shell
     for view in others:
         assert view["title"] not in shell, view["title"]
         assert view["alt"] not in shell
     assert sorted(moved) == sorted(v["key"] for v in others)
-    assert all(moved[v["key"]] == v["html"] for v in others)
+    assert all(moved[v["key"]] == v["book_html"] for v in others)
     # Every option names a view: the panel's first in the page, the others in a file.
     for name, entries in every.items():
         key = explorer.URL_KEYS[name]

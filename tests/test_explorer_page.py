@@ -116,6 +116,30 @@ def _requests(page) -> list[str]:
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
+def test_every_state_view_links_its_state_page(built_book, edition):
+    """Each state's view (a file of explorer-views/) links that state's page, which exists in
+    the same edition; the first view links the maps page's index of them, which is there."""
+    folder = built_book / EDITIONS[edition] / "chapters"
+    found = {}
+    for path in sorted((folder / explorer.VIEWS_DIR).glob("state-*.js")):
+        call = re.fullmatch(rf'{explorer.CALLBACK}\(("[^"]*"),(".*")\);\s*',
+                            path.read_text(encoding="utf-8"), re.S)
+        hrefs = re.findall(r'class="ice287g-explorer-page"[^>]*><a href="([^"]+)"',
+                           json.loads(call.group(2)))
+        assert len(hrefs) == 1, f"{path.name}: {hrefs}"
+        found[path.stem.removeprefix("state-")] = hrefs[0]
+    assert len(found) >= 40
+    for key, href in found.items():
+        target = (folder / href).resolve()
+        assert target.is_file() and target.parent == (built_book / EDITIONS[edition] / "states").resolve(), href
+        assert target.stem == key, f"the view of {key} links {href}"
+    first = (folder / "explorer.html").read_text(encoding="utf-8")
+    index = re.findall(r'class="ice287g-explorer-page"[^>]*><a href="([^"]+)"', first)
+    assert index == ["maps.html#state-pages"]
+    assert 'id="state-pages"' in (folder / "maps.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
 def test_choosing_a_state_loads_its_view_and_the_link_restores_it(book_server, chromium_browser,
                                                                    edition):
     url = book_server.base + EDITIONS[edition] + EXPLORER
@@ -127,6 +151,10 @@ def test_choosing_a_state_loads_its_view_and_the_link_restores_it(book_server, c
             "the first load fetched the widget manager or a view"
         select = page.locator("#ice287g-explorer-state")
         first = _view_title(page, "state")
+        # "All states" links the index of every state's page on the maps page.
+        index = page.locator("#ice287g-explorer-state-view p.ice287g-explorer-page a")
+        assert index.evaluate("a => a.href") == book_server.base + EDITIONS[edition] + \
+            "chapters/maps.html#state-pages"
         florida = select.locator("option[value='florida']").inner_text()
         asked = _requests(page)
         select.select_option("florida")
@@ -137,6 +165,11 @@ def test_choosing_a_state_loads_its_view_and_the_link_restores_it(book_server, c
         assert _view_title(page, "state").startswith(florida) and first != florida
         alt = page.locator("#ice287g-explorer-state-view img").get_attribute("alt")
         assert "Florida" in alt and page.locator("#ice287g-explorer-state-view table caption").count()
+        # The state's view links the state's own page, in the same edition.
+        own = page.locator("#ice287g-explorer-state-view p.ice287g-explorer-page a")
+        assert own.evaluate("a => a.href") == book_server.base + EDITIONS[edition] + \
+            "states/florida.html"
+        assert "Florida" in own.inner_text()
         # Another panel too; the address keeps both choices.
         page.locator("#ice287g-explorer-agency").select_option("county")
         page.wait_for_function("() => !document.querySelector('#ice287g-explorer-agency-view')"

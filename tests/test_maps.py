@@ -150,6 +150,32 @@ def test_placements_take_the_cited_table_keyed_on_what_ice_printed(shapes):
         maps.placements(rows, shapes, bad)
 
 
+def test_maps_page_links_every_state_page_in_both_editions(built_book):
+    """The maps page holds the index of every state's page (ice287g.pages.state_index_html),
+    each link resolving to a page of the same edition."""
+    from bs4 import BeautifulSoup
+
+    agreements = pd.read_csv(REPO / "data" / "processed" / "agreements.csv", dtype=str,
+                             keep_default_na=False)
+    n_states = len(set(agreements["state"]) - {""})
+    for prefix, lang in (("", "en"), ("es/", "es")):
+        path = built_book / prefix / "chapters" / "maps.html"
+        doc = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        nav = doc.select_one("article nav#state-pages")
+        assert nav is not None, f"{lang}: no index of the state pages on the maps page"
+        hrefs = [a["href"] for a in nav.select("li a")]
+        assert len(hrefs) == n_states, f"{lang}: {len(hrefs)} links, {n_states} states"
+        missing = [h for h in hrefs if not (path.parent / h).resolve().is_file()]
+        assert not missing, f"{lang}: links to no page: {missing[:3]}"
+        assert all((path.parent / h).resolve().parent == built_book.joinpath(prefix, "states")
+                   .resolve() for h in hrefs), lang
+        heading = nav.find_previous(["h2"])
+        for link in heading.select("a.headerlink"):
+            link.decompose()
+        assert heading.get_text(strip=True).replace("\u2019", "'") == \
+            {"en": "Every state's page", "es": "La página de cada estado"}[lang]
+
+
 def test_fuzzy_match_refuses_a_close_call():
     assert maps._closest("lake", ["lake", "lee"]) == "lake"
     assert maps._closest("zzz", ["lake", "lee"]) is None
