@@ -25,6 +25,12 @@ The patches:
   ``<summary aria-label="Toggle hidden content">``, which hides the words it shows from screen
   readers (axe: label-content-name-mismatch); the label is dropped from the written page.
   Related upstream: jupyter-book/jupyter-book#436 (accessibility of the book interface).
+
+One more lives in the browser, where Python cannot apply it: Find an agency's script
+(assets/lookup/lookup.js, ``quietSphinxSearch``) replaces Sphinx's ``Search.performSearch``
+on its page, whose own ``?q=`` searchtools.js would otherwise run (and throw on, with no
+``#search-results``); it does so only when searchtools has the shape it checks, and
+``tests/test_search_guard.py`` fails when the installed Sphinx's searchtools.js no longer has it.
 """
 
 from __future__ import annotations
