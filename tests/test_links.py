@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from bs4 import BeautifulSoup
 
 from book_browser import book_pages
 
@@ -19,26 +19,44 @@ EXTERNAL_SCHEMES = {"http", "https", "mailto"}
 HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$", re.I)
 
 
-@lru_cache(maxsize=None)
-def parse(path: Path) -> BeautifulSoup:
-    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+class _Scan(HTMLParser):
+    """One pass of the standard library's HTML tokenizer over a page: the links of
+    :data:`LINK_ATTRS` in document order, and every ``id`` (and ``<a name>``). No tree is
+    built: the 6,000 pages of a two-edition build (the state and agency pages included) are
+    read in a third of the time a BeautifulSoup tree took (issue 25)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, str]] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        if values.get("id") is not None:
+            self.ids.add(values["id"])
+        if tag == "a" and values.get("name") is not None:
+            self.ids.add(values["name"])
+        attr = LINK_ATTRS.get(tag)
+        if attr and values.get(attr) is not None:
+            self.links.append((tag, values[attr].strip()))
+
+    handle_startendtag = handle_starttag
 
 
 @lru_cache(maxsize=None)
+def scan(path: Path) -> _Scan:
+    scanner = _Scan()
+    scanner.feed(path.read_text(encoding="utf-8"))
+    scanner.close()
+    return scanner
+
+
 def ids_of(path: Path) -> frozenset[str]:
-    soup = parse(path)
-    return frozenset(el["id"] for el in soup.find_all(id=True)) | frozenset(
-        el["name"] for el in soup.find_all("a", attrs={"name": True})
-    )
+    return frozenset(scan(path).ids)
 
 
 def links_of(page: Path):
-    soup = parse(page)
-    for tag, attr in LINK_ATTRS.items():
-        for el in soup.find_all(tag):
-            value = el.get(attr)
-            if value is not None:
-                yield tag, value.strip()
+    yield from scan(page).links
 
 
 def check_external(url: str) -> str | None:
