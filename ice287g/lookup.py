@@ -243,6 +243,10 @@ def derived_counties(agreements_: pd.DataFrame, places_: pd.DataFrame | None = N
 PLACE_CORRECTED = "corrected"
 
 
+def _fold_text(text) -> str:
+    return " ".join(str(text or "").split()).casefold()
+
+
 def cited_counties(agreements_: pd.DataFrame, places_: pd.DataFrame | None = None
                    ) -> dict[str, list[str]]:
     """For each agreement whose printed county the cited table of places (:func:`read_places`)
@@ -250,9 +254,12 @@ def cited_counties(agreements_: pd.DataFrame, places_: pd.DataFrame | None = Non
     county ICE printed and whose ``place`` is the agency's city, :func:`agency_place`, or its
     whole name): ``[the table's county, "corrected"]``, the county ``""`` when the table gives
     the agency no one county. Other agreements are left out."""
-    from .maps import _fold_text, _table_index
-
-    table = _table_index(places_)
+    table = {}  # (state, place, county ICE printed), folded as maps._table_index folds them
+    if places_ is not None:
+        for row in places_.to_dict("records"):
+            if _fold_text(row.get("ice_county", "")):
+                table[(row["state"], _fold_text(row["place"]),
+                       _fold_text(row["ice_county"]))] = row
     if not table:
         return {}
     out: dict[str, list[str]] = {}
