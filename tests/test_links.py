@@ -70,16 +70,26 @@ def check_external(url: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=None)
+def _target(folder: Path, path: str, html_root: Path) -> Path | str:
+    """The file a relative link's path names from a page in ``folder``, or why there is none
+    (one lookup per folder and path: every page of a folder shares its menu's links)."""
+    target = (folder / unquote(path)).resolve()
+    if target.is_dir():
+        target = target / "index.html"
+    if not target.is_file():
+        return "no such file in the build"
+    if html_root.resolve() not in target.parents:
+        return "points outside the built book"
+    return target
+
+
 def check_internal(page: Path, html_root: Path, url: str) -> str | None:
     parts = urlsplit(url)
     if parts.path:
-        target = (page.parent / unquote(parts.path)).resolve()
-        if target.is_dir():
-            target = target / "index.html"
-        if not target.is_file():
-            return "no such file in the build"
-        if html_root.resolve() not in target.parents:
-            return "points outside the built book"
+        target = _target(page.parent, parts.path, html_root)
+        if isinstance(target, str):
+            return target
     else:
         target = page
     fragment = unquote(parts.fragment)
