@@ -373,8 +373,9 @@ def _write_site_css(app, exception):
 
     static = Path(app.outdir) / "_static"
     outdir = Path(app.outdir)
-    pages = [p for p in outdir.rglob("*.html") if not {"_static", "_sources", "_images"} & set(
-        p.relative_to(outdir).parts[:-1])]
+    from built_pages import pages_of
+
+    pages = pages_of(outdir)
     scripts = [p for p in static.rglob("*.js") if p.name not in ("fontawesome.js",)
                and "widgets" not in p.relative_to(static).parts]
     cache_path = Path(app.doctreedir) / "book-css-names.pickle"

@@ -26,8 +26,6 @@ STYLE_ID = "book-site-css"
 _PLACE = re.compile(
     r'<link\b[^>]*\bhref="(?:\.\./)*' + re.escape(SITE_CSS) + r'(?:\?[^"]*)?"[^>]*>'
     r'|<style id="' + STYLE_ID + r'">.*?</style>', re.S)
-#: Folders of the output that hold no pages.
-_NOT_PAGES = {"_static", "_sources", "_images", "_downloads"}
 
 
 def style_element(css: str) -> str:
@@ -50,9 +48,9 @@ def inline_pages(outdir: Path, css: str) -> int:
     css_dir = outdir / SITE_CSS.rsplit("/", 1)[0]
     elements: dict[Path, str] = {}
     changed = 0
-    for page in outdir.rglob("*.html"):
-        if _NOT_PAGES & set(page.relative_to(outdir).parts[:-1]):
-            continue
+    from built_pages import pages_of
+
+    for page in pages_of(outdir):
         if page.parent not in elements:
             # The stylesheet's relative url()s, written for _static/book/, rebased to the page.
             elements[page.parent] = style_element(book_css.rebase_urls(css, css_dir, page.parent))

@@ -35,8 +35,6 @@ COLOURS = 64
 
 _IMG = re.compile(r"<img\b[^>]*>", re.I)
 _SRC = re.compile(r'\ssrc="([^"]+)"')
-#: Folders of the output that hold no pages.
-_NOT_PAGES = {"_static", "_sources", "_images", "_downloads"}
 
 
 def half_copy(src: Path, dest: Path) -> tuple[int, int]:
@@ -93,14 +91,10 @@ def with_srcset(tag: str, page_dir: Path, outdir: Path) -> str:
 def add_srcsets(outdir: Path) -> int:
     """Give every qualifying chart of every page in ``outdir`` its ``srcset``; the number of
     pages changed."""
+    from built_pages import pages_of
+
     changed = 0
-    # Another edition's pages mirrored into this one's folder (the Spanish edition in es/) are
-    # that edition's to change.
-    others = {d.name for d in outdir.iterdir() if d.is_dir() and (d / "_static").is_dir()}
-    for page in outdir.rglob("*.html"):
-        parts = page.relative_to(outdir).parts
-        if _NOT_PAGES & set(parts[:-1]) or (len(parts) > 1 and parts[0] in others):
-            continue
+    for page in pages_of(outdir):
         text = page.read_text(encoding="utf-8")
         if "_images/" not in text:
             continue

@@ -120,3 +120,25 @@ def test_the_site_stylesheet_takes_in_what_it_imports(tmp_path):
         theme.write_text(bad)
         with pytest.raises(ValueError, match=why):
             book_css.expand_imports(bad, theme, frozenset({theme.resolve()}))
+
+
+def test_an_edition_rewrites_its_own_pages_only(tmp_path):
+    """The walk of every build-finished step (_ext/built_pages.py): the edition's pages, not
+    its asset folders', nor those of the edition mirrored into a subfolder with its own
+    _static (the Spanish edition in es/, which its own build rewrites)."""
+    import built_pages
+
+    for rel in ["index.html", "chapters/a.html", "states/florida.html", "_static/x.html",
+                "_sources/a.html", "es/index.html", "es/chapters/a.html", "es/_static/y.css"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("<html></html>", encoding="utf-8")
+    found = [p.relative_to(tmp_path).as_posix() for p in built_pages.pages_of(tmp_path)]
+    assert found == ["chapters/a.html", "index.html", "states/florida.html"]
+    found_es = [p.relative_to(tmp_path / "es").as_posix()
+                for p in built_pages.pages_of(tmp_path / "es")]
+    assert found_es == ["chapters/a.html", "index.html"]
+    # without its _static, es/ is a folder of this edition's pages
+    (tmp_path / "es" / "_static" / "y.css").unlink()
+    (tmp_path / "es" / "_static").rmdir()
+    assert "es/index.html" in [p.relative_to(tmp_path).as_posix()
+                               for p in built_pages.pages_of(tmp_path)]
