@@ -14,7 +14,8 @@
 - **Lists of names**: :func:`join_names` ("a, b and c" / "a, b y c", "e" before an /i/ sound).
 - **Counts in sentences**: a count and its noun in the form the count takes, and a sentence of
   its own for a zero that would read badly (:func:`missing_since_first_text`,
-  :func:`addendum_lists_text`, :func:`removals_text`, :func:`joined_left_text`, :func:`changes_text`, :func:`undated_text`, through
+  :func:`addendum_lists_text`, :func:`unplaced_territory_text`,
+  :func:`unplaced_unknown_text`, :func:`removals_text`, :func:`joined_left_text`, :func:`changes_text`, :func:`undated_text`, through
   :func:`ice287g.i18n.ntr`).
 - **States**: :data:`STATES`, the one list of the states, DC and the territories ICE's sheets
   name, with their USPS codes and Spanish names (:func:`state_name`); :data:`STATE_CODES` (the
@@ -229,6 +230,24 @@ def addendum_lists_text(n: int, lang: str | None = None) -> str:
     them also link an addendum" / "3 de ellas enlazan además una adenda"."""
     return i18n.ntr("{n} of them also links an addendum", "{n} of them also link an addendum",
                     n, lang, zero="none of them also links an addendum")
+
+
+def unplaced_territory_text(n: int, lang: str | None = None) -> str:
+    """Agreements off the county map because they are in a territory: "1 is in a territory the
+    map cannot show" / "1 está en un territorio que el mapa no puede mostrar", "3 are ...",
+    and "none is in a territory the map cannot show" / "ninguno está ..."."""
+    return i18n.ntr("{n} is in a territory the map cannot show",
+                    "{n} are in a territory the map cannot show", n, lang,
+                    zero="none is in a territory the map cannot show")
+
+
+def unplaced_unknown_text(n: int, lang: str | None = None) -> str:
+    """Agreements off the county map because ICE names a county the map does not have: "none
+    names a county the map does not have" / "ninguno indica un condado que el mapa no tiene",
+    "1 names ...", "3 name ..."."""
+    return i18n.ntr("{n} names a county the map does not have",
+                    "{n} name a county the map does not have", n, lang,
+                    zero="none names a county the map does not have")
 
 
 def removals_text(n_removed: int, n_left: int, lang: str | None = None) -> str:

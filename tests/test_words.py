@@ -198,3 +198,14 @@ def test_agency_types_have_one_label_each_in_the_agency_type_context():
         == ["De condado", "Municipal", "Agencia estatal"]
     assert words.agency_type_label("County", "en") == "County"
     assert words.agency_type_label("Tribal Police", "es") == "Tribal Police"  # ICE's, as written
+
+
+def test_the_maps_off_map_counts_take_their_verbs_form():
+    """The maps chapter's "1 are in a territory" / "0 indican un condado" (the side-by-side read)."""
+    assert [words.unplaced_territory_text(n, "es") for n in (0, 1, 2)] == [
+        "ninguno está en un territorio que el mapa no puede mostrar",
+        "1 está en un territorio que el mapa no puede mostrar",
+        "2 están en un territorio que el mapa no puede mostrar"]
+    assert [words.unplaced_unknown_text(n, "en") for n in (0, 1, 2)] == [
+        "none names a county the map does not have", "1 names a county the map does not have",
+        "2 name a county the map does not have"]
