@@ -29,3 +29,16 @@ def pages_of(outdir: Path) -> list[Path]:
             continue
         pages.append(page)
     return pages
+
+
+def rewrite_pages(outdir: Path, change) -> int:
+    """Apply ``change(page, text) -> text`` to every page of the edition (:func:`pages_of`),
+    writing back only the pages it changed; the number of pages written."""
+    written = 0
+    for page in pages_of(outdir):
+        text = page.read_text(encoding="utf-8")
+        new = change(page, text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+            written += 1
+    return written

@@ -47,20 +47,16 @@ def inline_pages(outdir: Path, css: str) -> int:
     style_element(css)  # refuses what cannot be inlined, before any page is written
     css_dir = outdir / SITE_CSS.rsplit("/", 1)[0]
     elements: dict[Path, str] = {}
-    changed = 0
-    from built_pages import pages_of
+    from built_pages import rewrite_pages
 
-    for page in pages_of(outdir):
+    def change(page: Path, text: str) -> str:
         if page.parent not in elements:
             # The stylesheet's relative url()s, written for _static/book/, rebased to the page.
             elements[page.parent] = style_element(book_css.rebase_urls(css, css_dir, page.parent))
         element = elements[page.parent]
-        text = page.read_text(encoding="utf-8")
-        new, n = _PLACE.subn(lambda _m: element, text, count=1)
-        if n and new != text:
-            page.write_text(new, encoding="utf-8")
-            changed += 1
-    return changed
+        return _PLACE.sub(lambda _m: element, text, count=1)
+
+    return rewrite_pages(outdir, change)
 
 
 def _inline(app, exception):

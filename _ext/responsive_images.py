@@ -91,18 +91,14 @@ def with_srcset(tag: str, page_dir: Path, outdir: Path) -> str:
 def add_srcsets(outdir: Path) -> int:
     """Give every qualifying chart of every page in ``outdir`` its ``srcset``; the number of
     pages changed."""
-    from built_pages import pages_of
+    from built_pages import rewrite_pages
 
-    changed = 0
-    for page in pages_of(outdir):
-        text = page.read_text(encoding="utf-8")
+    def change(page: Path, text: str) -> str:
         if "_images/" not in text:
-            continue
-        new = _IMG.sub(lambda m: with_srcset(m.group(0), page.parent, outdir), text)
-        if new != text:
-            page.write_text(new, encoding="utf-8")
-            changed += 1
-    return changed
+            return text
+        return _IMG.sub(lambda m: with_srcset(m.group(0), page.parent, outdir), text)
+
+    return rewrite_pages(outdir, change)
 
 
 def _build_finished(app, exception):
