@@ -12,6 +12,10 @@ every HTML page of the output it replaces the page's ``<link>`` to ``_static/boo
 the ``<style id="book-site-css">`` a previous build inlined (a warm build does not write
 unchanged pages again), by the current stylesheet. ``_static/book/site.css`` stays for
 pages made outside Sphinx. A page with neither is left alone; Sphinx's own pages all have one.
+
+A page's own stylesheet under ``_static/`` (Find an agency's ``lookup/lookup.css``) is inlined
+the same way, in a ``<style data-inlined="lookup/lookup.css">`` that a warm build replaces by
+the file's current text: no page links a stylesheet.
 """
 
 from __future__ import annotations
@@ -28,15 +32,26 @@ _PLACE = re.compile(
     r'|<style id="' + STYLE_ID + r'">.*?</style>', re.S)
 
 
-def style_element(css: str) -> str:
+#: A link to another stylesheet of the book under _static/ (a page's own), or the style element
+#: a previous build inlined for it.
+_OWN = re.compile(
+    r'<link\b(?=[^>]*\brel="stylesheet")[^>]*\bhref="(?:\.\./)*_static/([\w./-]+\.css)(?:\?[^"]*)?"[^>]*>'
+    r'|<style data-inlined="([\w./-]+\.css)">.*?</style>', re.S)
+
+
+def _checked(css: str, name: str) -> str:
     if re.search(r"</style", css, re.I):
-        raise ValueError(f"{SITE_CSS} contains '</style', which would end the inlined style early")
+        raise ValueError(f"{name} contains '</style', which would end the inlined style early")
     if re.search(r"@import", css, re.I):
         # A chained request, and inlined it would resolve against the page: book_css expands
         # the themes' imports into the site stylesheet.
-        raise ValueError(f"{SITE_CSS} imports another stylesheet (@import), which would "
+        raise ValueError(f"{name} imports another stylesheet (@import), which would "
                          "resolve against each page once inlined")
-    return f'<style id="{STYLE_ID}">{css}</style>'
+    return css
+
+
+def style_element(css: str) -> str:
+    return f'<style id="{STYLE_ID}">{_checked(css, SITE_CSS)}</style>'
 
 
 def inline_pages(outdir: Path, css: str) -> int:
@@ -47,14 +62,28 @@ def inline_pages(outdir: Path, css: str) -> int:
     style_element(css)  # refuses what cannot be inlined, before any page is written
     css_dir = outdir / SITE_CSS.rsplit("/", 1)[0]
     elements: dict[Path, str] = {}
+    own: dict[tuple[Path, str], str | None] = {}
     from built_pages import rewrite_pages
+
+    def own_element(match: re.Match, folder: Path) -> str:
+        name = match.group(1) or match.group(2)
+        if name == SITE_CSS.removeprefix("_static/"):
+            return match.group(0)
+        if (folder, name) not in own:
+            path = outdir / "_static" / name
+            own[folder, name] = None if not path.is_file() else (
+                f'<style data-inlined="{name}">'
+                + _checked(book_css.rebase_urls(path.read_text(encoding="utf-8"), path.parent,
+                                                folder), f"_static/{name}") + "</style>")
+        return own[folder, name] or match.group(0)
 
     def change(page: Path, text: str) -> str:
         if page.parent not in elements:
             # The stylesheet's relative url()s, written for _static/book/, rebased to the page.
             elements[page.parent] = style_element(book_css.rebase_urls(css, css_dir, page.parent))
         element = elements[page.parent]
-        return _PLACE.sub(lambda _m: element, text, count=1)
+        text = _PLACE.sub(lambda _m: element, text, count=1)
+        return _OWN.sub(lambda m: own_element(m, page.parent), text)
 
     return rewrite_pages(outdir, change)
 

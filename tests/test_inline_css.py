@@ -142,3 +142,30 @@ def test_an_edition_rewrites_its_own_pages_only(tmp_path):
     (tmp_path / "es" / "_static").rmdir()
     assert "es/index.html" in [p.relative_to(tmp_path).as_posix()
                                for p in built_pages.pages_of(tmp_path)]
+
+
+def test_a_pages_own_stylesheet_is_inlined_too_and_replaced_on_a_warm_build(tmp_path):
+    """Find an agency's lookup/lookup.css held its first paint for a round trip: it is inlined
+    like the site stylesheet, its url()s rebased to the page; a missing file's link stays."""
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "_static" / "lookup").mkdir(parents=True)
+    own = tmp_path / "_static" / "lookup" / "lookup.css"
+    own.write_text(".lk{background:url(icon.svg)}", encoding="utf-8")
+    page = tmp_path / "chapters" / "find.html"
+    page.write_text(_page('<link rel="stylesheet" type="text/css" href="../_static/book/site.css" />'
+                          '<link rel="stylesheet" type="text/css" href="../_static/lookup/lookup.css?v=9" />'
+                          '<link rel="stylesheet" href="../_static/gone/gone.css" />'),
+                    encoding="utf-8")
+    assert inline_css.inline_pages(tmp_path, CSS) == 1
+    text = page.read_text(encoding="utf-8")
+    assert ('<style data-inlined="lookup/lookup.css">.lk{background:url(../_static/lookup/icon.svg)}'
+            "</style>") in text
+    assert "lookup.css?v=9" not in text and 'href="../_static/gone/gone.css"' in text
+    own.write_text(".lk{color:red}", encoding="utf-8")  # a warm build: the page is not rewritten
+    assert inline_css.inline_pages(tmp_path, CSS) == 1
+    text = page.read_text(encoding="utf-8")
+    assert '<style data-inlined="lookup/lookup.css">.lk{color:red}</style>' in text
+    assert text.count("data-inlined=") == 1
+    own.write_text(".lk{}</style><script>alert(1)</script>", encoding="utf-8")
+    with pytest.raises(ValueError, match="lookup.css"):
+        inline_css.inline_pages(tmp_path, CSS)

@@ -503,3 +503,78 @@ def test_every_state_page_on_a_phone(built_book, wire_server, chromium_browser, 
     no_map = {s for s in data["states"]
               if not seen[page(built_book, lang, s).relative_to(built_book).as_posix()]["map"]}
     assert no_map <= TERRITORIES, f"{lang}: no county map drawn for {sorted(no_map - TERRITORIES)}"
+
+
+# ------------------------------------------------------------ a warm build skips unchanged pages
+def _generated_pages():
+    sys.path.insert(0, str(REPO / "_ext"))
+    import generated_pages
+
+    return generated_pages
+
+
+def test_the_pages_are_made_again_only_when_an_input_changes(tmp_path):
+    """_ext/generated_pages.py skips making the 3,300 pages when the digest of their inputs
+    (the edition's settings, Find an agency's data, data/processed, data/curated, the package)
+    matches the last build's and every page it wrote is there (issue 22: warm build <= 5 s)."""
+    from ice287g import pages
+
+    gp = _generated_pages()
+    root = tmp_path / "repo"
+    for folder in ("processed", "curated"):
+        (root / "data" / folder).mkdir(parents=True)
+        (root / "data" / folder / "x.csv").write_text("a\n1\n", encoding="utf-8")
+    data_file = tmp_path / "agreements.js"
+    data_file.write_bytes(b"data")
+    site = pages.Site(lang="es", book_title="B", other_lang="en", other_label="English",
+                      other_root="../")
+    digest = gp.inputs_digest(root, site, data_file)
+    assert digest == gp.inputs_digest(root, site, data_file)
+    # Each input moves it.
+    (root / "data" / "curated" / "x.csv").write_text("a\n2\n", encoding="utf-8")
+    assert gp.inputs_digest(root, site, data_file) != digest
+    digest = gp.inputs_digest(root, site, data_file)
+    data_file.write_bytes(b"data2")
+    assert gp.inputs_digest(root, site, data_file) != digest
+    digest = gp.inputs_digest(root, site, data_file)
+    other = pages.Site(lang="en", book_title="B", other_lang="es", other_label="Español",
+                       other_root="es/")
+    assert gp.inputs_digest(root, other, data_file) != digest
+    # The stamp: the same digest and every written page present.
+    out = tmp_path / "html"
+    for folder, n in ((pages.STATES_DIR, 2), (pages.AGENCIES_DIR, 3)):
+        (out / folder).mkdir(parents=True)
+        for i in range(n):
+            (out / folder / f"{i}.html").write_text("x", encoding="utf-8")
+    stamp = tmp_path / gp.STAMP
+    assert not gp._unchanged(stamp, digest, out)  # no stamp yet
+    stamp.write_text(f'{{"digest": "{digest}", "written": {{"{pages.STATES_DIR}": 2, '
+                     f'"{pages.AGENCIES_DIR}": 3}}}}', encoding="utf-8")
+    assert gp._unchanged(stamp, digest, out)
+    assert not gp._unchanged(stamp, "other", out)
+    (out / pages.AGENCIES_DIR / "1.html").unlink()  # a page removed by hand is made again
+    assert not gp._unchanged(stamp, digest, out)
+
+
+def test_the_package_is_part_of_the_pages_inputs(tmp_path, monkeypatch):
+    """A change to the package's code, templates or catalogues makes the pages again."""
+    from ice287g import pages
+
+    gp = _generated_pages()
+    package = tmp_path / "ice287g"
+    for rel in ("pages.py", "templates/state.html", "templates/pages.css",
+                "locale/es/LC_MESSAGES/pages.po", "notes.txt"):
+        (package / rel).parent.mkdir(parents=True, exist_ok=True)
+        (package / rel).write_text("v1", encoding="utf-8")
+    monkeypatch.setattr(pages, "__file__", str(package / "pages.py"))
+    site = pages.Site(lang="en", book_title="B", other_lang="es", other_label="Español",
+                      other_root="es/")
+    before = gp.inputs_digest(tmp_path, site, tmp_path / "none.js")
+    for rel in ("pages.py", "templates/state.html", "templates/pages.css",
+                "locale/es/LC_MESSAGES/pages.po"):
+        (package / rel).write_text("v2", encoding="utf-8")
+        after = gp.inputs_digest(tmp_path, site, tmp_path / "none.js")
+        assert after != before, rel
+        before = after
+    (package / "notes.txt").write_text("v2", encoding="utf-8")  # not an input
+    assert gp.inputs_digest(tmp_path, site, tmp_path / "none.js") == before
