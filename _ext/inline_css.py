@@ -39,6 +39,16 @@ _OWN = re.compile(
     r'|<style data-inlined="([\w./-]+\.css)">.*?</style>', re.S)
 
 
+#: A CSS comment, or a string (kept: a "/*" inside one is no comment).
+_COMMENT = re.compile(r"(\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*')|/\*.*?\*/", re.S)
+
+
+def without_comments(css: str) -> str:
+    """``css`` without its comments: inlined, they would be bytes on every visit and text in
+    the page (a comment naming the theme's "Back to top" read as English on a Spanish page)."""
+    return _COMMENT.sub(lambda m: m.group(1) or "", css)
+
+
 def _checked(css: str, name: str) -> str:
     if re.search(r"</style", css, re.I):
         raise ValueError(f"{name} contains '</style', which would end the inlined style early")
@@ -73,8 +83,9 @@ def inline_pages(outdir: Path, css: str) -> int:
             path = outdir / "_static" / name
             own[folder, name] = None if not path.is_file() else (
                 f'<style data-inlined="{name}">'
-                + _checked(book_css.rebase_urls(path.read_text(encoding="utf-8"), path.parent,
-                                                folder), f"_static/{name}") + "</style>")
+                + _checked(book_css.rebase_urls(without_comments(path.read_text(encoding="utf-8")),
+                                                path.parent, folder), f"_static/{name}")
+                + "</style>")
         return own[folder, name] or match.group(0)
 
     def change(page: Path, text: str) -> str:

@@ -150,7 +150,8 @@ def test_a_pages_own_stylesheet_is_inlined_too_and_replaced_on_a_warm_build(tmp_
     (tmp_path / "chapters").mkdir()
     (tmp_path / "_static" / "lookup").mkdir(parents=True)
     own = tmp_path / "_static" / "lookup" / "lookup.css"
-    own.write_text(".lk{background:url(icon.svg)}", encoding="utf-8")
+    own.write_text('/* The theme\'s "Back to top" */.lk{background:url(icon.svg)}'
+                   '.q::before{content:"/* kept */"}', encoding="utf-8")
     page = tmp_path / "chapters" / "find.html"
     page.write_text(_page('<link rel="stylesheet" type="text/css" href="../_static/book/site.css" />'
                           '<link rel="stylesheet" type="text/css" href="../_static/lookup/lookup.css?v=9" />'
@@ -159,7 +160,7 @@ def test_a_pages_own_stylesheet_is_inlined_too_and_replaced_on_a_warm_build(tmp_
     assert inline_css.inline_pages(tmp_path, CSS) == 1
     text = page.read_text(encoding="utf-8")
     assert ('<style data-inlined="lookup/lookup.css">.lk{background:url(../_static/lookup/icon.svg)}'
-            "</style>") in text
+            '.q::before{content:"/* kept */"}</style>') in text  # comments out, strings kept
     assert "lookup.css?v=9" not in text and 'href="../_static/gone/gone.css"' in text
     own.write_text(".lk{color:red}", encoding="utf-8")  # a warm build: the page is not rewritten
     assert inline_css.inline_pages(tmp_path, CSS) == 1
