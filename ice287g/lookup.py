@@ -247,32 +247,51 @@ def _fold_text(text) -> str:
     return " ".join(str(text or "").split()).casefold()
 
 
+def correction_index(places_: pd.DataFrame | None) -> dict[tuple[str, str, str], dict]:
+    """The rows of the cited table of places (:func:`read_places`) that correct a county ICE
+    printed, by (state, place or agency, the county ICE printed), folded (white space and
+    case); rows for a blank COUNTY (``ice_county`` blank: ICE names none) are left out, they
+    are :func:`derived_counties`'. Read with :func:`correction`."""
+    if places_ is None or places_.empty:
+        return {}
+    out = {}
+    for row in places_.to_dict("records"):
+        ice = _fold_text(row.get("ice_county", ""))
+        if ice:
+            out[(row["state"], _fold_text(row["place"]), ice)] = row
+    return out
+
+
+def correction(index: dict[tuple[str, str, str], dict], state: str, agency: str,
+               county) -> dict | None:
+    """The row of :func:`correction_index` that corrects an agreement's printed ``county``:
+    the one whose ``place`` is the agency's city (:func:`agency_place`), else its whole name;
+    ``None`` when none does (or ICE printed no county)."""
+    printed = _fold_text(county)
+    if not printed or not index:
+        return None
+    for place in (agency_place(agency), agency):
+        hit = index.get((state, _fold_text(place), printed))
+        if hit is not None:
+            return hit
+    return None
+
+
 def cited_counties(agreements_: pd.DataFrame, places_: pd.DataFrame | None = None
                    ) -> dict[str, list[str]]:
     """For each agreement whose printed county the cited table of places (:func:`read_places`)
-    corrects, as :func:`ice287g.maps.placements` draws it (a row whose ``ice_county`` is the
-    county ICE printed and whose ``place`` is the agency's city, :func:`agency_place`, or its
-    whole name): ``[the table's county, "corrected"]``, the county ``""`` when the table gives
-    the agency no one county. Other agreements are left out."""
-    table = {}  # (state, place, county ICE printed), folded as maps._table_index folds them
-    if places_ is not None:
-        for row in places_.to_dict("records"):
-            if _fold_text(row.get("ice_county", "")):
-                table[(row["state"], _fold_text(row["place"]),
-                       _fold_text(row["ice_county"]))] = row
-    if not table:
+    corrects, as :func:`ice287g.maps.placements` draws it (:func:`correction`):
+    ``[the table's county, "corrected"]``, the county ``""`` when the table gives the agency
+    no one county. Other agreements are left out."""
+    index = correction_index(places_)
+    if not index:
         return {}
     out: dict[str, list[str]] = {}
     for aid, agency, state, county in zip(agreements_[load.AID], agreements_["agency"],
                                           agreements_["state"], agreements_["county"].astype(str)):
-        printed = _fold_text(county)
-        if not printed:
-            continue
-        for place in (agency_place(agency), agency):
-            hit = table.get((state, _fold_text(place), printed))
-            if hit is not None:
-                out[aid] = [str(hit.get("county", "") or "").strip(), PLACE_CORRECTED]
-                break
+        hit = correction(index, state, agency, county)
+        if hit is not None:
+            out[aid] = [str(hit.get("county", "") or "").strip(), PLACE_CORRECTED]
     return out
 
 
@@ -476,7 +495,8 @@ PAGE_TEXTS = {
     "sort": "Sort by",
     "hint": ("Type an agency, a city, a county or a state (in English or Spanish). Letter "
              "case, accents and apostrophes do not matter (\"sheriffs\" finds \"Sheriff’s\"); "
-             "every word you type must appear, and a word with a typo or two is corrected. "
+             "every word you type must appear, and for a word with a typo or two the page "
+             "offers the closest word of the data. "
              "The address of the page keeps what you typed, so you can share it."),
     "loading": "Loading the agreements…",
     "caption": ("Agreements matching the search; choose an agency's name for its listing "

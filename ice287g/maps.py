@@ -172,24 +172,6 @@ HOW_SHEET, HOW_HYPHEN, HOW_NAME, HOW_TABLE, HOW_TABLE_NONE = (
     "sheet", "hyphen", "name", "table", "table-none")
 
 
-def _fold_text(text) -> str:
-    return " ".join(str(text or "").split()).casefold()
-
-
-def _table_index(places: pd.DataFrame | None) -> dict[tuple[str, str, str], dict]:
-    """The cited places that correct a county ICE printed, by (state, place or agency, the
-    county ICE printed), folded; rows for a blank COUNTY (ICE names none) are Find an
-    agency's, not the map's: the map draws the counties ICE names."""
-    if places is None or places.empty:
-        return {}
-    out = {}
-    for row in places.to_dict("records"):
-        ice = _fold_text(row.get("ice_county", ""))
-        if ice:
-            out[(row["state"], _fold_text(row["place"]), ice)] = row
-    return out
-
-
 def placements(rows: pd.DataFrame, shapes: Shapes, places: pd.DataFrame | None = None, *,
                fuzzy: bool = True) -> pd.DataFrame:
     """For each row (``state``, ``county`` and, for the fallbacks, ``agency``), the Census
@@ -207,19 +189,16 @@ def placements(rows: pd.DataFrame, shapes: Shapes, places: pd.DataFrame | None =
     4. then the county the agency's own name gives ("St. Bernard Parish Sheriff's Office").
 
     A row with no county on ICE's list is not placed: the map draws the counties ICE names."""
-    from .lookup import agency_place, county_in_name
+    from .lookup import correction, correction_index, county_in_name
 
     sheet = match_counties(rows, shapes, fuzzy=fuzzy)
-    table = _table_index(places)
+    table = correction_index(places)
     agencies = rows["agency"] if "agency" in rows else pd.Series("", index=rows.index)
     fips_out, how_out = [], []
     for state, county, agency, found in zip(rows["state"], rows["county"], agencies, sheet):
         raw = str(county or "").strip()
         fips, how = "", ""
-        hit = None
-        if raw and table:
-            for place in (agency_place(agency), agency):
-                hit = hit or table.get((state, _fold_text(place), _fold_text(raw)))
+        hit = correction(table, state, agency, raw)
         if hit is not None:
             county_name = str(hit.get("county", "")).strip()
             fips = _one(state, county_name, shapes) if county_name else ""
