@@ -87,6 +87,14 @@ class Side:
     def ids_on(self, key) -> set:
         return load.ids_on(self.ds.presence, key)
 
+    def latest_pending(self, upto=None) -> pd.Series | None:
+        """The row of the latest trend pending publication (published at or before ``upto``,
+        if given); ``None`` when there is none."""
+        trend = load.trend_publications(self.pending) if len(self.pending) else self.pending
+        if upto is not None and len(trend):
+            trend = trend[trend[WHEN] <= pd.Timestamp(upto)]
+        return None if trend.empty else trend.iloc[-1]
+
 
 def load_side(folder: Path | str | None = None) -> Side:
     """Load a processed folder (default ``data/processed``); a missing file is a
@@ -182,14 +190,6 @@ def _attrs(ids, *tables: pd.DataFrame) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
-def _pending_latest(pending: pd.DataFrame, upto=None):
-    """The latest trend pending publication (published at or before ``upto``, if given)."""
-    trend = load.trend_publications(pending) if len(pending) else pending
-    if upto is not None and len(trend):
-        trend = trend[trend[WHEN] <= pd.Timestamp(upto)]
-    return None if trend.empty else trend.iloc[-1]
-
-
 def compare(old: Side, new: Side, *, old_key=None, new_key=None, qa: bool = True,
             after=None) -> Change:
     """Compare publication ``old_key`` of ``old`` with ``new_key`` of ``new`` (default: each
@@ -224,8 +224,8 @@ def compare(old: Side, new: Side, *, old_key=None, new_key=None, qa: bool = True
         "before": [len(old_ids), _florida(old, old_key, old_ids)],
         "after": [len(new_ids), _florida(new, new_key, new_ids)],
     }, index=["Agreements on the latest list", "In Florida"])
-    p_old = _pending_latest(old.pending, upto=after)
-    p_new = _pending_latest(new.pending)
+    p_old = old.latest_pending(upto=after)
+    p_new = new.latest_pending()
     req_joined = req_left = pd.DataFrame(columns=REQ_COLS)
     if p_old is not None and p_new is not None:
         counts.loc["Pending requests on the latest pending list"] = [

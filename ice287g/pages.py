@@ -254,7 +254,7 @@ def load_model(processed_dir: Path | str | None = None, curated_dir: Path | str 
     before_when = pd.Timestamp(order.loc[order[load.PUB] == before_key, load.WHEN].iloc[0])
     change = diff.latest_change(side=side)
     # Pending requests on ICE's latest pending list (as What changed counts them).
-    pending_pub = diff._pending_latest(side.pending) if len(side.pending) else None
+    pending_pub = side.latest_pending()
     requests = side.requests.iloc[0:0]
     pending_when = None
     if pending_pub is not None:
