@@ -48,52 +48,52 @@ def _skip_string(css: str, i: int) -> int:
     return i
 
 
+def _next_token(css: str, i: int, end: int | None = None) -> re.Match | None:
+    """The next ``{``, ``}`` or ``;`` of ``css[i:end]`` outside strings and comments."""
+    end = len(css) if end is None else end
+    while True:
+        m = _TOKEN.search(css, i, end)
+        if not m:
+            return None
+        c = m.group(0)
+        if c in "\"'":
+            i = _skip_string(css, m.start())
+        elif c == "/*":
+            comment_end = css.find("*/", m.end())
+            if comment_end < 0:
+                return None
+            i = comment_end + 2
+        else:
+            return m
+
+
 def _block_end(css: str, i: int) -> int:
     """Index just after the ``}`` closing the block whose ``{`` is before ``i``."""
     depth = 1
     while depth:
-        m = _TOKEN.search(css, i)
+        m = _next_token(css, i)
         if not m:
             return len(css)
-        c = m.group(0)
-        if c in "\"'":
-            i = _skip_string(css, m.start())
-            continue
-        if c == "/*":
-            end = css.find("*/", m.end())
-            i = len(css) if end < 0 else end + 2
-            continue
         i = m.end()
-        if c == "{":
+        if m.group(0) == "{":
             depth += 1
-        elif c == "}":
+        elif m.group(0) == "}":
             depth -= 1
     return i
 
 
 def parse(css: str, i: int = 0, end: int | None = None) -> list:
     """``[(prelude, body-or-children), ...]``: ``body`` a string of declarations, children a
-    list for nested at-rules, ``None`` for statements such as ``@charset``."""
+    list for nested at-rules, ``None`` for statements such as ``@charset``. Comments are
+    dropped from preludes."""
     end = len(css) if end is None else end
     nodes = []
     start = i
     while i < end:
-        m = _TOKEN.search(css, i, end)
+        m = _next_token(css, i, end)
         if not m:
             break
         c = m.group(0)
-        if c in "\"'":
-            i = _skip_string(css, m.start())
-            continue
-        if c == "/*":
-            comment_end = css.find("*/", m.end())
-            comment_end = end if comment_end < 0 else comment_end + 2
-            # a comment between rules is dropped; one inside a prelude is cut out
-            css_before = css[start:m.start()]
-            if not css_before.strip():
-                start = comment_end
-            i = comment_end
-            continue
         prelude = re.sub(r"/\*.*?\*/", "", css[start:m.start()], flags=re.S).strip()
         if c == ";":
             if prelude and not prelude.lower().startswith("@charset"):
