@@ -17,6 +17,7 @@ import gzip
 import re
 import sys
 import urllib.request
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -55,6 +56,21 @@ def test_page_downloads_no_web_font_nor_the_search_index(page_checks, page_path)
     if not page_path.endswith("search.html"):
         search = [u for u in load.urls if "searchindex.js" in u or "searchtools" in u]
         assert not search, f"{page_path} loads the search scripts: {search}"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page_path", PAGES)
+def test_a_phone_fetches_each_chart_once_in_its_size(built_book, page_checks, page_path):
+    """On a phone of one device pixel per CSS px, every chart a page fetches from _images/ is
+    fetched once, and as its half-width copy where the build has one: a preload of the first
+    chart (_ext/responsive_images.py) that chose another size than the <img> would download
+    the chart twice; one placed before the viewport's <meta> chose the full PNG."""
+    urls = [u.split("?")[0] for u in page_checks(page_path, "phone").wire.urls if "/_images/" in u]
+    twice = sorted({u for u in urls if urls.count(u) > 1})
+    assert not twice, f"{page_path} fetches these twice: {twice}"
+    full = [u for u in urls if not u.endswith(".half.png") and u.endswith(".png")
+            and (built_book / urlsplit(u).path.lstrip("/")).with_suffix(".half.png").is_file()]
+    assert not full, f"{page_path} fetches full-width charts on a phone: {full}"
 
 
 def test_budgets():

@@ -94,6 +94,76 @@ def test_another_editions_pages_are_its_own(site):
     assert "srcset=" in page.read_text(encoding="utf-8")
 
 
+_HEAD = '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width"></head>'
+
+
+def test_a_pages_first_chart_is_preloaded_after_the_viewport_meta(site):
+    (site / "_images" / "c.png").write_bytes(_chart_png())
+    (site / "_images" / "d.png").write_bytes(_chart_png())
+    page = site / "chapters" / "p.html"
+    page.write_text(f'<html>{_HEAD}<body><img alt="logo" src="../_static/logo.svg"><article>'
+                    '<p>x</p><img alt="first" src="../_images/c.png">'
+                    '<img alt="second" src="../_images/d.png" loading="lazy"></article>',
+                    encoding="utf-8")
+    assert ri.add_srcsets(site) == 1
+    html = page.read_text(encoding="utf-8")
+    first = re.search(r'<img alt="first"[^>]*>', html).group(0)
+    srcset, sizes = (re.search(rf'\s{a}="([^"]*)"', first).group(1) for a in ("srcset", "sizes"))
+    links = re.findall(r"<link [^>]*>", html)
+    assert links == [f'<link rel="preload" as="image" href="../_images/c.png" imagesrcset="{srcset}"'
+                     f' imagesizes="{sizes}" fetchpriority="high">'], links
+    # After the viewport's meta (a phone picks the size by its own width), in the head.
+    assert html.index('name="viewport"') < html.index(links[0]) < html.index("</head>")
+    assert "d.half.png" in html and html.count("rel=\"preload\"") == 1
+    assert ri.add_srcsets(site) == 0, "a second pass adds a second preload"
+
+
+@pytest.mark.parametrize("body", [
+    '<article><img alt="a" src="../_images/c.png" loading="lazy"></article>',  # first is lazy
+    '<img alt="a" src="../_images/c.png"><article><p>no chart</p></article>',  # outside article
+    '<article><img alt="a" src="../_images/c.png" srcset="x.png 1w"></article>',  # no sizes
+])
+def test_no_preload_where_the_first_chart_does_not_qualify(site, body):
+    (site / "_images" / "c.png").write_bytes(_chart_png())
+    page = site / "chapters" / "p.html"
+    page.write_text(f"<html>{_HEAD}<body>{body}", encoding="utf-8")
+    ri.add_srcsets(site)
+    assert "preload" not in page.read_text(encoding="utf-8")
+
+
+def test_no_preload_without_a_viewport_meta(site):
+    (site / "_images" / "c.png").write_bytes(_chart_png())
+    page = site / "chapters" / "p.html"
+    page.write_text('<article><img alt="a" src="../_images/c.png"></article>', encoding="utf-8")
+    assert ri.add_srcsets(site) == 1
+    text = page.read_text(encoding="utf-8")
+    assert "srcset=" in text and "preload" not in text
+
+
+@pytest.mark.book
+def test_every_data_page_preloads_its_first_chart(built_book):
+    """Both editions: a page whose article's first image is a chart with a srcset preloads
+    exactly that image, with the same srcset and sizes, after the viewport's meta."""
+    preloaded = 0
+    for lang_root in (built_book, built_book / "es"):
+        for page in sorted((lang_root / "chapters").glob("*.html")) + [lang_root / "index.html"]:
+            text = page.read_text(encoding="utf-8")
+            links = re.findall(r'<link rel="preload" as="image"[^>]*>', text)
+            match = re.compile(r"<img\b[^>]*>").search(text, max(text.find("<article"), 0))
+            first = match.group(0) if match and "<article" in text else ""
+            wanted = "srcset=" in first and 'loading="lazy"' not in first
+            name = page.relative_to(built_book)
+            assert len(links) == (1 if wanted else 0), f"{name}: {links} for {first[:100]}"
+            if wanted:
+                for attr, link_attr in (("src", "href"), ("srcset", "imagesrcset"),
+                                        ("sizes", "imagesizes")):
+                    value = re.search(rf'\s{attr}="([^"]*)"', first).group(1)
+                    assert f' {link_attr}="{value}"' in links[0], f"{name}: {attr} differs"
+                assert text.index('name="viewport"') < text.index(links[0]) < text.index("</head>")
+                preloaded += 1
+    assert preloaded >= 8, f"only {preloaded} pages preload their first chart"
+
+
 @pytest.mark.book
 def test_every_chart_of_the_built_book_has_its_half_width_copy(built_book):
     """On both editions' data pages: every PNG chart from _images/ has a srcset whose copy
