@@ -171,15 +171,11 @@ def hostile_book() -> Path:
 
 
 #: The fast loop's slowest tests (each over 20 s at load 13 with -n 2, about 3 CPU-seconds or
-#: more: notebooks in kernels, a fetch-build-diff round, whole-bibliography LaTeX parsing,
-#: chart and map drawing), marked ``slow`` here so the fast loop stays under a minute; the
+#: more: notebooks in kernels, a fetch-build-diff round, chart and map
+#: drawing), marked ``slow`` here so the fast loop stays under a minute; the
 #: full suite runs them. Their owners may move the mark into the test file.
 SLOW_TESTS = {
     "tests/test_update_e2e.py::test_a_new_list_is_fetched_built_and_its_changes_named",
-    "tests/test_curated.py::test_bibtex_parses_and_keeps_every_title_and_outlet",
-    "tests/test_bibliography_i18n.py::test_spanish_notes_are_spanish",
-    "tests/test_bibliography_i18n.py::test_outlets_are_kept_and_the_books_own_labels_translated",
-    "tests/test_bibliography_i18n.py::test_plain_es_writes_spanish_words",
     "tests/test_analysis.py::test_issue_11_edited_rows_are_not_counted_as_agreements_that_left",
     "tests/test_maps.py::test_maps_draw_with_title_legend_source_and_stay_in_the_image",
     "tests/test_archives.py::test_the_command_line_and_the_missing_archive_error_name_the_command",
