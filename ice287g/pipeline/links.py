@@ -58,21 +58,30 @@ def ice_link(text: str) -> str:
     return ""
 
 
-def _read_xml(z: zipfile.ZipFile, name: str):
+def read_xml(z: zipfile.ZipFile, name: str):
+    """The XML part ``name`` of a workbook, parsed with ``defusedxml`` (a ``ValueError`` when
+    it is larger than :data:`MAX_PART_BYTES`)."""
     info = z.getinfo(name)
     if info.file_size > MAX_PART_BYTES:
         raise ValueError(f"{name} is larger than {MAX_PART_BYTES} bytes")
     return ET.fromstring(z.read(name))
 
 
-def _rels(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str, str]]:
+def relationships(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str, str]]:
     """Relationship id -> (type, target, target mode) of a part (empty when it has none)."""
     folder, name = posixpath.split(part)
     rels = posixpath.join(folder, "_rels", name + ".rels")
     if rels not in z.namelist():
         return {}
     return {r.get("Id"): (r.get("Type", ""), r.get("Target", ""), r.get("TargetMode", ""))
-            for r in _read_xml(z, rels).iter(_PKG + "Relationship")}
+            for r in read_xml(z, rels).iter(_PKG + "Relationship")}
+
+
+def part_path(target: str) -> str:
+    """The path in the zip of the part a relationship of ``xl/workbook.xml`` targets (an
+    absolute target from the zip's root, a relative one from ``xl/``)."""
+    return (target.lstrip("/") if target.startswith("/")
+            else posixpath.normpath(posixpath.join("xl", target)))
 
 
 def _cells(ref: str) -> list[tuple[str, int]]:
@@ -95,22 +104,21 @@ def sheet_hyperlinks(path: Path | str, sheet_name: str) -> dict[tuple[str, int],
         names = set(z.namelist())
         if "xl/workbook.xml" not in names:
             return {}
-        book = _read_xml(z, "xl/workbook.xml")
+        book = read_xml(z, "xl/workbook.xml")
         rid = None
         for s in book.iter(_MAIN + "sheet"):
             if s.get("name") == sheet_name:
                 rid = s.get(_REL + "id")
                 break
-        target = _rels(z, "xl/workbook.xml").get(rid, ("", "", ""))[1] if rid else ""
+        target = relationships(z, "xl/workbook.xml").get(rid, ("", "", ""))[1] if rid else ""
         if not target:
             return {}
-        part = (target.lstrip("/") if target.startswith("/")
-                else posixpath.normpath(posixpath.join("xl", target)))
+        part = part_path(target)
         if part not in names:
             return {}
-        rels = _rels(z, part)
+        rels = relationships(z, part)
         out: dict[tuple[str, int], str] = {}
-        for h in _read_xml(z, part).iter(_MAIN + "hyperlink"):
+        for h in read_xml(z, part).iter(_MAIN + "hyperlink"):
             kind, link, _mode = rels.get(h.get(_REL + "id"), ("", "", ""))
             if kind != _HYPERLINK_TYPE or not link:
                 continue

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import posixpath
 import re
 import sys
 import zipfile
@@ -17,7 +16,7 @@ import zlib
 from pathlib import Path
 from typing import NamedTuple
 
-from .links import _read_xml, _rels, ice_link, sheet_hyperlinks  # defusedxml, size-limited
+from .links import ice_link, part_path, read_xml, relationships, sheet_hyperlinks
 from .records import FileRecord, ParsedSheet, SheetError
 from .thresholds import (
     COLUMNS,
@@ -189,16 +188,15 @@ def sheet_layout(path: Path) -> SheetLayout | None:
     with zipfile.ZipFile(path) as z:
         if "xl/workbook.xml" not in z.namelist():
             return None
-        book = _read_xml(z, "xl/workbook.xml")
-        rels = _rels(z, "xl/workbook.xml")
+        book = read_xml(z, "xl/workbook.xml")
+        rels = relationships(z, "xl/workbook.xml")
     sheets, active = [], 0
     for el in book.iter():
         tag = _local(el.tag)
         if tag == "sheet":
             rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), "")
             target = rels.get(rid, ("", "", ""))[1]
-            part = (target.lstrip("/") if target.startswith("/")
-                    else posixpath.normpath(posixpath.join("xl", target)) if target else "")
+            part = part_path(target) if target else ""
             sheets.append((el.get("name", ""), el.get("state", "visible"), part))
         elif tag == "workbookView" and active == 0:
             try:
