@@ -543,7 +543,7 @@ SCRIPT_TEXTS = {
     "yes": "yes",
     "no": "no",
     "historyTitle": "Listing history: {agency}",
-    "signed": "signed {date} (per ICE)",
+    "signed": "signed {date}, per ICE",
     "history": ("On {n} of the {total} lists of the archive, from {first} to {last}; first on "
                 "{firstOn}, last seen {seen}"),
     "gapsOne": "; missing from 1 stretch of lists in between",

@@ -278,7 +278,7 @@ def test_the_spanish_listing_history(spanish_page):
     assert panel.is_visible()
     assert panel.locator("h2").inner_text() == "Historial en las listas: Key West Police Department"
     text = panel.inner_text()
-    assert f"firmado el {i18n.format_date(kw['signed'], 'es')} (según ICE)" in text
+    assert f"firmado el {i18n.format_date(kw['signed'], 'es')}, según ICE" in text
     assert re.search(r"Todavía en la lista\. En \d+ de las \d+ listas del archivo, del "
                      r"13 de enero de 2021 al \d{1,2} de [a-z]+ de \d{4}", text), text
     heads = panel.locator("table thead th").all_inner_texts()
@@ -290,6 +290,15 @@ def test_the_spanish_listing_history(spanish_page):
     assert panel.get_by_role("link", name="Enlace a este acuerdo").is_visible()
     panel.get_by_role("button", name="Cerrar el historial").click()
     assert panel.is_hidden()
+    # An agency with several agreements lists each with its signing date, in parentheses:
+    # “(firmado el 26 de febrero de 2025, según ICE)”, no parenthesis inside another.
+    rows = csv_rows("agreements.csv")
+    hills = next(r for r in rows if r["agency"] == "Hillsborough County Sheriff's Office"
+                 and r["state"] == "Florida" and r["signed"])
+    page, _ = spanish_page(f"?id={hills['agreement_id']}")
+    group = page.locator("#lookup-history ul.lookup-group").inner_text()
+    assert f"(firmado el {i18n.format_date(hills['signed'], 'es')}, según ICE)" in group, group
+    assert "))" not in group, group
 
 
 @pytest.mark.browser

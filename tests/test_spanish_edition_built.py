@@ -13,7 +13,9 @@ theme write: the classes of problem the editorial review of the Spanish edition 
 - straight (\") or angular (« ») quotation marks in Spanish text (style: “…” and ‘…’);
 - a doubled period after the "trad." mark of a translated quotation;
 - a count glued to its noun in the wrong form or a bare zero ("1 retiros", "ausente de 0
-  listas"; review #7).
+  listas"; review #7);
+- a common word capitalised after a semicolon, where code joins two phrases ("...; Después,
+  ICE lo publicó...").
 
 Each check is a function of a page's HTML and is first run on a deliberately bad example
 (and on its corrected form), so that the built-edition tests can fail.
@@ -299,7 +301,25 @@ def glued_counts(html: str) -> list[str]:
             for text in texts for m in _GLUED_COUNT.finditer(text)]
 
 
-CHECKS = {"ISO date": iso_dates, "count and noun": glued_counts, "ruled-out rendering": ruled_out_renderings, "English theme words": english_theme_words,
+#: Words that are never a proper noun: after "; " they are written in lower case (a phrase
+#: code joins to another with "; ", e.g. an agency page's status and "luego ICE lo publicó...").
+_CAPITAL_AFTER_SEMICOLON = re.compile(
+    r"; (?:Después|Luego|Antes|Entonces|Pero|Aunque|Según|Desde|Hasta|Sin|Con|Fila|Salió|"
+    r"Visto|Todavía|Fuera|Ningún|Ninguna|Ninguno|Firmado|Firmada|Publicado|Modificado)\b")
+
+
+def capital_after_semicolon(html: str) -> list[str]:
+    """A common word capitalised after a semicolon ("...del 20 de mayo de 2025; Después,
+    ICE lo publicó..."): Spanish, like English, goes on in lower case."""
+    soup = soup_of(html)
+    texts = [_text(t) for t in soup.find_all([*PROSE, "td", "th"])
+             if not t.find([*PROSE, "td"]) and not _citation(t)]
+    texts += [t.get("alt", "") for t in soup.find_all("img")]
+    return [f"…{text[max(0, m.start() - 50):m.end() + 30]}…"
+            for text in texts for m in _CAPITAL_AFTER_SEMICOLON.finditer(text)]
+
+
+CHECKS = {"ISO date": iso_dates, "capital after a semicolon": capital_after_semicolon, "count and noun": glued_counts, "ruled-out rendering": ruled_out_renderings, "English theme words": english_theme_words,
           "English state names": english_state_names, "number separators": unseparated_numbers,
           "quotation marks": quotation_marks, "period after trad.": doubled_trad_period}
 
@@ -364,6 +384,11 @@ TQ = ('<span class="translated-quote">“nulo y sin efecto”<sup class="tq-mark
     ("count and noun",
      '<p>Todos los acuerdos: 1 acuerdos de 1 agencias.</p><img alt="ICE modificó 0 filas">',
      '<p>Todos los acuerdos: 1 acuerdo de 1 agencia.</p><img alt="ICE no modificó ninguna fila">'),
+    ("capital after a semicolon",  # an agency page's status (pages.po, review of 7 Dec.)
+     "<dl><dd>Fila modificada por ICE después de la lista del 20 de mayo de 2025; Después, "
+     "ICE lo publicó como “Hillsborough County Sheriff's Office”</dd></dl>",
+     "<dl><dd>Fila modificada por ICE después de la lista del 20 de mayo de 2025; luego ICE "
+     "lo publicó como “Hillsborough County Sheriff's Office”; El Monte; Los Ángeles</dd></dl>"),
     ("period after trad.",
      f"<p>declaraba {TQ}. La resolución...</p>",
      f"<p>declaraba {TQ} La resolución...</p>"),
