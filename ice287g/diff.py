@@ -96,16 +96,22 @@ class Side:
         return None if trend.empty else trend.iloc[-1]
 
 
+def _check_folder(path: Path) -> None:
+    """A :class:`DiffError` naming ``path`` when it is not a folder or lacks a file of
+    :data:`REQUIRED`."""
+    if not path.is_dir():
+        raise DiffError(f"{path}: no such folder (expected a processed data folder)")
+    missing = [n for n in REQUIRED if not (path / n).is_file()]
+    if missing:
+        raise DiffError(f"{path}: not a processed data folder, it lacks {', '.join(missing)}")
+
+
 def load_side(folder: Path | str | None = None) -> Side:
     """Load a processed folder (default ``data/processed``); a missing file is a
     :class:`DiffError` naming it."""
     path = Path(folder) if folder is not None else None
     if path is not None:
-        if not path.is_dir():
-            raise DiffError(f"{path}: no such folder (expected a processed data folder)")
-        missing = [n for n in REQUIRED if not (path / n).is_file()]
-        if missing:
-            raise DiffError(f"{path}: not a processed data folder, it lacks {', '.join(missing)}")
+        _check_folder(path)
     try:
         ds = load.dataset(path)
         pending = load.pending_snapshots(path)
@@ -418,11 +424,7 @@ def check_columns(folder: Path | str) -> None:
     from .pipeline import schema
 
     path = Path(folder)
-    if not path.is_dir():
-        raise DiffError(f"{path}: no such folder (expected a processed data folder)")
-    missing = [n for n in REQUIRED if not (path / n).is_file()]
-    if missing:
-        raise DiffError(f"{path}: not a processed data folder, it lacks {', '.join(missing)}")
+    _check_folder(path)
     for name in REQUIRED:
         if not name.endswith(".csv"):
             continue
