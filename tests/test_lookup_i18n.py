@@ -302,6 +302,29 @@ def test_the_spanish_listing_history(spanish_page):
 
 
 @pytest.mark.browser
+def test_a_new_rows_history_dates_the_old_name_as_the_old_rows_status_does(spanish_page):
+    """ICE sometimes listed a row's corrected form before it dropped the old one (Arkansas
+    State Police Department from July 8, 2025; "Arkansas State Police" on August 8): the
+    sentence on the new row's history, "Hasta la lista del X, ICE publicaba este acuerdo como
+    ...", names the list the old row's own status names ("a partir de la lista del X"), not
+    the new row's first list."""
+    data = lookup.payload(load.dataset(PROCESSED), lookup.read_places(REPO / "data" / "curated"))
+    col = {c: i for i, c in enumerate(data["columns"])}
+    rows = {r[col["id"]]: r for r in data["rows"]}
+    overlap = next((old, rows[old[col["next"]]]) for old in data["rows"]
+                   if old[col["next"]] in rows and rows[old[col["next"]]][col["spells"]]
+                   and old[col["spells"]][-1] + 1 != rows[old[col["next"]]][col["spells"]][0])
+    old, new = overlap
+    page, _ = spanish_page(f"?id={new[col['id']]}")
+    text = page.locator("#lookup-history").inner_text()
+    before = re.search(r"Hasta la lista del (.+?), ICE publicaba este acuerdo como", text)
+    status = re.search(r"Fila modificada por ICE \(.*?\) a partir de la lista del (.+?): no es",
+                       text)
+    assert before and status, text
+    assert before.group(1) == status.group(1), text
+
+
+@pytest.mark.browser
 def test_sorting_by_support_type_follows_the_spanish_words(spanish_page):
     page, _ = spanish_page("?q=florida")
     page.get_by_label("Ordenar por").select_option("support")

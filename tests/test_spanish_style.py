@@ -94,7 +94,8 @@ def doubled_period(text: str) -> list[str]:
 
 
 _BARE = re.compile(r"Department of Homeland Security|Department of Justice|"
-                   r"Enforcement and Removal Operations|Congressional Research Service")
+                   r"Enforcement and Removal Operations|Congressional Research Service|"
+                   r"Immigration and Nationality Act")
 
 
 def bare_agency_names(text: str) -> list[str]:
@@ -137,6 +138,8 @@ CHECKS = {"ISO date": iso_dates, "ruled-out rendering": ruled_out,
     ("English agency name", "un memorando de 2003 con el recién creado Department of Homeland "
                             "Security le dio continuidad"),
     ("English agency name", "ante la oficina local de Enforcement and Removal Operations de ICE"),
+    ("English agency name", "que añadió una nueva subsección (g) a la sección 287 de la "
+                            "Immigration and Nationality Act (8 U.S.C. 1357)"),
 ])
 def test_each_check_fails_on_the_reviews_old_text(check, old_text):
     assert CHECKS[check](old_text), f"{check} did not catch {old_text!r}"

@@ -478,7 +478,9 @@
       var links = agreementLinks(g);
       return "<li>" + line + (links ? " \u00b7 " + links : "") + "</li>";
     });
-    var before = r.prev ? "<p>" + esc(t("before", { agency: r.prev.agency, change: change(r.prev), date: pub(r.first) })) + "</p>" : "";
+    // Until the list that no longer carried the old row (its status names the same list):
+    // ICE sometimes listed the new row before dropping the old one.
+    var before = r.prev ? "<p>" + esc(t("before", { agency: r.prev.agency, change: change(r.prev), date: pub(r.prev.last + 1) })) + "</p>" : "";
     panel.innerHTML =
       "<h2 id=\"lookup-history-title\" tabindex=\"-1\">" + esc(t("historyTitle", { agency: r.agency })) + "</h2>" +
       "<p>" + esc([r.shownState, countyText(r), r.type].filter(Boolean).join(" \u00b7 ")) +
