@@ -4,6 +4,7 @@
 reads what a reader of ``_build/html/es`` gets, every page, including the words code and the
 theme write: the classes of problem the editorial review of the Spanish edition found.
 
+- dates in numbers day first (28-03-2025), anywhere, the references included;
 - ISO dates (2025-06-30) inside Spanish sentences, captions, alt text, tooltips and table cells
   (a date column's too: tables for people write dates as sentences do);
 - theme words left in English (aria-label, title, alt, placeholder, the header and footer);
@@ -319,7 +320,23 @@ def capital_after_semicolon(html: str) -> list[str]:
             for text in texts for m in _CAPITAL_AFTER_SEMICOLON.finditer(text)]
 
 
-CHECKS = {"ISO date": iso_dates, "capital after a semicolon": capital_after_semicolon, "count and noun": glued_counts, "ruled-out rendering": ruled_out_renderings, "English theme words": english_theme_words,
+#: A date written with numbers day first or month first (28-03-2025, 03/28/2025): ISO labels
+#: are year first, so these are never identifiers.
+_NUMERIC_DATE = re.compile(r"(?<![\w/.-])\d{1,2}[-/]\d{1,2}[-/]\d{4}(?![\w/-])")
+
+
+def numeric_dates(html: str) -> list[str]:
+    """A date in numbers (28-03-2025) anywhere a reader reads it, the reference list and the
+    citations' tooltips included (house style: "28 de marzo de 2025")."""
+    soup = soup_of(html)
+    texts = [_text(t) for t in soup.find_all([*PROSE, "td", "th"]) if not t.find([*PROSE, "td"])]
+    texts += [v for t in soup.find_all(True) for v in (t.get(a) for a in READ_ATTRIBUTES) if v]
+    texts = [re.sub(r"https?://\S+", " ", t) for t in texts]
+    return [f"…{text[max(0, m.start() - 50):m.end() + 10]}…"
+            for text in texts for m in _NUMERIC_DATE.finditer(text)]
+
+
+CHECKS = {"ISO date": iso_dates, "numeric date": numeric_dates, "capital after a semicolon": capital_after_semicolon, "count and noun": glued_counts, "ruled-out rendering": ruled_out_renderings, "English theme words": english_theme_words,
           "English state names": english_state_names, "number separators": unseparated_numbers,
           "quotation marks": quotation_marks, "period after trad.": doubled_trad_period}
 
@@ -384,6 +401,11 @@ TQ = ('<span class="translated-quote">“nulo y sin efecto”<sup class="tq-mark
     ("count and noun",
      '<p>Todos los acuerdos: 1 acuerdos de 1 agencias.</p><img alt="ICE modificó 0 filas">',
      '<p>Todos los acuerdos: 1 acuerdo de 1 agencia.</p><img alt="ICE no modificó ninguna fila">'),
+    ("numeric date",  # a reference's note (bibliography.po), review of 7 Dec.
+     '<div class="citation"><p>Segunda copia; esta copia de daily8.com está fechada 28-03-2025, '
+     "así que...</p></div>",
+     '<div class="citation"><p>esta copia está fechada el 28 de marzo de 2025. 2025-03-28. '
+     'Disponible en: https://example.com/2025/06/23/nota</p></div>'),
     ("capital after a semicolon",  # an agency page's status (pages.po, review of 7 Dec.)
      "<dl><dd>Fila modificada por ICE después de la lista del 20 de mayo de 2025; Después, "
      "ICE lo publicó como “Hillsborough County Sheriff's Office”</dd></dl>",
