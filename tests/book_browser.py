@@ -6,8 +6,8 @@ here). Every request that would leave 127.0.0.1 is recorded and aborted, so a pa
 on a CDN fails its test instead of quietly working online.
 
 The fixtures are imported by tests/conftest.py so that the whole session shares one server, one
-browser and one visit per page per view (:func:`page_checks`: what tests/test_browser.py and
-tests/test_a11y.py check of each page, collected in that one visit).
+browser and one visit per page per view (:func:`page_checks`: what tests/test_browser.py,
+tests/test_a11y.py and tests/test_phone.py's tables check of each page, collected in that one visit).
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+#: A laptop's screen (tests/test_phone.py): the desktop visit is resized to it at its end.
+LAPTOP = {"width": 1366, "height": 768}
 LOCAL_HOST = "127.0.0.1"
 # Folders of a Jupyter Book build that hold assets and sources, not pages.
 NOT_PAGES = {"_static", "_sources", "_images", "_downloads", "_panels_static"}
@@ -328,6 +330,99 @@ CODE_STATE_JS = """
 
 AXE_RUN_JS = "async () => await axe.run(document, {resultTypes: ['violations']})"
 
+#: Table cells whose text is cut off where the reader cannot scroll to it (tests/test_phone.py):
+#: a cell is fine when it is wholly inside the viewport and its clipping box, or when its table
+#: sits in the book's scroll region (scrollable, a labelled and focusable region, with the
+#: edge-shadow cue). Also every book table not in such a region.
+CUT_CELLS_JS = """
+() => {
+  const vw = document.documentElement.clientWidth;
+  const out = {cells: 0, clipped: [], unwrapped: []};
+  const clips = (el) => ['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(el).overflowX);
+  for (const table of document.querySelectorAll('article.bd-article table.book-table')) {
+    const region = table.parentElement;
+    if (!region.classList.contains('book-table-scroll') || region.getAttribute('role') !== 'region'
+        || region.tabIndex !== 0 || !(region.getAttribute('aria-label') || '').trim()) {
+      out.unwrapped.push(table.outerHTML.slice(0, 120));
+    }
+  }
+  for (const cell of document.querySelectorAll('article.bd-article table :is(td, th)')) {
+    const r = cell.getBoundingClientRect();
+    if (r.width <= 1 || r.height <= 1 || !cell.checkVisibility()) continue;
+    if (!cell.textContent.trim()) continue;
+    out.cells += 1;
+    const inner = cell.scrollWidth > cell.clientWidth + 1;
+    let clipper = cell.parentElement;
+    while (clipper && clipper !== document.body && !clips(clipper)) clipper = clipper.parentElement;
+    const box = clipper && clipper !== document.body ? clipper.getBoundingClientRect()
+                                                      : {left: 0, right: vw, width: vw, height: 1e9};
+    // Inside a visually hidden box (the column headings of a table shown as cards, kept for
+    // screen readers): not meant to be seen.
+    if (box.width <= 1 || box.height <= 1) continue;
+    const cut = inner || r.right > Math.min(box.right, vw) + 1 || r.left < Math.max(box.left, 0) - 1;
+    if (!cut) continue;
+    const region = cell.closest('.book-table-scroll');
+    const style = region && getComputedStyle(region);
+    const ok = region && clipper === region && ['auto', 'scroll'].includes(style.overflowX)
+      && region.getAttribute('role') === 'region' && region.tabIndex === 0
+      && (region.getAttribute('aria-label') || '').trim()
+      && style.backgroundImage.includes('gradient')
+      && region.getBoundingClientRect().right <= vw + 1 && !inner;
+    if (!ok) out.clipped.push(`${cell.tagName.toLowerCase()} "${cell.textContent.trim().slice(0, 40)}" `
+      + `${Math.round(r.left)}-${Math.round(r.right)} px in a box ${Math.round(box.left)}-${Math.round(box.right)}`);
+  }
+  return out;
+}
+"""
+
+#: Elements that reach past the right edge of the viewport, and the page's scroll width
+#: (tests/test_phone.py; stricter than :data:`OVERFLOW_JS`, which looks only when the page
+#: scrolls sideways).
+PAST_THE_EDGE_JS = """
+() => {
+  const vw = document.documentElement.clientWidth;
+  const wide = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.right <= vw + 1) continue;
+    if (!el.checkVisibility({visibilityProperty: true})) continue;
+    // An off-canvas panel (fixed, wholly past the edge: the page contents on a phone, until
+    // its button opens it) is not content cut off.
+    let f = el, fixed = false;
+    while (f && f !== document.body) { if (getComputedStyle(f).position === 'fixed') { fixed = true; break; } f = f.parentElement; }
+    if (fixed && f.getBoundingClientRect().left >= vw - 1) continue;
+    // Content inside a box that scrolls sideways on its own does not push the page.
+    let p = el.parentElement, clipped = false;
+    while (p && p !== document.body) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden' || o === 'clip') { clipped = true; break; }
+      p = p.parentElement;
+    }
+    if (!clipped) wide.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')} ${Math.round(r.right)}px`);
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, clientWidth: vw, wide: wide.slice(0, 8)};
+}
+"""
+
+
+def to_laptop(page) -> None:
+    """Resize a desktop view's page to :data:`LAPTOP`, as a reader widens the window, and let
+    the page lay itself out again."""
+    page.set_viewport_size(LAPTOP)
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def table_cells(page) -> dict:
+    """What a reader of ``page`` cannot read of its tables, as it is now: every ``<details>``
+    of the article opened first (a table folded in one, the time map's counts, is read once
+    opened, as a reader taps it), then :data:`CUT_CELLS_JS`'s report, with the page's
+    :data:`PAST_THE_EDGE_JS` under ``"overflow"``."""
+    page.evaluate("document.querySelectorAll('article.bd-article details')"
+                  ".forEach(d => { d.open = true; })")
+    found = page.evaluate(CUT_CELLS_JS)
+    found["overflow"] = page.evaluate(PAST_THE_EDGE_JS)
+    return found
+
 
 def axe_source() -> str | None:
     """axe-core's script, or None when node_modules lacks it (tests/test_a11y.py's fixture
@@ -355,6 +450,8 @@ class PageChecks:
     toggle_opens: bool | None = None  #: phone: a click on it shows that cell's code
     binder_links: list[str] = field(default_factory=list)  #: desktop: Binder launch links
     wire: WireCount | None = None  #: phone: what the network carried until the page was loaded
+    cells: dict = field(default_factory=dict)  #: phone: :func:`table_cells`, last (it opens <details>)
+    laptop_cells: dict = field(default_factory=dict)  #: desktop resized to LAPTOP: :func:`table_cells`
 
 
 def check_page(browser, url: str, view: str, axe: str | None) -> PageChecks:
@@ -363,7 +460,9 @@ def check_page(browser, url: str, view: str, axe: str | None) -> PageChecks:
     Phone: the bytes the load carried (benchmarks/page_weight.py's measure, from a server that
     gzips as GitHub Pages does), then scroll through as a reader does (lazy images load), then
     images, overflow, axe, and last (it changes the page) the code cells and their toggle.
-    Desktop: axe and the Binder links. Dark: axe."""
+    Desktop: axe and the Binder links, then (resized to :data:`LAPTOP`, as a reader widens
+    the window) the tables. Dark: axe. The tables' check comes last in each view: it opens
+    every <details> of the article (hence after the code toggle's check)."""
     viewport, dark = VIEWS[view]
     count = WireCount() if view == "phone" else None
     page, visit = open_page(browser, url, viewport=viewport, dark=dark,
@@ -390,6 +489,12 @@ def check_page(browser, url: str, view: str, axe: str | None) -> PageChecks:
                     summary.click()
                     found.toggle_opens = page.locator("article details.above-input").first.locator(
                         ".cell_input").is_visible()
+            found.cells = table_cells(page)
+        if view == "desktop":
+            # A fresh load at 1366x768 gives the same report, page for page, cut cells and all
+            # (checked on both editions' table pages, with and without CSS that cuts them).
+            to_laptop(page)
+            found.laptop_cells = table_cells(page)
     finally:
         close_page(page)
     return found
