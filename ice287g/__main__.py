@@ -134,7 +134,7 @@ def _build(args) -> int:
         return 1
     except WriteError as exc:  # one line: error: <what> (<path>); nothing was written
         print(f"error: {exc}; nothing was written", file=sys.stderr)
-        return 128 + exc.signum if exc.signum else 1
+        return 1
     qa, tables, cache = result["qa"], result["tables"], result["cache"]
     counts = {s: sum(1 for r in qa if r["status"] == s) for s in ("pass", "fail", "info")}
     print(f"wrote {out} in {time.perf_counter() - start:.1f} s: "
