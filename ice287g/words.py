@@ -12,6 +12,7 @@
   :func:`date_cells` writes a table column of them on one line, and :func:`partial_date_cells`
   a column of the curated tables' dates known to the day, the month or the year.
 - **Lists of names**: :func:`join_names` ("a, b and c" / "a, b y c", "e" before an /i/ sound).
+- **Ranks**: :func:`rank_ordinal` ("2nd" / "2.º", "1.er").
 - **Counts in sentences**: a count and its noun in the form the count takes, and a sentence of
   its own for a zero that would read badly (:func:`missing_since_first_text`,
   :func:`addendum_lists_text`, :func:`unplaced_territory_text`,
@@ -214,6 +215,20 @@ def partial_date_cells(values: Iterable[str], lang: str | None = None) -> list[s
 def sentence_start(text: str) -> str:
     """``text`` with its first letter capitalised (a glued phrase that opens a sentence)."""
     return text[:1].upper() + text[1:]
+
+
+def rank_ordinal(n: int, lang: str | None = None) -> str:
+    """A rank as an ordinal numeral before a (masculine) noun: "1st", "2nd", "3rd", "11th",
+    "22nd" / "1.er", "2.º", "3.er", "11.º", "21.er" ("el 1.er lugar": *primer* and *tercer*
+    drop their final o before a masculine noun, and so do the compounds that end in them,
+    *vigésimo primer*, *decimotercer*; *undécimo* does not)."""
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"a rank starts at 1, not {n}")
+    if i18n.resolve(lang) == "es":
+        return f"{n}.er" if n % 10 in (1, 3) and n % 100 != 11 else f"{n}.º"
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def missing_since_first_text(n: int, lang: str | None = None) -> str:

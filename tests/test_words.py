@@ -209,3 +209,17 @@ def test_the_maps_off_map_counts_take_their_verbs_form():
     assert [words.unplaced_unknown_text(n, "en") for n in (0, 1, 2)] == [
         "none names a county the map does not have", "1 names a county the map does not have",
         "2 name a county the map does not have"]
+
+
+def test_rank_ordinal_in_each_language():
+    """The ordinal a glued rank is written with ("Florida ranks 2nd" / "ocupa el 2.º lugar"):
+    Spanish drops primer's and tercer's final o before a masculine noun, and so do their
+    compounds, but not undécimo."""
+    ranks = (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111)
+    assert [words.rank_ordinal(n, "en") for n in ranks] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th"]
+    assert [words.rank_ordinal(n, "es") for n in ranks] == [
+        "1.er", "2.º", "3.er", "4.º", "11.º", "12.º", "13.er", "21.er", "22.º",
+        "23.er", "101.er", "111.º"]
+    with pytest.raises(ValueError, match="starts at 1"):
+        words.rank_ordinal(0, "en")
