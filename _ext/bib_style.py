@@ -333,6 +333,20 @@ def _spanish_edition(app, config) -> None:
     config.bibtex_bibfiles = [str(path)]
 
 
+def _citations_depend_on_the_bibliography(app, doctree) -> None:
+    """A page that cites (a ``{cite}`` role: sphinxcontrib-bibtex's ``pending_xref`` of the
+    ``cite`` domain) depends on the BibTeX file its citations' labels and tooltips come from,
+    so a warm build writes it again when a source's entry changes (it kept the old tooltip
+    text: the page itself had not changed). The files are rewritten only when their text
+    changes (:func:`write_spanish_bibtex`, ``ice287g.story.write_bibtex``), so an unchanged
+    bibliography re-reads nothing."""
+    from sphinx import addnodes
+
+    if any(node.get("refdomain") == "cite" for node in doctree.findall(addnodes.pending_xref)):
+        for name in app.config.bibtex_bibfiles:
+            app.env.note_dependency(str(Path(app.srcdir) / name))
+
+
 def setup(app):
     # Regenerate references.bib from data/curated/sources.csv before sphinxcontrib-bibtex reads
     # it, so the bibliography always matches the CSV; invalid curated data stop the build with
@@ -345,4 +359,5 @@ def setup(app):
     # tests/test_curated.py calls setup() with an object holding only srcdir.)
     if hasattr(app, "connect"):
         app.connect("config-inited", _spanish_edition)
+        app.connect("doctree-read", _citations_depend_on_the_bibliography)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

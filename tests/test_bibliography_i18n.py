@@ -310,3 +310,28 @@ def test_the_english_references_page_is_unchanged(built_book, sources):
     assert "URL: http" in text and "n.d." in text
     for word in ("Consultado", "Disponible en", "s. f.", "Publicación original"):
         assert word not in text, word
+
+
+@pytest.mark.book
+def test_a_page_that_cites_is_rebuilt_when_the_bibliography_changes(built_book):
+    """Both editions: every page with a citation depends on its edition's BibTeX file in the
+    build's environment (_ext/bib_style.py), so a warm build writes it again when a source's
+    entry changes. Its citations' tooltips are the entries' text: without the dependency a
+    warm build kept the old text (a reference note's date, reworded in Spanish, stayed
+    "28-03-2025" on two pages)."""
+    import os
+    import pickle
+
+    doctrees = {"en": built_book.parent / ".doctrees",
+                "es": built_book.parent / "edition-es" / "_build" / ".doctrees"}
+    for lang, folder in doctrees.items():
+        with open(folder / "environment.pickle", "rb") as fh:
+            env = pickle.load(fh)
+        src = str(env.srcdir)
+        bibs = {os.path.normpath(os.path.join(src, b)) for b in env.config.bibtex_bibfiles}
+        citing = [doc for doc in sorted(env.found_docs)
+                  if "{cite" in (REPO / env.doc2path(doc, base=False)).read_text(encoding="utf-8")]
+        assert len(citing) >= 5, (lang, citing)
+        missing = [doc for doc in citing if not bibs & {
+            os.path.normpath(os.path.join(src, d)) for d in env.dependencies.get(doc, ())}]
+        assert not missing, f"{lang}: these pages cite but do not depend on {bibs}: {missing}"
