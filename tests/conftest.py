@@ -63,10 +63,10 @@ EDITION_PREFIXES = {"en": "", "es": "es/"}
 
 
 def edition_pages(langs=tuple(EDITION_PREFIXES)) -> list[str]:
-    """Every page of the book in each edition: the _toc.yml pages plus Sphinx's search and
-    index pages, as paths relative to the build's root ("chapters/votes.html",
-    "es/chapters/votes.html")."""
-    base = [f"{doc}.html" for doc in toc_files()] + ["search.html", "genindex.html"]
+    """Every page of the book in each edition: the _toc.yml pages plus Sphinx's search page
+    (the book has no general index: _config.yml's html_use_index), as paths relative to the
+    build's root ("chapters/votes.html", "es/chapters/votes.html")."""
+    base = [f"{doc}.html" for doc in toc_files()] + ["search.html"]
     return [EDITION_PREFIXES[lang] + page for lang in langs for page in base]
 
 
