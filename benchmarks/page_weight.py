@@ -41,7 +41,8 @@ from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
-from book_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOST, PHONE, WireCount, book_pages  # noqa: E402
+from book_browser import (CHROMIUM, CHROMIUM_ARGS, LOCAL_HOST, PHONE, QuietServer,  # noqa: E402
+                          WireCount, book_pages)
 
 KB = 1000
 PAGE_BUDGET = 200 * KB
@@ -148,7 +149,7 @@ class GzipServer:
 
     def __init__(self, directory: Path):
         handler = functools.partial(_GzipHandler, directory=str(directory))
-        self.httpd = http.server.ThreadingHTTPServer((LOCAL_HOST, 0), handler)
+        self.httpd = QuietServer((LOCAL_HOST, 0), handler)
         self.httpd.daemon_threads = True
         self.base = f"http://{LOCAL_HOST}:{self.httpd.server_address[1]}/"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

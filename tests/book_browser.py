@@ -63,12 +63,23 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A threaded HTTP server that does not print a traceback when the browser drops a
+    connection mid-response (a page navigated away, a lazy image no longer wanted): that is
+    routine, not an error, and the run's log showed it as one. Any other error still prints."""
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], ConnectionError):  # BrokenPipe, ConnectionReset
+            return
+        super().handle_error(request, client_address)
+
+
 class BookServer:
     """A threaded static server for one directory on 127.0.0.1 and a free port."""
 
     def __init__(self, directory: Path):
         handler = functools.partial(_QuietHandler, directory=str(directory))
-        self.httpd = http.server.ThreadingHTTPServer((LOCAL_HOST, 0), handler)
+        self.httpd = QuietServer((LOCAL_HOST, 0), handler)
         self.httpd.daemon_threads = True
         self.base = f"http://{LOCAL_HOST}:{self.httpd.server_address[1]}/"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

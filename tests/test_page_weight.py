@@ -147,3 +147,27 @@ def test_no_page_holds_its_first_paint_for_a_script_or_a_stylesheet(built_book):
         found += [f"{page}: {m.group(0)}" for m in BLOCKING_SCRIPT.finditer(text)]
         found += [f"{page}: {m.group(0)}" for m in STYLESHEET.finditer(text)]
     assert not found, "render-blocking:\n" + "\n".join(found[:20])
+
+
+@pytest.mark.parametrize("server", ["book", "gzip"])
+def test_a_dropped_connection_prints_no_traceback(tmp_path, capfd, server):
+    """A browser that drops a connection mid-response (a page left, an image no longer wanted)
+    is routine: the test servers (tests/book_browser.BookServer, the benchmark's GzipServer)
+    say nothing; the run's log had BrokenPipeError tracebacks from them."""
+    import socket
+    import time
+
+    from book_browser import BookServer
+
+    (tmp_path / "big.png").write_bytes(b"\x89PNG" + bytes(8_000_000))
+    make = BookServer if server == "book" else page_weight.GzipServer
+    with make(tmp_path) as served:
+        host, port = served.base.split("//")[1].strip("/").split(":")
+        for _ in range(3):
+            with socket.create_connection((host, int(port))) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                sock.sendall(b"GET /big.png HTTP/1.1\r\nHost: x\r\n\r\n")
+                sock.recv(1024)  # the response has begun; leave in the middle of it
+        time.sleep(0.5)
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "BrokenPipe" not in err and "ConnectionReset" not in err, err
