@@ -6,7 +6,7 @@ here). Every request that would leave 127.0.0.1 is recorded and aborted, so a pa
 on a CDN fails its test instead of quietly working online.
 
 The fixtures are imported by tests/conftest.py so that the whole session shares one server, one
-browser and one visit per page per view (:func:`page_checks`: what tests/test_browser.py,
+browser and one visit per page per viewport (:func:`page_checks`: what tests/test_browser.py,
 tests/test_a11y.py and tests/test_phone.py's tables check of each page, collected in that one visit).
 """
 
@@ -173,12 +173,48 @@ class WireCount:
         return copy
 
 
+#: The browser contexts of this process, one per (browser, viewport, dark mode): made on a
+#: view's first visit and kept for the session (:func:`view_context`).
+_CONTEXTS: dict[tuple, object] = {}
+
+
+def view_context(browser, viewport: dict = PHONE, dark: bool = False):
+    """The session's browser context for a view: ``viewport`` (a phone's, below 600 px wide:
+    a touch screen and a mobile layout), in the theme's dark mode with ``dark``.
+
+    A context costs about 1.3 CPU-s to make, three times what a page load costs in one, so the
+    visits of a view share one and each opens a fresh page (tab) in it. :func:`close_page`
+    then leaves nothing behind for the next visit: the page's storage, the context's cookies
+    and permissions are cleared. Every visit routes its own requests (:func:`open_page`), and
+    routing turns the HTTP cache off, so no response or failed request is remembered from one
+    visit to the next."""
+    phone = viewport["width"] < 600
+    key = (id(browser), viewport["width"], viewport["height"], dark)
+    context = _CONTEXTS.get(key)
+    if context is None:
+        context = browser.new_context(viewport=viewport, device_scale_factor=1, is_mobile=phone,
+                                      has_touch=phone)
+        if dark:
+            context.add_init_script("localStorage.setItem('mode', 'dark'); "
+                                    "localStorage.setItem('theme', 'dark');")
+        context.on("close", lambda _context, key=key: _CONTEXTS.pop(key, None))
+        _CONTEXTS[key] = context
+    return context
+
+
+def new_tab(browser, viewport: dict = PHONE, dark: bool = False):
+    """A fresh page in the view's shared context (:func:`view_context`); close it with
+    :func:`close_page`."""
+    return view_context(browser, viewport, dark).new_page()
+
+
 def open_page(browser, url: str, *, viewport: dict = PHONE, wait_widgets: bool = True, responses=None,
               dark: bool = False, before_load=None):
-    """Load ``url`` in a fresh browser context; return (page, Visit) with everything recorded.
+    """Load ``url`` in a fresh page; return (page, Visit) with everything recorded.
 
-    Every visit gets its own context (cold cache): chromium remembers a failed request within a
-    context, so a second page asking for the same CDN script would otherwise go unnoticed.
+    The page is a new tab of the view's context (:func:`view_context`), with the HTTP cache
+    off (its requests are routed: one leaving 127.0.0.1 is recorded and aborted), so a second
+    page asking for the same CDN script fails again and is recorded again.
     The page is fully loaded (network idle) and, when it embeds widget views, the widget
     manager has drawn them. The caller closes it with ``close_page``. Pass a list as
     ``responses`` to collect every response of the load; ``dark=True`` opens the page in the
@@ -186,11 +222,7 @@ def open_page(browser, url: str, *, viewport: dict = PHONE, wait_widgets: bool =
     ``before_load(context, page)`` is called before the page loads (:class:`WireCount`).
     """
     visit = Visit(url)
-    phone = viewport["width"] < 600
-    context = browser.new_context(viewport=viewport, device_scale_factor=1, is_mobile=phone, has_touch=phone)
-    if dark:
-        context.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
-    page = context.new_page()
+    page = new_tab(browser, viewport, dark)
 
     def on_console(msg):
         if msg.type == "error":
@@ -219,9 +251,9 @@ def open_page(browser, url: str, *, viewport: dict = PHONE, wait_widgets: bool =
     page.on("pageerror", lambda err: visit.page_errors.append(str(err)))
     page.on("response", on_response)
     page.on("requestfailed", on_failed)
-    context.route("**/*", route)
+    page.route("**/*", route)
     if before_load is not None:
-        before_load(context, page)
+        before_load(page.context, page)
     page.goto(url, wait_until="load")
     page.wait_for_load_state("networkidle")
     if wait_widgets and page.locator(WIDGET_VIEW).count():
@@ -231,8 +263,26 @@ def open_page(browser, url: str, *, viewport: dict = PHONE, wait_widgets: bool =
     return page, visit
 
 
+#: Run in a page before it closes: what it stored is gone for the next visit of its origin.
+FORGET_JS = "() => { try { localStorage.clear(); sessionStorage.clear(); } catch (e) {} }"
+
+
 def close_page(page) -> None:
-    page.context.close()
+    """Close a page of :func:`open_page` or :func:`new_tab`, leaving its context as new: the
+    page's storage, and the context's cookies and permissions, cleared."""
+    from playwright.sync_api import Error
+
+    context = page.context
+    if not page.is_closed():
+        with contextlib.suppress(Error):
+            page.evaluate(FORGET_JS)
+        page.close()
+    if context in _CONTEXTS.values():
+        with contextlib.suppress(Error):
+            context.clear_cookies()
+            context.clear_permissions()
+    else:
+        context.close()
 
 
 @pytest.fixture(scope="session")
@@ -286,8 +336,24 @@ def lookup_opener(book_server, chromium_browser, page_path: str):
 #: axe-core, pinned in package.json / package-lock.json (scripts/setup.sh --dev runs `npm ci`).
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 #: The views a page is checked in: a phone (390x844: the layout with the header's search and
-#: theme buttons), a desktop (1280x900) and the desktop in the theme's dark mode.
+#: theme buttons), a desktop (1280x900) and the desktop in the theme's dark mode. The dark view
+#: is checked in the desktop's visit, after its light checks: the reader switches the theme
+#: with its button (:func:`to_dark`).
 VIEWS = {"phone": (PHONE, False), "desktop": (DESKTOP, False), "dark": (DESKTOP, True)}
+#: The visit each view is checked in.
+VISIT_OF = {"phone": "phone", "desktop": "desktop", "dark": "desktop"}
+
+#: The page's theme now ("light" or "dark"), as the theme's button set it.
+THEME_JS = "() => document.documentElement.dataset.theme"
+
+#: Wait until every CSS transition and animation the last change started has finished (colours
+#: fading to the new theme), then for two frames.
+SETTLED_JS = """
+async () => {
+  await Promise.all(document.getAnimations().map(a => a.finished.catch(() => null)));
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+}
+"""
 
 IMAGES_JS = """
 () => Array.from(document.images).map(img => ({
@@ -416,6 +482,26 @@ PAST_THE_EDGE_JS = """
 """
 
 
+def to_dark(page, theme: str = "dark") -> None:
+    """Switch the page to the theme's dark mode (or ``theme``) as a reader does: tap the theme
+    button (it cycles auto, dark and light) until the page is dark, then move the pointer off
+    it (its tooltip closes) and let the colours settle."""
+    button = page.locator(".theme-switch-button").locator("visible=true").first
+    for _ in range(3):
+        if page.evaluate(THEME_JS) == theme:
+            break
+        button.click()
+    assert page.evaluate(THEME_JS) == theme, f"three taps of the theme button did not give {theme}"
+    page.mouse.move(0, 0)
+    page.wait_for_function("() => !document.querySelector('.tooltip')", timeout=5_000)
+    page.evaluate(SETTLED_JS)
+
+
+def to_light(page) -> None:
+    """Back to the theme's light mode with its button (:func:`to_dark`)."""
+    to_dark(page, "light")
+
+
 def to_laptop(page) -> None:
     """Resize a desktop view's page to :data:`LAPTOP`, as a reader widens the window, and let
     the page lay itself out again."""
@@ -465,22 +551,26 @@ class PageChecks:
     laptop_cells: dict = field(default_factory=dict)  #: desktop resized to LAPTOP: :func:`table_cells`
 
 
-def check_page(browser, url: str, view: str, axe: str | None) -> PageChecks:
-    """Load ``url`` once in ``view`` (see :data:`VIEWS`) and collect every check of that view.
+def check_page(browser, url: str, visit_name: str, axe: str | None) -> dict[str, PageChecks]:
+    """Load ``url`` once for the visit ``visit_name`` (``"phone"`` or ``"desktop"``, see
+    :data:`VISIT_OF`) and collect every check of its views: {view: PageChecks}.
 
     Phone: the bytes the load carried (benchmarks/page_weight.py's measure, from a server that
     gzips as GitHub Pages does), then scroll through as a reader does (lazy images load), then
     images, overflow, axe, and last (it changes the page) the code cells and their toggle.
-    Desktop: axe and the Binder links, then (resized to :data:`LAPTOP`, as a reader widens
-    the window) the tables. Dark: axe. The tables' check comes last in each view: it opens
-    every <details> of the article (hence after the code toggle's check)."""
-    viewport, dark = VIEWS[view]
-    count = WireCount() if view == "phone" else None
-    page, visit = open_page(browser, url, viewport=viewport, dark=dark,
+    Desktop: axe and the Binder links; then the dark view: the theme's button to dark mode
+    (:func:`to_dark`) and axe again; then back to light, resized to :data:`LAPTOP` (as a
+    reader widens the window), the tables. The tables' check comes last in each visit: it
+    opens every <details> of the article (hence after the code toggle's check)."""
+    phone = visit_name == "phone"
+    viewport, _dark = VIEWS[visit_name]
+    count = WireCount() if phone else None
+    page, visit = open_page(browser, url, viewport=viewport,
                             before_load=count.attach if count else None)
+    found = PageChecks(visit, theme=page.evaluate(THEME_JS))
+    views = {visit_name: found}
     try:
-        found = PageChecks(visit, theme=page.evaluate("() => document.documentElement.dataset.theme"))
-        if view == "phone":
+        if phone:
             found.wire = count.snapshot()
             page.evaluate(SCROLL_THROUGH_JS)
             found.images = page.evaluate(IMAGES_JS)
@@ -488,10 +578,7 @@ def check_page(browser, url: str, view: str, axe: str | None) -> PageChecks:
         if axe is not None:
             page.add_script_tag(content=axe)
             found.violations = page.evaluate(AXE_RUN_JS)["violations"]
-        if view == "desktop":
-            found.binder_links = page.locator('a[href*="mybinder.org"]').evaluate_all(
-                "as => as.map(a => a.href)")
-        if view == "phone":
+        if phone:
             found.code_cells = page.evaluate(CODE_STATE_JS)
             summary = page.locator("article details.above-input > summary").first
             if found.code_cells and summary.count():
@@ -501,14 +588,21 @@ def check_page(browser, url: str, view: str, axe: str | None) -> PageChecks:
                     found.toggle_opens = page.locator("article details.above-input").first.locator(
                         ".cell_input").is_visible()
             found.cells = table_cells(page)
-        if view == "desktop":
+        else:
+            found.binder_links = page.locator('a[href*="mybinder.org"]').evaluate_all(
+                "as => as.map(a => a.href)")
+            to_dark(page)
+            dark = views["dark"] = PageChecks(visit, theme=page.evaluate(THEME_JS))
+            if axe is not None:
+                dark.violations = page.evaluate(AXE_RUN_JS)["violations"]
+            to_light(page)
             # A fresh load at 1366x768 gives the same report, page for page, cut cells and all
             # (checked on both editions' table pages, with and without CSS that cuts them).
             to_laptop(page)
             found.laptop_cells = table_cells(page)
     finally:
         close_page(page)
-    return found
+    return views
 
 
 @pytest.fixture(scope="session")
@@ -524,8 +618,9 @@ def wire_server(built_book):
 
 class PageVisits:
     """``page_checks(page_path, view)``: the :class:`PageChecks` of one page of the built book
-    (a path such as ``"es/chapters/votes.html"``) in one view, from one visit per page per view
-    for the whole session (per xdist worker: tests/conftest.py keeps a page's tests on one)."""
+    (a path such as ``"es/chapters/votes.html"``) in one view, from one visit per page per
+    viewport for the whole session (the dark view's checks are made in the desktop's visit;
+    per xdist worker: tests/conftest.py keeps a page's tests on one)."""
 
     def __init__(self, browser, server, axe: str | None):
         self.browser, self.server, self.axe = browser, server, axe
@@ -533,8 +628,8 @@ class PageVisits:
 
     def __call__(self, page_path: str, view: str = "phone") -> PageChecks:
         if (page_path, view) not in self.cache:
-            self.cache[page_path, view] = check_page(self.browser, self.server.base + page_path,
-                                                     view, self.axe)
+            found = check_page(self.browser, self.server.base + page_path, VISIT_OF[view], self.axe)
+            self.cache.update({(page_path, name): checks for name, checks in found.items()})
         return self.cache[page_path, view]
 
     def bare_wire(self, page_path: str) -> WireCount:

@@ -5,15 +5,16 @@ page once the page and its widgets have loaded. The book must have zero serious 
 violations, at desktop and at phone width (the two layouts show different controls) and in the
 theme's dark mode. Moderate and minor findings are not gated.
 
-axe runs in the session's one visit per page per view (tests/book_browser.py's
-``page_checks``), the visit tests/test_browser.py's checks of that page use too.
+axe runs in the session's one visit per page per viewport (tests/book_browser.py's
+``page_checks``), the visit tests/test_browser.py's checks of that page use too; the dark mode
+is checked in the desktop's visit, after the theme's button has switched the page to dark.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from book_browser import DESKTOP, AXE, close_page, open_page
+from book_browser import AXE, AXE_RUN_JS, DESKTOP, close_page, open_page, to_dark
 from book_browser import axe_source as read_axe
 from conftest import edition_pages
 
@@ -64,6 +65,25 @@ def test_no_serious_or_critical_violations_in_dark_mode(page_checks, axe_source,
     # Readers can switch the theme to dark; colours are what changes, so desktop width suffices.
     blocking = blocking_violations(page_checks, page_path, "dark")
     assert not blocking, f"{page_path} (dark mode):\n" + "\n".join(describe(v) for v in blocking)
+
+
+def test_the_dark_view_finds_a_contrast_problem_only_dark_mode_has(book_server, chromium_browser,
+                                                                   axe_source):
+    """The dark view is checked in the desktop's visit, after the theme's button has switched
+    the page to dark (book_browser.to_dark): text that is readable in light mode and not in
+    dark mode is reported in dark mode only."""
+    page, _record = open_page(chromium_browser, book_server.base + "chapters/votes.html",
+                              viewport=DESKTOP)
+    try:
+        page.add_style_tag(content="html[data-theme='dark'] article p { color: #303030 !important; }")
+        page.add_script_tag(content=axe_source)
+        light = [v["id"] for v in page.evaluate(AXE_RUN_JS)["violations"]]
+        to_dark(page)
+        dark = [v["id"] for v in page.evaluate(AXE_RUN_JS)["violations"]]
+    finally:
+        close_page(page)
+    assert "color-contrast" not in light, light
+    assert "color-contrast" in dark, dark
 
 
 def test_axe_detects_a_violation(book_server, chromium_browser, axe_source):

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from book_browser import DESKTOP, PHONE, close_page, open_page
+from book_browser import DESKTOP, PHONE, close_page, new_tab, open_page
 from ice287g import explorer
 
 EDITIONS = {"en": "", "es": "es/"}
@@ -234,8 +234,7 @@ def test_the_explorer_works_with_the_keyboard(book_server, chromium_browser):
 def test_the_explorer_works_from_file(built_book, chromium_browser, edition):
     """Opened from the disk (file://, no server): a view's file loads as a script."""
     path = built_book / EDITIONS[edition] / EXPLORER
-    context = chromium_browser.new_context(viewport=PHONE)
-    page = context.new_page()
+    page = new_tab(chromium_browser, PHONE)
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
     try:
@@ -251,7 +250,7 @@ def test_the_explorer_works_from_file(built_book, chromium_browser, edition):
         assert "state=texas" in urlsplit(page.url).fragment
         assert not errors, errors
     finally:
-        context.close()
+        close_page(page)
 
 
 @pytest.mark.parametrize("edition", EDITIONS)

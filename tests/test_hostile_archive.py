@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 import hostile
-from book_browser import LOCAL_HOST, PHONE, WIDGET_VIEW, BookServer, Visit
+from book_browser import LOCAL_HOST, PHONE, WIDGET_VIEW, BookServer, Visit, close_page, new_tab
 from conftest import edition_pages
 
 pytestmark = pytest.mark.slow
@@ -55,15 +55,14 @@ def hostile_server(hostile_book):
 
 
 def visit(browser, url: str):
-    """Open ``url`` in a fresh context, recording dialogs, console errors, page errors, failed
-    and outside requests; return (page, Visit, dialogs)."""
+    """Open ``url`` in a fresh page of the phone's context (book_browser.new_tab), recording
+    dialogs, console errors, page errors, failed and outside requests; return (page, Visit,
+    dialogs). Close it with book_browser.close_page."""
     from urllib.parse import urlsplit
 
     record = Visit(url)
     dialogs: list[str] = []
-    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True,
-                                  has_touch=True)
-    page = context.new_page()
+    page = new_tab(browser, PHONE)
 
     def on_dialog(dialog):
         dialogs.append(f"{dialog.type}: {dialog.message}")
@@ -85,7 +84,7 @@ def visit(browser, url: str):
     page.on("pageerror", lambda err: record.page_errors.append(str(err)))
     page.on("response", lambda r: r.status >= 400 and record.failed_requests.append(
         f"HTTP {r.status} {r.url}"))
-    context.route("**/*", route)
+    page.route("**/*", route)
     page.goto(url, wait_until="load")
     page.wait_for_load_state("networkidle")
     if page.locator(WIDGET_VIEW).count():
@@ -112,7 +111,7 @@ def test_no_payload_runs_on_any_page(path, hostile_server, chromium_browser):
             assert " ".join(payload.split()) in " ".join(text.split()), \
                 f"{payload!r} is not shown as text on {path}"
     finally:
-        page.context.close()
+        close_page(page)
 
 
 LOOKUP_QUERIES = ["?q=onerror", "?q=alert&status=all",
@@ -144,7 +143,7 @@ def test_find_an_agency_shows_the_payloads_as_text(edition, query, hostile_serve
             text = " ".join(page.inner_text("body").split())
             assert hostile.IMG in text
     finally:
-        page.context.close()
+        close_page(page)
 
 
 def test_an_unknown_label_is_marked_untranslated_in_spanish(hostile_server, chromium_browser):
@@ -159,9 +158,9 @@ def test_an_unknown_label_is_marked_untranslated_in_spanish(hostile_server, chro
             "els => els.map(e => [e.textContent, e.nextElementSibling && e.nextElementSibling.textContent])")
         assert [hostile.UNKNOWN_SUPPORT, "sin trad."] in [list(m) for m in marked], marked
     finally:
-        page.context.close()
+        close_page(page)
     page, record, dialogs = visit(chromium_browser, hostile_server.base + "chapters/what-changed.html")
     try:
         assert page.locator("span.untranslated").count() == 0
     finally:
-        page.context.close()
+        close_page(page)

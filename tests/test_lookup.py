@@ -15,7 +15,7 @@ import re
 import pandas as pd
 import pytest
 
-from book_browser import DESKTOP, PHONE, close_page, lookup_opener, open_page
+from book_browser import DESKTOP, PHONE, close_page, lookup_opener, new_tab, open_page
 from conftest import REPO
 from ice287g import load, words
 from ice287g import i18n, lookup
@@ -407,10 +407,7 @@ def open_file(browser, url: str, viewport=DESKTOP):
     """Open a ``file://`` page (book_browser.open_page only lets 127.0.0.1 through); return the
     page and a dict of what went wrong: console errors, page errors, dialogs, requests that
     were not for a local file. Wait for the lookup to be ready."""
-    phone = viewport["width"] < 600
-    context = browser.new_context(viewport=viewport, device_scale_factor=1, is_mobile=phone,
-                                  has_touch=phone)
-    page = context.new_page()
+    page = new_tab(browser, viewport)
     seen = {"console": [], "errors": [], "dialogs": [], "outside": []}
     page.on("console", lambda m: m.type == "error" and seen["console"].append(m.text))
     page.on("pageerror", lambda e: seen["errors"].append(str(e)))
@@ -428,7 +425,7 @@ def open_file(browser, url: str, viewport=DESKTOP):
             seen["outside"].append(route_.request.url)
             route_.abort()
 
-    context.route("**/*", route)
+    page.route("**/*", route)
     page.goto(url, wait_until="load")
     return page, seen
 
@@ -461,7 +458,7 @@ def test_hostile_text_stays_text_from_file(tmp_path, monkeypatch, chromium_brows
         assert not seen["dialogs"] and not seen["errors"] and not seen["console"], seen
         assert not seen["outside"], seen
     finally:
-        page.context.close()
+        close_page(page)
 
 
 @pytest.mark.browser
@@ -481,7 +478,7 @@ def test_odd_url_parameters_neither_break_nor_inject(tmp_path, monkeypatch, chro
         assert page.locator("#lookup-count").inner_text()
         assert not seen["dialogs"] and not seen["errors"] and not seen["console"], seen
     finally:
-        page.context.close()
+        close_page(page)
 
 
 @pytest.mark.browser
@@ -502,7 +499,7 @@ def test_the_built_page_works_opened_from_file(built_book, chromium_browser, edi
         assert not seen["errors"] and not seen["console"], seen
         assert not seen["outside"], seen
     finally:
-        page.context.close()
+        close_page(page)
 
 
 # ------------------------------------------------------------------------- unit: real data
@@ -1100,7 +1097,7 @@ def test_agreement_links_only_to_ice(tmp_path, monkeypatch, chromium_browser):
             "href") == "https://www.ice.gov/doclib/287gMOA/add.pdf"
         assert not seen["dialogs"] and not seen["errors"], seen
     finally:
-        page.context.close()
+        close_page(page)
 
 
 @pytest.mark.browser

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from book_browser import close_page
+from book_browser import close_page, new_tab
 from ice287g import config, diff, i18n, maps, timemap
 
 PAGE = "chapters/time-map.html"
@@ -149,10 +149,14 @@ def test_the_page_has_a_labelled_slider_two_maps_a_table_and_stays_small(side, l
 
 # --------------------------------------------------------------------------- in chromium
 def _open(browser, url, viewport, **context_options):
-    phone = viewport["width"] < 600
-    context = browser.new_context(viewport=viewport, device_scale_factor=1, is_mobile=phone,
-                                  has_touch=phone, **context_options)
-    page = context.new_page()
+    """Open ``url`` in a fresh page: of the view's shared context (book_browser.new_tab), or of
+    a context of its own with ``context_options`` (reduced motion); close it with close_page."""
+    if context_options:
+        phone = viewport["width"] < 600
+        page = browser.new_context(viewport=viewport, device_scale_factor=1, is_mobile=phone,
+                                   has_touch=phone, **context_options).new_page()
+    else:
+        page = new_tab(browser, viewport)
     problems = []
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
@@ -165,7 +169,7 @@ def _open(browser, url, viewport, **context_options):
             problems.append("outside: " + u)
             route_.abort()
 
-    context.route("**/*", route)
+    page.route("**/*", route)
     page.goto(url, wait_until="load")
     return page, problems
 
