@@ -380,15 +380,23 @@ def figure_texts(fig) -> list[str]:
     figure texts; visible and non-empty, in drawing-tree order, each once, with the line
     breaks of wrapping undone ("Monroe County\nSheriff's Office" is recorded as the name it
     is: the words, not the layout)."""
+    return _texts_of(drawn_texts(fig))
+
+
+def _texts_of(artists: list) -> list[str]:
     seen: dict[str, None] = {}
-    for artist in drawn_texts(fig):
+    for artist in artists:
         seen.setdefault(" ".join(artist.get_text().split()), None)
     return list(seen)
 
 
 def smallest_text_pt(fig) -> float:
     """Font size, in points, of the smallest text drawn on ``fig``."""
-    sizes = [artist.get_fontsize() for artist in drawn_texts(fig)]
+    return _smallest_pt(drawn_texts(fig))
+
+
+def _smallest_pt(artists: list) -> float:
+    sizes = [artist.get_fontsize() for artist in artists]
     return min(sizes) if sizes else float("inf")
 
 
@@ -460,10 +468,13 @@ def png_bytes(fig, *, alt: str | None = None, dpi: float | None = None, colors: 
         info.add_text("Description", check_alt(alt))
     # ASCII JSON: a plain tEXt chunk whatever the language (PIL writes iTXt for the others
     # when they are not Latin-1)
-    info.add_text("ice287g:texts", json.dumps(figure_texts(fig), ensure_ascii=True))
+    # The drawn texts are found once for both chunks (figure_texts and smallest_text_pt each
+    # walk every tick of every axis).
+    texts = drawn_texts(fig)
+    info.add_text("ice287g:texts", json.dumps(_texts_of(texts), ensure_ascii=True))
     # For the phone-legibility checks: the smallest text's height in image pixels, and the
     # image's display width in CSS px at CSS_PX_PER_INCH.
-    info.add_text("ice287g:min_text_px", f"{smallest_text_pt(fig) * used_dpi / 72:.3f}")
+    info.add_text("ice287g:min_text_px", f"{_smallest_pt(texts) * used_dpi / 72:.3f}")
     info.add_text("ice287g:css_width", str(css_width(image.width, used_dpi)))
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True, pnginfo=info)

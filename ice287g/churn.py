@@ -261,6 +261,11 @@ def _known(value) -> bool:
     return not (value is None or (isinstance(value, str) and value == "") or pd.isna(value))
 
 
+def _comparable(value) -> bool:
+    """Whether pandas' ``==`` can find ``value`` equal to something: not None, NaN or NaT."""
+    return not (value is None or pd.isna(value))
+
+
 def match_changed_records(removed: pd.DataFrame, added: pd.DataFrame, *,
                           listed: pd.DataFrame | None = None,
                           min_similarity: float = 0.85) -> pd.DataFrame:
@@ -327,11 +332,42 @@ def match_changed_records(removed: pd.DataFrame, added: pd.DataFrame, *,
                     "support_type"]].merge(starts, left_on=AID, right_index=True)
                     .groupby(["state", "support_type"])}
     by_moa = {}
-    if later is not None and "moa_url" in listed.columns:
+    if later is not None and "moa_url" in listed.columns and "moa_url" in out.columns:
         last_of = listed.groupby(AID)[WHEN].max()
         firsts = listed.drop_duplicates(AID).set_index(AID)
-        for moa, ids in listed[listed["moa_url"].map(_known)].groupby("moa_url")[AID]:
+        # Only the links the removals carry are looked up (a removal without a known link
+        # never reaches by_moa): the rows of those links, in their order, grouped as before.
+        wanted = {m for m in out["moa_url"] if _known(m)}
+        # (a value equal to a known link is known: isin needs no _known of its own)
+        for moa, ids in listed[listed["moa_url"].isin(wanted)].groupby("moa_url")[AID]:
             by_moa[moa] = [(firsts.loc[i], last_of[i]) for i in dict.fromkeys(ids)]
+
+    # Each group's rows as tuples, made once (not per removal): filtering a group's frame and
+    # iterating it again for every removal was most of this function's time.
+    tuples: dict = {}
+
+    def _group_rows(groups: dict, key, col: str) -> list:
+        """The rows of ``groups[key]`` as (itertuples row, value of ``col``) pairs, in order."""
+        if (id(groups), key) not in tuples:
+            g = groups[key]
+            tuples[id(groups), key] = list(zip(g.itertuples(index=False), g[col].tolist()))
+        return tuples[id(groups), key]
+
+    def _additions_at(when) -> tuple:
+        """The additions of one transition as tuples, with the positions of each support
+        type's and each (state, support type)'s rows among them (a blank never matches, as
+        pandas' ``==`` has it)."""
+        if ("added", when) not in tuples:
+            rows_at = list(by_time[when].itertuples(index=False))
+            by_support: dict = {}
+            by_state_support: dict = {}
+            for i, c in enumerate(rows_at):
+                if _comparable(c.support_type):
+                    by_support.setdefault(c.support_type, []).append(i)
+                    if _comparable(c.state):
+                        by_state_support.setdefault((c.state, c.support_type), []).append(i)
+            tuples["added", when] = (rows_at, by_support, by_state_support)
+        return tuples["added", when]
 
     kinds, repl, rules = [], [], []
     for row in out.itertuples(index=False):
@@ -344,14 +380,20 @@ def match_changed_records(removed: pd.DataFrame, added: pd.DataFrame, *,
                           or same_agency_name(row.agency, c["agency"], None))]
             if cands:
                 found, rule = min(c.name for c in cands), MATCH_SAME_MOA
-        same = by_time.get(row.first_missing)
+        same = _additions_at(row.first_missing) if row.first_missing in by_time else None
         if same is not None and not found:
-            moved = same[(same["state"] != row.state) & (same["support_type"] == row.support_type)
-                         & (same[AID] != row.agreement_id)]
-            same = same[(same["state"] == row.state) & (same["support_type"] == row.support_type)
-                        & (same[AID] != row.agreement_id)]
-            cands = list(same.itertuples(index=False))
-            by_state = [c for c in moved.itertuples(index=False)
+            # The additions of the same transition with the row's support type: in its state
+            # (``cands``) and in another (``moved``), in the order of ``added``.
+            rows_at, by_support, by_state_support = same
+            in_state = by_state_support.get((row.state, row.support_type), []) \
+                if _comparable(row.state) and _comparable(row.support_type) else []
+            in_support = by_support.get(row.support_type, []) \
+                if _comparable(row.support_type) else []
+            cands = [rows_at[i] for i in in_state if rows_at[i].agreement_id != row.agreement_id]
+            elsewhere = set(in_state)
+            moved = [rows_at[i] for i in in_support
+                     if i not in elsewhere and rows_at[i].agreement_id != row.agreement_id]
+            by_state = [c for c in moved
                         if _known(getattr(row, "signed", None)) and c.signed == row.signed
                         and same_agency_name(row.agency, c.agency, None)]
             by_name = [c for c in cands if same_agency_name(row.agency, c.agency, row.state)]
@@ -370,25 +412,23 @@ def match_changed_records(removed: pd.DataFrame, added: pd.DataFrame, *,
             elif by_similar:
                 found, rule = best(row, by_similar), MATCH_SAME_LIST_SIMILAR
         if not found and later is not None and _known(getattr(row, "signed", None)):
-            group = later.get((row.state, row.support_type, row.signed))
-            if group is not None:
-                group = group[(group["_last_listed"] >= row.first_missing)
-                              & (group[AID] != row.agreement_id)]
-                cands = [c for c in group.itertuples(index=False)
-                         if same_agency_name(row.agency, c.agency, row.state)]
+            key = (row.state, row.support_type, row.signed)
+            if key in later:
+                cands = [c for c, last_at in _group_rows(later, key, "_last_listed")
+                         if last_at >= row.first_missing and c.agreement_id != row.agreement_id
+                         and same_agency_name(row.agency, c.agency, row.state)]
                 if cands:
                     found, rule = best(row, cands), MATCH_OTHER_LIST_NAME
         if not found and first_of is not None:
             k = when_pos.get(row.last_listed)
             if k is not None:
                 until = when_order[min(k + REDATED_MAX_LISTS, len(when_order) - 1)]
-                group = first_of.get((row.state, row.support_type))
-                if group is not None:
-                    group = group[(group["_first_listed"] > row.last_listed)
-                                  & (group["_first_listed"] <= until)
-                                  & (group[AID] != row.agreement_id)]
-                    cands = [c for c in group.itertuples(index=False)
-                             if same_agency_name(row.agency, c.agency, row.state)]
+                key = (row.state, row.support_type)
+                if key in first_of:
+                    cands = [c for c, first_at in _group_rows(first_of, key, "_first_listed")
+                             if first_at > row.last_listed and first_at <= until
+                             and c.agreement_id != row.agreement_id
+                             and same_agency_name(row.agency, c.agency, row.state)]
                     if cands:
                         found, rule = best(row, cands), MATCH_REDATED
         kinds.append("record changed" if found else "dropped")

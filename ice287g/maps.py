@@ -154,7 +154,14 @@ _SUFFIX = re.compile(r"\s+(county|conty|countey|cnty|parish|borough|census area|
 def fold_county(name: str) -> str:
     """A county name folded for matching: no accents, case, punctuation or type suffix;
     "St."/"Ste." and "Saint"/"Sainte" written alike. ``"St. Lucie County"`` -> ``"saint lucie"``."""
-    text = unicodedata.normalize("NFD", str(name))
+    return _fold_county(str(name))
+
+
+@lru_cache(maxsize=16384)
+def _fold_county(name: str) -> str:
+    # Cached: match_counties folds every Census county's name again for each lookup (about
+    # 3,200 names, twenty times in the maps chapter).
+    text = unicodedata.normalize("NFD", name)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
     text = re.sub(r"[’'`.]", "", text)
     text = re.sub(r"[^a-z0-9]+", " ", text).strip()

@@ -18,6 +18,25 @@ from .load import AID, PUB, WHEN, normalised, require_columns, trend_publication
 from .words import STATES_AND_DC
 
 
+def _crosstab(index: pd.Series, columns: pd.Series) -> pd.DataFrame:
+    """``pd.crosstab(index, columns)`` (rows with a blank key left out, both axes sorted), each
+    side factorised once and the pairs counted with numpy: a fifth of pandas' time on the
+    276,000 presence rows (the explorer counts them fourteen times)."""
+    if not len(index) or not (isinstance(index.dtype, pd.StringDtype)
+                              and isinstance(columns.dtype, pd.StringDtype)):
+        return pd.crosstab(index, columns)  # (pandas infers the labels' type of other data)
+    rows, row_keys = pd.factorize(index, sort=True)
+    cols, col_keys = pd.factorize(columns, sort=True)
+    kept = (rows >= 0) & (cols >= 0)
+    flat = np.bincount(rows[kept] * len(col_keys) + cols[kept],
+                       minlength=len(row_keys) * len(col_keys))
+    table = pd.DataFrame(flat.reshape(len(row_keys), len(col_keys)).astype("int64"),
+                         index=pd.Index(row_keys, name=index.name),
+                         columns=pd.Index(col_keys, name=columns.name))
+    # pandas' crosstab has no row or column without a count
+    return table.loc[table.any(axis=1), table.any(axis=0)]
+
+
 def counts(presence_: pd.DataFrame, pubs: pd.DataFrame, by: str | None = None, *,
            categories: Iterable[str] | None = None) -> pd.DataFrame | pd.Series:
     """Agreements listed per trend publication, optionally split by a column.
@@ -31,7 +50,7 @@ def counts(presence_: pd.DataFrame, pubs: pd.DataFrame, by: str | None = None, *
         return pd.Series(n.reindex(order[PUB]).fillna(0).astype(int).to_numpy(),
                          index=pd.DatetimeIndex(order[WHEN], name=WHEN), name="n_agreements")
     require_columns(presence_, [by], "presence")
-    table = pd.crosstab(presence_[PUB], presence_[by].fillna("(blank)"))
+    table = _crosstab(presence_[PUB], presence_[by].fillna("(blank)"))
     table = table.reindex(order[PUB]).fillna(0).astype(int)
     if categories is not None:
         cats = list(categories)
