@@ -82,7 +82,8 @@ class BookServer:
         self.httpd = QuietServer((LOCAL_HOST, 0), handler)
         self.httpd.daemon_threads = True
         self.base = f"http://{LOCAL_HOST}:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True,
+                                       kwargs={"poll_interval": 0.05})
 
     def __enter__(self) -> "BookServer":
         self.thread.start()

@@ -56,7 +56,8 @@ def world(tmp_path):
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
                                             functools.partial(Quiet, directory=str(site)))
     httpd.daemon_threads = False  # handler threads are tracked and joined by server_close
-    thread = threading.Thread(target=httpd.serve_forever, name="test-e2e-server")
+    thread = threading.Thread(target=httpd.serve_forever, name="test-e2e-server",
+                              kwargs={"poll_interval": 0.05})
     thread.start()
 
     repo = tmp_path / "repo"
